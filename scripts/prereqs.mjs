@@ -1,0 +1,34 @@
+// What the GPU and browser suites need from the machine, and what to do when it is missing.
+import { existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const CHROMIUM_LIBS = '/usr/lib/chromium';
+
+const INSTALL =
+  'Install it with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium\n' +
+  '(Debian/Ubuntu; it brings the SwiftShader software Vulkan driver that the GPU tests use when the machine has no GPU).';
+
+/** The environment for Dawn-in-Node: the user's own Vulkan driver if they set one, else SwiftShader. */
+export function gpuEnv() {
+  const env = { ...process.env };
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.IFT_LAB_SYSTEM_VULKAN) return { env };
+  if (!existsSync(SWIFTSHADER_ICD)) {
+    return {
+      env,
+      problem:
+        `The GPU test suite needs a Vulkan driver for Dawn, and ${SWIFTSHADER_ICD} is missing.\n${INSTALL}\n` +
+        'On a machine with a real GPU and Vulkan installed, set IFT_LAB_SYSTEM_VULKAN=1 to use it instead.',
+    };
+  }
+  env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  // Chromium ships its own libvulkan.so.1 loader; use it where Debian's libvulkan1 is absent.
+  env.LD_LIBRARY_PATH = [env.LD_LIBRARY_PATH, CHROMIUM_LIBS].filter(Boolean).join(delimiter);
+  return { env };
+}
+
+export function chromiumProblem() {
+  if (existsSync(CHROMIUM)) return null;
+  return `The browser test suite needs Chromium at ${CHROMIUM} (or set CHROMIUM_PATH).\n${INSTALL}`;
+}

@@ -1,0 +1,40 @@
+/** What the engine did, counted by the engine itself: how speed is judged where timings mean little. */
+export interface Counters {
+  /** Compute dispatches encoded. */
+  dispatches: number;
+  /** Command buffers submitted. */
+  submits: number;
+  /** Floating-point operations the dispatched kernels perform (multiply-add = 2). */
+  flops: number;
+  /** Estimated bytes the dispatched kernels read and write in GPU memory. */
+  bytes: number;
+  /** Bytes uploaded to the GPU with writeBuffer. */
+  uploadBytes: number;
+  /** Bytes read back from the GPU. */
+  readbackBytes: number;
+  /** GPU memory currently allocated by this runtime. */
+  liveBytes: number;
+  /** Most GPU memory allocated at once since the last reset. */
+  peakBytes: number;
+  /** Buffers created (a steady-state step should create none). */
+  allocations: number;
+}
+
+export function zeroCounters(): Counters {
+  return { dispatches: 0, submits: 0, flops: 0, bytes: 0, uploadBytes: 0, readbackBytes: 0, liveBytes: 0, peakBytes: 0, allocations: 0 };
+}
+
+/** The difference `after - before` for the additive counters; live and peak are taken from `after`. */
+export function diffCounters(after: Counters, before: Counters): Counters {
+  return {
+    dispatches: after.dispatches - before.dispatches,
+    submits: after.submits - before.submits,
+    flops: after.flops - before.flops,
+    bytes: after.bytes - before.bytes,
+    uploadBytes: after.uploadBytes - before.uploadBytes,
+    readbackBytes: after.readbackBytes - before.readbackBytes,
+    liveBytes: after.liveBytes,
+    peakBytes: after.peakBytes,
+    allocations: after.allocations - before.allocations,
+  };
+}

@@ -1,0 +1,98 @@
+import { DeviceLostError, LimitTooLowError, NoAdapterError, WebGPUUnavailableError } from './errors';
+
+/** What the adapter is and offers, as plain data (it crosses the Worker boundary and goes into manifests). */
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean };
+  limits: Record<string, number>;
+}
+
+export interface EngineDevice {
+  device: GPUDevice;
+  report: AdapterReport;
+  /** f16 storage and arithmetic available (shader-f16 granted). */
+  f16: boolean;
+  subgroups: boolean;
+  /** Resolves when the device is lost, with a typed error. */
+  lost: Promise<DeviceLostError>;
+}
+
+const REPORTED_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxUniformBufferBindingSize',
+  'minStorageBufferOffsetAlignment',
+] as const;
+
+/** The limits the engine asks for: as much as offered of what matters for large models, else defaults. */
+const REQUESTED_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+] as const;
+
+export function reportAdapter(adapter: GPUAdapter): AdapterReport {
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const limits: Record<string, number> = {};
+  for (const k of REPORTED_LIMITS) limits[k] = Number((adapter.limits as unknown as Record<string, number>)[k]);
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    features: {
+      shaderF16: adapter.features.has('shader-f16'),
+      subgroups: adapter.features.has('subgroups'),
+      timestampQuery: adapter.features.has('timestamp-query'),
+    },
+    limits,
+  };
+}
+
+export interface OpenOptions {
+  /** The GPU object: navigator.gpu in a browser or Worker, `create([])` from the `webgpu` package in Node. */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+  /** Ask for shader-f16 when offered (default true). */
+  f16?: boolean;
+  /** Minimum limits this work needs; a typed error names the first one the adapter cannot meet. */
+  require?: Partial<Record<(typeof REQUESTED_LIMITS)[number], number>>;
+}
+
+export async function openDevice(opts: OpenOptions = {}): Promise<EngineDevice> {
+  const gpu = opts.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) throw new WebGPUUnavailableError();
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new NoAdapterError();
+  const report = reportAdapter(adapter);
+  const requiredLimits: Record<string, number> = {};
+  for (const k of REQUESTED_LIMITS) {
+    const offered = Number((adapter.limits as unknown as Record<string, number>)[k]);
+    const need = opts.require?.[k];
+    if (need !== undefined && offered < need) throw new LimitTooLowError(k, need, offered);
+    requiredLimits[k] = offered;
+  }
+  const features: GPUFeatureName[] = [];
+  const f16 = (opts.f16 ?? true) && adapter.features.has('shader-f16');
+  if (f16) features.push('shader-f16');
+  const subgroups = adapter.features.has('subgroups');
+  if (subgroups) features.push('subgroups' as GPUFeatureName);
+  const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+  const lost = device.lost.then((info) => new DeviceLostError(info.reason, info.message));
+  return { device, report, f16, subgroups, lost };
+}

@@ -1,0 +1,245 @@
+import type { EngineDevice } from './device';
+import { zeroCounters, type Counters } from './counters';
+import { OutOfMemoryError, ShaderError } from './errors';
+
+export type DType = 'f32' | 'f16' | 'u32' | 'i32';
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, u32: 4, i32: 4 };
+
+/** A GPU buffer with a shape. Row-major; the last dimension is contiguous. */
+export interface Tensor {
+  readonly buffer: GPUBuffer;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly label: string;
+  /** Bytes of the buffer (≥ the elements' bytes: buffers are padded to 4-byte multiples). */
+  readonly bytes: number;
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * A dispatch prepared once (pipeline, bind group, uniforms) and encoded any number of times.
+ * Preparing allocates; encoding never does — so a step that only encodes prepared ops allocates nothing.
+ */
+export interface Op {
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+  /** Floating-point operations of one run (for the counters). */
+  readonly flops: number;
+  /** Estimated bytes read and written in GPU memory by one run. */
+  readonly bytes: number;
+}
+
+const STORAGE = GPUBufferUsageFlags();
+function GPUBufferUsageFlags() {
+  // GPUBufferUsage is a global in browsers and after `Object.assign(globalThis, globals)` in Node.
+  const u = (globalThis as unknown as { GPUBufferUsage?: Record<string, number> }).GPUBufferUsage;
+  return u
+    ? { storage: u.STORAGE | u.COPY_SRC | u.COPY_DST, uniform: u.UNIFORM | u.COPY_DST, read: u.MAP_READ | u.COPY_DST }
+    : { storage: 0x80 | 0x4 | 0x8, uniform: 0x40 | 0x8, read: 0x1 | 0x8 };
+}
+
+/**
+ * The engine's runtime: one device, a pipeline cache, tracked allocations and the counters.
+ * Kernels are prepared against it (see `Op`) and encoded in batches into one compute pass.
+ */
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly counters: Counters = zeroCounters();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly live = new Map<GPUBuffer, number>();
+
+  constructor(readonly engine: EngineDevice) {
+    this.device = engine.device;
+  }
+
+  get f16(): boolean {
+    return this.engine.f16;
+  }
+
+  private emptyTensor?: Tensor;
+  /** A 16-byte tensor to bind where a kernel's optional input is absent (a buffer may not be bound twice). */
+  get empty(): Tensor {
+    return (this.emptyTensor ??= this.tensor('empty', [4]));
+  }
+
+  /** A compute pipeline, compiled once per (code, entry point, constants) and cached. */
+  pipeline(label: string, code: string, constants: Record<string, number> = {}, entryPoint = 'main'): GPUComputePipeline {
+    const key = `${entryPoint}|${JSON.stringify(constants)}|${code}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label, code });
+      p = this.device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint, constants } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+
+  private track(buffer: GPUBuffer, bytes: number, what: string): void {
+    this.counters.allocations++;
+    this.counters.liveBytes += bytes;
+    this.counters.peakBytes = Math.max(this.counters.peakBytes, this.counters.liveBytes);
+    this.live.set(buffer, bytes);
+    void what;
+  }
+
+  private create(label: string, size: number, usage: number): GPUBuffer {
+    const bytes = Math.max(4, Math.ceil(size / 4) * 4);
+    const max = this.device.limits.maxBufferSize;
+    if (bytes > max) throw new OutOfMemoryError(label, bytes);
+    const buffer = this.device.createBuffer({ label, size: bytes, usage });
+    this.track(buffer, bytes, label);
+    return buffer;
+  }
+
+  /** A storage tensor, zero-filled. */
+  tensor(label: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const size = numel(shape) * DTYPE_BYTES[dtype];
+    const buffer = this.create(label, size, STORAGE.storage);
+    return { buffer, shape: [...shape], dtype, label, bytes: buffer.size };
+  }
+
+  /** A storage tensor holding `data`. */
+  upload(label: string, data: Float32Array | Uint32Array | Int32Array | Uint16Array, shape: readonly number[], dtype?: DType): Tensor {
+    const dt: DType = dtype ?? (data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'u32');
+    if (numel(shape) * DTYPE_BYTES[dt] !== data.byteLength) {
+      throw new Error(`upload ${label}: shape [${shape}] (${dt}) does not match ${data.byteLength} bytes`);
+    }
+    const t = this.tensor(label, shape, dt);
+    this.write(t, data);
+    return t;
+  }
+
+  /** Overwrite a tensor's contents from the CPU (padded to 4 bytes). */
+  write(t: Tensor, data: ArrayBufferView, byteOffset = 0): void {
+    let view = data;
+    if (data.byteLength % 4 !== 0) {
+      const padded = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
+      padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      view = padded;
+    }
+    this.device.queue.writeBuffer(t.buffer, byteOffset, view.buffer, view.byteOffset, view.byteLength);
+    this.counters.uploadBytes += view.byteLength;
+  }
+
+  /** A uniform buffer of 32-bit words (u32/i32/f32 written by their bits). Made at prepare time, never per step. */
+  uniform(label: string, words: ArrayLike<number>, kinds?: string): GPUBuffer {
+    const n = Math.max(4, Math.ceil(words.length / 4) * 4);
+    const buf = new ArrayBuffer(n * 4);
+    const u32 = new Uint32Array(buf);
+    const f32 = new Float32Array(buf);
+    for (let i = 0; i < words.length; i++) {
+      if (kinds && kinds[i] === 'f') f32[i] = words[i];
+      else u32[i] = words[i] >>> 0;
+    }
+    const b = this.create(label, buf.byteLength, STORAGE.uniform);
+    this.device.queue.writeBuffer(b, 0, buf);
+    return b;
+  }
+
+  bindGroup(pipeline: GPUComputePipeline, resources: (GPUBuffer | Tensor)[], label?: string): GPUBindGroup {
+    return this.device.createBindGroup({
+      label,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: resources.map((r, binding) => ({ binding, resource: { buffer: 'buffer' in r ? r.buffer : r } })),
+    });
+  }
+
+  /** Encode prepared ops, in order, into one compute pass of one command buffer, and submit it. */
+  run(ops: readonly Op[], label = 'step'): void {
+    const enc = this.device.createCommandEncoder({ label });
+    this.encode(enc, ops);
+    this.device.queue.submit([enc.finish()]);
+    this.counters.submits++;
+  }
+
+  /** Encode prepared ops into an existing command encoder (one compute pass). */
+  encode(enc: GPUCommandEncoder, ops: readonly Op[]): void {
+    if (ops.length === 0) return;
+    const pass = enc.beginComputePass();
+    for (const op of ops) {
+      pass.setPipeline(op.pipeline);
+      pass.setBindGroup(0, op.bindGroup);
+      pass.dispatchWorkgroups(op.workgroups[0], op.workgroups[1], op.workgroups[2]);
+      this.counters.dispatches++;
+      this.counters.flops += op.flops;
+      this.counters.bytes += op.bytes;
+    }
+    pass.end();
+  }
+
+  /** Copy a tensor back to the CPU. Waits for all submitted work. */
+  async read(t: Tensor): Promise<Float32Array | Uint32Array | Int32Array | Uint16Array> {
+    const bytes = numel(t.shape) * DTYPE_BYTES[t.dtype];
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({ label: `read ${t.label}`, size, usage: STORAGE.read });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(1 /* GPUMapMode.READ */);
+    const copy = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    this.counters.readbackBytes += bytes;
+    switch (t.dtype) {
+      case 'f32':
+        return new Float32Array(copy);
+      case 'u32':
+        return new Uint32Array(copy);
+      case 'i32':
+        return new Int32Array(copy);
+      case 'f16':
+        return new Uint16Array(copy);
+    }
+  }
+
+  async readF32(t: Tensor): Promise<Float32Array> {
+    const r = await this.read(t);
+    if (!(r instanceof Float32Array)) throw new Error(`readF32: ${t.label} is ${t.dtype}`);
+    return r;
+  }
+
+  /** Wait until the GPU has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Run `fn` and throw a typed error if it produced a validation or out-of-memory error. */
+  async guard<T>(what: string, fn: () => T): Promise<T> {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    const out = fn();
+    const validation = await this.device.popErrorScope();
+    const oom = await this.device.popErrorScope();
+    if (oom) throw new OutOfMemoryError(what, 0);
+    if (validation) throw new ShaderError(what, validation.message);
+    return out;
+  }
+
+  release(t: Tensor | GPUBuffer): void {
+    const buffer = 'buffer' in t ? t.buffer : t;
+    const bytes = this.live.get(buffer);
+    if (bytes !== undefined) {
+      this.counters.liveBytes -= bytes;
+      this.live.delete(buffer);
+    }
+    buffer.destroy();
+  }
+
+  resetPeak(): void {
+    this.counters.peakBytes = this.counters.liveBytes;
+  }
+
+  destroy(): void {
+    for (const b of this.live.keys()) b.destroy();
+    this.live.clear();
+    this.counters.liveBytes = 0;
+  }
+}
+
+export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);

@@ -1,0 +1,52 @@
+// Opens the engine on Dawn (the `webgpu` npm package) for the GPU suite. `npm run test:gpu` points Dawn
+// at SwiftShader through scripts/gpu-env.mjs, so this runs on machines with no GPU.
+import { create, globals } from 'webgpu';
+import { openDevice, type EngineDevice } from '../../src/engine/device';
+import { Runtime } from '../../src/engine/runtime';
+
+let shared: Promise<EngineDevice> | undefined;
+
+let instance: GPU | undefined;
+
+/** Dawn's GPU object. Kept alive for the whole process: if it is garbage-collected, Dawn aborts. */
+export function nodeGPU(): GPU {
+  Object.assign(globalThis, globals);
+  instance ??= create([]) as unknown as GPU;
+  return instance;
+}
+
+/** One device per test file (Dawn instances are expensive); each call gets a fresh Runtime on it. */
+export async function testRuntime(): Promise<Runtime> {
+  shared ??= openDevice({ gpu: nodeGPU() });
+  return new Runtime(await shared);
+}
+
+/** Deterministic pseudo-random numbers in [-scale, scale) (mulberry32). */
+export function randn(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+/** max |a - b| / (atol + rtol·|b|) ≤ 1 everywhere; returns the worst element for the message. */
+export function closeTo(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol = 0): { ok: boolean; worst: string } {
+  if (a.length !== b.length) return { ok: false, worst: `length ${a.length} vs ${b.length}` };
+  let worstRatio = 0;
+  let worst = '';
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i] - b[i]);
+    const ratio = err / (atol + rtol * Math.abs(b[i]));
+    if (!(ratio <= worstRatio) ) {
+      worstRatio = Number.isNaN(ratio) ? Infinity : ratio;
+      worst = `[${i}] got ${a[i]} want ${b[i]} (|Δ| ${err.toExponential(2)})`;
+    }
+  }
+  return { ok: worstRatio <= 1, worst };
+}
