@@ -11,8 +11,10 @@ export interface Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly label: string;
-  /** Bytes of the buffer (≥ the elements' bytes: buffers are padded to 4-byte multiples). */
+  /** Bytes this tensor spans (≥ the elements' bytes: padded to 4-byte multiples). */
   readonly bytes: number;
+  /** Byte offset into `buffer` (views into packed buffers; a multiple of minStorageBufferOffsetAlignment). */
+  readonly offset?: number;
 }
 
 export function numel(shape: readonly number[]): number {
@@ -123,7 +125,7 @@ export class Runtime {
       padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       view = padded;
     }
-    this.device.queue.writeBuffer(t.buffer, byteOffset, view.buffer, view.byteOffset, view.byteLength);
+    this.device.queue.writeBuffer(t.buffer, (t.offset ?? 0) + byteOffset, view.buffer, view.byteOffset, view.byteLength);
     this.counters.uploadBytes += view.byteLength;
   }
 
@@ -146,8 +148,25 @@ export class Runtime {
     return this.device.createBindGroup({
       label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: resources.map((r, binding) => ({ binding, resource: { buffer: 'buffer' in r ? r.buffer : r } })),
+      entries: resources.map((r, binding) => ({
+        binding,
+        resource: 'buffer' in r ? { buffer: r.buffer, offset: r.offset ?? 0, size: r.bytes } : { buffer: r },
+      })),
     });
+  }
+
+  /**
+   * A view of `numel(shape)` elements of `t` starting at element `start`. The byte offset must be a
+   * multiple of the device's minStorageBufferOffsetAlignment (256 by default): pack with `alignElems`.
+   */
+  view(t: Tensor, start: number, shape: readonly number[], label = `${t.label}[${start}]`): Tensor {
+    const esz = DTYPE_BYTES[t.dtype];
+    const offset = (t.offset ?? 0) + start * esz;
+    const align = this.device.limits.minStorageBufferOffsetAlignment;
+    if (offset % align !== 0) throw new Error(`view ${label}: byte offset ${offset} is not a multiple of ${align}`);
+    const bytes = Math.ceil((numel(shape) * esz) / 4) * 4;
+    if (offset + bytes > t.buffer.size) throw new Error(`view ${label}: out of bounds`);
+    return { buffer: t.buffer, shape: [...shape], dtype: t.dtype, label, bytes, offset };
   }
 
   /** Encode prepared ops, in order, into one compute pass of one command buffer, and submit it. */
@@ -179,7 +198,7 @@ export class Runtime {
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.device.createBuffer({ label: `read ${t.label}`, size, usage: STORAGE.read });
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size);
+    enc.copyBufferToBuffer(t.buffer, t.offset ?? 0, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(1 /* GPUMapMode.READ */);
     const copy = staging.getMappedRange().slice(0, bytes);
@@ -243,3 +262,9 @@ export class Runtime {
 }
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+
+/** Round an element count up so that the next view starts on a 256-byte boundary. */
+export const alignElems = (n: number, dtype: DType = 'f32'): number => {
+  const per = 256 / DTYPE_BYTES[dtype];
+  return Math.ceil(n / per) * per;
+};
