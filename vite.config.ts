@@ -7,7 +7,12 @@ export default defineConfig({
   base: './',
   plugins: [svelte()],
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 4096,
+    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+  },
   preview: { host: '127.0.0.1', port: 5173 },
   test: {
     projects: [

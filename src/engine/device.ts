@@ -13,6 +13,8 @@ export interface AdapterReport {
 
 export interface EngineDevice {
   device: GPUDevice;
+  /** Kept referenced: Dawn-in-Node aborts if the adapter is garbage-collected while its device lives. */
+  adapter: GPUAdapter;
   report: AdapterReport;
   /** f16 storage and arithmetic available (shader-f16 granted). */
   f16: boolean;
@@ -94,5 +96,5 @@ export async function openDevice(opts: OpenOptions = {}): Promise<EngineDevice> 
   if (subgroups) features.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   const lost = device.lost.then((info) => new DeviceLostError(info.reason, info.message));
-  return { device, report, f16, subgroups, lost };
+  return { device, adapter, report, f16, subgroups, lost };
 }
