@@ -20,6 +20,28 @@ struct Params { B: u32, S: u32, H: u32, Dh: u32, L: u32, past: u32, _p0: u32, _p
 
 struct Pair { src: u32, dst: u32, half: u32, c: f32, s: f32 }
 
+// cos and sin of θ ≥ 0 to about 1 ulp (Cephes sinf/cosf: Cody–Waite reduction by π/4 in three parts,
+// minimax polynomials on [−π/4, π/4]). WGSL's built-in sin/cos only promise 2⁻¹¹ absolute error
+// (SwiftShader is that coarse), far from the f32 cos/sin Hugging Face uses. Exact for θ < 2¹⁶.
+fn cosSin(theta: f32) -> vec2<f32> {
+  var j = u32(theta * 1.27323954473516); // 4/π
+  if ((j & 1u) == 1u) { j += 1u; }
+  let y = f32(j);
+  let z = ((theta - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+  let zz = z * z;
+  let sp = z + z * zz * (-1.6666654611e-1 + zz * (8.3321608736e-3 + zz * -1.9515295891e-4));
+  let cp = 1.0 - 0.5 * zz + zz * zz * (4.166664568298827e-2 + zz * (-1.388731625493765e-3 + zz * 2.443315711809948e-5));
+  let q = (j >> 1u) & 3u; // quadrant: θ ≈ q·π/2 + z
+  var c: f32; var s: f32;
+  switch q {
+    case 0u: { c = cp; s = sp; }
+    case 1u: { c = -sp; s = cp; }
+    case 2u: { c = -cp; s = -sp; }
+    default: { c = sp; s = -cp; }
+  }
+  return vec2<f32>(c, s);
+}
+
 fn pair(i: u32) -> Pair {
   let half = p.Dh / 2u;
   let j = i % half;
@@ -32,8 +54,9 @@ fn pair(i: u32) -> Pair {
   r.src = (t * p.H + h) * p.Dh + j;
   r.dst = ((b * p.L + p.past + s) * p.H + h) * p.Dh + j;
   r.half = half;
-  r.c = cos(theta);
-  r.s = SIGN * sin(theta);
+  let cs = cosSin(theta);
+  r.c = cs.x;
+  r.s = SIGN * cs.y;
   return r;
 }
 
