@@ -32,7 +32,7 @@ export interface RmsNormBackwardArgs {
   accumulate?: boolean;
 }
 
-/** One workgroup per row; rows past 65535 fold into y. */
+/** One workgroup of 64 per row (enough lanes for D ≤ ~8k; T rows give the parallelism); rows past 65535 fold into y. */
 function rowGrid(T: number): [number, number, number] {
   return [Math.min(T, 65535), ceilDiv(T, 65535), 1];
 }
