@@ -116,13 +116,18 @@ function prepareLoraMatmul(rt: Runtime, d: LoraDims, m: SmallMatmul, name: strin
   };
 }
 
-/** Forward: 3 dispatches — u = dropout(x)·Aᵀ; y = x·Wᵀ + b; y += s·u·Bᵀ. */
+/**
+ * Forward: 2 dispatches — u = dropout(x)·Aᵀ; then y = x·Wᵀ + b + s·u·Bᵀ, the LoRA term fused into the
+ * base matmul's epilogue (r extra multiply-adds per output, no extra pass over y).
+ */
 export function prepareLoraForward(rt: Runtime, a: LoraForwardArgs): Op[] {
   const { T, inDim, outDim, rank } = a;
   return [
     prepareLoraMatmul(rt, a, { a: a.x, b: a.loraA, out: a.u, M: T, N: rank, K: inDim, mask: 1 }, 'down'),
-    prepareMatmul(rt, { a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim }),
-    prepareMatmul(rt, { a: a.u, b: a.loraB, out: a.y, M: T, N: outDim, K: rank, alpha: a.scale, accumulate: true }),
+    prepareMatmul(rt, {
+      a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim,
+      lora: { u: a.u, loraB: a.loraB, rank, scale: a.scale },
+    }),
   ];
 }
 

@@ -30,6 +30,11 @@ export interface MatmulArgs {
   accumulate?: boolean;
   /** Independent products, each a contiguous [M,K]·[K,N] → [M,N] slice (z of the grid). */
   batch?: number;
+  /**
+   * Fused LoRA up-projection (batch 1): out += scale·u·loraBᵀ in the epilogue (after alpha and bias,
+   * before accumulate), u [M, rank], loraB [N, rank], both f32. Not in the naive version (tiled runs).
+   */
+  lora?: { u: Tensor; loraB: Tensor; rank: number; scale: number };
 }
 
 /** The ladder, slowest first. `f16w` takes a packed-f16 B. */
@@ -67,23 +72,29 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   if (args.b.dtype === 'f16') v = 'f16w';
   else if (v === 'f16w') throw new Error(`matmul f16w: b (${args.b.label}) must be a packed-f16 tensor`);
   if (v === 'vec4' && !vec4Eligible(args)) v = 'tiled';
-  const label = `matmul_${v} ${M}x${N}x${K}`;
-  const pipeline = rt.pipeline(label, MATMUL_VERSIONS[v], {
-    TRANS_A: Number(transA),
-    TRANS_B: Number(transB),
-    HAS_BIAS: Number(Boolean(bias)),
-    ACCUMULATE: Number(accumulate),
-  });
-  const params = rt.uniform(`${label} params`, [M, N, K, alpha, M * K, K * N, M * N, 0], 'uuuf');
-  const bindGroup = rt.bindGroup(pipeline, [params, args.a, args.b, bias ?? rt.empty, args.out], label);
+  const lora = args.lora;
+  if (lora && v === 'naive') v = 'tiled';
+  if (lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
+  const label = `matmul_${v}${lora ? '+lora' : ''} ${M}x${N}x${K}`;
+  const pipeline = rt.pipeline(
+    label,
+    MATMUL_VERSIONS[v],
+    { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
+    lora ? 'main_lora' : 'main',
+  );
+  const params = rt.uniform(`${label} params`, [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.scale ?? 0, 0, 0], 'uuufuuuuuf');
+  const resources = [params, args.a, args.b, bias ?? rt.empty, args.out];
+  if (lora) resources.push(lora.u, lora.loraB);
+  const bindGroup = rt.bindGroup(pipeline, resources, label);
   const bBytes = args.b.dtype === 'f16' ? 2 : 4;
-  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (accumulate ? 2 : 1)) + (bias ? 4 * N : 0);
+  const loraBytes = lora ? 4 * (M + N) * lora.rank : 0;
+  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (accumulate ? 2 : 1)) + (bias ? 4 * N : 0) + loraBytes;
   return {
     label,
     pipeline,
     bindGroup,
     workgroups: [ceilDiv(N, TILE[v]), ceilDiv(M, TILE[v]), batch],
-    flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0),
+    flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N : 0),
     bytes,
   };
 }

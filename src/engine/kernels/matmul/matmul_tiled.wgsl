@@ -11,6 +11,7 @@ override ACCUMULATE: bool = false;
 struct Params {
   M: u32, N: u32, K: u32, alpha: f32,
   strideA: u32, strideB: u32, strideC: u32, _pad: u32,
+  loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,6 +19,24 @@ struct Params {
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
+// Entry point `main_lora` only (batch 1): the LoRA up-projection fused into the epilogue,
+// C += loraScale · U[row, :]·LB[col, :] with U = dropout(x)·Aᵀ [M, r] and LB = lora_B [N, r].
+@group(0) @binding(5) var<storage, read> U: array<f32>;
+@group(0) @binding(6) var<storage, read> LB: array<f32>;
+
+fn loraTerm(row: u32, col: u32) -> f32 {
+  var s = 0.0;
+  for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[col * p.loraRank + j]; }
+  return p.loraScale * s;
+}
+
+fn store(z: u32, row: u32, col: u32, v0: f32) {
+  var v = v0;
+  if (HAS_BIAS) { v += bias[col]; }
+  let ci = z * p.strideC + row * p.N + col;
+  if (ACCUMULATE) { v += C[ci]; }
+  C[ci] = v;
+}
 
 const T = 16u;
 var<workgroup> As: array<f32, 256>; // [m][k]
@@ -35,8 +54,7 @@ fn loadB(b0: u32, k: u32, n: u32) -> f32 {
   return B[b0 + k * p.N + n];
 }
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+fn tile(wg: vec3<u32>, l: vec3<u32>) -> f32 {
   let row = wg.y * T + l.y;
   let col = wg.x * T + l.x;
   let b = wg.z;
@@ -62,10 +80,23 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
     }
     workgroupBarrier();
   }
+  return acc;
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let acc = tile(wg, l);
+  let row = wg.y * T + l.y;
+  let col = wg.x * T + l.x;
   if (row >= p.M || col >= p.N) { return; }
-  acc *= p.alpha;
-  if (HAS_BIAS) { acc += bias[col]; }
-  let ci = b * p.strideC + row * p.N + col;
-  if (ACCUMULATE) { acc += C[ci]; }
-  C[ci] = acc;
+  store(wg.z, row, col, acc * p.alpha);
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let acc = tile(wg, l);
+  let row = wg.y * T + l.y;
+  let col = wg.x * T + l.x;
+  if (row >= p.M || col >= p.N) { return; }
+  store(wg.z, row, col, acc * p.alpha + loraTerm(row, col));
 }

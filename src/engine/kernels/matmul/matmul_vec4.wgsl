@@ -13,6 +13,7 @@ override ACCUMULATE: bool = false;
 struct Params {
   M: u32, N: u32, K: u32, alpha: f32,
   strideA: u32, strideB: u32, strideC: u32, _pad: u32,
+  loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,6 +21,24 @@ struct Params {
 @group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
+// Entry point `main_lora` only (batch 1): the LoRA up-projection fused into the epilogue,
+// C += loraScale · U[row, :]·LB[col, :] with U = dropout(x)·Aᵀ [M, r] and LB = lora_B [N, r].
+@group(0) @binding(5) var<storage, read> U: array<f32>;
+@group(0) @binding(6) var<storage, read> LB: array<f32>;
+
+fn loraTerm(row: u32, col: u32) -> f32 {
+  var s = 0.0;
+  for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[col * p.loraRank + j]; }
+  return p.loraScale * s;
+}
+
+fn store(z: u32, row: u32, col: u32, v0: f32) {
+  var v = v0;
+  if (HAS_BIAS) { v += bias[col]; }
+  let ci = z * p.strideC + row * p.N + col;
+  if (ACCUMULATE) { v += C[ci]; }
+  C[ci] = v;
+}
 
 const TM = 64u;
 const TK = 16u;
@@ -27,9 +46,7 @@ const TK = 16u;
 var<workgroup> As: array<vec4<f32>, 256>; // [TK][TM/4]
 var<workgroup> Bs: array<vec4<f32>, 256>; // [TK][TN/4]
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32,
-        @builtin(local_invocation_id) l: vec3<u32>) {
+fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
   let m0 = wg.y * TM;
   let n0 = wg.x * TM;
   let a0 = wg.z * p.strideA / 4u;
@@ -81,17 +98,35 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     workgroupBarrier();
   }
 
+  return acc;
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32,
+        @builtin(local_invocation_id) l: vec3<u32>) {
+  let acc = tile(wg, li, l);
   for (var i = 0u; i < 4u; i++) {
-    let row = m0 + l.y * 4u + i;
+    let row = wg.y * TM + l.y * 4u + i;
     if (row >= p.M) { break; }
     for (var j = 0u; j < 4u; j++) {
-      let col = n0 + l.x * 4u + j;
+      let col = wg.x * TM + l.x * 4u + j;
       if (col >= p.N) { break; }
-      var v = acc[i][j] * p.alpha;
-      if (HAS_BIAS) { v += bias[col]; }
-      let ci = wg.z * p.strideC + row * p.N + col;
-      if (ACCUMULATE) { v += C[ci]; }
-      C[ci] = v;
+      store(wg.z, row, col, acc[i][j] * p.alpha);
+    }
+  }
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32,
+             @builtin(local_invocation_id) l: vec3<u32>) {
+  let acc = tile(wg, li, l);
+  for (var i = 0u; i < 4u; i++) {
+    let row = wg.y * TM + l.y * 4u + i;
+    if (row >= p.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let col = wg.x * TM + l.x * 4u + j;
+      if (col >= p.N) { break; }
+      store(wg.z, row, col, acc[i][j] * p.alpha + loraTerm(row, col));
     }
   }
 }
