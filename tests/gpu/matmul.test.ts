@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { prepareMatmul } from '../../src/engine/kernels/matmul/matmul';
+import { prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engine/kernels/matmul/matmul';
 import { matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
+import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 
 // Awkward shapes: not multiples of any tile, single rows and columns, long K.
@@ -12,61 +13,123 @@ const SHAPES = [
   [64, 64, 64],
   [5, 130, 257],
 ];
+// For vec4: every contiguous dimension a multiple of 4 (so vec4 really runs), M and N still awkward.
+const VEC4_SHAPES = [
+  [4, 4, 4],
+  [1, 36, 64],
+  [68, 4, 12],
+  [36, 68, 20],
+  [100, 132, 260],
+];
+const TRANS = [
+  [false, true],
+  [false, false],
+  [true, false],
+  [true, true],
+] as const;
 
-describe('matmul (naive) against the CPU reference', () => {
-  for (const [M, N, K] of SHAPES) {
+async function check(version: MatmulVersion, M: number, N: number, K: number, transA: boolean, transB: boolean, f16 = false) {
+  const rt = await testRuntime();
+  const a = randn(M * K, 1 + M, 1);
+  const b = randn(K * N, 2 + N, 1);
+  const A = rt.upload('a', a, transA ? [K, M] : [M, K]);
+  const bShape = transB ? [N, K] : [K, N];
+  const B = f16 ? rt.upload('b16', f32ToF16Array(b), bShape) : rt.upload('b', b, bShape);
+  const C = rt.tensor('c', [M, N]);
+  const args = { a: A, b: B, out: C, M, N, K, transA, transB };
+  const op = prepareMatmul(rt, args, version);
+  const ran = f16 ? 'f16w' : version === 'vec4' && !vec4Eligible(args) ? 'tiled' : version;
+  expect(op.label.startsWith(`matmul_${ran} `)).toBe(true);
+  rt.run([op]);
+  const got = await rt.readF32(C);
+  const want = matmulRef(a, f16 ? roundToF16(b) : b, { M, N, K, transA, transB });
+  // f32 accumulation of K products of magnitude ≤ 1 in a different order than the f64 reference:
+  // the error grows like √K · 2⁻²⁴ per term (f16 B is compared against the f16-rounded B, so no extra slack).
+  const r = closeTo(got, want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5);
+  expect(r.ok, r.worst).toBe(true);
+  rt.destroy();
+}
+
+for (const version of ['naive', 'tiled'] as const) {
+  describe(`matmul (${version}) against the CPU reference`, () => {
+    for (const [M, N, K] of SHAPES) {
+      for (const [transA, transB] of version === 'naive' ? TRANS.slice(0, 3) : TRANS) {
+        it(`${M}x${N}x${K} transA=${transA} transB=${transB}`, () => check(version, M, N, K, transA, transB));
+      }
+    }
+  });
+}
+
+describe('matmul (vec4) against the CPU reference', () => {
+  for (const [M, N, K] of VEC4_SHAPES) {
+    for (const [transA, transB] of TRANS) {
+      it(`${M}x${N}x${K} transA=${transA} transB=${transB}`, () => check('vec4', M, N, K, transA, transB));
+    }
+  }
+  it('falls back to tiled when a contiguous dimension is not a multiple of 4', async () => {
+    const rt = await testRuntime();
+    const op = prepareMatmul(
+      rt,
+      { a: rt.tensor('a', [3, 5]), b: rt.tensor('b', [7, 5]), out: rt.tensor('c', [3, 7]), M: 3, N: 7, K: 5 },
+      'vec4',
+    );
+    expect(op.label.startsWith('matmul_tiled')).toBe(true);
+    rt.destroy();
+  });
+});
+
+describe('matmul (f16w: packed-f16 B) against the CPU reference', () => {
+  for (const [M, N, K] of [...SHAPES, [36, 68, 20]]) {
     for (const [transA, transB] of [
       [false, true],
       [false, false],
-      [true, false],
-    ]) {
-      it(`${M}x${N}x${K} transA=${transA} transB=${transB}`, async () => {
-        const rt = await testRuntime();
-        const a = randn(M * K, 1 + M, 1);
-        const b = randn(K * N, 2 + N, 1);
-        const A = rt.upload('a', a, transA ? [K, M] : [M, K]);
-        const B = rt.upload('b', b, transB ? [N, K] : [K, N]);
-        const C = rt.tensor('c', [M, N]);
-        rt.run([prepareMatmul(rt, { a: A, b: B, out: C, M, N, K, transA, transB })]);
-        const got = await rt.readF32(C);
-        const want = matmulRef(a, b, { M, N, K, transA, transB });
-        // f32 accumulation of K products of magnitude ≤ 1: error grows like √K · 2⁻²⁴ per term.
-        const r = closeTo(got, want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5);
-        expect(r.ok, r.worst).toBe(true);
-        rt.destroy();
-      });
+    ] as const) {
+      it(`${M}x${N}x${K} transA=${transA} transB=${transB}`, () => check('f16w', M, N, K, transA, transB, true));
     }
   }
-
-  it('adds a bias, scales by alpha and accumulates', async () => {
+  it('rejects f16w with an f32 B', async () => {
     const rt = await testRuntime();
-    const [M, N, K] = [7, 11, 13];
-    const a = randn(M * K, 3);
-    const b = randn(N * K, 4);
-    const bias = randn(N, 5);
-    const c0 = randn(M * N, 6);
-    const C = rt.upload('c', c0, [M, N]);
-    const op = prepareMatmul(rt, {
-      a: rt.upload('a', a, [M, K]),
-      b: rt.upload('b', b, [N, K]),
-      bias: rt.upload('bias', bias, [N]),
-      out: C,
-      M,
-      N,
-      K,
-      alpha: 0.5,
-      accumulate: true,
-    });
-    rt.run([op]);
-    const got = await rt.readF32(C);
-    const want = matmulRef(a, b, { M, N, K, alpha: 0.5, bias, c: c0 });
-    const r = closeTo(got, want, 1e-5, 1e-5);
-    expect(r.ok, r.worst).toBe(true);
-    // A planted error must be caught: the comparison is not vacuous.
-    want[3] += 1e-2;
-    expect(closeTo(got, want, 1e-5, 1e-5).ok).toBe(false);
+    expect(() =>
+      prepareMatmul(rt, { a: rt.tensor('a', [2, 2]), b: rt.tensor('b', [2, 2]), out: rt.tensor('c', [2, 2]), M: 2, N: 2, K: 2 }, 'f16w'),
+    ).toThrow(/packed-f16/);
     rt.destroy();
   });
+});
+
+describe('matmul options', () => {
+  for (const version of ['naive', 'tiled', 'vec4', 'f16w'] as const) {
+    it(`${version}: adds a bias, scales by alpha, accumulates, and runs batches`, async () => {
+      const rt = await testRuntime();
+      const [M, N, K, batch] = [7, 11, 12, 3];
+      const a = randn(batch * M * K, 3);
+      let b = randn(batch * N * K, 4);
+      const bias = randn(N, 5);
+      const c0 = randn(batch * M * N, 6);
+      const C = rt.upload('c', c0, [batch, M, N]);
+      const B = version === 'f16w' ? rt.upload('b', f32ToF16Array(b), [batch, N, K]) : rt.upload('b', b, [batch, N, K]);
+      if (version === 'f16w') b = roundToF16(b);
+      const op = prepareMatmul(
+        rt,
+        { a: rt.upload('a', a, [batch, M, K]), b: B, bias: rt.upload('bias', bias, [N]), out: C, M, N, K, alpha: 0.5, accumulate: true, batch },
+        version,
+      );
+      rt.run([op]);
+      const got = await rt.readF32(C);
+      const want = new Float32Array(batch * M * N);
+      for (let z = 0; z < batch; z++) {
+        const r = matmulRef(a.subarray(z * M * K, (z + 1) * M * K), b.subarray(z * N * K, (z + 1) * N * K), {
+          M, N, K, alpha: 0.5, bias, c: c0.subarray(z * M * N, (z + 1) * M * N),
+        });
+        want.set(r, z * M * N);
+      }
+      const r = closeTo(got, want, 1e-5, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+      // A planted error must be caught: the comparison is not vacuous.
+      want[3] += 1e-2;
+      expect(closeTo(got, want, 1e-5, 1e-5).ok).toBe(false);
+      rt.destroy();
+    });
+  }
 
   it('encodes a prepared op again without allocating, and counts dispatches and FLOPs', async () => {
     const rt = await testRuntime();

@@ -1,6 +1,18 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import naive from './matmul_naive.wgsl?raw';
+import tiled from './matmul_tiled.wgsl?raw';
+import vec4 from './matmul_vec4.wgsl?raw';
+import f16w from './matmul_f16w.wgsl?raw';
 
+/**
+ * C = alpha·op(A)·op(B) (+bias) (+C), per batch slice.
+ *
+ * - `a`: f32, [M, K] (or [K, M] with `transA`), `batch` slices back to back.
+ * - `b`: f32 [K, N] (or [N, K] with `transB`, the default: HF's [out, in] weights), or a packed-f16 tensor
+ *   (dtype 'f16', two halves per u32, e.g. `rt.upload(name, f32ToF16Array(w), shape)`): then the f16w
+ *   version runs whatever `version` says.
+ * - `bias`: f32 [N], added after alpha. `out`: f32 [M, N] per slice.
+ */
 export interface MatmulArgs {
   a: Tensor;
   b: Tensor;
@@ -18,30 +30,71 @@ export interface MatmulArgs {
   accumulate?: boolean;
   /** Independent products, each a contiguous [M,K]·[K,N] → [M,N] slice (z of the grid). */
   batch?: number;
+  /**
+   * Fused LoRA up-projection (batch 1): out += scale·u·loraBᵀ in the epilogue (after alpha and bias,
+   * before accumulate), u [M, rank], loraB [N, rank], both f32. Not in the naive version (tiled runs).
+   */
+  lora?: { u: Tensor; loraB: Tensor; rank: number; scale: number };
 }
 
-export const MATMUL_VERSIONS = { naive } as const;
+/** The ladder, slowest first. `f16w` takes a packed-f16 B. */
+export const MATMUL_VERSIONS = { naive, tiled, vec4, f16w } as const;
 export type MatmulVersion = keyof typeof MATMUL_VERSIONS;
 
-/** Prepare C = alpha·op(A)·op(B) (+bias) (+C). Allocates its uniforms and bind group once. */
-export function prepareMatmul(rt: Runtime, args: MatmulArgs, version: MatmulVersion = 'naive'): Op {
+/** Output tile edge of each version (the workgroup grid divides M and N by it). */
+const TILE: Record<MatmulVersion, number> = { naive: 16, tiled: 16, vec4: 64, f16w: 64 };
+
+/** vec4 loads need each operand's contiguous dimension to be a multiple of 4 (and 16-byte aligned views). */
+export function vec4Eligible(args: MatmulArgs): boolean {
+  const { M, N, K, transA = false, transB = true } = args;
+  const contA = transA ? M : K;
+  const contB = transB ? K : N;
+  const aligned = (t: Tensor) => (t.offset ?? 0) % 16 === 0;
+  return contA % 4 === 0 && contB % 4 === 0 && aligned(args.a) && aligned(args.b) && args.b.dtype === 'f32';
+}
+
+/** The version prepareMatmul uses when none is asked for. */
+export function bestMatmulVersion(args: MatmulArgs): MatmulVersion {
+  if (args.b.dtype === 'f16') return 'f16w';
+  // A 64×64 tile wastes most of its work on skinny products (decode steps, rank-r LoRA factors).
+  if (args.M >= 32 && args.N >= 32 && vec4Eligible(args)) return 'vec4';
+  return 'tiled';
+}
+
+/**
+ * Prepare C = alpha·op(A)·op(B) (+bias) (+C). Allocates its uniforms and bind group once.
+ * `version` defaults to the best one for the shape; an explicit version that cannot take the shape
+ * (vec4 on non-multiples of 4) falls back to tiled; a packed-f16 B always uses f16w.
+ */
+export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVersion): Op {
   const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1 } = args;
-  const label = `matmul_${version} ${M}x${N}x${K}`;
-  const pipeline = rt.pipeline(label, MATMUL_VERSIONS[version], {
-    TRANS_A: Number(transA),
-    TRANS_B: Number(transB),
-    HAS_BIAS: Number(Boolean(bias)),
-    ACCUMULATE: Number(accumulate),
-  });
-  const params = rt.uniform(`${label} params`, [M, N, K, alpha, M * K, K * N, M * N, 0], 'uuuf');
-  const bindGroup = rt.bindGroup(pipeline, [params, args.a, args.b, bias ?? rt.empty, args.out], label);
-  const elems = batch * (M * K + K * N + M * N * (accumulate ? 2 : 1));
+  let v: MatmulVersion = version ?? bestMatmulVersion(args);
+  if (args.b.dtype === 'f16') v = 'f16w';
+  else if (v === 'f16w') throw new Error(`matmul f16w: b (${args.b.label}) must be a packed-f16 tensor`);
+  if (v === 'vec4' && !vec4Eligible(args)) v = 'tiled';
+  const lora = args.lora;
+  if (lora && v === 'naive') v = 'tiled';
+  if (lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
+  const label = `matmul_${v}${lora ? '+lora' : ''} ${M}x${N}x${K}`;
+  const pipeline = rt.pipeline(
+    label,
+    MATMUL_VERSIONS[v],
+    { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
+    lora ? 'main_lora' : 'main',
+  );
+  const params = rt.uniform(`${label} params`, [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.scale ?? 0, 0, 0], 'uuufuuuuuf');
+  const resources = [params, args.a, args.b, bias ?? rt.empty, args.out];
+  if (lora) resources.push(lora.u, lora.loraB);
+  const bindGroup = rt.bindGroup(pipeline, resources, label);
+  const bBytes = args.b.dtype === 'f16' ? 2 : 4;
+  const loraBytes = lora ? 4 * (M + N) * lora.rank : 0;
+  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (accumulate ? 2 : 1)) + (bias ? 4 * N : 0) + loraBytes;
   return {
     label,
     pipeline,
     bindGroup,
-    workgroups: [ceilDiv(N, 16), ceilDiv(M, 16), batch],
-    flops: 2 * batch * M * N * K,
-    bytes: 4 * elems,
+    workgroups: [ceilDiv(N, TILE[v]), ceilDiv(M, TILE[v]), batch],
+    flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N : 0),
+    bytes,
   };
 }

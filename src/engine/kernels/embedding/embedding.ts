@@ -1,0 +1,34 @@
+import type { Op, Runtime, Tensor } from '../../runtime';
+import { grid1d } from '../grid';
+import f32Code from './embedding.wgsl?raw';
+import f16Code from './embedding_f16.wgsl?raw';
+
+/**
+ * Embedding gather (forward only: the embeddings are frozen).
+ * - `ids`: u32 [T]; `table`: [V, D], f32 or packed f16 (dtype 'f16'); `out`: f32 [T, D].
+ * An id ≥ V yields a zero row.
+ */
+export interface EmbeddingArgs {
+  ids: Tensor;
+  table: Tensor;
+  out: Tensor;
+  T: number;
+  D: number;
+  V: number;
+}
+
+export function prepareEmbedding(rt: Runtime, args: EmbeddingArgs): Op {
+  const { T, D, V } = args;
+  const f16 = args.table.dtype === 'f16';
+  const label = `embedding${f16 ? '_f16' : ''} ${T}x${D}`;
+  const pipeline = rt.pipeline(label, f16 ? f16Code : f32Code);
+  const params = rt.uniform(`${label} params`, [T, D, V, 0]);
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(pipeline, [params, args.ids, args.table, args.out], label),
+    workgroups: grid1d(T * D),
+    flops: 0,
+    bytes: 4 * T + (f16 ? 2 : 4) * T * D + 4 * T * D,
+  };
+}

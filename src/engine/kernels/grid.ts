@@ -1,0 +1,27 @@
+import { ceilDiv, type Runtime, type Tensor } from '../runtime';
+
+/**
+ * A dispatch grid for `n` invocations in workgroups of `wg`, folded into y when it would pass the
+ * 65535-workgroups-per-dimension limit. Shaders recover the flat index as
+ * `(wid.y * nwg.x + wid.x) * WG + lid.x` and bounds-check it.
+ */
+export function grid1d(n: number, wg = 256): [number, number, number] {
+  const groups = Math.max(1, ceilDiv(n, wg));
+  const x = Math.min(groups, 65535);
+  return [x, ceilDiv(groups, x), 1];
+}
+
+/**
+ * A bind group with explicit binding numbers, for entry points that use only some of a shader's bindings
+ * (`rt.bindGroup` numbers its resources 0, 1, 2, … in order).
+ */
+export function bindAt(rt: Runtime, pipeline: GPUComputePipeline, entries: [number, GPUBuffer | Tensor][], label?: string): GPUBindGroup {
+  return rt.device.createBindGroup({
+    label,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: entries.map(([binding, r]) => ({
+      binding,
+      resource: 'buffer' in r ? { buffer: r.buffer, offset: r.offset ?? 0, size: r.bytes } : { buffer: r },
+    })),
+  });
+}

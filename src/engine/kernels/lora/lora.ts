@@ -1,0 +1,157 @@
+import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { prepareMatmul } from '../matmul/matmul';
+import dropoutCode from './dropout.wgsl?raw';
+import loraMatmulCode from './lora_matmul.wgsl?raw';
+
+/**
+ * LoRA linear (PEFT layout), x [T, in] → y [T, out]:
+ *   y = x·Wᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ,   A [r, in], B [out, r], s = alpha/r.
+ * W is frozen, f32 or packed f16 (dtype 'f16'). Dropout uses a mask regenerated from a hash (see
+ * dropout.wgsl), so the backward needs only u = dropout(x)·Aᵀ [T, r], which the forward saves.
+ */
+export interface LoraDropout {
+  /** Drop probability, 0 ≤ p < 1 (PEFT's lora_dropout). */
+  p: number;
+  /** u32 [2] = [seed, step]; write the step each training step (rt.write), the ops read it. */
+  state: Tensor;
+  /** Distinct per LoRA module (e.g. layer·8 + projection), so modules draw independent masks. */
+  salt: number;
+}
+
+export interface LoraDims {
+  T: number;
+  inDim: number;
+  outDim: number;
+  rank: number;
+  /** alpha / r. */
+  scale: number;
+  /** Absent or p = 0: no dropout (evaluation, or lora_dropout = 0). */
+  dropout?: LoraDropout;
+}
+
+export interface LoraForwardArgs extends LoraDims {
+  /** f32 [T, in]. */
+  x: Tensor;
+  /** Frozen base weight [out, in], f32 or packed f16. */
+  weight: Tensor;
+  /** f32 [out], optional. */
+  bias?: Tensor;
+  /** f32 [r, in] (often a view into the flat parameter buffer). */
+  loraA: Tensor;
+  /** f32 [out, r]. */
+  loraB: Tensor;
+  /** f32 [T, r], written: dropout(x)·Aᵀ, kept for the backward. */
+  u: Tensor;
+  /** f32 [T, out], written. */
+  y: Tensor;
+}
+
+export interface LoraBackwardArgs extends LoraDims {
+  x: Tensor;
+  weight: Tensor;
+  loraA: Tensor;
+  loraB: Tensor;
+  /** The forward's u [T, r]. */
+  u: Tensor;
+  /** f32 [T, out]. */
+  dy: Tensor;
+  /** f32 [T, r] scratch: g = s·dY·B. */
+  g: Tensor;
+  /** f32 [T, in], optional (omit where nothing upstream needs it). */
+  dx?: Tensor;
+  /** dx += … (e.g. q, k and v projections summing into one input gradient). */
+  accumulateDx?: boolean;
+  /** f32 [r, in] and [out, r]: views into the flat gradient buffer (rt.view). */
+  dA: Tensor;
+  dB: Tensor;
+  /** dA += …, dB += … (gradient accumulation over micro-batches). */
+  accumulateGrads?: boolean;
+}
+
+type Mask = 0 | 1 | 2 | 3;
+
+interface SmallMatmul {
+  a: Tensor;
+  b: Tensor;
+  out: Tensor;
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  accumulate?: boolean;
+  mask: Mask;
+}
+
+function dropoutParams(d: LoraDims): { on: boolean; threshold: number; keepScale: number } {
+  const p = d.dropout?.p ?? 0;
+  if (!(p >= 0 && p < 1)) throw new Error(`lora: dropout p = ${p} must be in [0, 1)`);
+  return { on: p > 0, threshold: Math.min(0xffffffff, Math.round(p * 2 ** 32)), keepScale: 1 / (1 - p) };
+}
+
+/** One lora_matmul dispatch (16×16 tiles; x masked where MASK says). */
+function prepareLoraMatmul(rt: Runtime, d: LoraDims, m: SmallMatmul, name: string): Op {
+  const { on, threshold, keepScale } = dropoutParams(d);
+  const mask: Mask = on ? m.mask : 0;
+  const { M, N, K, transA = false, transB = true, alpha = 1, accumulate = false } = m;
+  const label = `lora_${name} ${M}x${N}x${K}`;
+  const pipeline = rt.pipeline(label, dropoutCode + loraMatmulCode, {
+    TRANS_A: Number(transA),
+    TRANS_B: Number(transB),
+    ACCUMULATE: Number(accumulate),
+    MASK: mask,
+  });
+  const params = rt.uniform(`${label} params`, [M, N, K, alpha, d.inDim, d.dropout?.salt ?? 0, threshold, keepScale], 'uuufuuuf');
+  const state = mask ? d.dropout!.state : rt.empty;
+  // The mask hash: ~10 integer ops per masked element, counted as flops (it is ALU work).
+  const masked = mask === 1 ? M * K * ceilDiv(N, 16) : mask === 2 ? K * N * ceilDiv(M, 16) : mask === 3 ? M * N : 0;
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(pipeline, [params, m.a, m.b, m.out, state], label),
+    workgroups: [ceilDiv(N, 16), ceilDiv(M, 16), 1],
+    flops: 2 * M * N * K + 10 * masked,
+    bytes: 4 * (M * K + K * N + M * N * (accumulate ? 2 : 1)),
+  };
+}
+
+/**
+ * Forward: 2 dispatches — u = dropout(x)·Aᵀ; then y = x·Wᵀ + b + s·u·Bᵀ, the LoRA term fused into the
+ * base matmul's epilogue (r extra multiply-adds per output, no extra pass over y).
+ */
+export function prepareLoraForward(rt: Runtime, a: LoraForwardArgs): Op[] {
+  const { T, inDim, outDim, rank } = a;
+  return [
+    prepareLoraMatmul(rt, a, { a: a.x, b: a.loraA, out: a.u, M: T, N: rank, K: inDim, mask: 1 }, 'down'),
+    prepareMatmul(rt, {
+      a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim,
+      lora: { u: a.u, loraB: a.loraB, rank, scale: a.scale },
+    }),
+  ];
+}
+
+/**
+ * Backward: g = s·dY·B; dX (+)= dY·W; dX += m ⊙ (g·A); dA (+)= gᵀ·dropout(x); dB (+)= s·dYᵀ·u.
+ * 5 dispatches with dx, 3 without.
+ */
+export function prepareLoraBackward(rt: Runtime, a: LoraBackwardArgs): Op[] {
+  const { T, inDim, outDim, rank, scale, accumulateGrads = false } = a;
+  const ops: Op[] = [prepareMatmul(rt, { a: a.dy, b: a.loraB, out: a.g, M: T, N: rank, K: outDim, transB: false, alpha: scale })];
+  if (a.dx) {
+    ops.push(
+      prepareMatmul(rt, { a: a.dy, b: a.weight, out: a.dx, M: T, N: inDim, K: outDim, transB: false, accumulate: a.accumulateDx }),
+      prepareLoraMatmul(rt, a, { a: a.g, b: a.loraA, out: a.dx, M: T, N: inDim, K: rank, transB: false, accumulate: true, mask: 3 }, 'dx'),
+    );
+  }
+  ops.push(
+    prepareLoraMatmul(
+      rt,
+      a,
+      { a: a.g, b: a.x, out: a.dA, M: rank, N: inDim, K: T, transA: true, transB: false, accumulate: accumulateGrads, mask: 2 },
+      'dA',
+    ),
+    prepareMatmul(rt, { a: a.dy, b: a.u, out: a.dB, M: outDim, N: rank, K: T, transA: true, transB: false, alpha: scale, accumulate: accumulateGrads }),
+  );
+  return ops;
+}

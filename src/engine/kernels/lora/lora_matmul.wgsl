@@ -1,0 +1,78 @@
+// The small LoRA products, with the dropout mask applied where x enters (16×16 tiles, as matmul_tiled):
+//   C = alpha · op(A) · op(B)   (+ C when ACCUMULATE)
+// MASK says which operand is x [T, in] and gets the mask m(t, k) = dropoutScale(t·in + k):
+//   0: none (no dropout);  1: A is x [M=T, K=in]            → u  = dropout(x)·Aᵀ
+//   2: B is x [K=T, N=in]                                     → dA = gᵀ·dropout(x)
+//   3: the output [M=T, N=in] is multiplied by m elementwise  → dX += m ⊙ (g·A)
+// xCols = in. dropout.wgsl is always prepended (binding 4; bind an empty buffer when MASK = 0).
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = true;
+override ACCUMULATE: bool = false;
+override MASK: u32 = 0u;
+
+struct Params {
+  M: u32, N: u32, K: u32, alpha: f32,
+  xCols: u32, salt: u32, threshold: u32, keepScale: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+
+const T = 16u;
+var<workgroup> As: array<f32, 256>; // [m][k]
+var<workgroup> Bs: array<f32, 256>; // [k][n]
+
+fn mask(key: u32, row: u32, col: u32) -> f32 {
+  return dropoutScale(key, row * p.xCols + col, p.threshold, p.keepScale);
+}
+
+fn loadA(key: u32, m: u32, k: u32) -> f32 {
+  if (m >= p.M || k >= p.K) { return 0.0; }
+  var v: f32;
+  if (TRANS_A) { v = A[k * p.M + m]; } else { v = A[m * p.K + k]; }
+  if (MASK == 1u) { v *= mask(key, m, k); }
+  return v;
+}
+
+fn loadB(key: u32, k: u32, n: u32) -> f32 {
+  if (n >= p.N || k >= p.K) { return 0.0; }
+  var v: f32;
+  if (TRANS_B) { v = B[n * p.K + k]; } else { v = B[k * p.N + n]; }
+  if (MASK == 2u) { v *= mask(key, k, n); }
+  return v;
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  var key = 0u;
+  if (MASK != 0u) { key = dropoutKey(p.salt); }
+  let row = wg.y * T + l.y;
+  let col = wg.x * T + l.x;
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < p.K; k0 += T) {
+    if (TRANS_A) {
+      As[l.x * T + l.y] = loadA(key, wg.y * T + l.x, k0 + l.y);
+    } else {
+      As[l.y * T + l.x] = loadA(key, row, k0 + l.x);
+    }
+    if (TRANS_B) {
+      Bs[l.x * T + l.y] = loadB(key, k0 + l.x, wg.x * T + l.y);
+    } else {
+      Bs[l.y * T + l.x] = loadB(key, k0 + l.y, col);
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < T; k++) {
+      acc += As[l.y * T + k] * Bs[k * T + l.x];
+    }
+    workgroupBarrier();
+  }
+  if (row >= p.M || col >= p.N) { return; }
+  acc *= p.alpha;
+  if (MASK == 3u) { acc *= mask(key, row, col); }
+  let ci = row * p.N + col;
+  if (ACCUMULATE) { acc += C[ci]; }
+  C[ci] = acc;
+}

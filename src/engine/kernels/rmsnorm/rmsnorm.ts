@@ -1,0 +1,69 @@
+import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import fwdCode from './rmsnorm.wgsl?raw';
+import bwdCode from './rmsnorm_backward.wgsl?raw';
+
+/**
+ * RMSNorm forward (HF Llama, f32): y = w ⊙ x·rsqrt(mean(x²)+eps).
+ * - `x`, `y`: f32 [T, D] (distinct buffers); `weight`: f32 [D]; `rstd`: f32 [T], written (kept for the backward).
+ */
+export interface RmsNormArgs {
+  x: Tensor;
+  weight: Tensor;
+  y: Tensor;
+  rstd: Tensor;
+  T: number;
+  D: number;
+  eps: number;
+}
+
+/**
+ * RMSNorm backward, weight frozen: dx = rstd·(dy⊙w) − rstd³·x·Σ(dy⊙w⊙x)/D.
+ * - `x`: the forward input [T, D]; `rstd`: the forward's [T]; `dy`: [T, D]; `dx`: [T, D] (distinct from dy).
+ * - `accumulate`: dx += … (add into the residual stream's gradient instead of a separate add).
+ */
+export interface RmsNormBackwardArgs {
+  x: Tensor;
+  weight: Tensor;
+  rstd: Tensor;
+  dy: Tensor;
+  dx: Tensor;
+  T: number;
+  D: number;
+  accumulate?: boolean;
+}
+
+/** One workgroup of 64 per row (enough lanes for D ≤ ~8k; T rows give the parallelism); rows past 65535 fold into y. */
+function rowGrid(T: number): [number, number, number] {
+  return [Math.min(T, 65535), ceilDiv(T, 65535), 1];
+}
+
+export function prepareRmsNorm(rt: Runtime, args: RmsNormArgs): Op {
+  const { T, D, eps } = args;
+  const label = `rmsnorm ${T}x${D}`;
+  const pipeline = rt.pipeline(label, fwdCode);
+  const params = rt.uniform(`${label} params`, [T, D, eps, 0], 'uuf');
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(pipeline, [params, args.x, args.weight, args.y, args.rstd], label),
+    workgroups: rowGrid(T),
+    flops: 4 * T * D,
+    bytes: 4 * (2 * T * D + D + T),
+  };
+}
+
+export function prepareRmsNormBackward(rt: Runtime, args: RmsNormBackwardArgs): Op {
+  const { T, D, accumulate = false } = args;
+  const label = `rmsnorm_backward ${T}x${D}`;
+  const pipeline = rt.pipeline(label, bwdCode, { ACCUMULATE: Number(accumulate) });
+  const params = rt.uniform(`${label} params`, [T, D, 0, 0], 'uuf');
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(pipeline, [params, args.x, args.weight, args.rstd, args.dy, args.dx], label),
+    workgroups: rowGrid(T),
+    flops: 8 * T * D,
+    // x and dy are read twice (the reduction, then the output pass).
+    bytes: 4 * (4 * T * D + 2 * D + T + (accumulate ? 2 : 1) * T * D),
+  };
+}

@@ -1,0 +1,82 @@
+import type { Op, Runtime, Tensor } from '../../runtime';
+import type { ModelSpec } from '../../../model/spec';
+import { bindAt, grid1d } from '../grid';
+import code from './rope.wgsl?raw';
+
+/**
+ * RoPE (HF rotate_half) forward or backward over [B, S, H, Dh].
+ * - `x`: f32 [B, S, H, Dh], or omit it to rotate `out` in place (then L = S, past = 0).
+ * - `out`: f32 [B, L, H, Dh]; token (b, s) lands at row past + s. L defaults to S, past to 0, so a plain
+ *   output is [B, S, H, Dh]; with L = cache capacity this writes roped keys straight into the KV cache.
+ * - `positions`: u32 [B·S] (the position of each token: handles left padding and cache offsets).
+ * - `invFreq`: f32 [Dh/2] from `ropeInvFreq(spec)` (upload once per model).
+ * - `backward`: rotate by −θ (dx from dy).
+ */
+export interface RopeArgs {
+  x?: Tensor;
+  out: Tensor;
+  positions: Tensor;
+  invFreq: Tensor;
+  B: number;
+  S: number;
+  H: number;
+  Dh: number;
+  L?: number;
+  past?: number;
+  backward?: boolean;
+}
+
+export function prepareRope(rt: Runtime, args: RopeArgs): Op {
+  const { B, S, H, Dh, L = S, past = 0, backward = false } = args;
+  if (Dh % 2 !== 0) throw new Error(`rope: head dim ${Dh} must be even`);
+  const inPlace = !args.x;
+  if (inPlace && (L !== S || past !== 0)) throw new Error('rope: in-place rotation writes where it reads (L = S, past = 0)');
+  if (past + S > L) throw new Error(`rope: rows past + S = ${past + S} exceed the output's L = ${L}`);
+  const label = `rope${backward ? '_backward' : ''}${inPlace ? '_inplace' : ''} ${B}x${S}x${H}x${Dh}`;
+  const pipeline = rt.pipeline(label, code, { SIGN: backward ? -1 : 1 }, inPlace ? 'main_inplace' : 'main');
+  const params = rt.uniform(`${label} params`, [B, S, H, Dh, L, past, 0, 0]);
+  const resources: [number, GPUBuffer | Tensor][] = [[0, params], [1, args.positions], [2, args.invFreq], [4, args.out]];
+  if (args.x) resources.push([3, args.x]);
+  const n = B * S * H * Dh;
+  return {
+    label,
+    pipeline,
+    bindGroup: bindAt(rt, pipeline, resources, label),
+    workgroups: grid1d(n / 2, 64),
+    // per pair: θ (1), cos/sin (counted as 2), 4 multiplies and 2 adds.
+    flops: (n / 2) * 9,
+    bytes: 4 * (2 * n + B * S + Dh / 2),
+  };
+}
+
+/**
+ * RoPE inverse frequencies exactly as Hugging Face computes them, in f32:
+ * default `1 / base^(arange(0, dim, 2) / dim)`, and for `ropeScaling` (Llama-3.x "llama3")
+ * `_compute_llama3_parameters`: long wavelengths divided by `factor`, short ones kept, the band between
+ * `low_freq_factor` and `high_freq_factor` smoothly interpolated.
+ */
+export function ropeInvFreq(spec: Pick<ModelSpec, 'headDim' | 'ropeTheta' | 'ropeScaling'>): Float32Array {
+  const f = Math.fround;
+  const dim = spec.headDim;
+  const inv = new Float32Array(dim / 2);
+  for (let i = 0; i < dim / 2; i++) {
+    const e = f(f(2 * i) / dim);
+    inv[i] = f(1 / f(Math.pow(spec.ropeTheta, e)));
+  }
+  const sc = spec.ropeScaling;
+  if (!sc) return inv;
+  const lowWavelen = sc.originalMaxPositionEmbeddings / sc.lowFreqFactor;
+  const highWavelen = sc.originalMaxPositionEmbeddings / sc.highFreqFactor;
+  const out = new Float32Array(inv.length);
+  for (let i = 0; i < inv.length; i++) {
+    const wavelen = f((2 * Math.PI) / inv[i]);
+    let v = wavelen > lowWavelen ? f(inv[i] / sc.factor) : inv[i];
+    const medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+    if (medium) {
+      const smooth = f(f(f(sc.originalMaxPositionEmbeddings / wavelen) - sc.lowFreqFactor) / (sc.highFreqFactor - sc.lowFreqFactor));
+      v = f(f(f(f(1 - smooth) * v) / sc.factor) + f(smooth * v));
+    }
+    out[i] = v;
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { prepareLoraBackward, prepareLoraForward } from '../../src/engine/kernels/lora/lora';
+import { dropoutMaskRef, loraBackwardRef, loraForwardRef, type LoraRefDims } from '../../src/engine/kernels/lora/lora.ref';
+import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
+import { alignElems } from '../../src/engine/runtime';
+import { closeTo, randn, testRuntime } from '../helpers/gpu';
+import { dot, fdGrad } from '../helpers/fd';
+
+describe('lora reference', () => {
+  it('analytic dX, dA, dB match central differences (f64), with dropout', () => {
+    const d: LoraRefDims = { T: 3, inDim: 5, outDim: 4, rank: 2, scale: 1.5, dropout: { p: 0.3, seed: 7, step: 2, salt: 1 } };
+    const x = randn(15, 1);
+    const w = randn(20, 2);
+    const A = randn(10, 3);
+    const B = randn(8, 4);
+    const dy = randn(12, 5);
+    const an = loraBackwardRef(x, w, A, B, dy, d);
+    const L = (xx: Num, AA: Num, BB: Num) => dot(loraForwardRef(xx, w, undefined, AA, BB, d).y, dy);
+    // f64 central differences of a function that is linear in each argument: exact up to ~1e-10 rounding.
+    for (const [got, fd] of [
+      [an.dx, fdGrad((v) => L(v, A, B), x)],
+      [an.dA, fdGrad((v) => L(x, v, B), A)],
+      [an.dB, fdGrad((v) => L(x, A, v), B)],
+    ]) {
+      const r = closeTo(got, fd, 1e-8, 1e-7);
+      expect(r.ok, r.worst).toBe(true);
+    }
+  });
+
+  it('the dropout mask drops about p of the elements and depends on step and salt', () => {
+    const base: LoraRefDims = { T: 50, inDim: 40, outDim: 1, rank: 1, scale: 1, dropout: { p: 0.25, seed: 1, step: 0, salt: 0 } };
+    const m = dropoutMaskRef(base);
+    const dropped = m.filter((v) => v === 0).length / m.length;
+    expect(Math.abs(dropped - 0.25)).toBeLessThan(0.04); // 2000 draws: σ ≈ 0.01
+    const m2 = dropoutMaskRef({ ...base, dropout: { ...base.dropout!, step: 1 } });
+    const m3 = dropoutMaskRef({ ...base, dropout: { ...base.dropout!, salt: 1 } });
+    expect(m2.some((v, i) => v !== m[i])).toBe(true);
+    expect(m3.some((v, i) => v !== m[i])).toBe(true);
+  });
+});
+
+type Num = ArrayLike<number>;
+
+const CASES = [
+  { rank: 1, T: 3, inDim: 5, outDim: 7, p: 0, f16: false, bias: true },
+  { rank: 4, T: 9, inDim: 13, outDim: 6, p: 0.2, f16: false, bias: false },
+  { rank: 8, T: 17, inDim: 35, outDim: 21, p: 0.1, f16: true, bias: true },
+  { rank: 8, T: 40, inDim: 64, outDim: 36, p: 0.1, f16: false, bias: true }, // vec4 base matmul
+];
+
+describe('lora linear on the GPU', () => {
+  for (const c of CASES) {
+    it(`r=${c.rank} T=${c.T} in=${c.inDim} out=${c.outDim} p=${c.p} W ${c.f16 ? 'f16' : 'f32'}`, async () => {
+      const rt = await testRuntime();
+      const { T, inDim, outDim, rank } = c;
+      const scale = 16 / rank;
+      const d: LoraRefDims = { T, inDim, outDim, rank, scale, dropout: { p: c.p, seed: 1234, step: 5, salt: 3 } };
+      const x = randn(T * inDim, 1);
+      let w = randn(outDim * inDim, 2, 0.5);
+      const bias = c.bias ? randn(outDim, 3) : undefined;
+      const A = randn(rank * inDim, 4, 0.3);
+      const B = randn(outDim * rank, 5, 0.3); // non-zero so every term is exercised
+      const dy = randn(T * outDim, 6);
+      const dx0 = randn(T * inDim, 7);
+      const W = c.f16 ? rt.upload('w', f32ToF16Array(w), [outDim, inDim]) : rt.upload('w', w, [outDim, inDim]);
+      if (c.f16) w = roundToF16(w);
+
+      // Parameters and gradients as views of flat buffers, as the trainer lays them out.
+      const offB = alignElems(rank * inDim);
+      const params = rt.tensor('params', [offB + outDim * rank]);
+      const grads = rt.tensor('grads', [offB + outDim * rank]);
+      const loraA = rt.view(params, 0, [rank, inDim], 'A');
+      const loraB = rt.view(params, offB, [outDim, rank], 'B');
+      rt.write(loraA, A);
+      rt.write(loraB, B);
+      const dA = rt.view(grads, 0, [rank, inDim], 'dA');
+      const dB = rt.view(grads, offB, [outDim, rank], 'dB');
+      const state = rt.upload('dropout', new Uint32Array([1234, 5]), [2]);
+      const dropout = { p: c.p, state, salt: 3 };
+      const X = rt.upload('x', x, [T, inDim]);
+      const U = rt.tensor('u', [T, rank]);
+      const Y = rt.tensor('y', [T, outDim]);
+      const DX = rt.upload('dx', dx0, [T, inDim]);
+      const dims = { T, inDim, outDim, rank, scale, dropout };
+      const fwd = prepareLoraForward(rt, { ...dims, x: X, weight: W, bias: bias && rt.upload('b', bias, [outDim]), loraA, loraB, u: U, y: Y });
+      const bwd = prepareLoraBackward(rt, {
+        ...dims, x: X, weight: W, loraA, loraB, u: U, dy: rt.upload('dy', dy, [T, outDim]), g: rt.tensor('g', [T, rank]),
+        dx: DX, accumulateDx: true, dA, dB, accumulateGrads: true,
+      });
+      expect(fwd.length).toBe(2);
+      expect(bwd.length).toBe(5);
+      rt.run([...fwd, ...bwd, ...bwd]); // backward twice: gradients accumulate
+
+      const ref = loraForwardRef(x, w, bias, A, B, d);
+      const an = loraBackwardRef(x, w, A, B, dy, d);
+      // f32 sums over in (≤ 64) and out terms of size ≤ ~1 reordered against f64: ~√K·1e-7 each, plus s = 16/r.
+      const tol = 2e-5;
+      let r = closeTo(await rt.readF32(U), ref.u, tol, 1e-5);
+      expect(r.ok, 'u ' + r.worst).toBe(true);
+      r = closeTo(await rt.readF32(Y), ref.y, tol, 1e-5);
+      expect(r.ok, 'y ' + r.worst).toBe(true);
+      r = closeTo(await rt.readF32(DX), an.dx.map((v, i) => 2 * v + dx0[i]), 4 * tol, 1e-5);
+      expect(r.ok, 'dx ' + r.worst).toBe(true);
+      // dA, dB sum over T tokens (≤ 40) with the scale 16/r ≤ 16 folded in: a looser absolute bound.
+      r = closeTo(await rt.readF32(dA), an.dA.map((v) => 2 * v), 1e-4, 1e-5);
+      expect(r.ok, 'dA ' + r.worst).toBe(true);
+      r = closeTo(await rt.readF32(dB), an.dB.map((v) => 2 * v), 1e-4, 1e-5);
+      expect(r.ok, 'dB ' + r.worst).toBe(true);
+      rt.destroy();
+    });
+  }
+
+  it('a different step draws a different mask (the state buffer is read at run time)', async () => {
+    const rt = await testRuntime();
+    const [T, inDim, outDim, rank] = [4, 8, 3, 2];
+    const state = rt.upload('dropout', new Uint32Array([9, 0]), [2]);
+    const X = rt.upload('x', randn(T * inDim, 1), [T, inDim]);
+    const U = rt.tensor('u', [T, rank]);
+    const ops = prepareLoraForward(rt, {
+      T, inDim, outDim, rank, scale: 1, dropout: { p: 0.5, state, salt: 0 },
+      x: X, weight: rt.upload('w', randn(outDim * inDim, 2), [outDim, inDim]), loraA: rt.upload('A', randn(rank * inDim, 3), [rank, inDim]),
+      loraB: rt.tensor('B', [outDim, rank]), u: U, y: rt.tensor('y', [T, outDim]),
+    });
+    rt.run(ops);
+    const u0 = await rt.readF32(U);
+    rt.write(state, new Uint32Array([9, 1]));
+    rt.run(ops);
+    const u1 = await rt.readF32(U);
+    expect(Array.from(u1)).not.toEqual(Array.from(u0));
+    rt.destroy();
+  });
+});
