@@ -5,7 +5,13 @@
  */
 type Arr = Float32Array | Float64Array;
 
-export function logitsRef(hidden: Arr, w: Arr, T: number, D: number, V: number): Float64Array {
+export function logitsRef(
+  hidden: Arr,
+  w: Arr,
+  T: number,
+  D: number,
+  V: number,
+): Float64Array {
   const z = new Float64Array(T * V);
   for (let t = 0; t < T; t++)
     for (let v = 0; v < V; v++) {
@@ -16,7 +22,11 @@ export function logitsRef(hidden: Arr, w: Arr, T: number, D: number, V: number):
   return z;
 }
 
-export function logSumExpRows(z: Float64Array, T: number, V: number): Float64Array {
+export function logSumExpRows(
+  z: Float64Array,
+  T: number,
+  V: number,
+): Float64Array {
   const out = new Float64Array(T);
   for (let t = 0; t < T; t++) {
     let m = -Infinity;
@@ -51,7 +61,8 @@ export function crossEntropyRef(
   for (let t = 0; t < T; t++) {
     if (targets[t] >= V) continue;
     for (let v = 0; v < V; v++) {
-      const g = (Math.exp(z[t * V + v] - lse[t]) - (v === targets[t] ? 1 : 0)) / count;
+      const g =
+        (Math.exp(z[t * V + v] - lse[t]) - (v === targets[t] ? 1 : 0)) / count;
       for (let d = 0; d < D; d++) dHidden[t * D + d] += g * w[v * D + d];
     }
   }
@@ -84,7 +95,10 @@ export function f16Value(h: number): number {
 }
 
 /** Pack f32 values as f16 pairs in u32 words (element 2i in the low half), as the kernels read them. */
-export function packF16(x: Float32Array): { packed: Uint32Array; rounded: Float32Array } {
+export function packF16(x: Float32Array): {
+  packed: Uint32Array;
+  rounded: Float32Array;
+} {
   const packed = new Uint32Array(Math.ceil(x.length / 2));
   const rounded = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
