@@ -1,0 +1,217 @@
+import { ceilDiv, type Op, type Runtime, type Tensor } from "../../runtime";
+import forwardCode from "./attention_forward.wgsl?raw";
+import prepCode from "./attention_backward_prep.wgsl?raw";
+import backwardCode from "./attention_backward.wgsl?raw";
+
+/** Sizes shared by the forward and backward (see docs/design.md for the layouts). */
+export interface AttentionDims {
+  /** Sequences. */
+  B: number;
+  /** Query rows per sequence in this call (1 for decode). */
+  S: number;
+  /** Query heads; a multiple of KVH (grouped-query attention: head h reads KV head ⌊h / (H/KVH)⌋). */
+  H: number;
+  KVH: number;
+  /** Head dimension, ≤ 128. */
+  Dh: number;
+  /** Rows of the K/V tensors (the cache capacity; S for training with past = 0). */
+  L: number;
+  /** Cache rows already filled before this call: query s is at position past + s. */
+  past: number;
+}
+
+export interface AttentionForwardArgs extends AttentionDims {
+  /** f32 [B, S, H, Dh]. */
+  q: Tensor;
+  /** f32 [B, L, KVH, Dh]; rows 0 … past+S−1 hold keys (the new ones written at past + s beforehand). */
+  k: Tensor;
+  v: Tensor;
+  /** u32 [B]: first valid key of each sequence (left padding); keys before it are masked. */
+  kvStart: Tensor;
+  /** f32 [B, S, H, Dh]. */
+  out: Tensor;
+  /** f32 [B, H, S]: log Σ_j exp(scale·q·k_j), kept for the backward (0 for a row with no valid key). */
+  lse: Tensor;
+}
+
+/** A prepared op whose `past` can change between submits (decode) without re-preparing. */
+export interface AttentionOp extends Op {
+  /** Rewrites `past` in the op's uniform (a writeBuffer; takes effect for work submitted afterwards). */
+  setPast(past: number): void;
+}
+
+const MAX_DH = 128;
+
+function checkDims(a: AttentionDims): void {
+  if (a.Dh > MAX_DH || a.Dh < 1)
+    throw new Error(`attention: head dim ${a.Dh} is outside 1…${MAX_DH}`);
+  if (a.H % a.KVH !== 0)
+    throw new Error(`attention: H=${a.H} is not a multiple of KVH=${a.KVH}`);
+  if (a.past + a.S > a.L)
+    throw new Error(
+      `attention: past ${a.past} + S ${a.S} exceeds the cache (${a.L} rows)`,
+    );
+  if (a.S > 65535 || a.L > 65535 || a.B > 65535)
+    throw new Error("attention: more than 65535 rows per grid dimension");
+}
+
+function paramsWords(a: AttentionDims): number[] {
+  return [a.B, a.S, a.H, a.KVH, a.Dh, a.L, a.past, 1 / Math.sqrt(a.Dh)];
+}
+const PARAM_KINDS = "uuuuuuuf";
+
+function settablePast(rt: Runtime, params: GPUBuffer): (past: number) => void {
+  const word = new Uint32Array(1);
+  return (past: number) => {
+    word[0] = past;
+    rt.device.queue.writeBuffer(params, 6 * 4, word);
+    rt.counters.uploadBytes += 4;
+  };
+}
+
+/** Keys seen in total by all query rows (ignoring kvStart, which only the GPU knows). */
+function keysSeen(a: AttentionDims): number {
+  let n = 0;
+  for (let s = 0; s < a.S; s++) n += Math.min(a.past + s + 1, a.L);
+  return n * a.B * a.H;
+}
+
+/**
+ * Prepare the causal flash-attention forward. One workgroup per (query row, head, sequence); dispatch
+ * grid [S, H, B]. FLOPs: 4·Dh per (row, visible key) for QKᵀ and PV.
+ */
+export function prepareAttentionForward(
+  rt: Runtime,
+  args: AttentionForwardArgs,
+): AttentionOp {
+  checkDims(args);
+  const label = `attention_forward B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
+  const pipeline = rt.pipeline("attention_forward", forwardCode);
+  const params = rt.uniform(`${label} params`, paramsWords(args), PARAM_KINDS);
+  const bindGroup = rt.bindGroup(
+    pipeline,
+    [params, args.q, args.k, args.v, args.kvStart, args.out, args.lse],
+    label,
+  );
+  const seen = keysSeen(args);
+  const rows = args.B * args.S * args.H;
+  return {
+    label,
+    pipeline,
+    bindGroup,
+    workgroups: [args.S, args.H, args.B],
+    flops: seen * 4 * args.Dh + seen * 4,
+    // Each row reads its visible K and V rows once (caches aside), Q, and writes O and LSE.
+    bytes: 4 * (seen * 2 * args.Dh + rows * (2 * args.Dh + 1)),
+    setPast: settablePast(rt, params),
+  };
+}
+
+export interface AttentionBackwardArgs extends AttentionDims {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  kvStart: Tensor;
+  /** The forward's output and LSE. */
+  out: Tensor;
+  lse: Tensor;
+  /** f32 [B, S, H, Dh]: gradient of the loss with respect to `out`. */
+  dOut: Tensor;
+  /** f32 [B, S, H, Dh]; written (not accumulated). */
+  dq: Tensor;
+  /**
+   * f32 [B, L, KVH, Dh], written for key rows 0 … past+S−1 (summed over each KV head's query group);
+   * rows beyond are left untouched.
+   */
+  dk: Tensor;
+  dv: Tensor;
+  /** Optional f32 scratch of ≥ 2·B·H·S elements for (LSE, D); allocated here when absent. */
+  stats?: Tensor;
+}
+
+/**
+ * Prepare the attention backward: three dispatches (stats, dQ, dK/dV), deterministic (no atomics).
+ * FLOPs: dQ recomputes QKᵀ and dO·Vᵀ and forms dS·K (6·Dh per pair); dK/dV does the same for Q, dO
+ * and adds dSᵀ·Q and Pᵀ·dO (8·Dh per pair).
+ */
+export function prepareAttentionBackward(
+  rt: Runtime,
+  args: AttentionBackwardArgs,
+): Op[] {
+  checkDims(args);
+  const { B, S, H, KVH, Dh } = args;
+  const tag = `B${B} S${S} H${H}/${KVH} Dh${Dh}`;
+  const rows = B * H * S;
+  const stats =
+    args.stats ?? rt.tensor(`attention_backward stats ${tag}`, [rows, 2]);
+  const params = rt.uniform(
+    `attention_backward ${tag} params`,
+    paramsWords(args),
+    PARAM_KINDS,
+  );
+
+  const prepPipe = rt.pipeline("attention_backward_prep", prepCode);
+  const groups = ceilDiv(rows, 64);
+  const prep: Op = {
+    label: `attention_backward_prep ${tag}`,
+    pipeline: prepPipe,
+    bindGroup: rt.bindGroup(prepPipe, [
+      params,
+      args.out,
+      args.dOut,
+      args.lse,
+      stats,
+    ]),
+    workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535), 1],
+    flops: 2 * rows * Dh,
+    bytes: 4 * (2 * rows * Dh + 3 * rows),
+  };
+
+  const seen = keysSeen(args);
+  const dqPipe = rt.pipeline("attention_backward_dq", backwardCode, {}, "dq");
+  const dq: Op = {
+    label: `attention_backward_dq ${tag}`,
+    pipeline: dqPipe,
+    bindGroup: rt.bindGroup(dqPipe, [
+      params,
+      args.q,
+      args.k,
+      args.v,
+      args.dOut,
+      stats,
+      args.kvStart,
+      args.dq,
+    ]),
+    workgroups: [S, H, B],
+    flops: seen * (6 * Dh + 4),
+    bytes: 4 * (seen * 3 * Dh + B * S * H * (3 * Dh + 2)),
+  };
+
+  const keys = args.past + S;
+  const dkvPipe = rt.pipeline(
+    "attention_backward_dkv",
+    backwardCode,
+    {},
+    "dkv",
+  );
+  const dkv: Op = {
+    label: `attention_backward_dkv ${tag}`,
+    pipeline: dkvPipe,
+    bindGroup: rt.bindGroup(dkvPipe, [
+      params,
+      args.q,
+      args.k,
+      args.v,
+      args.dOut,
+      stats,
+      args.kvStart,
+      args.dk,
+      args.dv,
+    ]),
+    workgroups: [keys, KVH, B],
+    flops: seen * (8 * Dh + 4),
+    // Each key row reads the Q and dO rows of its group twice (scores, then accumulation).
+    bytes: 4 * (seen * (4 * Dh + 2) + B * keys * KVH * 4 * Dh),
+  };
+  return [prep, dq, dkv];
+}

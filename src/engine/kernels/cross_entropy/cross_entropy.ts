@@ -1,0 +1,308 @@
+import { ceilDiv, type Op, type Runtime, type Tensor } from "../../runtime";
+import matmulCode from "./lm_head_matmul.wgsl?raw";
+import statsCode from "./ce_stats.wgsl?raw";
+import finalizeCode from "./ce_finalize.wgsl?raw";
+import gradCode from "./ce_grad.wgsl?raw";
+
+/** The target id that marks a token the loss ignores (not an assistant token). */
+export const IGNORE_INDEX = 0xffffffff;
+
+/** The LM head's weight as the kernels read it. */
+export interface LmHeadWeight {
+  /** [V, D] f32; or, when `packedF16`, u32 [V·D/2] holding f16 pairs (element e in the low half of word e/2 when even). */
+  weight: Tensor;
+  V: number;
+  D: number;
+  packedF16?: boolean;
+}
+
+export interface CrossEntropyArgs extends LmHeadWeight {
+  /** f32 [T, D]: the final norm's output. */
+  hidden: Tensor;
+  /** u32 [T]: target token of each position; IGNORE_INDEX (or any id ≥ V) is not counted. */
+  targets: Tensor;
+  T: number;
+  /** f32 [T]: −log p(target) per token, 0 where ignored. */
+  loss: Tensor;
+  /** f32 [≥1]: element 0 = mean loss over counted tokens (0 when none). May be a view into a status buffer. */
+  mean: Tensor;
+  /** f32 [T, D]: d(mean loss)/d(hidden), overwritten. Omit for the forward only. */
+  dHidden?: Tensor;
+  /** Vocabulary columns per chunk (default 4096): scratch is [T, chunk] f32. */
+  chunk?: number;
+  /** Optional scratch: logits ≥ T·chunk f32, stats ≥ 4·T + 4 f32 (shared between plans of one shape). */
+  scratch?: CrossEntropyScratch;
+}
+
+export interface CrossEntropyScratch {
+  logits: Tensor;
+  stats: Tensor;
+}
+
+export const DEFAULT_CHUNK = 4096;
+
+export function crossEntropyScratch(
+  rt: Runtime,
+  T: number,
+  chunk: number,
+): CrossEntropyScratch {
+  return {
+    logits: rt.tensor(`ce logits chunk ${T}x${chunk}`, [T, chunk]),
+    stats: rt.tensor(`ce stats ${T}`, [4 * T + 4]),
+  };
+}
+
+function checkWeight(w: LmHeadWeight): void {
+  if (w.packedF16 && w.D % 2 !== 0)
+    throw new Error(`lm head: packed f16 needs an even D (got ${w.D})`);
+  const want = w.packedF16 ? (w.V * w.D) / 2 : w.V * w.D;
+  const have = w.weight.shape.reduce((a, b) => a * b, 1);
+  if (have < want)
+    throw new Error(
+      `lm head: weight ${w.weight.label} holds ${have} words, needs ${want}`,
+    );
+}
+
+const wBytes = (w: LmHeadWeight, rows: number) =>
+  rows * w.D * (w.packedF16 ? 2 : 4);
+
+/** Z[t, 0…C) = X[t] · W[v0 … v0+C)ᵀ, Z row stride ldz. Grid [⌈C/64⌉, ⌈T/64⌉]. */
+export function prepareLmHeadLogits(
+  rt: Runtime,
+  w: LmHeadWeight,
+  x: Tensor,
+  z: Tensor,
+  T: number,
+  v0: number,
+  C: number,
+  ldz: number,
+): Op {
+  checkWeight(w);
+  const label = `lm_head_logits T${T} D${w.D} v${v0}+${C}`;
+  const pipeline = rt.pipeline(
+    "lm_head_logits",
+    matmulCode,
+    { W_F16: Number(Boolean(w.packedF16)) },
+    "logits",
+  );
+  const params = rt.uniform(`${label} params`, [T, w.D, C, v0, ldz, 0, 0, 0]);
+  if (ceilDiv(C, 64) > 65535 || ceilDiv(T, 64) > 65535)
+    throw new Error(`${label}: grid too large`);
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(pipeline, [params, x, w.weight, z], label),
+    workgroups: [ceilDiv(C, 64), ceilDiv(T, 64), 1],
+    flops: 2 * T * C * w.D,
+    bytes: 4 * T * w.D + wBytes(w, C) + 4 * T * C,
+  };
+}
+
+/** dX (+)= G · W[v0 … v0+C): G [T, ldz]. Grid [⌈D/64⌉, ⌈T/64⌉]. */
+function prepareLmHeadGrad(
+  rt: Runtime,
+  w: LmHeadWeight,
+  g: Tensor,
+  dx: Tensor,
+  T: number,
+  v0: number,
+  C: number,
+  ldz: number,
+  accumulate: boolean,
+): Op {
+  const label = `lm_head_grad T${T} D${w.D} v${v0}+${C}`;
+  const pipeline = rt.pipeline(
+    "lm_head_grad",
+    matmulCode,
+    { W_F16: Number(Boolean(w.packedF16)) },
+    "grad",
+  );
+  const params = rt.uniform(`${label} params`, [
+    T,
+    w.D,
+    C,
+    v0,
+    ldz,
+    Number(accumulate),
+    0,
+    0,
+  ]);
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(pipeline, [params, g, w.weight, dx], label),
+    workgroups: [ceilDiv(w.D, 64), ceilDiv(T, 64), 1],
+    flops: 2 * T * C * w.D,
+    bytes: 4 * T * C + wBytes(w, C) + 4 * T * w.D * (accumulate ? 2 : 1),
+  };
+}
+
+/** Fold one logits chunk into the running (max, Σexp, z_target) of each row. */
+export function prepareSoftmaxStats(
+  rt: Runtime,
+  z: Tensor,
+  targets: Tensor | undefined,
+  stats: Tensor,
+  T: number,
+  v0: number,
+  C: number,
+  ldz: number,
+): Op {
+  const label = `ce_stats T${T} v${v0}+${C}`;
+  const pipeline = rt.pipeline("ce_stats", statsCode, {
+    HAS_TARGETS: Number(Boolean(targets)),
+  });
+  const params = rt.uniform(`${label} params`, [
+    T,
+    C,
+    v0,
+    ldz,
+    Number(v0 === 0),
+    0,
+    0,
+    0,
+  ]);
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(
+      pipeline,
+      [params, z, targets ?? rt.empty, stats],
+      label,
+    ),
+    workgroups: [Math.min(T, 65535), ceilDiv(T, 65535), 1],
+    flops: 4 * T * C,
+    bytes: 4 * (T * C + 8 * T),
+  };
+}
+
+/** Pass-1 ops (logits chunk, then fold into stats) for every chunk of the vocabulary. */
+export function prepareSoftmaxPass(
+  rt: Runtime,
+  w: LmHeadWeight,
+  x: Tensor,
+  targets: Tensor | undefined,
+  scratch: CrossEntropyScratch,
+  T: number,
+  chunk: number,
+): Op[] {
+  const ops: Op[] = [];
+  for (let v0 = 0; v0 < w.V; v0 += chunk) {
+    const C = Math.min(chunk, w.V - v0);
+    ops.push(prepareLmHeadLogits(rt, w, x, scratch.logits, T, v0, C, chunk));
+    ops.push(
+      prepareSoftmaxStats(
+        rt,
+        scratch.logits,
+        targets,
+        scratch.stats,
+        T,
+        v0,
+        C,
+        chunk,
+      ),
+    );
+  }
+  return ops;
+}
+
+/**
+ * Prepare the fused LM head + softmax cross-entropy without ever holding [T, V] logits.
+ * Pass 1: per vocabulary chunk, logits = hidden·W_chunkᵀ into a [T, chunk] scratch and an online
+ * (max, Σexp) per row; then per-token loss, the mean, and 1/count. Pass 2 (when dHidden is given): per
+ * chunk, recompute the logits, form (softmax − onehot)/count in place and accumulate into dHidden.
+ * 2·⌈V/chunk⌉ + 1 dispatches forward, 3·⌈V/chunk⌉ more for the gradient.
+ */
+export function prepareCrossEntropy(rt: Runtime, args: CrossEntropyArgs): Op[] {
+  const { T, V, D } = args;
+  checkWeight(args);
+  if (T > 65535)
+    throw new Error(`cross entropy: T=${T} exceeds 65535 rows per call`);
+  const chunk = Math.min(args.chunk ?? DEFAULT_CHUNK, V);
+  const scratch = args.scratch ?? crossEntropyScratch(rt, T, chunk);
+  if (scratch.logits.shape.reduce((a, b) => a * b, 1) < T * chunk)
+    throw new Error("cross entropy: logits scratch too small");
+  if (scratch.stats.shape.reduce((a, b) => a * b, 1) < 4 * T + 4)
+    throw new Error("cross entropy: stats scratch too small");
+
+  const ops = prepareSoftmaxPass(
+    rt,
+    args,
+    args.hidden,
+    args.targets,
+    scratch,
+    T,
+    chunk,
+  );
+  const finPipe = rt.pipeline("ce_finalize", finalizeCode);
+  const finParams = rt.uniform(`ce_finalize T${T} params`, [T, V, 0, 0]);
+  ops.push({
+    label: `ce_finalize T${T}`,
+    pipeline: finPipe,
+    bindGroup: rt.bindGroup(finPipe, [
+      finParams,
+      args.targets,
+      scratch.stats,
+      args.loss,
+      args.mean,
+    ]),
+    workgroups: [1, 1, 1],
+    flops: 4 * T,
+    bytes: 4 * (T * 5 + 3),
+  });
+  if (!args.dHidden) return ops;
+
+  const gradPipe = rt.pipeline("ce_grad", gradCode);
+  for (let v0 = 0; v0 < V; v0 += chunk) {
+    const C = Math.min(chunk, V - v0);
+    ops.push(
+      prepareLmHeadLogits(
+        rt,
+        args,
+        args.hidden,
+        scratch.logits,
+        T,
+        v0,
+        C,
+        chunk,
+      ),
+    );
+    const params = rt.uniform(`ce_grad T${T} v${v0} params`, [
+      T,
+      C,
+      v0,
+      chunk,
+      V,
+      0,
+      0,
+      0,
+    ]);
+    ops.push({
+      label: `ce_grad T${T} v${v0}+${C}`,
+      pipeline: gradPipe,
+      bindGroup: rt.bindGroup(gradPipe, [
+        params,
+        scratch.logits,
+        args.targets,
+        scratch.stats,
+      ]),
+      workgroups: [ceilDiv(C, 256), T, 1],
+      flops: 4 * T * C,
+      bytes: 4 * (2 * T * C + 5 * T),
+    });
+    ops.push(
+      prepareLmHeadGrad(
+        rt,
+        args,
+        scratch.logits,
+        args.dHidden,
+        T,
+        v0,
+        C,
+        chunk,
+        v0 > 0,
+      ),
+    );
+  }
+  return ops;
+}

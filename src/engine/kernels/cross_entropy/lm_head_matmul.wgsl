@@ -1,0 +1,118 @@
+// The LM head's two products against a vocabulary slice W[v0 .. v0+C) of W [V, D]:
+//   logits: Z[t, c]  = Σ_d X[t, d] · W[v0 + c, d]          (X = hidden [T, D], Z row stride ldz)
+//   grad:   dX[t, d] (+)= Σ_c G[t, c] · W[v0 + c, d]        (G row stride ldz; accumulate unless first)
+// W is f32, or f16 packed two per u32 (W_F16; element e in the low half of word e/2 when e is even),
+// both bound as array<u32> so one binding serves both.
+// 64×64 output tiles per workgroup of 16×16 threads, 4×4 outputs per thread in registers, K in steps of
+// 16 through workgroup memory (8 KiB): 256 multiply-adds per thread between barriers.
+
+override W_F16: bool = false;
+
+struct Params { T: u32, D: u32, C: u32, v0: u32, ldz: u32, accumulate: u32, _a: u32, _b: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> W: array<u32>;
+@group(0) @binding(3) var<storage, read_write> Z: array<f32>;
+
+const BM = 64u;
+const BK = 16u;
+var<workgroup> As: array<array<f32, 64>, 16>; // [k][row]
+var<workgroup> Bs: array<array<f32, 64>, 16>; // [k][col]
+
+fn w(v: u32, d: u32) -> f32 {
+  let e = v * p.D + d;
+  if (W_F16) {
+    let pair = unpack2x16float(W[e >> 1u]);
+    return select(pair.x, pair.y, (e & 1u) == 1u);
+  }
+  return bitcast<f32>(W[e]);
+}
+
+// Z = X · W_sliceᵀ: grid [⌈C/64⌉, ⌈T/64⌉].
+@compute @workgroup_size(16, 16)
+fn logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+          @builtin(local_invocation_index) tid: u32) {
+  let t0 = wid.y * BM;
+  let c0 = wid.x * BM;
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < p.D; k0 += BK) {
+    for (var r = 0u; r < 4u; r++) {
+      let e = tid + r * 256u;
+      let row = e / BK;
+      let k = k0 + e % BK;
+      let t = t0 + row;
+      let c = c0 + row;
+      As[e % BK][row] = select(0.0, X[min(t, p.T - 1u) * p.D + min(k, p.D - 1u)], t < p.T && k < p.D);
+      Bs[e % BK][row] = select(0.0, w(p.v0 + min(c, p.C - 1u), min(k, p.D - 1u)), c < p.C && k < p.D);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        a[i] = As[kk][lid.y * 4u + i];
+        b[i] = Bs[kk][lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i][j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let t = t0 + lid.y * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let c = c0 + lid.x * 4u + j;
+      if (t < p.T && c < p.C) { Z[t * p.ldz + c] = acc[i][j]; }
+    }
+  }
+}
+
+// In `grad` binding 1 is G [T, ldz] and binding 3 is dX [T, D]: grid [⌈D/64⌉, ⌈T/64⌉].
+@compute @workgroup_size(16, 16)
+fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) tid: u32) {
+  let t0 = wid.y * BM;
+  let d0 = wid.x * BM;
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < p.C; k0 += BK) {
+    for (var r = 0u; r < 4u; r++) {
+      let e = tid + r * 256u;
+      // G tile: 64 rows × 16 columns, contiguous along the chunk.
+      let row = e / BK;
+      let ka = k0 + e % BK;
+      let t = t0 + row;
+      As[e % BK][row] = select(0.0, X[min(t, p.T - 1u) * p.ldz + min(ka, p.C - 1u)], t < p.T && ka < p.C);
+      // W tile: 16 vocabulary rows × 64 columns, contiguous along D.
+      let kb = k0 + e / BM;
+      let d = d0 + e % BM;
+      Bs[e / BM][e % BM] = select(0.0, w(p.v0 + min(kb, p.C - 1u), min(d, p.D - 1u)), kb < p.C && d < p.D);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        a[i] = As[kk][lid.y * 4u + i];
+        b[i] = Bs[kk][lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i][j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let t = t0 + lid.y * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let d = d0 + lid.x * 4u + j;
+      if (t < p.T && d < p.D) {
+        let o = t * p.D + d;
+        var v = acc[i][j];
+        if (p.accumulate != 0u) { v += Z[o]; }
+        Z[o] = v;
+      }
+    }
+  }
+}
