@@ -271,7 +271,7 @@ export interface TensorToWrite {
 }
 
 /** Serialise tensors (in the given order) into safetensors bytes; the header is space-padded to 8 bytes. */
-export function writeSafetensors(tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
