@@ -2,10 +2,11 @@
  * The model's own tokenizer and chat template, through transformers.js, built from the tokenizer.json and
  * tokenizer_config.json objects already downloaded (no network, no file system): transformers.js's
  * tokenizer classes take exactly these two objects in their constructor; the class is chosen as
- * AutoTokenizer does (tokenizer_config.tokenizer_class, "Fast" suffix dropped).
+ * AutoTokenizer does (tokenizer_config.tokenizer_class, "Fast" suffix dropped), among the classes the
+ * supported models name (SmolLM2: GPT2Tokenizer, Qwen2.5: Qwen2Tokenizer, TinyLlama: LlamaTokenizer,
+ * Llama 3.2: PreTrainedTokenizerFast); anything else gets the base class, as AutoTokenizer would.
  */
-import * as transformers from '@huggingface/transformers';
-import { PreTrainedTokenizer } from '@huggingface/transformers';
+import { GPT2Tokenizer, LlamaTokenizer, PreTrainedTokenizer, Qwen2Tokenizer } from '@huggingface/transformers';
 import type { ChatMessage, LabTokenizer } from '../lab/model';
 import type { ModelSpec } from './spec';
 import { TokenizerMismatchError } from './errors';
@@ -19,11 +20,15 @@ export interface HfTokenizer extends LabTokenizer {
 
 type TokenizerCtor = new (json: object, config: object) => PreTrainedTokenizer;
 
+const CLASSES: Record<string, TokenizerCtor> = {
+  GPT2Tokenizer: GPT2Tokenizer as unknown as TokenizerCtor,
+  Qwen2Tokenizer: Qwen2Tokenizer as unknown as TokenizerCtor,
+  LlamaTokenizer: LlamaTokenizer as unknown as TokenizerCtor,
+};
+
 function tokenizerClass(config: Record<string, unknown>): TokenizerCtor {
   const name = typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : '';
-  const cls = (transformers as unknown as Record<string, unknown>)[name];
-  if (typeof cls === 'function' && (cls === PreTrainedTokenizer || cls.prototype instanceof PreTrainedTokenizer)) return cls as TokenizerCtor;
-  return PreTrainedTokenizer as unknown as TokenizerCtor;
+  return CLASSES[name] ?? (PreTrainedTokenizer as unknown as TokenizerCtor);
 }
 
 /** The largest token id the tokenizer can produce, + 1 (model vocab plus added tokens). */
