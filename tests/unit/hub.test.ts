@@ -49,6 +49,13 @@ beforeAll(async () => {
       setTimeout(() => res.destroy(), 20);
       return;
     }
+    if (req.url!.startsWith('/org/slow/')) {
+      // Trickle bytes until the client goes away.
+      res.writeHead(200, { 'content-length': '1000000' });
+      const t = setInterval(() => res.write(Buffer.alloc(1000)), 5);
+      res.on('close', () => clearInterval(t));
+      return;
+    }
     const body = m && m[2] === 'main' ? REPOS[m[1]]?.[m[3]] : undefined;
     if (!body) {
       res.writeHead(404).end('Entry not found');
@@ -134,6 +141,17 @@ describe('hub', () => {
     expect(left.filter((f) => String(f).endsWith('.safetensors') || String(f).includes('partial'))).toEqual([]);
     // Without a cache too.
     await expect(downloadFile('org/truncated', 'x.bin', { baseUrl: base, cache: null })).rejects.toBeInstanceOf(TruncatedDownloadError);
+  });
+
+  it('a cancelled download rejects with the abort reason and caches nothing', async () => {
+    const cache = new DirectoryModelCache(join(root, 'c4'));
+    const ctl = new AbortController();
+    const p = downloadFile('org/slow', 'model.safetensors', {
+      baseUrl: base, cache, signal: ctl.signal,
+      onProgress: (e) => e.bytesDone > 5000 && ctl.abort(new Error('user cancelled')),
+    });
+    await expect(p).rejects.toThrow('user cancelled');
+    expect(await cache.entries()).toEqual([]);
   });
 
   it('404 names the file and the model id', async () => {
