@@ -60,6 +60,31 @@ class Graph {
   }
 }
 
+/**
+ * RoPE inverse frequencies θ^(−2i/d), with Llama 3's "llama3" rescaling when the spec has it (as HF's
+ * _compute_llama3_parameters: keep high frequencies, divide low ones by `factor`, blend in between).
+ */
+export function ropeInvFreq(spec: ModelSpec): Float64Array {
+  const dh = spec.headDim;
+  const out = new Float64Array(dh / 2);
+  for (let i = 0; i < dh / 2; i++) out[i] = 1 / Math.pow(spec.ropeTheta, (2 * i) / dh);
+  const sc = spec.ropeScaling;
+  if (!sc) return out;
+  const lowWavelen = sc.originalMaxPositionEmbeddings / sc.lowFreqFactor;
+  const highWavelen = sc.originalMaxPositionEmbeddings / sc.highFreqFactor;
+  for (let i = 0; i < out.length; i++) {
+    const f = out[i];
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) continue;
+    if (wavelen > lowWavelen) out[i] = f / sc.factor;
+    else {
+      const smooth = (sc.originalMaxPositionEmbeddings / wavelen - sc.lowFreqFactor) / (sc.highFreqFactor - sc.lowFreqFactor);
+      out[i] = (1 - smooth) * (f / sc.factor) + smooth * f;
+    }
+  }
+  return out;
+}
+
 function transpose2d(w: Float32Array, rows: number, cols: number): Float32Array {
   const t = new Float32Array(w.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
@@ -75,7 +100,6 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]) {
 
 export function buildOnnxModel(spec: ModelSpec, weights: Map<string, Float32Array>): Uint8Array {
   const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: dh, vocabSize: V, intermediateSize: f } = spec;
-  if (spec.ropeScaling) throw new Error('buildOnnxModel: llama3 RoPE scaling is not exported');
   const rep = h / kv;
   const g = new Graph();
   const W = (name: string) => {
@@ -112,8 +136,7 @@ export function buildOnnxModel(spec: ModelSpec, weights: Map<string, Float32Arra
   const negInf = g.f32('mask_value', [], [-1e9]);
 
   // RoPE tables from position_ids: cos/sin [b, 1, s, dh].
-  const invFreq = new Float32Array(dh / 2);
-  for (let i = 0; i < dh / 2; i++) invFreq[i] = 1 / Math.pow(spec.ropeTheta, (2 * i) / dh);
+  const invFreq = Float32Array.from(ropeInvFreq(spec));
   const pos = g.o('Unsqueeze', [g.o('Cast', ['position_ids'], { to: FLOAT }), g.i64([2])]); // [b, s, 1]
   const freqs = g.o('Mul', [pos, g.f32('inv_freq', [dh / 2], invFreq)]);
   const emb = g.o('Unsqueeze', [g.o('Concat', [freqs, freqs], { axis: -1 }), g.i64([1])]);

@@ -19,6 +19,9 @@ export interface FixtureOptions {
   /** Tied embeddings (default true); false adds lm_head.weight. */
   tied?: boolean;
   seed?: number;
+  /** Llama 3.x RoPE scaling (Llama-3.2's values in tiny-llama3); default none. */
+  ropeScaling?: ModelSpec['ropeScaling'];
+  ropeTheta?: number;
 }
 
 export interface Fixture {
@@ -34,11 +37,18 @@ export interface Fixture {
 
 export const FIXTURE_SEED = 1234;
 
-/** Fixture names used across the project: tiny-llama, tiny-llama-untied, tiny-qwen2. */
-export const FIXTURES: Record<string, Required<FixtureOptions>> = {
+/** Fixture names used across the project: tiny-llama, tiny-llama-untied, tiny-qwen2, tiny-llama3. */
+export const FIXTURES: Record<string, FixtureOptions> = {
   'tiny-llama': { arch: 'llama', tied: true, seed: FIXTURE_SEED },
   'tiny-llama-untied': { arch: 'llama', tied: false, seed: FIXTURE_SEED },
   'tiny-qwen2': { arch: 'qwen2', tied: true, seed: FIXTURE_SEED + 1 },
+  // Llama 3.2's RoPE (theta 5e5, "llama3" scaling factor 32, low 1, high 4) with original_max_position 64
+  // instead of 8192, so that at the golden batch's positions 0..7 the three branches (kept, smoothed,
+  // divided by the factor) all change the logits visibly.
+  'tiny-llama3': {
+    arch: 'llama', tied: true, seed: FIXTURE_SEED + 2, ropeTheta: 500000,
+    ropeScaling: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 },
+  },
 };
 
 // ---- tokenizer: GPT-2 style byte-level BPE, 256 bytes + a few merges + 3 special tokens ----
@@ -103,7 +113,7 @@ export function fixtureSpec(opts: FixtureOptions = {}): ModelSpec {
   const arch = opts.arch ?? 'llama';
   return {
     arch, vocabSize: 320, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16,
-    rmsNormEps: 1e-6, ropeTheta: 10000, ropeScaling: null, maxPositionEmbeddings: 256,
+    rmsNormEps: 1e-6, ropeTheta: opts.ropeTheta ?? 10000, ropeScaling: opts.ropeScaling ?? null, maxPositionEmbeddings: 256,
     tieWordEmbeddings: opts.tied ?? true, attentionBias: arch === 'qwen2',
     bosTokenId: size - 3, // <|endoftext|>
     eosTokenIds: [size - 1], // <|im_end|>

@@ -9,9 +9,10 @@ import { fixtureTokenizer, makeFixture } from '../../src/model/fixtures';
 import { parseConfig } from '../../src/model/config';
 import { checkTensors, SafetensorsFile, sourceFromBytes } from '../../src/model/safetensors';
 import { createTokenizer } from '../../src/model/tokenizer';
+import { buildOnnxModel, ropeInvFreq } from '../../src/model/fixtures-onnx';
 import { GENERATED_DIR, writeFixture } from '../helpers/fixtures';
 
-const NAMES = ['tiny-llama', 'tiny-llama-untied', 'tiny-qwen2'];
+const NAMES = ['tiny-llama', 'tiny-llama-untied', 'tiny-qwen2', 'tiny-llama3'];
 
 beforeAll(() => {
   for (const n of NAMES) writeFixture(n);
@@ -96,5 +97,35 @@ describe.each(NAMES)('%s in transformers.js', (name) => {
       const row = logits.subarray((t - 1) * 320, t * 320);
       expect(seq[t]).toBe(row.indexOf(Math.max(...row)));
     }
+  });
+});
+
+describe('tiny-llama3 exercises the llama3 RoPE scaling', () => {
+  it('the same weights without the scaling give clearly different logits', async () => {
+    const ort = await import('onnxruntime-node');
+    const fx = makeFixture('tiny-llama3');
+    const g = JSON.parse(readFileSync(join(__dirname, '../fixtures/golden/tiny-llama3.json'), 'utf8'));
+    const ids: number[] = g.input_ids[0];
+    const S = ids.length;
+    const run = async (spec: typeof fx.spec) => {
+      const session = await ort.InferenceSession.create(buildOnnxModel(spec, fx.weights));
+      const i64 = (a: number[]) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), [1, a.length]);
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = { input_ids: i64(ids), attention_mask: i64(ids.map(() => 1)), position_ids: i64(ids.map((_, i) => i)) };
+      for (let l = 0; l < spec.numLayers; l++)
+        for (const kv of ['key', 'value']) feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, spec.numKvHeads, 0, spec.headDim]);
+      return (await session.run(feeds)).logits.data as Float32Array;
+    };
+    const scaled = await run(fx.spec);
+    const plain = await run({ ...fx.spec, ropeScaling: null });
+    let diff = 0;
+    for (let k = 0; k < S * 320; k++) diff = Math.max(diff, Math.abs(scaled[k] - plain[k]));
+    expect(diff).toBeGreaterThan(1e-2);
+    const inv = ropeInvFreq(fx.spec);
+    const base = ropeInvFreq({ ...fx.spec, ropeScaling: null });
+    // kept, smoothed, divided by the factor
+    expect(inv[0]).toBe(base[0]);
+    expect(inv[1]).toBeLessThan(base[1]);
+    expect(inv[1]).toBeGreaterThan(base[1] / 32);
+    expect(inv[7]).toBeCloseTo(base[7] / 32, 15);
   });
 });

@@ -20,7 +20,7 @@ interface Golden {
   attention_mask: number[][]; targets: number[][]; ignore_index: number; base_loss: number; lora_cases: LoraCase[];
 }
 
-for (const name of ['tiny-llama', 'tiny-llama-untied', 'tiny-qwen2']) {
+for (const name of ['tiny-llama', 'tiny-llama-untied', 'tiny-qwen2', 'tiny-llama3']) {
   describe(`golden ${name}`, async () => {
     const g: Golden = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8'));
     const t = await SafetensorsFile.open(sourceFromBytes(readFileSync(join(DIR, `${name}.safetensors`))));

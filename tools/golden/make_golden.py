@@ -71,12 +71,34 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
+def rope_inv_freq(cfg, Dh):
+    """theta^(-2i/Dh), with HF's "llama3" rescaling (_compute_llama3_parameters) when configured."""
+    inv = 1.0 / (cfg['rope_theta'] ** (torch.arange(0, Dh, 2, dtype=DT) / Dh))
+    rs = cfg.get('rope_scaling')
+    if not rs:
+        return inv
+    assert rs.get('rope_type', rs.get('type')) == 'llama3'
+    factor, low, high, old = rs['factor'], rs['low_freq_factor'], rs['high_freq_factor'], rs['original_max_position_embeddings']
+    low_wavelen, high_wavelen = old / low, old / high
+    out = []
+    for f in inv.tolist():
+        wavelen = 2 * math.pi / f
+        if wavelen < high_wavelen:
+            out.append(f)
+        elif wavelen > low_wavelen:
+            out.append(f / factor)
+        else:
+            smooth = (old / wavelen - low) / (high - low)
+            out.append((1 - smooth) * f / factor + smooth * f)
+    return torch.tensor(out, dtype=DT)
+
+
 def forward(cfg, W, ids, mask, lora=None, scaling=0.0):
     """HF LlamaForCausalLM / Qwen2ForCausalLM forward (eager attention), float64. lora: {(layer, target): (A, B)}."""
     B, S = ids.shape
     d, H, KV = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads']
     Dh = cfg.get('head_dim') or d // H
-    eps, theta = cfg['rms_norm_eps'], cfg['rope_theta']
+    eps = cfg['rms_norm_eps']
     bias = cfg['model_type'] == 'qwen2'
 
     def lin(x, layer, tgt, has_bias=False):
@@ -90,7 +112,7 @@ def forward(cfg, W, ids, mask, lora=None, scaling=0.0):
         return y
 
     pos = torch.arange(S, dtype=DT)  # right padding: positions 0..S-1 (HF's default without position_ids)
-    inv = 1.0 / (theta ** (torch.arange(0, Dh, 2, dtype=DT) / Dh))
+    inv = rope_inv_freq(cfg, Dh)
     emb = torch.cat([torch.outer(pos, inv)] * 2, dim=-1)
     cos, sin = emb.cos()[None, None], emb.sin()[None, None]
     # Causal + key padding mask (HF's 4D mask): query i sees key j ≤ i whose attention_mask is 1.
@@ -219,4 +241,4 @@ def main(names):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1:] or ['tiny-llama', 'tiny-qwen2'])
+    main(sys.argv[1:] or ['tiny-llama', 'tiny-llama-untied', 'tiny-qwen2', 'tiny-llama3'])
