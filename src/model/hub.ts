@@ -158,11 +158,13 @@ export async function downloadFile(modelId: string, file: string, opts: FileOpti
 
   const t0 = performance.now();
   let lastReport = -Infinity;
+  let received = 0;
   const short = (received: number) => new TruncatedDownloadError(modelId, file, received, total);
   const stream = counted(
     res.body,
     total,
     (done) => {
+      received = done;
       const now = performance.now();
       if (now - lastReport < 100 && done !== total) return; // at most ~10 events a second
       lastReport = now;
@@ -176,7 +178,7 @@ export async function downloadFile(modelId: string, file: string, opts: FileOpti
     if (opts.signal?.aborted) return opts.signal.reason ?? e;
     if (e instanceof TruncatedDownloadError) return e;
     // A broken connection surfaces as a TypeError ("terminated") from the body stream.
-    return new TruncatedDownloadError(modelId, file, -1, total);
+    return new TruncatedDownloadError(modelId, file, received, total);
   };
 
   let blob: Blob;
