@@ -9,6 +9,7 @@ import {
 import { prepareCrossEntropy } from "../src/engine/kernels/cross_entropy/cross_entropy";
 import { prepareAdamW, writeAdamWHyper } from "../src/engine/optim/adamw";
 import { Runtime, type Op } from "../src/engine/runtime";
+import { timeOps } from './timing';
 import type { BenchEntry } from "./types";
 
 function filled(n: number, seed: number, scale = 1): Float32Array {
@@ -21,19 +22,7 @@ function filled(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
-async function time(rt: Runtime, ops: Op[], reps: number): Promise<number> {
-  rt.run(ops); // warm-up (pipeline compilation, first-touch)
-  await rt.sync();
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    rt.run(ops);
-    await rt.device.queue.onSubmittedWorkDone();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return ms[Math.floor(ms.length / 2)];
-}
+const time = (rt: Runtime, ops: Op[], reps: number) => timeOps(rt, ops, { samples: reps });
 
 function entry(
   kernel: string,

@@ -4,6 +4,7 @@
 // that submit latency does not swamp short kernels on real GPUs. Defaults finish in ~20 s on SwiftShader;
 // `full` uses model-sized shapes for real GPUs.
 import type { Op, Runtime, Tensor } from '../src/engine/runtime';
+import { timeOps } from './timing';
 import type { BenchEntry } from './types';
 import { f32ToF16Array } from '../src/engine/convert';
 import { prepareMatmul, type MatmulVersion } from '../src/engine/kernels/matmul/matmul';
@@ -22,23 +23,7 @@ function fill(n: number, seed: number): Float32Array {
   return out;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Median ms of one run of `ops` (all encoded into one pass). */
-async function time(rt: Runtime, ops: Op[], samples: number, inner: number): Promise<number> {
-  const batch: Op[] = [];
-  for (let i = 0; i < inner; i++) batch.push(...ops);
-  rt.run(batch, 'bench warm-up'); // compiles lazily-built state and faults memory in
-  await rt.sync();
-  const ms: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = performance.now();
-    rt.run(batch, 'bench');
-    await rt.sync();
-    ms.push((performance.now() - t0) / inner);
-  }
-  return median(ms);
-}
+const time = (rt: Runtime, ops: Op[], samples: number, inner: number) => timeOps(rt, ops, { samples, inner });
 
 function entry(kernel: string, shape: string, ops: Op[], ms: number, extra?: BenchEntry['extra']): BenchEntry {
   const flops = ops.reduce((a, o) => a + o.flops, 0);

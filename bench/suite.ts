@@ -1,7 +1,8 @@
 /** Every benchmark, in one report: the same code runs in Node (Dawn) and on the browser bench page. */
 import type { AdapterReport } from '../src/engine/device';
 import type { Runtime } from '../src/engine/runtime';
-import { benchMatmul } from './matmul';
+import { benchAttention } from './attention';
+import { benchDense } from './kernels';
 import type { BenchEntry } from './types';
 
 export interface BenchReport {
@@ -14,7 +15,10 @@ export interface BenchReport {
 
 export async function runBench(rt: Runtime, opts: { full?: boolean; runtime: string; log?: (s: string) => void }): Promise<BenchReport> {
   const entries: BenchEntry[] = [];
-  const suites: [string, (rt: Runtime, o: { full?: boolean }) => Promise<BenchEntry[]>][] = [['matmul', benchMatmul]];
+  const suites: [string, (rt: Runtime, o: { full?: boolean }) => Promise<BenchEntry[]>][] = [
+    ['dense kernels', benchDense],
+    ['attention, loss, optimizer', benchAttention],
+  ];
   for (const [name, fn] of suites) {
     opts.log?.(`bench: ${name}…`);
     entries.push(...(await fn(rt, { full: opts.full })));

@@ -1,8 +1,9 @@
 import type { Runtime } from '../runtime';
-import { selfTestMatmul } from './matmul';
+import { selfTestAttention } from './attention';
+import { selfTestDense } from './dense';
 import type { SelfTestResult } from './types';
 
 /** Every kernel family's self-test, run in order on `rt`'s device. */
 export async function selfTestAll(rt: Runtime): Promise<SelfTestResult[]> {
-  return [...(await selfTestMatmul(rt))];
+  return [...(await selfTestDense(rt)), ...(await selfTestAttention(rt))];
 }
