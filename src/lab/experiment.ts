@@ -4,7 +4,7 @@
  * across the mixture sweep → result record, manifest and Markdown table.
  */
 import { CancelledError } from './errors';
-import { evaluate, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalReport, type SetScores, type TestSets } from './evaluate';
+import { evaluate, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSets } from './evaluate';
 import { parseExperimentConfig, type ExperimentConfig } from './experiment-config';
 import {
   buildConditions,
@@ -19,7 +19,7 @@ import {
 import { buildManifest, markdownReport, type DeviceInfo, type Manifest } from './manifest';
 import { partialSpearman, type PartialCorrelation } from './metrics';
 import type { LabModel, TrainConfig } from './model';
-import { probe, type ProbeResult, type ProbeSettings } from './probe';
+import { probe, type ProbeResult, type ProbeSettings, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
 import { makeSplits, type Splits } from './splits';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
@@ -67,6 +67,12 @@ export function trainConfigOf(c: ExperimentConfig, seed: number): TrainConfig {
     clipNorm: t.clipNorm,
     seed,
   };
+}
+
+/** The configured protocols; a k-shot format takes the experiment's k (the probe's shots). */
+export function protocolsOf(c: ExperimentConfig): EvalProtocol[] {
+  const k = (f: ScoringFormat): ScoringFormat => (f.kind === 'kshot' ? { kind: 'kshot', shots: c.probe.shots } : f);
+  return c.protocols.map((name) => ({ name, base: k(PROTOCOLS[name].base), tuned: k(PROTOCOLS[name].tuned) }));
 }
 
 export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
@@ -179,7 +185,7 @@ export async function runExperiment(configInput: unknown, deps: ExperimentDeps):
 
   check();
   emit({ type: 'stage', stage: 'baseline', message: 'Scoring the base model on the test sets' });
-  const protocols = config.protocols.map((p) => PROTOCOLS[p]);
+  const protocols = protocolsOf(config);
   const baseScores = new Map<string, SetScores>();
   const scoreOpts = { fewShot: bank.fewShot, batchSize: config.evaluation.batchSize, signal };
   for (const p of protocols) baseScores.set(p.name, await scoreTestSets(model, tests, p.base, null, scoreOpts));

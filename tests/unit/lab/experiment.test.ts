@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/lab/errors';
 import { parseExperimentConfig, planGrid, runExperiment, type ExperimentEvent, type ExperimentOutput } from '../../../src/lab/experiment';
+import { exportRecipe } from '../../../src/lab/recipe';
 import { MemoryCheckpointSink } from '../../../src/lab/train';
 import type { BowModel } from '../../helpers/bow-model';
 import { repoRoot } from '../../helpers/paths';
@@ -123,6 +125,28 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     expect(m.hyperparameters.seeds).toEqual([1, 2]);
     expect(m.startedAt < m.finishedAt).toBe(true);
     expect(JSON.parse(JSON.stringify(m))).toEqual(m);
+  });
+
+  it('exports a TRL/PEFT recipe with the same data and hyper-parameters', () => {
+    const files = exportRecipe({ config: out.result.config, datasets: out.datasets, tests: { homo: out.splits.homo, id: out.splits.id, ood: out.splits.ood }, fewShot: dev });
+    expect(Object.keys(files).sort()).toEqual(
+      ['README.md', 'config.json', 'fewshot.jsonl', 'train.py', 'tests/homo.jsonl', 'tests/id.jsonl', 'tests/ood.jsonl', ...out.datasets.map((d) => `datasets/${d.name}.jsonl`)].sort(),
+    );
+    const rows = files['datasets/harmonious.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(out.datasets[0].conversations.length);
+    expect(rows[0].prompt[0].role).toBe('user');
+    expect(rows[0].completion).toEqual([{ role: 'assistant', content: expect.stringMatching(/^[ABCD]$/) }]);
+    const cfg = JSON.parse(files['config.json']);
+    expect(cfg.training.learningRate).toBe(0.05);
+    expect(cfg.training.lora.targetModules).toEqual(['q_proj', 'v_proj']);
+    expect(cfg.protocols[0]).toEqual({ name: 'paper', base: { kind: 'kshot', shots: 2 }, tuned: { kind: 'chat', shots: 0 } });
+    expect(cfg.runs).toHaveLength(14);
+    expect(cfg.datasets.map((d: { sha256: string }) => d.sha256)).toEqual(out.datasets.map((d) => d.hash));
+    expect(files['train.py']).toContain('SFTTrainer');
+    expect(files['train.py']).toContain('completion_only_loss=True');
+    // The script is valid Python (parsed, not run: transformers/peft/trl are not installed here).
+    const py = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: files['train.py'] });
+    if (!py.error) expect(py.status, String(py.stderr)).toBe(0);
   });
 
   it('renders a Markdown table per protocol', () => {
