@@ -125,3 +125,22 @@ describe('probe', () => {
     await expect(probe(model, questions.slice(0, 2), { ...PAPER_PROBE, threshold: 1.5 })).rejects.toThrow(/threshold is 1.5/);
   });
 });
+
+describe('probe on real MMLU text', () => {
+  it('builds the 5-shot prefix from the dev set and scores through one shared prefix', async () => {
+    const { loadMmlu } = await import('../../helpers/mmlu');
+    const devQs = loadMmlu(['high_school_geography'], ['dev']);
+    const val = loadMmlu(['high_school_geography'], ['val']).slice(0, 10);
+    const prefix = fewShotPrefix('high_school_geography', devQs);
+    expect(prefix.startsWith('The following are multiple choice questions about high school geography.\n\nThe rate of natural increase')).toBe(true);
+    expect(prefix.split('\nAnswer: ').length).toBe(6);
+    expect(prefix.endsWith('\n\n')).toBe(true);
+    const tok = new WordTokenizer([prefix, ...val.map(formatQuestion)]);
+    const m = new BowModel(tok, { buckets: 32 });
+    const s = await scoreQuestions(m, val, { format: { kind: 'kshot', shots: 5 }, fewShot: devQs, batchSize: 10 });
+    expect(m.calls.nextToken).toBe(1);
+    expect(m.calls.prefixTokens).toBe(1 + tok.encode(prefix).length);
+    // An untrained model is uniform over the vocabulary: every option equally likely.
+    for (const q of s) for (const p of q.probs) expect(p).toBeCloseTo(0.25, 6);
+  });
+});
