@@ -147,6 +147,16 @@ export interface ExperimentOutput {
 
 export async function runExperiment(configInput: unknown, deps: ExperimentDeps): Promise<ExperimentOutput> {
   const config = parseExperimentConfig(configInput);
+  try {
+    return await runParsed(config, deps);
+  } catch (e) {
+    // An abort surfaces from deep inside scoring as the signal's reason: report it as the lab's cancel.
+    if (deps.signal?.aborted && !(e instanceof CancelledError)) throw new CancelledError(`Experiment ${config.name}`);
+    throw e;
+  }
+}
+
+async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promise<ExperimentOutput> {
   const now = deps.env.now ?? (() => new Date());
   const startedAt = now().toISOString();
   const { model, bank, signal } = deps;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/lab/errors';
+import { CancelledError, ConfigError } from '../../../src/lab/errors';
 import { parseExperimentConfig, planGrid, runExperiment, type ExperimentEvent, type ExperimentOutput } from '../../../src/lab/experiment';
 import { exportRecipe } from '../../../src/lab/recipe';
 import { MemoryCheckpointSink } from '../../../src/lab/train';
@@ -147,6 +147,21 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     // The script is valid Python (parsed, not run: transformers/peft/trl are not installed here).
     const py = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: files['train.py'] });
     if (!py.error) expect(py.status, String(py.stderr)).toBe(0);
+  });
+
+  it('cancels cleanly through the signal', async () => {
+    const ctl = new AbortController();
+    const run = runExperiment(config, {
+      model,
+      bank: { pool: questions, fewShot: dev },
+      signal: ctl.signal,
+      onEvent: (e) => {
+        if (e.type === 'probe') ctl.abort();
+      },
+      env: { engineVersion: 'test' },
+    });
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(model.loadedAdapters).toBe(0);
   });
 
   it('renders a Markdown table per protocol', () => {
