@@ -105,7 +105,9 @@ export function parseUserCsv(text: string, opts: { defaultSubject?: string; limi
   if (missing.includes('question') || missing.includes('answer') || optionCols === 0) {
     throw new QuestionFileError(
       `The header row (line ${rows[0].line}) lacks the column(s): ${missing.join(', ')}. It reads: ${rows[0].fields.join(', ')}.`,
-      'The first row must name the columns: question, A, B, C, D (or option_a … option_d), answer; optionally id, subject, explanation.',
+      rows[0].fields.length === 6 && /^[A-D]$/i.test(rows[0].fields[5].trim())
+        ? "This looks like MMLU's header-less format: name the file <subject>_<dev|val|test>.csv, or add a header row: question,A,B,C,D,answer."
+        : 'The first row must name the columns: question, A, B, C, D (or option_a … option_d), answer; optionally id, subject, explanation.',
     );
   }
   const data = rows.slice(1);
