@@ -1,23 +1,30 @@
-import { builtinModules } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
 
-// Node entry points (the benchmark, the ift-lab CLI) bundled by Vite so that `?raw` WGSL imports and
-// TypeScript work exactly as in the app; package dependencies stay external.
-const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), ...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
+// The Node build: the CLI (and the benchmark entry when present) as ESM in dist-node/. Node built-ins and
+// every package dependency stay external, so the output is just the project's own code.
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+};
+const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})];
+const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+const input: Record<string, string> = { 'ift-lab': 'src/cli/ift-lab.ts' };
+input.bench = 'bench/node.ts';
 
 export default defineConfig({
   build: {
     ssr: true,
-    target: 'node20',
     outDir: 'dist-node',
     emptyOutDir: true,
-    minify: false,
+    target: 'node20',
+    sourcemap: true,
     rollupOptions: {
-      input: { bench: 'bench/node.ts' },
-      external: (id) => external.some((e) => id === e || id.startsWith(`${e}/`)),
-      output: { format: 'es', entryFileNames: '[name].js' },
+      input,
+      external: (id) => id.startsWith('node:') || builtins.has(id) || deps.some((d) => id === d || id.startsWith(`${d}/`)),
+      output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },
 });

@@ -1,0 +1,61 @@
+/** Loading an experiment's questions from files in Node (the browser loads them from the Hub or a picked file). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError, QuestionFileError } from '../lab/errors';
+import type { ExperimentConfig, QuestionBank } from '../lab/experiment';
+import { parseAlpacaJsonl, type GeneralExample } from '../lab/intervene';
+import { parseMmluCsv, parseQuestionFile, requireValid, type Question } from '../lab/questions';
+
+function readText(file: string): string {
+  if (!fs.existsSync(file)) throw new QuestionFileError(`${file} does not exist.`, 'Check the path (relative paths start from the current directory).');
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** MMLU's CSV release: `<dir>/<split>/<subject>_<split>.csv`; dev is the few-shot bank. */
+export function loadMmluDir(dir: string, poolSplits: readonly string[]): QuestionBank {
+  if (!fs.existsSync(path.join(dir, 'dev'))) {
+    throw new QuestionFileError(`${dir} has no dev/ folder: it is not MMLU's CSV release.`, 'Point questions.path at the folder holding dev/, val/ and test/.');
+  }
+  const read = (split: string): Question[] =>
+    fs
+      .readdirSync(path.join(dir, split))
+      .filter((f) => f.endsWith(`_${split}.csv`))
+      .sort()
+      .flatMap((f) => {
+        const subject = f.slice(0, -`_${split}.csv`.length);
+        const file = path.join(dir, split, f);
+        return requireValid(parseMmluCsv(readText(file), { subject, split }), file);
+      });
+  return { pool: poolSplits.flatMap(read), fewShot: read('dev') };
+}
+
+export async function loadQuestionFile(file: string): Promise<Question[]> {
+  const data = file.toLowerCase().endsWith('.parquet') ? new Uint8Array(fs.readFileSync(file)).buffer : readText(file);
+  return requireValid(await parseQuestionFile(file, data), file);
+}
+
+export async function loadBank(config: ExperimentConfig): Promise<QuestionBank> {
+  const q = config.questions;
+  switch (q.kind) {
+    case 'mmlu-dir':
+      return loadMmluDir(q.path, q.poolSplits);
+    case 'file':
+      return { pool: await loadQuestionFile(q.path), fewShot: q.fewShotPath ? await loadQuestionFile(q.fewShotPath) : [] };
+    case 'mmlu-hub':
+      throw new LabError('unsupported-source', 'The CLI does not download MMLU from the Hub.', 'Use {"kind": "mmlu-dir", "path": "<folder of the CSV release>"} in Node.');
+    case 'toyworld':
+      throw new LabError('unsupported-source', 'The toy world is not wired into the CLI yet.', 'Generate it with tools/toyworld and load it as {"kind": "file"}, or run it in the browser app.');
+  }
+}
+
+export function loadGeneral(file: string): GeneralExample[] {
+  const r = parseAlpacaJsonl(readText(file));
+  if (r.errors.length) {
+    throw new QuestionFileError(
+      `${file} has ${r.errors.length} bad line(s):\n${r.errors.map((e) => `line ${e.line}, ${e.field}: ${e.reason}`).join('\n')}`,
+      'Each line must be a JSON object with "instruction" and "output" (and optionally "input").',
+      r.errors,
+    );
+  }
+  return r.examples;
+}

@@ -1,0 +1,102 @@
+/**
+ * Typed lab errors. Same shape as the engine's errors (code, message, advice) so `toErrorInfo` carries them
+ * across the Worker boundary unchanged; the lab does not import the engine.
+ */
+export class LabError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly advice: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** One bad row of a question file. `line` is 1-based in the file (a CSV header is line 1). */
+export interface RowError {
+  line: number;
+  field: string;
+  reason: string;
+}
+
+/** A question file that cannot be used at all (empty, too large, wrong format) or has bad rows. */
+export class QuestionFileError extends LabError {
+  constructor(
+    message: string,
+    advice: string,
+    readonly rows: readonly RowError[] = [],
+  ) {
+    super('question-file', message, advice);
+  }
+}
+
+export type SplitName = 'train' | 'homo' | 'id' | 'ood';
+
+export class EmptySplitError extends LabError {
+  constructor(
+    readonly split: SplitName,
+    reason: string,
+  ) {
+    super(
+      'empty-split',
+      `The ${split.toUpperCase()} split is empty: ${reason}.`,
+      'Choose other training/related subjects, lower the HOMO fraction, raise the size caps, or load more questions.',
+    );
+  }
+}
+
+/** A condition of the intervention that cannot be built at the requested size. */
+export class ConditionTooSmallError extends LabError {
+  constructor(
+    readonly condition: string,
+    readonly counts: { known: number; unknown: number; requested?: number },
+    advice: string,
+  ) {
+    const req = counts.requested === undefined ? '' : `, ${counts.requested} requested`;
+    super(
+      'condition-too-small',
+      `Cannot build the ${condition} dataset: the probe found ${counts.known} known and ${counts.unknown} unknown questions${req}.`,
+      advice,
+    );
+  }
+}
+
+export class TokenizerLetterError extends LabError {
+  constructor(letter: string, context: string, ids: readonly number[]) {
+    super(
+      'letter-not-one-token',
+      `The tokenizer spells ${JSON.stringify(letter)} after ${JSON.stringify(context.slice(-20))} as ${ids.length} tokens (${ids.join(', ')}), not one.`,
+      'Letter scoring needs each option letter to be a single token; use continuation scoring for this model.',
+    );
+  }
+}
+
+export class ConfigError extends LabError {
+  constructor(
+    what: string,
+    readonly issues: readonly string[],
+  ) {
+    super('invalid-config', `The ${what} is not valid:\n- ${issues.join('\n- ')}`, 'Fix the fields listed above and try again.');
+  }
+}
+
+export class TrainingDivergedError extends LabError {
+  constructor(
+    readonly runId: string,
+    readonly step: number | undefined,
+    detail: string,
+  ) {
+    super(
+      'training-diverged',
+      `Run ${runId} stopped: the loss or a gradient became non-finite${step === undefined ? '' : ` at step ${step}`} (${detail}).`,
+      'Lower the learning rate or enable gradient clipping. Checkpoints already stored are kept; the run can resume from the last one.',
+    );
+  }
+}
+
+export class CancelledError extends LabError {
+  constructor(what: string) {
+    super('cancelled', `${what} was cancelled.`, 'Checkpoints already stored are kept; start it again to resume.');
+  }
+}

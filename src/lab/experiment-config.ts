@@ -1,0 +1,111 @@
+/**
+ * The experiment configuration: one JSON object, validated with valibot (unknown keys rejected, so a typo
+ * is an error rather than a silently ignored setting). Defaults follow the paper where the lab can.
+ */
+import * as v from 'valibot';
+import { ConfigError } from './errors';
+
+const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min));
+const fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
+const CONDITIONS = ['harmonious', 'incompatible', 'selfAligning', 'randomWrong', 'mixture'] as const;
+
+const QuestionSource = v.variant('kind', [
+  /** MMLU's CSV release in a folder with dev/, val/, test/ (Node, tests, benchmarks). */
+  v.strictObject({ kind: v.literal('mmlu-dir'), path: v.pipe(v.string(), v.minLength(1)), poolSplits: v.optional(v.array(v.picklist(['val', 'test'])), ['val', 'test']) }),
+  /** MMLU from the Hugging Face Hub as parquet (the browser). */
+  v.strictObject({ kind: v.literal('mmlu-hub'), dataset: v.optional(v.string(), 'cais/mmlu'), revision: v.optional(v.string(), 'main') }),
+  /** A user's CSV or JSONL file; few-shot examples from another file, or none (0-shot probing). */
+  v.strictObject({ kind: v.literal('file'), path: v.pipe(v.string(), v.minLength(1)), fewShotPath: v.optional(v.string()) }),
+  /** The built-in toy world of invented facts (its generator's options pass through). */
+  v.strictObject({ kind: v.literal('toyworld'), seed: v.optional(int(0), 1), options: v.optional(v.record(v.string(), v.unknown()), {}) }),
+]);
+
+const Lora = v.strictObject({
+  rank: int(1),
+  alpha: v.pipe(v.number(), v.gtValue(0)),
+  dropout: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1)), 0),
+  targets: v.pipe(v.array(v.picklist(['q', 'k', 'v', 'o', 'gate', 'up', 'down'])), v.minLength(1)),
+});
+
+const Training = v.strictObject({
+  lora: Lora,
+  learningRate: v.pipe(v.number(), v.gtValue(0), v.finite()),
+  weightDecay: v.optional(v.pipe(v.number(), v.minValue(0)), 0),
+  betas: v.optional(v.tuple([v.pipe(v.number(), v.minValue(0), v.ltValue(1)), v.pipe(v.number(), v.minValue(0), v.ltValue(1))]), [0.9, 0.999]),
+  eps: v.optional(v.pipe(v.number(), v.gtValue(0)), 1e-8),
+  // Paper: cosine with 3 % warm-up.
+  schedule: v.optional(
+    v.strictObject({ kind: v.picklist(['constant', 'linear', 'cosine']), warmupFraction: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1)), 0.03) }),
+    { kind: 'cosine', warmupFraction: 0.03 },
+  ),
+  epochs: v.optional(int(1), 3),
+  batchSize: v.optional(int(1), 8),
+  maxSeqLen: v.optional(int(8), 512),
+  clipNorm: v.optional(v.pipe(v.number(), v.minValue(0)), 1),
+});
+
+export const ExperimentConfigSchema = v.strictObject({
+  name: v.pipe(v.string(), v.minLength(1)),
+  model: v.strictObject({ id: v.pipe(v.string(), v.minLength(1)), revision: v.optional(v.string(), 'main') }),
+  questions: QuestionSource,
+  subjects: v.strictObject({
+    train: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
+    /** ID subjects: the training subjects' MMLU category, or a list. */
+    related: v.optional(v.union([v.literal('category'), v.array(v.string())]), 'category'),
+  }),
+  splits: v.optional(
+    v.strictObject({
+      seed: v.optional(int(0), 42),
+      homoFraction: v.optional(v.pipe(v.number(), v.gtValue(0), v.ltValue(1)), 0.3),
+      caps: v.optional(v.strictObject({ train: v.optional(int(1)), homo: v.optional(int(1)), id: v.optional(int(1)), ood: v.optional(int(1)) }), {}),
+    }),
+    {},
+  ),
+  probe: v.optional(
+    v.strictObject({
+      shots: v.optional(int(0), 5),
+      threshold: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1)), 0.5),
+      method: v.optional(v.picklist(['letter', 'strict', 'continuation']), 'letter'),
+      batchSize: v.optional(int(1), 8),
+      minPerCondition: v.optional(int(1), 20),
+    }),
+    {},
+  ),
+  conditions: v.optional(v.pipe(v.array(v.picklist(CONDITIONS)), v.minLength(1)), ['harmonious', 'incompatible', 'selfAligning', 'mixture']),
+  ratios: v.optional(v.pipe(v.array(fraction), v.minLength(1)), [0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1]),
+  /** Items per condition; default the largest every condition can have. */
+  size: v.optional(int(1)),
+  /** Seed of the data choices (which questions, which items a mixture replaces). */
+  dataSeed: v.optional(int(0), 42),
+  /** Training seeds: every condition is trained once per seed (the paper: 42). */
+  seeds: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer())), v.minLength(1)), [42]),
+  responses: v.optional(v.picklist(['letter', 'letter+explanation']), 'letter'),
+  /** Alpaca-style instruction data mixed in; `ratio` general examples per knowledge item (paper: 1). */
+  general: v.optional(v.strictObject({ path: v.pipe(v.string(), v.minLength(1)), ratio: v.optional(v.pipe(v.number(), v.minValue(0)), 1) })),
+  training: Training,
+  protocols: v.optional(v.pipe(v.array(v.picklist(['paper', 'like-for-like'])), v.minLength(1)), ['paper', 'like-for-like']),
+  evaluation: v.optional(
+    v.strictObject({ bootstrapSamples: v.optional(int(0), 1000), bootstrapSeed: v.optional(int(0), 0), batchSize: v.optional(int(1), 8) }),
+    {},
+  ),
+});
+
+export type ExperimentConfigInput = v.InferInput<typeof ExperimentConfigSchema>;
+export type ExperimentConfig = v.InferOutput<typeof ExperimentConfigSchema>;
+
+/** Validates and fills defaults; every problem is listed with its path (`training.lora.rank: …`). */
+export function parseExperimentConfig(input: unknown): ExperimentConfig {
+  const r = v.safeParse(ExperimentConfigSchema, input);
+  if (!r.success) {
+    throw new ConfigError(
+      'experiment configuration',
+      r.issues.map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`),
+    );
+  }
+  const c = r.output;
+  const issues: string[] = [];
+  if (c.conditions.includes('mixture') && c.ratios.length === 0) issues.push('ratios: the mixture condition needs at least one ratio');
+  if (new Set(c.seeds).size !== c.seeds.length) issues.push('seeds: a seed appears twice');
+  if (issues.length) throw new ConfigError('experiment configuration', issues);
+  return c;
+}

@@ -1,0 +1,120 @@
+import { QuestionFileError, type RowError } from '../errors';
+import type { ParsedQuestions, Question, QuestionLimits, RawRow } from './types';
+
+/** Throws for a file that cannot hold questions at all: empty, or over the byte limit. */
+export function checkFileSize(text: string | ArrayBuffer | Uint8Array, limits: QuestionLimits, name = 'The file'): void {
+  const bytes = typeof text === 'string' ? new TextEncoder().encode(text).byteLength : text.byteLength;
+  if (bytes > limits.maxBytes) {
+    throw new QuestionFileError(
+      `${name} is ${(bytes / 2 ** 20).toFixed(1)} MiB; the limit is ${(limits.maxBytes / 2 ** 20).toFixed(1)} MiB.`,
+      'Split the file, or keep only the subjects you need.',
+    );
+  }
+  const blank = typeof text === 'string' ? text.trim().length === 0 : bytes === 0;
+  if (blank) throw new QuestionFileError(`${name} is empty.`, 'Choose a file with at least one question.');
+}
+
+export function checkRowCount(rows: number, limits: QuestionLimits): void {
+  if (rows > limits.maxRows) {
+    throw new QuestionFileError(
+      `The file has ${rows} rows; the limit is ${limits.maxRows}.`,
+      'Split the file, or keep only the questions you need.',
+    );
+  }
+  if (rows === 0) throw new QuestionFileError('The file has no question rows.', 'Add at least one question below the header.');
+}
+
+/** Reads an answer given as a letter (A–D, any case) or a 0-based index (number or digit string). */
+export function parseAnswer(v: unknown): 0 | 1 | 2 | 3 | undefined {
+  if (typeof v === 'bigint') v = Number(v);
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= 3 ? (v as 0 | 1 | 2 | 3) : undefined;
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toUpperCase();
+  const letter = ['A', 'B', 'C', 'D'].indexOf(s);
+  if (letter >= 0) return letter as 0 | 1 | 2 | 3;
+  if (/^[0-3]$/.test(s)) return Number(s) as 0 | 1 | 2 | 3;
+  return undefined;
+}
+
+function text(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+/**
+ * Validates raw rows into questions, collecting every problem of every row (a row can have several).
+ * `makeId(row, index)` names rows without an id.
+ */
+export function validateRows(
+  rows: readonly RawRow[],
+  limits: QuestionLimits,
+  opts: { defaultSubject: string; makeId: (row: RawRow, index: number) => string; rowErrors?: readonly RowError[] },
+): ParsedQuestions {
+  // Errors found earlier (e.g. broken CSV quoting) make their rows bad too: such rows are never imported.
+  const errors: RowError[] = [...(opts.rowErrors ?? [])];
+  const badLines = new Set(errors.map((e) => e.line));
+  const questions: Question[] = [];
+  const seen = new Map<string, number>();
+  rows.forEach((row, index) => {
+    const line = row.line;
+    const before = errors.length;
+    const err = (field: string, reason: string) => errors.push({ line, field, reason });
+    const long = (field: string, s: string | undefined) => {
+      if (s !== undefined && s.length > limits.maxFieldChars) err(field, `too long: ${s.length} characters (limit ${limits.maxFieldChars})`);
+    };
+
+    const question = text(row.question)?.trim();
+    if (!question) err('question', 'empty question');
+    long('question', question);
+
+    const opts4 = row.options ?? [];
+    if (opts4.length !== 4) err('options', `expected exactly 4 options, found ${opts4.length}`);
+    const options = opts4.map((o) => text(o)?.trim());
+    options.slice(0, 4).forEach((o, i) => {
+      const f = `option ${'ABCD'[i]}`;
+      if (o === undefined || o === '') err(f, 'empty option');
+      else long(f, o);
+    });
+
+    const rawAnswer = row.answer;
+    const answer = parseAnswer(rawAnswer);
+    if (rawAnswer === undefined || rawAnswer === null || (typeof rawAnswer === 'string' && rawAnswer.trim() === '')) err('answer', 'missing answer');
+    else if (answer === undefined) err('answer', `invalid answer ${JSON.stringify(text(rawAnswer) ?? rawAnswer)}: use A–D or 0–3`);
+
+    const subject = text(row.subject)?.trim() || opts.defaultSubject;
+    long('subject', subject);
+    const explanation = text(row.explanation)?.trim() || undefined;
+    long('explanation', explanation);
+
+    const givenId = text(row.id)?.trim();
+    const id = givenId || opts.makeId(row, index);
+    long('id', givenId);
+    const first = seen.get(id);
+    if (first !== undefined) err('id', `duplicate id ${JSON.stringify(id)} (first on line ${first})`);
+    else seen.set(id, line);
+
+    if (errors.length === before && !badLines.has(line) && question && answer !== undefined) {
+      const q: Question = { id, subject, question, options: options as Question['options'], answer };
+      if (explanation) q.explanation = explanation;
+      questions.push(q);
+    }
+  });
+  errors.sort((a, b) => a.line - b.line);
+  return { questions, errors, rows: rows.length };
+}
+
+/** Turns row errors into one thrown error (for callers that cannot proceed with a partial file). */
+export function requireValid(parsed: ParsedQuestions, name = 'The file'): Question[] {
+  if (parsed.errors.length > 0) {
+    const shown = parsed.errors.slice(0, 20).map((e) => `line ${e.line}, ${e.field}: ${e.reason}`);
+    const more = parsed.errors.length > 20 ? `\n… and ${parsed.errors.length - 20} more` : '';
+    throw new QuestionFileError(
+      `${name} has ${parsed.errors.length} problem(s) in ${new Set(parsed.errors.map((e) => e.line)).size} row(s):\n${shown.join('\n')}${more}`,
+      'Fix the rows listed (line numbers count from 1) and load the file again; nothing was imported.',
+      parsed.errors,
+    );
+  }
+  return parsed.questions;
+}

@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturesDir, mmluDir, repoRoot } from '../../helpers/paths';
+
+// The real command: the Node build (npm run build:node) run through bin/ift-lab.mjs.
+function ift(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/ift-lab.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(() => {
+  const b = spawnSync('npx', ['vite', 'build', '--config', 'vite.node.config.ts', '--logLevel', 'error'], { cwd: repoRoot, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`build:node failed:\n${b.stdout}\n${b.stderr}`);
+}, 120_000);
+
+const q = (name: string) => {
+  const dir = path.join(fixturesDir, 'questions', name);
+  return path.join(dir, fs.readdirSync(dir).find((f) => f !== 'expected.json')!);
+};
+
+describe('ift-lab validate', () => {
+  it('accepts a clean MMLU file (exit 0)', () => {
+    const r = ift('validate', path.join(mmluDir, 'test/astronomy_test.csv'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/152 questions, 1 subject\(s\), no problems/);
+  });
+
+  it('prints every bad row with line and field, and exits 1', () => {
+    const file = q('user-csv-row-errors');
+    const r = ift('validate', file);
+    expect(r.code).toBe(1);
+    const expected = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'expected.json'), 'utf8')).errors as { line: number; field: string }[];
+    for (const e of expected) expect(r.out).toContain(`${file}:${e.line}: ${e.field}: `);
+    expect(r.out).toMatch(/9 problem\(s\) in 7 of 9 row\(s\); 2 row\(s\) are valid/);
+  });
+
+  it('explains an unusable file (empty, bad JSONL) with advice, exit 1', () => {
+    const empty = ift('validate', q('user-csv-empty'));
+    expect(empty.code).toBe(1);
+    expect(empty.err).toMatch(/error: The file is empty\.\nwhat to do: /);
+    const jsonl = ift('validate', q('jsonl-not-jsonl'));
+    expect(jsonl.code).toBe(1);
+    expect(jsonl.err).toMatch(/does not look like JSONL/);
+    const missing = ift('validate', 'no/such/file.csv');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/does not exist/);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(ift().code).toBe(2);
+    expect(ift('validate').code).toBe(2);
+    expect(ift('frobnicate').err).toMatch(/Unknown command "frobnicate"/);
+    expect(ift('--help').code).toBe(0);
+  });
+});
+
+describe('ift-lab experiment', () => {
+  it('validates the config, loads MMLU, then reports that Node model loading is not wired yet', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
+    const r = ift('experiment', 'examples/mmlu-qwen2.5-0.5b.json', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\[load\] 15621 questions, 285 few-shot examples/);
+    expect(r.err).toMatch(/model loading in Node lands with the engine/);
+  });
+
+  it('lists config problems with their paths', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
+    const cfg = path.join(dir, 'bad.json');
+    const good = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
+    fs.writeFileSync(cfg, JSON.stringify({ ...good, probe: { ...good.probe, threshold: 2 }, seeds: [] }));
+    const r = ift('experiment', cfg);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/probe\.threshold: /);
+    expect(r.err).toMatch(/seeds: /);
+    fs.writeFileSync(cfg, '{ not json');
+    expect(ift('experiment', cfg).err).toMatch(/is not valid JSON/);
+  });
+});

@@ -1,0 +1,115 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError, ConfigError, TrainingDivergedError } from '../../../src/lab/errors';
+import { buildDataset, trainExamples } from '../../../src/lab/intervene';
+import type { TrainExample } from '../../../src/lab/model';
+import { MemoryCheckpointSink, runTraining, validateTrainConfig, type TrainEvent } from '../../../src/lab/train';
+import { BowModel, WordTokenizer, bowTrainConfig } from '../../helpers/bow-model';
+import { tinyWorld } from '../../helpers/tiny-world';
+import { chatUserText } from '../../../src/lab/prompts';
+
+const { questions } = tinyWorld(3, 6);
+let examples: TrainExample[];
+let tok: WordTokenizer;
+const fresh = () => new BowModel(tok, { buckets: 64, window: 24 });
+
+beforeAll(async () => {
+  tok = new WordTokenizer(questions.map(chatUserText).concat(['<|user|>\n<|assistant|>\n']));
+  const ds = await buildDataset(
+    { name: 'incompatible', kind: 'incompatible', items: questions.slice(0, 12).map((q) => ({ question: q, response: q.answer, source: 'gold' })) },
+    { style: 'letter', seed: 1 },
+  );
+  examples = trainExamples(tok, ds);
+});
+
+describe('runTraining', () => {
+  it('fits the assistant tokens, reports every step and checkpoints each epoch', async () => {
+    const sink = new MemoryCheckpointSink();
+    const events: TrainEvent[] = [];
+    const res = await runTraining({ runId: 'r1', model: fresh(), examples, config: bowTrainConfig({ epochs: 3, batchSize: 4 }), sink, onEvent: (e) => events.push(e) });
+    expect(res.steps).toBe(9);
+    expect(res.losses).toHaveLength(9);
+    expect(res.losses.at(-1)!).toBeLessThan(res.losses[0] / 2);
+    expect(events[0]).toMatchObject({ type: 'start', totalSteps: 9, examples: 12, resumedFromStep: null });
+    const steps = events.filter((e) => e.type === 'step');
+    expect(steps).toHaveLength(9);
+    for (const s of steps) {
+      if (s.type !== 'step') continue;
+      expect(s.learningRate).toBeGreaterThan(0);
+      expect(s.gradNorm).toBeGreaterThan(0);
+      expect(s.tokensPerSecond).toBeGreaterThan(0);
+    }
+    expect(events.filter((e) => e.type === 'checkpoint').map((e) => (e as { epoch: number }).epoch)).toEqual([0, 1, 2]);
+    expect(events.at(-1)!.type).toBe('done');
+    expect(sink.saved.get('r1')!.map((c) => c.state.step)).toEqual([3, 6, 9]);
+  });
+
+  it('resumes from the latest checkpoint after a cancel and ends where an uninterrupted run ends', async () => {
+    const config = bowTrainConfig({ epochs: 3, batchSize: 4 });
+    const straight = await runTraining({ runId: 's', model: fresh(), examples, config });
+
+    const sink = new MemoryCheckpointSink();
+    const ctl = new AbortController();
+    const first = runTraining({
+      runId: 'r2',
+      model: fresh(),
+      examples,
+      config,
+      sink,
+      signal: ctl.signal,
+      onEvent: (e) => {
+        if (e.type === 'checkpoint' && e.epoch === 0) ctl.abort();
+      },
+    });
+    await expect(first).rejects.toBeInstanceOf(CancelledError);
+    expect(sink.saved.get('r2')!.map((c) => c.state.step)).toEqual([3]);
+
+    const events: TrainEvent[] = [];
+    const second = await runTraining({ runId: 'r2', model: fresh(), examples, config, sink, onEvent: (e) => events.push(e) });
+    expect(second.resumedFromStep).toBe(3);
+    expect(second.losses).toHaveLength(6);
+    for (const [name, t] of Object.entries(straight.state.tensors)) expect(second.state.tensors[name]).toEqual(t);
+
+    // A finished run resumes to its end without training again.
+    const third = await runTraining({ runId: 'r2', model: fresh(), examples, config, sink });
+    expect(third.losses).toHaveLength(0);
+    expect(third.steps).toBe(9);
+  });
+
+  it('cancels before starting when the signal is already aborted', async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(runTraining({ runId: 'c', model: fresh(), examples, config: bowTrainConfig(), signal: ctl.signal })).rejects.toThrow(/was cancelled/);
+  });
+
+  it('stops with a clear message when the loss becomes non-finite, keeping stored checkpoints', async () => {
+    const sink = new MemoryCheckpointSink();
+    const err = await runTraining({ runId: 'nan', model: fresh(), examples, config: bowTrainConfig({ learningRate: 1e38, epochs: 4, batchSize: 4 }), sink }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect((err as TrainingDivergedError).message).toMatch(/Run nan stopped: the loss or a gradient became non-finite/);
+    expect((err as TrainingDivergedError).advice).toMatch(/Lower the learning rate/);
+    const kept = sink.saved.get('nan') ?? [];
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    for (const c of kept) for (const t of Object.values(c.state.tensors)) expect(t.every(Number.isFinite)).toBe(true);
+  });
+
+  it('validates the configuration and the examples, listing every problem', async () => {
+    const bad = bowTrainConfig({ learningRate: -1, epochs: 0, batchSize: 2.5, betas: [0.9, 1], lora: { rank: 0, alpha: 8, dropout: 1, targets: ['q', 'x' as 'q'] } });
+    const issues = validateTrainConfig(bad, [{ ids: [1, 2], lossMask: [0, 0] }, { ids: [1], lossMask: [] }]);
+    expect(issues).toEqual([
+      'lora.rank must be a whole number ≥ 1 (it is 0)',
+      'lora.dropout must be in [0, 1) (it is 1)',
+      'lora.targets has "x"; use q, k, v, o, gate, up, down',
+      'learningRate must be a positive number (it is -1)',
+      'betas[1] must be in [0, 1) (it is 1)',
+      'epochs must be a whole number ≥ 1 (it is 0)',
+      'batchSize must be a whole number ≥ 1 (it is 2.5)',
+      'example 0: no token is a target of the loss',
+      'example 1: 1 tokens but 0 mask entries',
+    ]);
+    await expect(runTraining({ runId: 'v', model: fresh(), examples: [], config: bowTrainConfig() })).rejects.toBeInstanceOf(ConfigError);
+    await expect(runTraining({ runId: 'v', model: fresh(), examples: [], config: bowTrainConfig() })).rejects.toThrow(/there are no training examples/);
+  });
+});
