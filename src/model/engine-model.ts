@@ -1,0 +1,298 @@
+/**
+ * The lab's LabModel over the WebGPU engine. Weights are uploaded once; plans (buffers + prepared ops) are
+ * made once per shape and cached; adapters live on the GPU as flat buffers and are copied into the
+ * plan's LoRA slot for their configuration when used (one copyBufferToBuffer, no re-preparing).
+ */
+import type {
+  AdapterRef, AdapterState, ContinuationRequest, GenerateOptions, LabModel, LabTokenizer, NextTokenRequest,
+  TrainConfig, TrainExample, TrainHooks,
+} from '../lab/model';
+import type { Counters } from '../engine/counters';
+import type { Runtime } from '../engine/runtime';
+import { exportPeft } from './lora';
+import { candidateHead, IGNORE_INDEX, logitsHead, packBatch, roundUp, targetHead } from './score';
+import type { ModelSpec } from './spec';
+import {
+  allocLora, buildPlan, loraLayout, loraSignature, packLora, uploadWeights,
+  type GpuWeights, type LoraBuffers, type Plan, type PlanShape, type Precision, type WeightSource,
+} from './transformer';
+import { generateTokens } from './generate';
+import { trainLora } from './train-step';
+
+export interface EngineModelOptions {
+  precision?: Precision;
+  id?: string;
+  /** Prompts scored per batch (plans are made for this batch size). Default 8. */
+  maxBatch?: number;
+  /** Sequence lengths are rounded up to a multiple of this, so that few plans are made. Default 16. */
+  seqQuantum?: number;
+}
+
+interface LoadedAdapter {
+  ref: AdapterRef;
+  state: AdapterState;
+  sig: string;
+  /** The adapter's parameters, flat, in its layout. */
+  params: Float32Array;
+}
+
+/** Shared machinery of the model (used by score/generate/train modules). */
+export class ModelCore {
+  private plans = new Map<string, Plan>();
+  private slots = new Map<string, { buffers: LoraBuffers; active: string | null }>();
+  readonly maxBatch: number;
+  readonly quantum: number;
+  constructor(
+    readonly rt: Runtime,
+    readonly w: GpuWeights,
+    opts: EngineModelOptions,
+  ) {
+    this.maxBatch = opts.maxBatch ?? 8;
+    this.quantum = opts.seqQuantum ?? 16;
+  }
+
+  get spec(): ModelSpec {
+    return this.w.spec;
+  }
+
+  /** A plan of this shape (made once, cached). `tag` separates plans that must not share buffers. */
+  plan(shape: Omit<PlanShape, 'lora'>, lora: LoraBuffers | null, tag = ''): Plan {
+    const sig = lora ? loraSignature(lora.layout.config) : 'base';
+    const key = `${shape.B}x${shape.S}L${shape.L}p${shape.past}${shape.settablePast ? 's' : ''}${shape.train ? 't' : ''}|${sig}|${tag}`;
+    let p = this.plans.get(key);
+    if (!p) this.plans.set(key, (p = buildPlan(this.rt, this.w, { ...shape, lora })));
+    return p;
+  }
+
+  /** Release every plan whose key contains `tag` (e.g. a generation's cache). */
+  dropPlans(filter: (key: string) => boolean): void {
+    for (const [k, p] of this.plans) if (filter(k)) {
+      p.release();
+      this.plans.delete(k);
+    }
+  }
+
+  /** The LoRA slot for a configuration (training buffers when `training`). */
+  slot(config: AdapterState['config'], training = false): LoraBuffers {
+    const sig = loraSignature(config);
+    let s = this.slots.get(sig);
+    if (!s) {
+      s = { buffers: allocLora(this.rt, loraLayout(this.spec, config), true), active: null };
+      this.slots.set(sig, s);
+    }
+    if (training) s.active = null;
+    return s.buffers;
+  }
+
+  /** Make `a` the adapter in its slot (one write of its flat parameters when it is not already there). */
+  activate(a: LoadedAdapter | null): LoraBuffers | null {
+    if (!a) return null;
+    const b = this.slot(a.state.config);
+    const s = this.slots.get(a.sig)!;
+    if (s.active !== a.ref.id) {
+      this.rt.write(b.params, a.params);
+      s.active = a.ref.id;
+    }
+    return b;
+  }
+
+  submit(plan: Plan, ops: readonly import('../engine/runtime').Op[], before?: (enc: GPUCommandEncoder) => void): void {
+    const enc = this.rt.device.createCommandEncoder({ label: 'model' });
+    before?.(enc);
+    this.rt.encode(enc, plan.forward);
+    this.rt.encode(enc, ops);
+    this.rt.device.queue.submit([enc.finish()]);
+    this.rt.counters.submits++;
+  }
+
+  dispose(): void {
+    this.dropPlans(() => true);
+    for (const s of this.slots.values()) for (const t of [s.buffers.params, s.buffers.grads, s.buffers.m, s.buffers.v, s.buffers.dropoutState]) if (t) this.rt.release(t);
+    this.slots.clear();
+    for (const t of this.w.all) this.rt.release(t);
+  }
+}
+
+export class EngineModel implements LabModel {
+  readonly id: string;
+  readonly tokenizer: LabTokenizer;
+  readonly precision: Precision;
+  private adapters = new Map<string, LoadedAdapter>();
+  private nextAdapter = 1;
+
+  constructor(
+    readonly core: ModelCore,
+    tokenizer: LabTokenizer,
+    id: string,
+  ) {
+    this.id = id;
+    this.tokenizer = tokenizer;
+    this.precision = core.w.precision;
+  }
+
+  get spec(): ModelSpec {
+    return this.core.spec;
+  }
+
+  get counters(): Counters {
+    return this.core.rt.counters;
+  }
+
+  /** Bytes of the uploaded weights. */
+  get weightBytes(): number {
+    return this.core.w.bytes;
+  }
+
+  adapterOf(ref: AdapterRef | null | undefined): LoadedAdapter | null {
+    if (!ref) return null;
+    const a = this.adapters.get(ref.id);
+    if (!a) throw new Error(`adapter ${ref.id} is not loaded`);
+    return a;
+  }
+
+  /**
+   * Full logits at every position of each sequence ([len·V] row-major per sequence), batched like scoring.
+   * For verification against a reference implementation and for tests.
+   */
+  async logits(seqs: readonly (readonly number[])[], adapter?: AdapterRef | null): Promise<Float32Array[]> {
+    const core = this.core;
+    const lora = core.activate(this.adapterOf(adapter));
+    const V = this.spec.vocabSize;
+    const out: Float32Array[] = [];
+    const S = roundUp(Math.max(...seqs.map((s) => s.length)), core.quantum);
+    const B = Math.min(core.maxBatch, seqs.length);
+    for (let c = 0; c < seqs.length; c += B) {
+      const chunk = seqs.slice(c, c + B);
+      const plan = core.plan({ B, S, L: S, past: 0 }, lora);
+      const head = logitsHead(plan, core.w, B * S);
+      const { ids, positions } = packBatch(chunk, B, S, 0);
+      core.rt.write(plan.ids, ids);
+      core.rt.write(plan.positions, positions);
+      core.rt.write(head.rows, Uint32Array.from({ length: B * S }, (_, i) => i));
+      core.submit(plan, head.ops);
+      const all = await core.rt.readF32(head.out);
+      chunk.forEach((s, b) => out.push(all.slice(b * S * V, (b * S + s.length) * V)));
+    }
+    return out;
+  }
+
+  async nextTokenLogProbs(req: NextTokenRequest): Promise<Float32Array[]> {
+    const core = this.core;
+    const lora = core.activate(this.adapterOf(req.adapter));
+    let prefix = [...(req.prefix ?? [])];
+    let prompts = req.prompts.map((p) => [...p]);
+    if (prompts.some((p) => p.length === 0)) {
+      // A prompt needs at least one token of its own: move the prefix's last token into every prompt.
+      if (prefix.length === 0) throw new Error('nextTokenLogProbs: an empty prompt with no prefix');
+      const last = prefix.pop()!;
+      prompts = prompts.map((p) => [last, ...p]);
+    }
+    const C = req.candidates.length;
+    const P = prefix.length;
+    const S = roundUp(Math.max(...prompts.map((p) => p.length)), core.quantum);
+    const B = Math.min(core.maxBatch, prompts.length);
+    let prefixPlan: Plan | null = null;
+    if (P > 0) {
+      const Sp = roundUp(P, core.quantum);
+      prefixPlan = core.plan({ B: 1, S: Sp, L: Sp, past: 0 }, lora, 'prefix');
+      const { ids, positions } = packBatch([prefix], 1, Sp, 0);
+      core.rt.write(prefixPlan.ids, ids);
+      core.rt.write(prefixPlan.positions, positions);
+      core.submit(prefixPlan, []);
+    }
+    const plan = core.plan({ B, S, L: P + S, past: P }, lora);
+    const head = candidateHead(plan, core.w, B, C);
+    core.rt.write(head.candidates, Uint32Array.from(req.candidates));
+    const out: Float32Array[] = [];
+    for (let c = 0; c < prompts.length; c += B) {
+      const chunk = prompts.slice(c, c + B);
+      const { ids, positions } = packBatch(chunk, B, S, P);
+      core.rt.write(plan.ids, ids);
+      core.rt.write(plan.positions, positions);
+      core.rt.write(head.rows, Uint32Array.from({ length: B }, (_, b) => b * S + Math.max(0, (chunk[b]?.length ?? 1) - 1)));
+      core.submit(plan, head.ops, prefixPlan ? (enc) => plan.kv.copyPrefixInto(enc, prefixPlan!.kv, P) : undefined);
+      const r = await core.rt.readF32(head.out);
+      chunk.forEach((_, b) => out.push(r.slice(b * C, (b + 1) * C)));
+    }
+    return out;
+  }
+
+  async continuationLogProbs(req: ContinuationRequest): Promise<number[]> {
+    const core = this.core;
+    const lora = core.activate(this.adapterOf(req.adapter));
+    if (req.prompts.length !== req.continuations.length) throw new Error('continuationLogProbs: prompts and continuations differ in number');
+    const bos = this.spec.bosTokenId;
+    const items = req.prompts.map((p, i) => {
+      const prompt = p.length ? [...p] : bos !== null ? [bos] : null;
+      if (!prompt) throw new Error('continuationLogProbs: an empty prompt and no BOS token');
+      return { seq: [...prompt, ...req.continuations[i]], from: prompt.length };
+    });
+    const S = roundUp(Math.max(...items.map((x) => x.seq.length)), core.quantum);
+    const B = Math.min(core.maxBatch, items.length);
+    const plan = core.plan({ B, S, L: S, past: 0 }, lora);
+    const head = targetHead(plan, core.w);
+    const out: number[] = [];
+    for (let c = 0; c < items.length; c += B) {
+      const chunk = items.slice(c, c + B);
+      const { ids, positions } = packBatch(chunk.map((x) => x.seq), B, S, 0);
+      const targets = new Uint32Array(B * S).fill(IGNORE_INDEX);
+      chunk.forEach((x, b) => {
+        for (let s = x.from - 1; s < x.seq.length - 1; s++) targets[b * S + s] = x.seq[s + 1];
+      });
+      core.rt.write(plan.ids, ids);
+      core.rt.write(plan.positions, positions);
+      core.rt.write(head.targets, targets);
+      core.submit(plan, head.ops);
+      const nll = await core.rt.readF32(head.nll);
+      chunk.forEach((x, b) => {
+        let sum = 0;
+        for (let s = x.from - 1; s < x.seq.length - 1; s++) sum -= nll[b * S + s];
+        out.push(sum);
+      });
+    }
+    return out;
+  }
+
+  generate(prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
+    return generateTokens(this, prompt, opts);
+  }
+
+  train(examples: readonly TrainExample[], config: TrainConfig, hooks?: TrainHooks): Promise<AdapterState> {
+    return trainLora(this, examples, config, hooks);
+  }
+
+  async loadAdapter(state: AdapterState): Promise<AdapterRef> {
+    const layout = loraLayout(this.spec, state.config);
+    const params = packLora(layout, state.tensors);
+    const ref: AdapterRef = { id: `adapter-${this.nextAdapter++}` };
+    this.adapters.set(ref.id, { ref, state, sig: loraSignature(state.config), params });
+    return ref;
+  }
+
+  unloadAdapter(ref: AdapterRef): void {
+    this.adapters.delete(ref.id);
+  }
+
+  /** PEFT files (adapter_config.json, adapter_model.safetensors) of a loaded adapter. */
+  exportAdapter(ref: AdapterRef): Record<string, Uint8Array> {
+    const a = this.adapterOf(ref);
+    if (!a) throw new Error('exportAdapter: no adapter');
+    return exportPeft(this.spec, a.state, this.id).files;
+  }
+
+  dispose(): void {
+    this.adapters.clear();
+    this.core.dispose();
+  }
+}
+
+/** Upload a checked model (or any spec + tokenizer + weights) and wrap it as a LabModel. */
+export async function createEngineModel(
+  rt: Runtime,
+  model: { spec: ModelSpec; tokenizer: LabTokenizer; weights: WeightSource; modelId?: string },
+  opts: EngineModelOptions = {},
+): Promise<EngineModel> {
+  const precision = opts.precision ?? 'f16';
+  const w = await uploadWeights(rt, model.spec, model.weights, precision);
+  return new EngineModel(new ModelCore(rt, w, opts), model.tokenizer, opts.id ?? model.modelId ?? 'model');
+}

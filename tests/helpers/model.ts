@@ -1,0 +1,16 @@
+// A fixture model on the engine for the model tests. One Runtime per test file, so that compiled pipelines
+// are shared between the models a file makes (SwiftShader compiles slowly).
+import { makeFixture } from '../../src/model/fixtures';
+import { createTokenizer } from '../../src/model/tokenizer';
+import { createEngineModel, type EngineModel, type EngineModelOptions } from '../../src/model/engine-model';
+import type { Runtime } from '../../src/engine/runtime';
+import { testRuntime } from './gpu';
+
+let shared: Promise<Runtime> | undefined;
+
+export async function fixtureModel(name: string, precision: 'f32' | 'f16', opts: EngineModelOptions = {}): Promise<EngineModel> {
+  const fx = makeFixture(name);
+  const rt = await (shared ??= testRuntime());
+  const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig, { spec: fx.spec });
+  return createEngineModel(rt, { spec: fx.spec, tokenizer, weights: fx.weights }, { precision, id: name, ...opts });
+}
