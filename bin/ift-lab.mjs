@@ -1,11 +1,28 @@
 #!/usr/bin/env node
-// The `ift-lab` command: runs the Node build of src/cli/ift-lab.ts (npm run build:node).
+// The `ift-lab` command: runs the Node build of src/cli/ift-lab.ts (npm run build:node) through Dawn.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gpuEnv } from '../scripts/prereqs.mjs';
 
 const entry = new URL('../dist-node/ift-lab.js', import.meta.url);
 if (!existsSync(entry)) {
   console.error('ift-lab is not built yet: run `npm run build:node` in the project folder first.');
   process.exit(2);
 }
+
+// Dawn finds its Vulkan driver through variables read when the process starts: set them, then re-run.
+if (!process.env.IFT_LAB_GPU_ENV) {
+  const { env, problem } = gpuEnv();
+  if (problem && process.argv[2] !== 'validate') {
+    console.error(problem);
+    process.exit(1);
+  }
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...env, IFT_LAB_GPU_ENV: '1' } });
+  process.exit(r.status ?? 1);
+}
+
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// The Dawn device keeps the event loop alive: leave explicitly once the command is done.
+process.exit(code);

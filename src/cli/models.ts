@@ -1,27 +1,86 @@
 /**
- * The CLI's door to models. A stub until the engine's Node model loading lands: the lead wires the real
- * factory here (Hub download or local folder → WebGPU model through Dawn → LabModel).
+ * The CLI's door to models: the built-in toy world, a local folder in Hugging Face layout, or a Hub id
+ * (downloaded once into ~/.cache/ift-lab/hub) — all checked by the same code as in the app, then uploaded
+ * to the WebGPU engine through Dawn.
  */
+import { createHash } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Runtime } from '../engine/runtime';
 import type { ExperimentConfig } from '../lab/experiment';
-import { LabError } from '../lab/errors';
 import type { DeviceInfo } from '../lab/manifest';
 import type { LabModel } from '../lab/model';
+import { BUILTIN_MODELS } from '../model/builtin';
+import { DirectoryModelCache } from '../model/cache-node';
+import { createEngineModel, type EngineModel } from '../model/engine-model';
+import { loadFolderFiles, loadModelFiles, type ModelFiles } from '../model/hub';
+import { checkModelFiles } from '../model/load';
+import { nodeDevice } from './gpu';
 
-export class ModelUnavailableError extends LabError {
-  constructor(id: string) {
-    super(
-      'model-unavailable',
-      `Cannot load model ${JSON.stringify(id)}: model loading in Node lands with the engine.`,
-      'Run the experiment in the browser app for now; the CLI runs it once the engine can load models in Node.',
-    );
+/** The repository (or installed package) root: src/cli/ and dist-node/ both sit two levels below it… or one. */
+function packageRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.basename(here) === 'dist-node' ? path.dirname(here) : path.resolve(here, '..', '..');
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+function folderReader(dir: string) {
+  return async (file: string) => {
+    const p = path.join(dir, file);
+    return (await exists(p)) ? openAsBlob(p) : null;
+  };
+}
+
+async function modelFiles(id: string, revision: string, onLog?: (s: string) => void): Promise<ModelFiles> {
+  if (id in BUILTIN_MODELS) return loadFolderFiles(id, folderReader(path.join(packageRoot(), 'public', BUILTIN_MODELS[id])));
+  if (id.startsWith('.') || id.startsWith('/')) return loadFolderFiles(id, folderReader(path.resolve(id)));
+  const cache = new DirectoryModelCache(path.join(process.env.IFT_LAB_CACHE ?? path.join(homedir(), '.cache', 'ift-lab'), 'hub'));
+  let last = '';
+  return loadModelFiles(id, {
+    revision,
+    cache,
+    token: process.env.HF_TOKEN,
+    onProgress: (p) => {
+      const line = `${p.file}: ${(p.bytesDone / 2 ** 20).toFixed(1)} MB${p.fromCache ? ' (cached)' : ''}`;
+      if (p.done && line !== last) onLog?.((last = line));
+    },
+  });
+}
+
+const loaded = new WeakMap<LabModel, { files: ModelFiles; engine: EngineModel }>();
+
+export async function createModel(config: ExperimentConfig, onLog?: (s: string) => void): Promise<LabModel> {
+  const files = await modelFiles(config.model.id, config.model.revision, onLog);
+  const checked = checkModelFiles(files);
+  const rt = new Runtime(await nodeDevice());
+  // f32 weights for the tiny built-in model (exact), packed f16 for real ones (half the memory).
+  const precision = config.model.id in BUILTIN_MODELS ? 'f32' : 'f16';
+  const engine = await createEngineModel(rt, checked, { precision, id: config.model.id });
+  loaded.set(engine, { files, engine });
+  return engine;
+}
+
+/** SHA-256 of the weight files (what the manifest records), and the device the engine ran on. */
+export async function modelEnv(model: LabModel): Promise<{ weightsHash: string | null; device: DeviceInfo | null }> {
+  const m = loaded.get(model);
+  if (!m) return { weightsHash: null, device: null };
+  const h = createHash('sha256');
+  for (const blob of m.files.weightFiles.values()) {
+    const reader = blob.stream().getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) h.update(r.value);
   }
-}
-
-export async function createModel(config: ExperimentConfig): Promise<LabModel> {
-  throw new ModelUnavailableError(config.model.id);
-}
-
-/** What the manifest records about the loaded model and the machine; filled in with the real factory. */
-export async function modelEnv(_model: LabModel): Promise<{ weightsHash: string | null; device: DeviceInfo | null }> {
-  return { weightsHash: null, device: null };
+  const a = m.engine.core.rt.engine.report;
+  return {
+    weightsHash: h.digest('hex'),
+    device: { vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.isFallbackAdapter, precision: m.engine.precision },
+  };
 }

@@ -212,6 +212,8 @@ export interface ModelFiles {
   tokenizer: unknown;
   tokenizerConfig: unknown;
   weights: TensorReader;
+  /** The weight files themselves (single file or shards), for hashing into a manifest. */
+  weightFiles: ReadonlyMap<string, Blob>;
   /** Total bytes of the files. */
   bytes: number;
 }
@@ -273,25 +275,59 @@ export async function loadModelFiles(modelId: string, opts: HubOptions = {}): Pr
     }
   }
 
+  return filesFromBlobs(modelId, revision, blobs);
+}
+
+/**
+ * Parse a model's files, however they were obtained (the Hub, a cache, a local folder, the app's own
+ * bundled toy model): config, tokenizer and generation config as JSON, weights as a lazy reader.
+ */
+export async function filesFromBlobs(modelId: string, revision: string, blobs: ReadonlyMap<string, Blob>): Promise<ModelFiles> {
+  const need = (file: string) => {
+    const b = blobs.get(file);
+    if (!b) throw new DownloadError(modelId, file, 404, 'the file is missing');
+    return b;
+  };
   let reader: TensorReader;
-  if (weights === 'single') reader = await SafetensorsFile.open(sourceFromBlob(blobs.get('model.safetensors')!), 'model.safetensors');
+  if (blobs.has('model.safetensors')) reader = await SafetensorsFile.open(sourceFromBlob(blobs.get('model.safetensors')!), 'model.safetensors');
   else
-    reader = await ShardedCheckpoint.open(await json(blobs.get('model.safetensors.index.json')!, modelId, 'model.safetensors.index.json'), async (f) => {
+    reader = await ShardedCheckpoint.open(await json(need('model.safetensors.index.json'), modelId, 'model.safetensors.index.json'), async (f) => {
       const b = blobs.get(f);
       if (!b) throw new DownloadError(modelId, f, null, 'the shard is not in the cached manifest; delete the cached model and download again');
       return sourceFromBlob(b);
     });
-
+  const gen = blobs.get('generation_config.json');
   return {
     modelId,
     revision,
-    config: await json(blobs.get('config.json')!, modelId, 'config.json'),
-    generationConfig: hasGen ? await json(blobs.get('generation_config.json')!, modelId, 'generation_config.json') : null,
-    tokenizer: await json(blobs.get('tokenizer.json')!, modelId, 'tokenizer.json'),
-    tokenizerConfig: await json(blobs.get('tokenizer_config.json')!, modelId, 'tokenizer_config.json'),
+    config: await json(need('config.json'), modelId, 'config.json'),
+    generationConfig: gen ? await json(gen, modelId, 'generation_config.json') : null,
+    tokenizer: await json(need('tokenizer.json'), modelId, 'tokenizer.json'),
+    tokenizerConfig: await json(need('tokenizer_config.json'), modelId, 'tokenizer_config.json'),
     weights: reader,
+    weightFiles: new Map([...blobs].filter(([f]) => f.endsWith('.safetensors'))),
     bytes: [...blobs.values()].reduce((a, b) => a + b.size, 0),
   };
+}
+
+/** A model laid out as files in a folder (read by `read`, which returns null for an absent file). */
+export async function loadFolderFiles(modelId: string, read: (file: string) => Promise<Blob | null>): Promise<ModelFiles> {
+  const blobs = new Map<string, Blob>();
+  for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) {
+    const b = await read(f);
+    if (b) blobs.set(f, b);
+  }
+  if (!blobs.has('model.safetensors')) {
+    const idx = await read('model.safetensors.index.json');
+    if (!idx) throw new DownloadError(modelId, 'model.safetensors', 404, 'the folder has neither model.safetensors nor model.safetensors.index.json');
+    blobs.set('model.safetensors.index.json', idx);
+    for (const s of parseIndex(await json(idx, modelId, 'model.safetensors.index.json')).shards) {
+      const b = await read(s);
+      if (!b) throw new DownloadError(modelId, s, 404, 'a shard named in the index is missing');
+      blobs.set(s, b);
+    }
+  }
+  return filesFromBlobs(modelId, 'local', blobs);
 }
 
 /** Models with a complete cached copy (a manifest), with their sizes. */
