@@ -7,22 +7,24 @@
 import { createReadStream, existsSync, readdirSync, statSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, relative, sep } from 'node:path';
-import type { Plugin, ResolvedConfig } from 'vite';
 
 const ORT_DIST = join('node_modules', 'onnxruntime-web', 'dist');
 /** The WebGPU build (asyncify) and the plain WebAssembly one: what `onnxruntime-web/webgpu` and `onnxruntime-web` load. */
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 export const ORT_DIR = 'ort';
 
-function walk(dir: string): string[] {
+/** @param {string} dir @returns {string[]} */
+function walk(dir) {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
     return statSync(p).isDirectory() ? walk(p) : [p];
   });
 }
 
-export function offline(): Plugin {
-  let config: ResolvedConfig;
+/** @returns {import('vite').Plugin} */
+export function offline() {
+  /** @type {import('vite').ResolvedConfig} */
+  let config;
   return {
     name: 'ift-lab-offline',
     configResolved(c) {
