@@ -12,3 +12,10 @@ export function labelMargin(width: number, names: string[]): number {
   const longest = Math.max(6, ...names.map((n) => n.length));
   return Math.min(Math.round(width * 0.42), 14 + longest * 6.6);
 }
+
+/** An accuracy axis (percent) zoomed on the data, always showing chance (25 %), in steps of 10. */
+export function accuracyDomain(values: number[]): [number, number] {
+  const lo = Math.min(25, ...values);
+  const hi = Math.max(...values);
+  return [Math.max(0, Math.floor((lo - 3) / 10) * 10), Math.min(100, Math.ceil((hi + 3) / 10) * 10)];
+}

@@ -56,20 +56,26 @@ export class PersistedForm<T extends FormValues> {
     });
   }
 
-  /** Stored values, then the URL's; call once when the page opens. */
+  private stored = false;
+
+  /**
+   * Stored values (the first time), then the URL's; call whenever the page opens, so that a link carrying
+   * a configuration wins even when the form was already loaded by another page.
+   */
   async load(): Promise<void> {
-    if (this.loaded) return;
-    try {
-      const store = await storeState.open();
-      const rec = await store.get<{ id: string; createdAt: number; values?: Record<string, unknown> }>('settings', `form:${this.key}`);
-      this.apply(rec?.values ?? {});
-    } catch {
-      // No store (private mode, blocked): the defaults stand.
+    // Read the URL before any await: a control's first write may mirror the old values into it meanwhile.
+    const q = this.mirror && router.current.page === this.mirror.page ? { ...router.current.query } : {};
+    if (!this.stored) {
+      this.stored = true;
+      try {
+        const store = await storeState.open();
+        const rec = await store.get<{ id: string; createdAt: number; values?: Record<string, unknown> }>('settings', `form:${this.key}`);
+        this.apply(rec?.values ?? {});
+      } catch {
+        // No store (private mode, blocked): the defaults stand.
+      }
     }
-    if (this.mirror && router.current.page === this.mirror.page) {
-      const q = router.current.query;
-      this.apply(Object.fromEntries(this.mirror.keys.filter((k) => k in q).map((k) => [k, q[k]])));
-    }
+    if (this.mirror) this.apply(Object.fromEntries(this.mirror.keys.filter((k) => k in q).map((k) => [k, q[k]])));
     this.loaded = true;
   }
 
