@@ -155,7 +155,7 @@ describe('History', () => {
     for (const box of await page.getByTestId('history-item').locator('input[type=checkbox]').all()) await box.check();
     await page.getByTestId('comparison').waitFor();
     expect(await page.getByTestId('comparison').textContent()).toMatch(/[+−]2\.0 pt/);
-    await screenshot(page, 'history');
+    await screenshot(page, 'history-compare');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-all').click()]);
     const saved = join(ART, 'export.json');
@@ -243,14 +243,14 @@ describe('forms', () => {
     expect(await page.locator('#lr').inputValue()).toBe('0.0005');
     expect(await page.getByLabel('Schedule').inputValue()).toBe('linear');
     expect(await page.getByLabel('gate_proj').isChecked()).toBe(true);
-    await screenshot(page, 'train');
+    await screenshot(page, 'train-restored');
 
     // A link carrying a configuration wins over the stored one.
     await page.goto(`${appUrl}#/datasets?size=123&responses=explanation`);
     await page.reload();
     await page.waitForFunction(() => (document.getElementById('size') as HTMLInputElement | null)?.value === '123');
     expect(await page.getByLabel('Letter with a short explanation').isChecked()).toBe(true);
-    await screenshot(page, 'datasets');
+    await screenshot(page, 'datasets-from-url');
 
     await page.goto(`${appUrl}#/probe`);
     await page.getByLabel('My file (CSV or JSONL)').check();
@@ -258,7 +258,7 @@ describe('forms', () => {
     writeFileSync(csv, 'question,A,B,C,D,answer,subject\n"What is 2+2?",3,4,5,6,B,math\n"Broken",1,2,3,,E,math\n');
     await page.getByTestId('question-file').setInputFiles(csv);
     await page.getByTestId('question-errors').waitFor();
-    expect(await page.getByTestId('question-file-summary').textContent()).toContain('1 valid questions');
+    expect(await page.getByTestId('question-file-summary').textContent()).toContain('1 valid question in 1 subject, 2 problems');
     await screenshot(page, 'probe-file');
     expect(errors).toEqual([]);
     await context.close();

@@ -35,13 +35,20 @@ class Experiment {
   live = $state<LiveRun>(emptyLive());
   private abort: AbortController | null = null;
 
-  /** The datasets the forms describe, in training order. */
+  /**
+   * The datasets the forms describe, in training order. A mixture with r = 0 is Incompatible and one with
+   * r = 1 is Self-aligning: when those conditions are trained anyway, the sweep reuses them.
+   */
   plan(conditions: ConditionId[], ratios: number[]): PlannedDataset[] {
     const out: PlannedDataset[] = [];
+    const same = (r: number) => (r === 0 && conditions.includes('incompatible')) || (r === 1 && conditions.includes('selfAligning'));
     for (const c of CONDITIONS) {
       if (!conditions.includes(c.id)) continue;
-      if (c.id === 'mixture') for (const r of ratios) out.push({ key: `mixture:${r}`, condition: 'mixture', ratio: r, label: `Mixture r = ${r}` });
-      else out.push({ key: c.id, condition: c.id, ratio: null, label: c.label });
+      if (c.id !== 'mixture') {
+        out.push({ key: c.id, condition: c.id, ratio: null, label: c.label });
+        continue;
+      }
+      for (const r of ratios) if (!same(r)) out.push({ key: `mixture:${r}`, condition: 'mixture', ratio: r, label: `Mixture r = ${r}` });
     }
     return out;
   }
