@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { offline } from './scripts/vite-offline.mjs';
 
 // One config for the app and its three test suites. The GPU suite runs kernels in Node through Dawn
 // (scripts/gpu-env.mjs points Dawn at SwiftShader); the e2e suite drives the built app in Chromium.
 export default defineConfig({
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte(), offline()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

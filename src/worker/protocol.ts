@@ -6,6 +6,7 @@
 import type { AdapterReport } from '../engine/device';
 import type { ErrorInfo } from '../engine/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
+import type { SharedResult } from '../share/types';
 
 export type { ErrorInfo };
 
@@ -64,3 +65,121 @@ export type Handler<K extends RequestKind> = (
 ) => Promise<Results[K]>;
 
 export type Handlers = { [K in RequestKind]: Handler<K> };
+
+// ---------------------------------------------------------------------------------------------------------
+// The lab's requests, as the UI will make them. Not yet in `Request`: when the lab lands, the lead adds
+// `| LabRequest` to `Request`, `extends LabResults` to `Results`, and handlers in worker.ts; the UI's one
+// call site is `labCall` in src/ui/state/lab.svelte.ts. Payloads are plain data (structured-clone safe).
+// ---------------------------------------------------------------------------------------------------------
+
+/** Where the probe's questions come from. */
+export type QuestionSource =
+  | { type: 'toyworld'; seed: number }
+  | { type: 'mmlu'; subjects: string[] }
+  /** A user file already validated on the page (the Worker validates again). */
+  | { type: 'file'; filename: string; text: string };
+
+export interface ProbeConfig {
+  source: QuestionSource;
+  /** Solved examples in the prompt (0–5). */
+  k: number;
+  /** Keep only questions whose top option probability is above this (paper: 0.5). */
+  threshold: number;
+  /** Strict probe: also require the letter tokens to take most of the next-token mass. */
+  strict: boolean;
+  seed: number;
+}
+
+export interface ProbeSummary {
+  probeId: string;
+  questions: number;
+  known: number;
+  unknown: number;
+  /** Below the threshold. */
+  dropped: number;
+  perSubject: { subject: string; known: number; unknown: number; dropped: number }[];
+  /** Base accuracy on the probed pool, for the near-chance warning. */
+  accuracy: number;
+}
+
+export type ConditionId = 'harmonious' | 'incompatible' | 'selfAligning' | 'randomWrong' | 'mixture';
+
+export interface DatasetConfig {
+  probeId: string;
+  conditions: ConditionId[];
+  /** Mixture ratios r (fraction of Self-aligning items). */
+  ratios: number[];
+  /** Examples per condition (the same for all). */
+  size: number;
+  responses: 'letter' | 'explanation';
+  /** Mix in general instruction data at an equal proportion (the paper's setting). */
+  generalMix: boolean;
+  seed: number;
+}
+
+export interface DatasetExample {
+  question: string;
+  response: string;
+  /** Whether the response's letter is the gold answer. */
+  correct: boolean;
+}
+
+export interface DatasetSummary {
+  datasets: { datasetId: string; condition: ConditionId; ratio: number | null; size: number; hash: string; preview: DatasetExample[] }[];
+  /** Problems the page should show (e.g. "only 37 unknown questions: Incompatible is smaller than asked"). */
+  warnings: string[];
+}
+
+export interface TrainConfig {
+  datasetIds: string[];
+  lora: { rank: number; alpha: number; dropout: number; targets: string[] };
+  lr: number;
+  epochs: number;
+  batch: number;
+  schedule: 'cosine' | 'linear' | 'constant';
+  warmup: number;
+  seed: number;
+}
+
+/**
+ * Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
+ * step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds).
+ */
+export type TrainMetric = 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition';
+
+export interface QuestionChange {
+  question: string;
+  subject: string;
+  gold: string;
+  base: string;
+  tuned: string;
+  baseP: number;
+  tunedP: number;
+  /** Known to the base model (probe). */
+  known: boolean;
+}
+
+export interface ExperimentOutcome {
+  runId: string;
+  /** The share-ready result (src/share SharedResult); the Worker also stores it in `runs`. */
+  result: SharedResult;
+  /** Questions whose answer changed between the base and a tuned model, per condition name. */
+  changes: Record<string, QuestionChange[]>;
+}
+
+export type LabRequest =
+  | { kind: 'probe'; config: ProbeConfig }
+  | { kind: 'buildDatasets'; config: DatasetConfig }
+  /** Train, then evaluate, one condition after another; the result is the whole run. */
+  | { kind: 'experiment'; train: TrainConfig; protocol: 'paper' | 'likeForLike' }
+  /** Pause or resume a running `experiment` (cancel is the protocol's own `cancel`). */
+  | { kind: 'trainControl'; action: 'pause' | 'resume' };
+
+export interface LabResults {
+  probe: ProbeSummary;
+  buildDatasets: DatasetSummary;
+  experiment: ExperimentOutcome;
+  trainControl: { paused: boolean };
+}
+export type LabRequestKind = LabRequest['kind'];
+export type LabRequestOf<K extends LabRequestKind> = Extract<LabRequest, { kind: K }>;

@@ -15,8 +15,16 @@ export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> 
 }
 
 /** A fresh profile per context; console errors and page errors are collected so tests can assert none. */
-export async function freshPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+export interface PageOptions {
+  viewport?: { width: number; height: number };
+  colorScheme?: 'light' | 'dark';
+  acceptDownloads?: boolean;
+  /** 'block' keeps the app's service worker out (e.g. a live worker keeps Chrome from applying a quota override). */
+  serviceWorkers?: 'allow' | 'block';
+}
+
+export async function freshPage(browser: Browser, opts: PageOptions = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1200, height: 900 }, colorScheme: opts.colorScheme ?? 'light', acceptDownloads: opts.acceptDownloads ?? true, serviceWorkers: opts.serviceWorkers ?? 'allow' });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {

@@ -1,0 +1,90 @@
+/** Numbers the report shows that follow from a SharedResult (so a link never carries them twice). */
+import { TEST_SETS, type ConditionResult, type SharedResult, type TestSet } from './types';
+
+export interface MixturePoint {
+  ratio: number;
+  name: string;
+  homo: number;
+  id: number;
+  ood: number;
+  consistency: number;
+}
+
+/**
+ * The mixture sweep, ordered by r. Incompatible is the mixture with r = 0 and Self-aligning the one with
+ * r = 1 (the paper's definition), so they stand in at those ends when the sweep has no explicit point there.
+ */
+export function mixtureCurve(result: SharedResult): MixturePoint[] {
+  const pts = new Map<number, ConditionResult>();
+  for (const c of result.conditions) if (c.kind === 'mixture' && c.ratio !== null) pts.set(c.ratio, c);
+  if (pts.size === 0) return [];
+  const ends: [number, ConditionResult['kind']][] = [
+    [0, 'incompatible'],
+    [1, 'selfAligning'],
+  ];
+  for (const [r, kind] of ends) {
+    const c = result.conditions.find((x) => x.kind === kind);
+    if (!pts.has(r) && c) pts.set(r, c);
+  }
+  return [...pts.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([ratio, c]) => ({ ratio, name: c.name, homo: c.homo.acc, id: c.id.acc, ood: c.ood.acc, consistency: c.consistency }));
+}
+
+export interface Contrast {
+  label: string;
+  /** Difference of accuracies in [−1, 1] per test set. */
+  delta: Record<TestSet, number>;
+}
+
+/** The paper's headline contrasts, where both conditions are present. */
+export function headlineContrasts(result: SharedResult): Contrast[] {
+  const by = (k: ConditionResult['kind']) => result.conditions.find((c) => c.kind === k);
+  const inc = by('incompatible');
+  const out: Contrast[] = [];
+  const pairs: [ConditionResult | undefined, string][] = [
+    [by('harmonious'), 'Harmonious − Incompatible'],
+    [by('selfAligning'), 'Self-aligning − Incompatible'],
+    [by('randomWrong'), 'Random-wrong − Incompatible'],
+  ];
+  if (!inc) return out;
+  for (const [c, label] of pairs) {
+    if (!c) continue;
+    out.push({ label, delta: Object.fromEntries(TEST_SETS.map((t) => [t, c[t].acc - inc[t].acc])) as Record<TestSet, number> });
+  }
+  return out;
+}
+
+export interface ConditionDelta {
+  name: string;
+  /** b − a per test set and for C; null where one side lacks the condition. */
+  delta: Record<TestSet | 'consistency', number> | null;
+  inA: boolean;
+  inB: boolean;
+}
+
+/** Side-by-side comparison of two results, condition by condition (matched by kind and ratio, else by name). */
+export function compareResults(a: SharedResult, b: SharedResult): ConditionDelta[] {
+  const key = (c: ConditionResult) => (c.kind === 'mixture' ? `mixture:${c.ratio}` : c.kind === 'harmonious' || c.kind === 'incompatible' || c.kind === 'selfAligning' || c.kind === 'randomWrong' ? c.kind : `name:${c.name}`);
+  const mapB = new Map(b.conditions.map((c) => [key(c), c]));
+  const seen = new Set<string>();
+  const rows: ConditionDelta[] = [];
+  for (const ca of a.conditions) {
+    const k = key(ca);
+    seen.add(k);
+    const cb = mapB.get(k);
+    rows.push({
+      name: ca.name,
+      inA: true,
+      inB: Boolean(cb),
+      delta: cb ? { homo: cb.homo.acc - ca.homo.acc, id: cb.id.acc - ca.id.acc, ood: cb.ood.acc - ca.ood.acc, consistency: cb.consistency - ca.consistency } : null,
+    });
+  }
+  for (const cb of b.conditions) if (!seen.has(key(cb))) rows.push({ name: cb.name, inA: false, inB: true, delta: null });
+  return rows;
+}
+
+/** "41.3 %" — accuracies are stored in [0, 1]. */
+export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
+/** "+3.2 pt" for a difference of accuracies. */
+export const pts = (d: number, digits = 1) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(digits)} pt`;

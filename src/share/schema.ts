@@ -1,0 +1,86 @@
+/**
+ * The valibot schema of a SharedResult. Every string and array has a size limit, every number must be
+ * finite, so that a hostile link cannot make the page do unbounded work or show unbounded text.
+ */
+import * as v from 'valibot';
+import { CONDITION_KINDS, SHARE_VERSION, type SharedResult } from './types';
+
+export const LIMITS = {
+  /** Characters of the URL fragment's data part. */
+  fragmentChars: 48_000,
+  /** Bytes of JSON after inflating (guards against a compression bomb). */
+  jsonBytes: 256_000,
+  conditions: 64,
+  seeds: 32,
+  hyper: 64,
+  datasets: 64,
+  shortText: 120,
+  longText: 400,
+} as const;
+
+const text = (max: number) => v.pipe(v.string(), v.maxLength(max, `at most ${max} characters`));
+const num = v.pipe(v.number(), v.finite('a finite number'));
+const unit = v.pipe(num, v.minValue(0, 'at least 0'), v.maxValue(1, 'at most 1'));
+const count = v.pipe(num, v.integer('a whole number'), v.minValue(0, 'at least 0'), v.maxValue(1e9, 'at most 1e9'));
+
+const accuracy = v.object({ acc: unit, lo: unit, hi: unit, n: count });
+
+const condition = v.object({
+  name: v.pipe(text(LIMITS.shortText), v.minLength(1, 'a name')),
+  kind: v.picklist(CONDITION_KINDS, `one of ${CONDITION_KINDS.join(', ')}`),
+  ratio: v.nullable(unit),
+  trainSize: count,
+  homo: accuracy,
+  id: accuracy,
+  ood: accuracy,
+  knownAcc: unit,
+  unknownAcc: unit,
+  consistency: v.pipe(num, v.minValue(-1), v.maxValue(1)),
+  kl: v.pipe(num, v.minValue(0), v.maxValue(1e6)),
+});
+
+const hyperValue = v.union([num, v.boolean(), text(LIMITS.shortText)]);
+
+export const sharedResultSchema = v.object({
+  v: v.literal(SHARE_VERSION),
+  title: text(LIMITS.longText),
+  manifest: v.object({
+    model: v.object({ id: text(LIMITS.shortText), revision: text(LIMITS.shortText) }),
+    engineVersion: text(LIMITS.shortText),
+    device: v.object({ description: text(LIMITS.longText), fallback: v.boolean(), shaderF16: v.boolean() }),
+    seeds: v.pipe(v.array(v.pipe(num, v.integer())), v.maxLength(LIMITS.seeds)),
+    hyper: v.pipe(
+      v.record(text(LIMITS.shortText), hyperValue),
+      v.check((r) => Object.keys(r).length <= LIMITS.hyper, `at most ${LIMITS.hyper} hyper-parameters`),
+    ),
+    datasets: v.pipe(v.array(v.object({ name: text(LIMITS.shortText), hash: text(LIMITS.shortText) })), v.maxLength(LIMITS.datasets)),
+    protocol: text(LIMITS.longText),
+    date: v.pipe(text(40), v.isoTimestamp('an ISO date and time')),
+  }),
+  base: v.object({ homo: accuracy, id: accuracy, ood: accuracy }),
+  counts: v.object({ known: count, unknown: count }),
+  conditions: v.pipe(v.array(condition), v.minLength(1, 'at least one condition'), v.maxLength(LIMITS.conditions)),
+  partial: v.nullable(v.object({ r: v.pipe(num, v.minValue(-1), v.maxValue(1)), n: count, p: unit })),
+});
+
+// The schema and the hand-written type must describe the same thing.
+type Parsed = v.InferOutput<typeof sharedResultSchema>;
+const _sameShape: (x: Parsed) => SharedResult = (x) => x;
+const _sameShapeBack: (x: SharedResult) => Parsed = (x) => x;
+void _sameShape;
+void _sameShapeBack;
+
+export type ValidationResult = { ok: true; value: SharedResult } | { ok: false; issues: string[] };
+
+/** Validates any value as a SharedResult; issues are short "path: expected …" lines (at most 10). */
+export function validateSharedResult(value: unknown): ValidationResult {
+  const r = v.safeParse(sharedResultSchema, value);
+  if (r.success) return { ok: true, value: r.output };
+  return {
+    ok: false,
+    issues: r.issues.slice(0, 10).map((i) => {
+      const path = v.getDotPath(i) ?? '(top level)';
+      return `${path}: ${i.message}`.slice(0, 300);
+    }),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * A shared result: everything a reader needs to check a run of the experiment — the manifest and the
+ * numbers — and never any weights. Versioned: a link made by this build carries `v: 1`.
+ */
+export const SHARE_VERSION = 1 as const;
+
+/** The conditions of the paper (plus the random-wrong control); a mixture also carries its ratio r. */
+export const CONDITION_KINDS = ['harmonious', 'incompatible', 'selfAligning', 'randomWrong', 'mixture'] as const;
+export type ConditionKind = (typeof CONDITION_KINDS)[number];
+
+export const TEST_SETS = ['homo', 'id', 'ood'] as const;
+export type TestSet = (typeof TEST_SETS)[number];
+export const TEST_SET_LABEL: Record<TestSet, string> = { homo: 'HOMO', id: 'ID', ood: 'OOD' };
+
+/** An accuracy in [0, 1] with its 95 % interval, and the number of questions it was measured on. */
+export interface Accuracy {
+  acc: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+export interface ConditionResult {
+  /** Display name, e.g. "Mixture r = 0.2" (user-visible text; rendered as text only). */
+  name: string;
+  kind: ConditionKind;
+  /** Fraction of Self-aligning items in a mixture; null for the other conditions. */
+  ratio: number | null;
+  /** Training examples in this condition's dataset. */
+  trainSize: number;
+  homo: Accuracy;
+  id: Accuracy;
+  ood: Accuracy;
+  /** Accuracy on the test questions the base model knew / did not know. */
+  knownAcc: number;
+  unknownAcc: number;
+  /** Knowledge consistency C (mean Spearman ρ of option distributions, base vs tuned) and mean KL(base ‖ tuned). */
+  consistency: number;
+  kl: number;
+}
+
+export interface Manifest {
+  model: { id: string; revision: string };
+  engineVersion: string;
+  device: { description: string; fallback: boolean; shaderF16: boolean };
+  seeds: number[];
+  /** Hyper-parameters as flat name → value (LoRA rank, lr, epochs, batch, k, threshold…). */
+  hyper: Record<string, number | string | boolean>;
+  datasets: { name: string; hash: string }[];
+  /** The evaluation protocol, e.g. "paper (base 5-shot, tuned 0-shot with template)" or "like-for-like". */
+  protocol: string;
+  /** ISO 8601 date and time of the run. */
+  date: string;
+}
+
+export interface SharedResult {
+  v: typeof SHARE_VERSION;
+  title: string;
+  manifest: Manifest;
+  base: { homo: Accuracy; id: Accuracy; ood: Accuracy };
+  counts: { known: number; unknown: number };
+  conditions: ConditionResult[];
+  /** Spearman partial correlation of C with tuned accuracy across the mixture sweep, controlling for base accuracy. */
+  partial: { r: number; n: number; p: number } | null;
+}

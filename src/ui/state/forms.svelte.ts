@@ -1,0 +1,70 @@
+/** The experiment's forms, with sensible defaults (the paper's where it has one), saved and mirrored in the URL. */
+import { PersistedForm } from './settings.svelte';
+
+export const MMLU_SUBJECTS = [
+  'abstract_algebra', 'anatomy', 'astronomy', 'business_ethics', 'clinical_knowledge', 'college_biology', 'college_chemistry',
+  'college_computer_science', 'college_mathematics', 'college_medicine', 'college_physics', 'computer_security', 'conceptual_physics',
+  'econometrics', 'electrical_engineering', 'elementary_mathematics', 'formal_logic', 'global_facts', 'high_school_biology',
+  'high_school_chemistry', 'high_school_computer_science', 'high_school_european_history', 'high_school_geography',
+  'high_school_government_and_politics', 'high_school_macroeconomics', 'high_school_mathematics', 'high_school_microeconomics',
+  'high_school_physics', 'high_school_psychology', 'high_school_statistics', 'high_school_us_history', 'high_school_world_history',
+  'human_aging', 'human_sexuality', 'international_law', 'jurisprudence', 'logical_fallacies', 'machine_learning', 'management',
+  'marketing', 'medical_genetics', 'miscellaneous', 'moral_disputes', 'moral_scenarios', 'nutrition', 'philosophy', 'prehistory',
+  'professional_accounting', 'professional_law', 'professional_medicine', 'professional_psychology', 'public_relations',
+  'security_studies', 'sociology', 'us_foreign_policy', 'virology', 'world_religions',
+] as const;
+
+export const probeForm = new PersistedForm(
+  'probe',
+  { source: 'toyworld', subjects: ['high_school_biology', 'college_biology', 'anatomy'] as string[], k: 5, threshold: 0.5, strict: false, seed: 42 },
+  { page: 'probe', keys: ['source', 'subjects', 'k', 'threshold', 'strict', 'seed'] },
+);
+
+export const CONDITIONS = [
+  { id: 'harmonious', label: 'Harmonious', hint: 'known questions, gold answer (= the model’s belief)' },
+  { id: 'incompatible', label: 'Incompatible', hint: 'unknown questions, gold answer (new knowledge)' },
+  { id: 'selfAligning', label: 'Self-aligning', hint: 'the same unknown questions, the model’s own (wrong) answer' },
+  { id: 'randomWrong', label: 'Random wrong', hint: 'control: a random wrong option (not in the paper)' },
+  { id: 'mixture', label: 'Mixtures', hint: 'Incompatible with a fraction r replaced by Self-aligning items' },
+] as const;
+
+export const datasetsForm = new PersistedForm(
+  'datasets',
+  {
+    conditions: ['harmonious', 'incompatible', 'selfAligning', 'mixture'] as string[],
+    ratios: '0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1',
+    size: 400,
+    responses: 'letter',
+    generalMix: true,
+    seed: 42,
+  },
+  { page: 'datasets', keys: ['conditions', 'ratios', 'size', 'responses', 'generalMix', 'seed'] },
+);
+
+export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+
+export const trainForm = new PersistedForm(
+  'train',
+  {
+    rank: 8,
+    alpha: 16,
+    dropout: 0.05,
+    targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as string[],
+    lr: 0.0002,
+    epochs: 3,
+    batch: 16,
+    schedule: 'cosine',
+    warmup: 0.03,
+    seed: 42,
+    protocol: 'paper',
+  },
+  { page: 'train', keys: ['rank', 'alpha', 'dropout', 'targets', 'lr', 'epochs', 'batch', 'schedule', 'warmup', 'seed', 'protocol'] },
+);
+
+/** "0, 0.05, 0.1" → sorted unique ratios in [0, 1], and the parts that are not. */
+export function parseRatios(text: string): { ratios: number[]; bad: string[] } {
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  const bad = parts.filter((p) => !(Number(p) >= 0 && Number(p) <= 1));
+  const ratios = parts.map(Number).filter((x, i, all) => x >= 0 && x <= 1 && all.indexOf(x) === i).sort((a, b) => a - b);
+  return { ratios, bad };
+}
