@@ -12,9 +12,10 @@ if (!existsSync(entry)) {
 }
 
 // Dawn finds its Vulkan driver through variables read when the process starts: set them, then re-run.
-if (!process.env.IFT_LAB_GPU_ENV) {
+const needsGpu = !['validate', 'help', '--help', '-h', undefined].includes(process.argv[2]);
+if (needsGpu && !process.env.IFT_LAB_GPU_ENV) {
   const { env, problem } = gpuEnv();
-  if (problem && process.argv[2] !== 'validate') {
+  if (problem) {
     console.error(problem);
     process.exit(1);
   }

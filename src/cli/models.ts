@@ -48,6 +48,8 @@ async function modelFiles(id: string, revision: string, onLog?: (s: string) => v
   return loadModelFiles(id, {
     revision,
     cache,
+    // A mirror, or a local server in tests.
+    baseUrl: process.env.IFT_LAB_HUB_URL,
     token: process.env.HF_TOKEN,
     onProgress: (p) => {
       const line = `${p.file}: ${(p.bytesDone / 2 ** 20).toFixed(1)} MB${p.fromCache ? ' (cached)' : ''}`;

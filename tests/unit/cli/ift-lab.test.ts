@@ -2,12 +2,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Each case spawns Node (twice for commands that need the GPU): seconds, not milliseconds, on a busy machine.
+vi.setConfig({ testTimeout: 60_000 });
 import { fixturesDir, mmluDir, repoRoot } from '../../helpers/paths';
 
 // The real command: the Node build (npm run build:node) run through bin/ift-lab.mjs.
 function ift(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/ift-lab.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+  // No test reaches the real Hub: an empty model cache and a port where nothing listens.
+  const env = { ...process.env, IFT_LAB_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'ift-cache-')), IFT_LAB_HUB_URL: 'http://127.0.0.1:9' };
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/ift-lab.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8', env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -58,12 +63,13 @@ describe('ift-lab validate', () => {
 });
 
 describe('ift-lab experiment', () => {
-  it('validates the config, loads MMLU, then reports that Node model loading is not wired yet', () => {
+  it('validates the config, loads MMLU, then explains a model it cannot download', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
     const r = ift('experiment', 'examples/mmlu-qwen2.5-0.5b.json', '--out', out);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/\[load\] 15621 questions, 285 few-shot examples/);
-    expect(r.err).toMatch(/model loading in Node lands with the engine/);
+    expect(r.err).toMatch(/Qwen\/Qwen2\.5-0\.5B/);
+    expect(r.err).toMatch(/config\.json/);
   });
 
   it('lists config problems with their paths', () => {
