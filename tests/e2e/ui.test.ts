@@ -325,3 +325,21 @@ describe('offline', () => {
     await context.close();
   });
 });
+
+describe('live training curve (uPlot)', () => {
+  const harnessUrl = inject('harnessUrl');
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`draws loss and learning rate (${scheme})`, async () => {
+      const { page, errors, context } = await freshPage(browser, { viewport: { width: 900, height: 500 }, colorScheme: scheme });
+      await page.goto(`${harnessUrl}tests/e2e/harness/live.html`);
+      await page.waitForFunction(() => document.title === 'ready', null, { timeout: 60_000 });
+      await page.getByTestId('live-curve').locator('canvas').waitFor();
+      const legend = await page.getByTestId('live-curve').locator('.u-legend').textContent();
+      expect(legend).toContain('loss');
+      expect(legend).toContain('learning rate');
+      await screenshot(page, `live-curve-${scheme}`);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  }
+});
