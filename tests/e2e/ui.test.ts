@@ -154,7 +154,7 @@ describe('History', () => {
     // Compare the two: Harmonious HOMO differs by +2.0 pt one way or the other.
     for (const box of await page.getByTestId('history-item').locator('input[type=checkbox]').all()) await box.check();
     await page.getByTestId('comparison').waitFor();
-    expect(await page.getByTestId('comparison').textContent()).toMatch(/[+−]2\.0 pt/);
+    expect(await page.getByTestId('comparison').textContent()).toMatch(/[+−]2\.0\spt/);
     await screenshot(page, 'history-compare');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-all').click()]);
