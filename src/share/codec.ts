@@ -26,9 +26,9 @@ const MESSAGES: Record<ShareErrorCode, string> = {
   'not-base64url': 'This share link is damaged: it contains characters a result link never has (was it cut or edited?).',
   'not-compressed': 'This share link is damaged or truncated: its data cannot be unpacked.',
   'too-large': 'This share link unpacks to more data than any result IFT Lab makes; it was not opened.',
-  'not-json': 'This share link is damaged: its data is not a result.',
-  'wrong-version': 'This share link was made by a different version of IFT Lab.',
-  invalid: 'This share link does not hold a valid result.',
+  'not-json': 'This is not an IFT Lab result (the data is damaged or of another kind).',
+  'wrong-version': 'This result was made by a different version of IFT Lab.',
+  invalid: 'This is not a valid IFT Lab result.',
 };
 
 function fail(code: ShareErrorCode, issues: string[] = [], message = MESSAGES[code]): DecodeResult {

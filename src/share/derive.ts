@@ -84,7 +84,7 @@ export function compareResults(a: SharedResult, b: SharedResult): ConditionDelta
   return rows;
 }
 
-/** "41.3 %" — accuracies are stored in [0, 1]. */
-export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
+/** "41.3 %" — accuracies are stored in [0, 1]. A no-break space keeps the unit with its number. */
+export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}\u00a0%`;
 /** "+3.2 pt" for a difference of accuracies. */
-export const pts = (d: number, digits = 1) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(digits)} pt`;
+export const pts = (d: number, digits = 1) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(digits)}\u00a0pt`;

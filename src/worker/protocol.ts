@@ -161,7 +161,7 @@ export interface QuestionChange {
 
 export interface ExperimentOutcome {
   runId: string;
-  /** The share-ready result (src/share SharedResult); the Worker also stores it in `runs`. */
+  /** The share-ready result (src/share SharedResult); the page stores it in `runs` (History). */
   result: SharedResult;
   /** Questions whose answer changed between the base and a tuned model, per condition name. */
   changes: Record<string, QuestionChange[]>;

@@ -154,7 +154,7 @@ describe('History', () => {
     // Compare the two: Harmonious HOMO differs by +2.0 pt one way or the other.
     for (const box of await page.getByTestId('history-item').locator('input[type=checkbox]').all()) await box.check();
     await page.getByTestId('comparison').waitFor();
-    expect(await page.getByTestId('comparison').textContent()).toMatch(/[+−]2\.0 pt/);
+    expect(await page.getByTestId('comparison').textContent()).toMatch(/[+−]2\.0\spt/);
     await screenshot(page, 'history-compare');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-all').click()]);
@@ -324,4 +324,22 @@ describe('offline', () => {
     expect(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED/.test(e))).toEqual([]);
     await context.close();
   });
+});
+
+describe('live training curve (uPlot)', () => {
+  const harnessUrl = inject('harnessUrl');
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`draws loss and learning rate (${scheme})`, async () => {
+      const { page, errors, context } = await freshPage(browser, { viewport: { width: 900, height: 500 }, colorScheme: scheme });
+      await page.goto(`${harnessUrl}tests/e2e/harness/live.html`);
+      await page.waitForFunction(() => document.title === 'ready', null, { timeout: 60_000 });
+      await page.getByTestId('live-curve').locator('canvas').waitFor();
+      const legend = await page.getByTestId('live-curve').locator('.u-legend').textContent();
+      expect(legend).toContain('loss');
+      expect(legend).toContain('learning rate');
+      await screenshot(page, `live-curve-${scheme}`);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+  }
 });

@@ -1,7 +1,10 @@
 /** The experiment in this tab: the probe, the datasets, and the training run with its live progress. */
 import type { ConditionId, DatasetSummary, ExperimentOutcome, ProbeSummary, Progress, TrainConfig } from '../../worker/protocol';
 import { CONDITIONS } from './forms.svelte';
+import { toRecord } from '../../share';
+import { history } from './history.svelte';
 import { labCall } from './lab.svelte';
+import { storeErrorText, storeState } from './store.svelte';
 
 export interface PlannedDataset {
   key: string;
@@ -77,6 +80,14 @@ class Experiment {
     this.abort = new AbortController();
     try {
       this.outcome = await labCall({ kind: 'experiment', train, protocol }, { onProgress: (p) => this.onProgress(p), signal: this.abort.signal });
+      // The page keeps the result in History (the Worker need not know the record format).
+      try {
+        const store = await storeState.open();
+        await store.put('runs', toRecord(this.outcome.result, 'lab'));
+        await history.refresh();
+      } catch (e) {
+        this.error = Object.assign(new Error(`The run finished but was not saved: ${storeErrorText(e)}`), { advice: 'Export it from Results, or free space in History, then run again.' });
+      }
     } catch (e) {
       this.error = e;
     } finally {

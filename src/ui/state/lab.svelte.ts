@@ -25,9 +25,6 @@ class Lab {
 
 export const lab = new Lab();
 
-/** Whether this build's Worker answers the lab's requests. WIRE: set to true with the line in `labCall`. */
-export const LAB_READY = false;
-
 /** The lab is not in this build yet: what the pages show instead of running. */
 export const LAB_NOT_READY: ErrorInfo = {
   name: 'LabNotReady',

@@ -31,7 +31,8 @@ function decode(s: string): string {
 }
 
 function parseQuery(q: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a key such as "__proto__" in a pasted link stays a plain key.
+  const out: Record<string, string> = Object.create(null);
   for (const part of q.split('&').slice(0, 100)) {
     const eq = part.indexOf('=');
     if (part) out[decode(eq < 0 ? part : part.slice(0, eq))] = decode(eq < 0 ? '' : part.slice(eq + 1));

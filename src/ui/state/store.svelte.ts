@@ -9,6 +9,7 @@ class StoreState {
   usage = $state<StorageUsage | null>(null);
 
   open(): Promise<Store> {
+    if (this.versionChanged) return Promise.reject(Object.assign(new Error('Another tab updated the lab, so this page closed its database.'), { advice: 'Reload this page to go on.' }));
     this.opening ??= openIdbStore({ onVersionChange: () => (this.versionChanged = true) });
     this.opening.catch(() => (this.opening = null));
     return this.opening;
