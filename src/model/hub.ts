@@ -247,19 +247,15 @@ export async function loadModelFiles(modelId: string, opts: HubOptions = {}): Pr
     return b;
   };
 
-  let hasGen: boolean;
-  let weights: 'single' | 'sharded';
   if (manifest) {
     for (const f of manifest.files) await get(f);
-    hasGen = manifest.hasGenerationConfig;
-    weights = manifest.weights;
   } else {
     await get('config.json');
-    hasGen = (await get('generation_config.json', true)) !== null;
+    const hasGen = (await get('generation_config.json', true)) !== null;
     if (!hasGen) filesTotal--;
     await get('tokenizer.json');
     await get('tokenizer_config.json');
-    weights = (await get('model.safetensors', true)) ? 'single' : 'sharded';
+    const weights = (await get('model.safetensors', true)) ? 'single' : 'sharded';
     if (weights === 'sharded') {
       const idx = await get('model.safetensors.index.json', true);
       if (!idx)
