@@ -240,22 +240,34 @@ export class Runtime {
     return out;
   }
 
+  /**
+   * Free a tensor. The buffer is destroyed once the queue has drained: work already submitted may still
+   * read it (SwiftShader in particular has aborted when a buffer died under a running dispatch).
+   */
   release(t: Tensor | GPUBuffer): void {
     const buffer = 'buffer' in t ? t.buffer : t;
     const bytes = this.live.get(buffer);
-    if (bytes !== undefined) {
-      this.counters.liveBytes -= bytes;
-      this.live.delete(buffer);
-    }
-    buffer.destroy();
+    if (bytes === undefined) return;
+    this.counters.liveBytes -= bytes;
+    this.live.delete(buffer);
+    this.destroyLater([buffer]);
+  }
+
+  private destroyLater(buffers: GPUBuffer[]): void {
+    if (buffers.length === 0) return;
+    void this.device.queue.onSubmittedWorkDone().then(
+      () => buffers.forEach((b) => b.destroy()),
+      () => undefined,
+    );
   }
 
   resetPeak(): void {
     this.counters.peakBytes = this.counters.liveBytes;
   }
 
+  /** Free every tensor this runtime made (after the queue drains, as `release`). */
   destroy(): void {
-    for (const b of this.live.keys()) b.destroy();
+    this.destroyLater([...this.live.keys()]);
     this.live.clear();
     this.counters.liveBytes = 0;
   }
