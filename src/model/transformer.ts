@@ -23,7 +23,12 @@ import { expectedTensors, type ModelSpec } from './spec';
 export type Precision = 'f32' | 'f16';
 
 /** Where weights come from: a checkpoint, a map of f32 arrays (fixtures), or a generator (random real shapes). */
-export type WeightSource = TensorReader | Map<string, Float32Array> | ((name: string, shape: readonly number[]) => Float32Array);
+export type WeightSource =
+  | TensorReader
+  | Map<string, Float32Array>
+  | ((name: string, shape: readonly number[]) => Float32Array)
+  /** Zero-filled buffers with no CPU copy (memory planning, throughput benchmarks). */
+  | 'zeros';
 
 export interface LayerWeights {
   inputNorm: Tensor;
@@ -47,7 +52,7 @@ export interface GpuWeights {
   all: Tensor[];
 }
 
-async function readWeight(src: WeightSource, name: string, shape: readonly number[]): Promise<Float32Array> {
+async function readWeight(src: Exclude<WeightSource, 'zeros'>, name: string, shape: readonly number[]): Promise<Float32Array> {
   if (typeof src === 'function') return src(name, shape);
   if (src instanceof Map) {
     const w = src.get(name);
@@ -68,15 +73,19 @@ export async function uploadWeights(rt: Runtime, spec: ModelSpec, src: WeightSou
   let bytes = 0;
   const big = async (name: string): Promise<Tensor> => {
     const shape = shapes.get(name)!;
-    const w = await readWeight(src, name, shape);
-    const t = precision === 'f16' ? rt.upload(name, f32ToF16Array(w), shape, 'f16') : rt.upload(name, w, shape);
+    let t: Tensor;
+    if (src === 'zeros') t = rt.tensor(name, shape, precision);
+    else {
+      const w = await readWeight(src, name, shape);
+      t = precision === 'f16' ? rt.upload(name, f32ToF16Array(w), shape, 'f16') : rt.upload(name, w, shape);
+    }
     all.push(t);
     bytes += t.bytes;
     return t;
   };
   const small = async (name: string): Promise<Tensor> => {
     const shape = shapes.get(name)!;
-    const t = rt.upload(name, Float32Array.from(await readWeight(src, name, shape)), shape);
+    const t = src === 'zeros' ? rt.tensor(name, shape) : rt.upload(name, Float32Array.from(await readWeight(src, name, shape)), shape);
     all.push(t);
     bytes += t.bytes;
     return t;
