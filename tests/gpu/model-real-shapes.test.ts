@@ -48,10 +48,10 @@ describe('memory at real shapes (planned, nothing uploaded)', () => {
 describe('a random-weight model at real widths runs', () => {
   // SwiftShader on this shared 2-core machine runs these products at ~10 MFLOP/s (and the packed-f16 LM head
   // far slower), so the test keeps SmolLM2-135M's widths — hidden 576, 9 query / 3 KV heads of 64, FFN 1536 —
-  // with 2 of its 30 layers and a 4096-token vocabulary, at 1 × 4 tokens. The full model runs in bench/model.ts.
+  // with 1 of its 30 layers and a 4096-token vocabulary, at 1 × 4 tokens. The full model runs in bench/model.ts.
   it('SmolLM2-135M widths, f16 weights: the first LoRA step loss = the scored NLL; finite gradients', async () => {
     const rt = await modelRuntime();
-    const spec = realSpec('SmolLM2-135M', { numLayers: 2, vocabSize: 4096 });
+    const spec = realSpec('SmolLM2-135M', { numLayers: 1, vocabSize: 4096 });
     const fx = makeFixture('tiny-llama');
     const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig);
     const m = await createEngineModel(rt, { spec, tokenizer, weights: randomWeights(1) }, { precision: 'f16', maxBatch: 1, seqQuantum: 4 });
