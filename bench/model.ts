@@ -3,14 +3,14 @@
  * and dispatches per step, peak GPU memory, and the fraction of the best matmul GFLOP/s measured in the
  * same run (how far the assembled step is from the engine's best single kernel).
  * Default: the tiny fixture (f32), sized for SwiftShader. `full`: a random-weight model with SmolLM2-135M's
- * exact configuration, packed f16 weights, seq 256 × batch 8, LoRA r=8 on q and v.
+ * exact configuration (or `model: 'Qwen2.5-0.5B'`), packed f16 weights, seq 256 × batch 8, LoRA r=8 on q and v.
  */
 import type { LoraConfig } from '../src/lab/model';
 import { prepareMatmul, MATMUL_VERSIONS, type MatmulVersion } from '../src/engine/kernels/matmul/matmul';
 import type { Runtime } from '../src/engine/runtime';
 import { createEngineModel } from '../src/model/engine-model';
 import { makeFixture } from '../src/model/fixtures';
-import { randomWeights, realSpec } from '../src/model/memory';
+import { randomWeights, realSpec, REAL_CONFIGS } from '../src/model/memory';
 import { createTokenizer } from '../src/model/tokenizer';
 import { packTrainBatch, trainer, trainStep } from '../src/model/train-step';
 import { timeOps } from './timing';
@@ -36,11 +36,12 @@ async function bestMatmulGflops(rt: Runtime, M: number, N: number, K: number, f1
   return best;
 }
 
-export async function benchModel(rt: Runtime, opts: { full?: boolean } = {}): Promise<BenchEntry[]> {
+export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: keyof typeof REAL_CONFIGS } = {}): Promise<BenchEntry[]> {
   const full = Boolean(opts.full);
   const fx = makeFixture('tiny-llama');
   const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig);
-  const spec = full ? realSpec('SmolLM2-135M') : fx.spec;
+  const real = opts.model ?? 'SmolLM2-135M';
+  const spec = full ? realSpec(real) : fx.spec;
   const precision = full ? 'f16' : 'f32';
   const [B, S] = full ? [8, 256] : [2, 16];
   const decodeTokens = full ? 32 : 4;
@@ -48,7 +49,7 @@ export async function benchModel(rt: Runtime, opts: { full?: boolean } = {}): Pr
   rt.resetPeak();
   const model = await createEngineModel(rt, { spec, tokenizer, weights: full ? randomWeights(1) : fx.weights }, { precision, maxBatch: B, seqQuantum: S });
   const core = model.core;
-  const name = full ? 'SmolLM2-135M (random weights)' : 'tiny-llama';
+  const name = full ? `${real} (random weights)` : 'tiny-llama';
   const shape = `${name} ${precision} B=${B} S=${S}`;
   const out: BenchEntry[] = [];
   const V = spec.vocabSize;

@@ -208,7 +208,7 @@ export class EngineModel implements LabModel {
   async nextTokenLogProbs(req: NextTokenRequest): Promise<Float32Array[]> {
     const core = this.core;
     const lora = core.activate(this.adapterOf(req.adapter));
-    let prefix = [...(req.prefix ?? [])];
+    const prefix = [...(req.prefix ?? [])];
     let prompts = req.prompts.map((p) => [...p]);
     if (prompts.some((p) => p.length === 0)) {
       // A prompt needs at least one token of its own: move the prefix's last token into every prompt.
