@@ -26,6 +26,8 @@ export interface EngineModelOptions {
   maxBatch?: number;
   /** Sequence lengths are rounded up to a multiple of this, so that few plans are made. Default 16. */
   seqQuantum?: number;
+  /** Plans kept (least recently used released beyond this). Default 12. */
+  maxPlans?: number;
 }
 
 interface LoadedAdapter {
@@ -42,6 +44,7 @@ export class ModelCore {
   private slots = new Map<string, { buffers: LoraBuffers; active: string | null }>();
   readonly maxBatch: number;
   readonly quantum: number;
+  readonly maxPlans: number;
   constructor(
     readonly rt: Runtime,
     readonly w: GpuWeights,
@@ -49,6 +52,7 @@ export class ModelCore {
   ) {
     this.maxBatch = opts.maxBatch ?? 8;
     this.quantum = opts.seqQuantum ?? 16;
+    this.maxPlans = opts.maxPlans ?? 12;
   }
 
   get spec(): ModelSpec {
@@ -60,8 +64,33 @@ export class ModelCore {
     const sig = lora ? loraSignature(lora.layout.config) : 'base';
     const key = `${shape.B}x${shape.S}L${shape.L}p${shape.past}${shape.settablePast ? 's' : ''}${shape.train ? 't' : ''}|${sig}|${tag}`;
     let p = this.plans.get(key);
-    if (!p) this.plans.set(key, (p = buildPlan(this.rt, this.w, { ...shape, lora })));
+    if (p) {
+      // Most recently used last (Map order), for the eviction below.
+      this.plans.delete(key);
+      this.plans.set(key, p);
+      return p;
+    }
+    this.evict(key, tag);
+    this.plans.set(key, (p = buildPlan(this.rt, this.w, { ...shape, lora })));
     return p;
+  }
+
+  /**
+   * Keep at most `maxPlans` plans: release the least recently used (with every plan sharing its tag, e.g. a
+   * decode plan with the prefill whose KV cache it uses). Never the group being built.
+   */
+  private evict(newKey: string, tag: string): void {
+    while (this.plans.size >= this.maxPlans) {
+      const oldest = [...this.plans.keys()].find((k) => !tag || !k.endsWith(`|${tag}`));
+      if (!oldest) return;
+      const t = oldest.slice(oldest.lastIndexOf('|') + 1);
+      this.dropPlans((k) => k === oldest || (t !== '' && k.endsWith(`|${t}`)));
+    }
+    void newKey;
+  }
+
+  get planCount(): number {
+    return this.plans.size;
   }
 
   /** Release every plan whose key contains `tag` (e.g. a generation's cache). */
@@ -200,7 +229,9 @@ export class EngineModel implements LabModel {
       core.rt.write(prefixPlan.positions, positions);
       core.submit(prefixPlan, []);
     }
-    const plan = core.plan({ B, S, L: P + S, past: P }, lora);
+    // Prompts after a prefix: capacity rounded and `past` set per call, so prefixes of other lengths reuse the plan.
+    const plan = core.plan({ B, S, L: roundUp(P + S, 64), past: 0, settablePast: true }, lora);
+    plan.setPast(P);
     const head = candidateHead(plan, core.w, B, C);
     core.rt.write(head.candidates, Uint32Array.from(req.candidates));
     const out: Float32Array[] = [];

@@ -23,7 +23,12 @@ import { expectedTensors, type ModelSpec } from './spec';
 export type Precision = 'f32' | 'f16';
 
 /** Where weights come from: a checkpoint, a map of f32 arrays (fixtures), or a generator (random real shapes). */
-export type WeightSource = TensorReader | Map<string, Float32Array> | ((name: string, shape: readonly number[]) => Float32Array);
+export type WeightSource =
+  | TensorReader
+  | Map<string, Float32Array>
+  | ((name: string, shape: readonly number[]) => Float32Array)
+  /** Zero-filled buffers with no CPU copy (memory planning, throughput benchmarks). */
+  | 'zeros';
 
 export interface LayerWeights {
   inputNorm: Tensor;
@@ -47,7 +52,7 @@ export interface GpuWeights {
   all: Tensor[];
 }
 
-async function readWeight(src: WeightSource, name: string, shape: readonly number[]): Promise<Float32Array> {
+async function readWeight(src: Exclude<WeightSource, 'zeros'>, name: string, shape: readonly number[]): Promise<Float32Array> {
   if (typeof src === 'function') return src(name, shape);
   if (src instanceof Map) {
     const w = src.get(name);
@@ -68,15 +73,19 @@ export async function uploadWeights(rt: Runtime, spec: ModelSpec, src: WeightSou
   let bytes = 0;
   const big = async (name: string): Promise<Tensor> => {
     const shape = shapes.get(name)!;
-    const w = await readWeight(src, name, shape);
-    const t = precision === 'f16' ? rt.upload(name, f32ToF16Array(w), shape, 'f16') : rt.upload(name, w, shape);
+    let t: Tensor;
+    if (src === 'zeros') t = rt.tensor(name, shape, precision);
+    else {
+      const w = await readWeight(src, name, shape);
+      t = precision === 'f16' ? rt.upload(name, f32ToF16Array(w), shape, 'f16') : rt.upload(name, w, shape);
+    }
     all.push(t);
     bytes += t.bytes;
     return t;
   };
   const small = async (name: string): Promise<Tensor> => {
     const shape = shapes.get(name)!;
-    const t = rt.upload(name, Float32Array.from(await readWeight(src, name, shape)), shape);
+    const t = src === 'zeros' ? rt.tensor(name, shape) : rt.upload(name, Float32Array.from(await readWeight(src, name, shape)), shape);
     all.push(t);
     bytes += t.bytes;
     return t;
@@ -293,10 +302,14 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   const dropout = (l: number, t: LoraTarget): LoraDropout | undefined =>
     train && cfg && cfg.dropout > 0 ? { p: cfg.dropout, state: lora!.dropoutState, salt: l * 8 + LORA_TARGETS.indexOf(t) } : undefined;
 
-  // Activations: one per layer when the backward needs them, otherwise shared by all layers.
+  // Activations: one per layer when the backward needs them (`keep`), otherwise shared by all layers.
+  // Training keeps only the residual stream (res, mid), the attention output and its LSE, the LoRA
+  // down-projections u and the KV cache; the normed inputs, q and the MLP's gate/up/h are recomputed
+  // layer by layer in the backward (a few cheap dispatches instead of ~5·T·D floats per layer: what
+  // keeps SmolLM2-135M at seq 256 × batch 8 under 1 GB).
   const shared = new Map<string, Tensor>();
-  const act = (l: number, name: string, shp: number[], dtype: DType = 'f32'): Tensor => {
-    if (train) return rt.tensor(`${name}.${l}`, shp, dtype);
+  const act = (l: number, name: string, shp: number[], keep = false, dtype: DType = 'f32'): Tensor => {
+    if (train && keep) return rt.tensor(`${name}.${l}`, shp, dtype);
     let t = shared.get(name);
     if (!t) shared.set(name, (t = rt.tensor(name, shp, dtype)));
     return t;
@@ -318,19 +331,18 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   const pastOps: { setPast(p: number): void }[] = [];
   const us = new Map<string, Tensor>();
 
-  const linear = (c: LinearCtx, y: Tensor) => {
+  const linear = (c: LinearCtx, y: Tensor): Op[] => {
     const W = w.layers[c.l].proj[c.target];
     const bias = w.layers[c.l].bias[c.target];
     if (hasLora(c.target)) {
-      const u = act(c.l, `u_${c.target}`, [T, rank]);
+      const u = act(c.l, `u_${c.target}`, [T, rank], true);
       us.set(`${c.l}.${c.target}`, u);
-      fwd.push(
-        ...prepareLoraForward(rt, {
+      return prepareLoraForward(rt, {
           T, inDim: c.inDim, outDim: c.outDim, rank, scale, dropout: dropout(c.l, c.target),
           x: c.x, weight: W, bias, loraA: loraView(lora!.params, c.l, c.target, 'A'), loraB: loraView(lora!.params, c.l, c.target, 'B'), u, y,
-        }),
-      );
-    } else fwd.push(prepareMatmul(rt, { a: c.x, b: W, bias, out: y, M: T, N: c.outDim, K: c.inDim }));
+        });
+    }
+    return [prepareMatmul(rt, { a: c.x, b: W, bias, out: y, M: T, N: c.outDim, K: c.inDim })];
   };
   /** Backward of a frozen linear (+ LoRA): dx (+)= dy·W (+ LoRA term), LoRA grads written. */
   const linearBack = (c: LinearCtx, dy: Tensor, dx: Tensor | undefined, accumulateDx: boolean): Op[] => {
@@ -352,6 +364,9 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   const res: Tensor[] = [];
   const mid: Tensor[] = [];
   const resBuf = (l: number) => (train ? rt.tensor(`res.${l}`, [T, D]) : scratch(l % 2 ? 'res.b' : 'res.a', [T, D]));
+  /** Forward ops the backward re-encodes: [norm1, q, rope q] and [norm2, gate, up, swiglu] per layer. */
+  const recomputeAttn: Op[][] = [];
+  const recomputeMlp: Op[][] = [];
   res.push(resBuf(0));
   fwd.push(prepareEmbedding(rt, { ids, table: w.embed, out: res[0], T, D, V: spec.vocabSize }));
 
@@ -368,15 +383,18 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
     const x = res[l];
     const xn1 = act(l, 'xn1', [T, D]);
     const rstd1 = act(l, 'rstd1', [T]);
-    fwd.push(prepareRmsNorm(rt, { x, weight: lw.inputNorm, y: xn1, rstd: rstd1, T, D, eps }));
+    const norm1 = prepareRmsNorm(rt, { x, weight: lw.inputNorm, y: xn1, rstd: rstd1, T, D, eps });
     const q = act(l, 'q', [T, QD]);
     const kraw = act(l, 'kraw', [T, KD]);
     // Training: values go straight into the cache (L = S, past = 0: the same layout).
     const vraw = train ? kv.v[l] : act(l, 'vraw', [T, KD]);
-    linear({ l, target: 'q', x: xn1, inDim: D, outDim: QD }, q);
-    linear({ l, target: 'k', x: xn1, inDim: D, outDim: KD }, kraw);
-    linear({ l, target: 'v', x: xn1, inDim: D, outDim: KD }, vraw);
-    fwd.push(prepareRope(rt, { out: q, positions, invFreq: w.invFreq, B, S, H, Dh }));
+    const qOps = linear({ l, target: 'q', x: xn1, inDim: D, outDim: QD }, q);
+    const ropeQ = prepareRope(rt, { out: q, positions, invFreq: w.invFreq, B, S, H, Dh });
+    recomputeAttn.push([norm1, ...qOps, ropeQ]);
+    fwd.push(norm1, ...qOps);
+    fwd.push(...linear({ l, target: 'k', x: xn1, inDim: D, outDim: KD }, kraw));
+    fwd.push(...linear({ l, target: 'v', x: xn1, inDim: D, outDim: KD }, vraw));
+    fwd.push(ropeQ);
     const appendK = prepareRopeAppend(rt, { x: kraw, out: kv.k[l], positions, invFreq: w.invFreq, B, S, H: KVH, Dh, L, past });
     fwd.push(appendK);
     pastOps.push(appendK);
@@ -385,30 +403,34 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
       fwd.push(appendV);
       pastOps.push(appendV);
     }
-    const ao = act(l, 'ao', [T, QD]);
-    const lse = act(l, 'lse', [B * H * S]);
+    const ao = act(l, 'ao', [T, QD], true);
+    const lse = act(l, 'lse', [B * H * S], true);
     const att = prepareAttentionForward(rt, { B, S, H, KVH, Dh, L, past, q, k: kv.k[l], v: kv.v[l], kvStart, out: ao, lse });
     fwd.push(att);
     attnOps.push(att);
     pastOps.push(att);
     const m = train ? rt.tensor(`mid.${l}`, [T, D]) : scratch('mid', [T, D]);
     mid.push(m);
-    linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m);
+    fwd.push(...linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m));
     fwd.push(prepareAdd(rt, { x, y: m, n: T * D }));
     const xn2 = act(l, 'xn2', [T, D]);
     const rstd2 = act(l, 'rstd2', [T]);
-    fwd.push(prepareRmsNorm(rt, { x: m, weight: lw.postNorm, y: xn2, rstd: rstd2, T, D, eps }));
     // gate and up in one buffer [gate | pad | up] so that SwiGLU reads both (rowStride F, upOffset).
     const gu = act(l, 'gu', [upOffset + T * F]);
     const gate = rt.view(gu, 0, [T, F], `gate.${l}`);
     const up = rt.view(gu, upOffset, [T, F], `up.${l}`);
-    linear({ l, target: 'gate', x: xn2, inDim: D, outDim: F }, gate);
-    linear({ l, target: 'up', x: xn2, inDim: D, outDim: F }, up);
     const h = act(l, 'h', [T, F]);
-    fwd.push(prepareSwiglu(rt, { gu, h, T, F, rowStride: F, upOffset }));
+    const mlpIn = [
+      prepareRmsNorm(rt, { x: m, weight: lw.postNorm, y: xn2, rstd: rstd2, T, D, eps }),
+      ...linear({ l, target: 'gate', x: xn2, inDim: D, outDim: F }, gate),
+      ...linear({ l, target: 'up', x: xn2, inDim: D, outDim: F }, up),
+      prepareSwiglu(rt, { gu, h, T, F, rowStride: F, upOffset }),
+    ];
+    recomputeMlp.push(mlpIn);
+    fwd.push(...mlpIn);
     const next = resBuf(l + 1);
     res.push(next);
-    linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next);
+    fwd.push(...linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next));
     fwd.push(prepareAdd(rt, { x: m, y: next, n: T * D }));
     saved.push({ xn1, rstd1, q, kraw, vraw, ao, lse, xn2, rstd2, gu, gate, up, h, upOffset });
   }
@@ -434,7 +456,8 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
       const lw = w.layers[l];
       const s = saved[l];
       const first = l === 0; // nothing upstream of layer 0's input needs a gradient
-      // MLP: res[l+1] = mid + down(swiglu(gate(xn2), up(xn2))).
+      // MLP: res[l+1] = mid + down(swiglu(gate(xn2), up(xn2))); xn2, gate|up and h recomputed first.
+      bwd.push(...recomputeMlp[l]);
       bwd.push(...linearBack({ l, target: 'down', x: s.h, inDim: F, outDim: D }, dres, dh, false));
       bwd.push(prepareSwigluBackward(rt, { gu: s.gu, dh, dgu, T, F, rowStride: F, upOffset }));
       bwd.push(...linearBack({ l, target: 'gate', x: s.xn2, inDim: D, outDim: F }, dgate, dxn, false));
@@ -442,6 +465,7 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
       bwd.push(prepareRmsNormBackward(rt, { x: mid[l], weight: lw.postNorm, rstd: s.rstd2, dy: dxn, dx: dres, T, D, accumulate: true }));
       // Attention: mid = res[l] + o(attn(rope(q), rope(k), v)).
       bwd.push(...linearBack({ l, target: 'o', x: s.ao, inDim: QD, outDim: D }, dres, dao, false));
+      bwd.push(...recomputeAttn[l]);
       bwd.push(
         ...prepareAttentionBackward(rt, {
           B, S, H, KVH, Dh, L, past: 0, q: s.q, k: kv.k[l], v: kv.v[l], kvStart, out: s.ao, lse: s.lse, dOut: dao, dq, dk, dv, stats,

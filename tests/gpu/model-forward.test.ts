@@ -110,11 +110,20 @@ describe('LabModel scoring', () => {
     const ref2 = await m.loadAdapter({ config: { ...config, targets: [...config.targets] }, tensors: bumped, step: 0 });
     const withB = await m.nextTokenLogProbs({ prefix, prompts, candidates: cands, adapter: ref2 });
     expect(Math.abs(withB[0][0] - got[0][0])).toBeGreaterThan(1e-4);
-    // Scoring again allocates nothing (plans and heads are reused).
+    // Scoring again allocates nothing (plans and heads are reused), also after a prefix of another length.
+    const shorter = prefix.slice(3);
+    await m.nextTokenLogProbs({ prefix: shorter, prompts, candidates: cands });
     const before = m.counters.allocations;
     await m.nextTokenLogProbs({ prefix, prompts, candidates: cands, adapter: ref2 });
+    const again = await m.nextTokenLogProbs({ prefix: shorter, prompts, candidates: cands });
     await m.nextTokenLogProbs({ prefix, prompts, candidates: cands });
     expect(m.counters.allocations).toBe(before);
+    const fullShort = await m.logits([[...shorter, ...prompts[1]]]);
+    const n1 = shorter.length + prompts[1].length;
+    const want1 = logSoftmaxAt(fullShort[0].subarray((n1 - 1) * V, n1 * V), cands);
+    for (let c = 0; c < cands.length; c++) expect(Math.abs(again[1][c] - want1[c])).toBeLessThan(1e-5);
+    // A model keeps at most maxPlans plans (least recently used released).
+    expect(m.core.planCount).toBeLessThanOrEqual(12);
     m.dispose();
   });
 });

@@ -57,18 +57,18 @@ describe('sampling', () => {
   it('seeded sampling repeats, stops at a stop string, and top-p keeps only the nucleus', async () => {
     const m = await fixtureModel('tiny-llama', 'f32');
     const prompt = m.tokenizer.encode('the cat');
-    const a = await m.generate(prompt, { maxNewTokens: 6, temperature: 1.5, topP: 0.9, seed: 3 });
-    const b = await m.generate(prompt, { maxNewTokens: 6, temperature: 1.5, topP: 0.9, seed: 3 });
-    expect(a).toEqual(b);
-    const greedy = await m.generate(prompt, { maxNewTokens: 8 });
-    // Stop at the text of the second greedy token: generation ends right after it.
-    const stop = m.tokenizer.decode(greedy.slice(0, 2));
-    const stopped = await m.generate(prompt, { maxNewTokens: 8, stop: [stop] });
-    expect(stopped).toEqual(greedy.slice(0, 2));
+    const greedy = await m.generate(prompt, { maxNewTokens: 5 });
     // Decoding allocates nothing once the plans exist.
     const before = m.counters.allocations;
-    await m.generate(prompt, { maxNewTokens: 8 });
+    const a = await m.generate(prompt, { maxNewTokens: 5, temperature: 1.5, topP: 0.9, seed: 3 });
+    const b = await m.generate(prompt, { maxNewTokens: 5, temperature: 1.5, topP: 0.9, seed: 3 });
     expect(m.counters.allocations).toBe(before);
+    expect(a).toEqual(b);
+    expect(a.length).toBe(5);
+    // Stop at the text of the second greedy token: generation ends right after it.
+    const stop = m.tokenizer.decode(greedy.slice(0, 2));
+    const stopped = await m.generate(prompt, { maxNewTokens: 5, stop: [stop] });
+    expect(stopped).toEqual(greedy.slice(0, 2));
     m.dispose();
     const logits = Float32Array.from([0, 10, 9.9, -5]);
     let r = 0;

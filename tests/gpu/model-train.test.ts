@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LoraTarget, TrainConfig } from '../../src/lab/model';
+import type { AdapterState, LoraTarget, TrainConfig } from '../../src/lab/model';
 import { NonFiniteError } from '../../src/engine/errors';
 import { IGNORE_INDEX } from '../../src/engine/kernels/cross_entropy/cross_entropy';
 import { SafetensorsFile, sourceFromBytes } from '../../src/model/safetensors';
@@ -77,63 +77,62 @@ const baseConfig = (over: Partial<TrainConfig> = {}): TrainConfig => ({
 });
 
 describe('LabModel.train', () => {
+  // SwiftShader costs ~40 ms a dispatch here, so this test keeps to 10 steps of ~100 dispatches.
   it('reduces the loss on a repeated example with no steady-state allocation; hooks, resume, export; a huge lr → NonFiniteError', async () => {
     const m = await fixtureModel('tiny-llama', 'f32');
     const tok = m.tokenizer;
-    const prompt = tok.encode('<|im_start|>user\nthe cat?<|im_end|>\n<|im_start|>assistant\n');
+    const prompt = tok.encode('the cat?\n');
     const answer = tok.encode('the dog<|im_end|>');
     const ex = { ids: [...prompt, ...answer], lossMask: [...prompt.map(() => 0), ...answer.map(() => 1)] };
-    const examples = Array.from({ length: 8 }, () => ex);
+    expect(ex.ids.length).toBeLessThanOrEqual(16);
+    const examples = Array.from({ length: 4 }, () => ex);
+    const cfg = baseConfig({ epochs: 2, learningRate: 2e-2, lora: { rank: 4, alpha: 8, dropout: 0.1, targets: ['q', 'v', 'o', 'down'] } });
     const losses: number[] = [];
     const allocs: number[] = [];
     const dispatches: number[] = [];
-    let epochs = 0;
-    const state = await m.train(examples, baseConfig({ epochs: 2, lora: { rank: 4, alpha: 8, dropout: 0.1, targets: ['q', 'v', 'o', 'down'] } }), {
+    const states: AdapterState[] = [];
+    const full = await m.train(examples, cfg, {
       onStep: (e) => {
         losses.push(e.loss);
         allocs.push(m.counters.allocations);
         dispatches.push(m.counters.dispatches);
         expect(e.tokensPerSecond).toBeGreaterThan(0);
+        expect(e.totalSteps).toBe(4);
       },
-      onEpoch: (_e, s) => {
-        epochs++;
-        expect(s.optimizer?.m).toBeDefined();
-      },
+      onEpoch: (_e, s) => void states.push(s),
     });
     console.log(`losses ${losses.map((l) => l.toFixed(3)).join(' ')}; dispatches/step ${dispatches[1] - dispatches[0]}`);
-    expect(losses.length).toBe(8);
-    expect(epochs).toBe(2);
-    expect(state.step).toBe(8);
-    expect(losses[7]).toBeLessThan(losses[0] * 0.7);
-    expect(allocs[allocs.length - 1]).toBe(allocs[1]);
-    expect(allocs[1]).toBe(allocs[0]);
+    expect(losses.length).toBe(4);
+    expect(states.map((s) => s.step)).toEqual([2, 4]);
+    expect(states[0].optimizer?.m).toBeDefined();
+    expect(full.step).toBe(4);
+    expect(losses[3]).toBeLessThan(losses[0] * 0.85);
+    expect(allocs[3]).toBe(allocs[0]);
 
     // The trained adapter scores the answer higher than the base model does.
-    const ref = await m.loadAdapter(state);
+    const ref = await m.loadAdapter(full);
     const [base] = await m.continuationLogProbs({ prompts: [prompt], continuations: [answer] });
     const [tuned] = await m.continuationLogProbs({ prompts: [prompt], continuations: [answer], adapter: ref });
     expect(tuned).toBeGreaterThan(base);
     // PEFT export round-trips.
     const files = m.exportAdapter(ref);
     const back = await importPeft(m.spec, JSON.parse(new TextDecoder().decode(files['adapter_config.json'])), files['adapter_model.safetensors']);
-    expect(Array.from(back.tensors[Object.keys(state.tensors)[1]])).toEqual(Array.from(state.tensors[Object.keys(state.tensors)[1]]));
+    const name = Object.keys(full.tensors)[1];
+    expect(Array.from(back.tensors[name])).toEqual(Array.from(full.tensors[name]));
 
-    // Resume: 4 steps + resume from step 4 = 8 steps in one go (same data order, same moments).
-    const cfg = baseConfig({ epochs: 2 });
-    let mid: import('../../src/lab/model').AdapterState | undefined;
+    // Stop after the first epoch (signal), then resume from its checkpoint: same result as the full run.
     const ac = new AbortController();
+    let mid: AdapterState | undefined;
     const half = await m.train(examples, cfg, { onEpoch: (_e, s) => { mid = s; ac.abort(); }, signal: ac.signal });
-    expect(half.step).toBe(4);
+    expect(half.step).toBe(2);
     const resumed = await m.train(examples, cfg, { resumeFrom: mid });
-    const straight = await m.train(examples, cfg);
-    const n0 = Object.keys(straight.tensors)[1];
+    expect(resumed.step).toBe(4);
     let d = 0;
-    for (let i = 0; i < straight.tensors[n0].length; i++) d = Math.max(d, Math.abs(resumed.tensors[n0][i] - straight.tensors[n0][i]));
-    expect(resumed.step).toBe(8);
+    for (let i = 0; i < full.tensors[name].length; i++) d = Math.max(d, Math.abs(resumed.tensors[name][i] - full.tensors[name][i]));
     expect(d).toBeLessThan(1e-6);
 
-    // A planted huge learning rate ends in NonFiniteError.
-    await expect(m.train(examples, baseConfig({ learningRate: 1e30, clipNorm: 0, epochs: 3 }))).rejects.toBeInstanceOf(NonFiniteError);
+    // A planted huge learning rate ends in NonFiniteError (the second step's loss).
+    await expect(m.train(examples, baseConfig({ learningRate: 1e30, clipNorm: 0 }))).rejects.toBeInstanceOf(NonFiniteError);
     m.dispose();
   });
 });

@@ -8,9 +8,14 @@ import { testRuntime } from './gpu';
 
 let shared: Promise<Runtime> | undefined;
 
+/** The Runtime shared by this file's models. */
+export function modelRuntime(): Promise<Runtime> {
+  return (shared ??= testRuntime());
+}
+
 export async function fixtureModel(name: string, precision: 'f32' | 'f16', opts: EngineModelOptions = {}): Promise<EngineModel> {
   const fx = makeFixture(name);
-  const rt = await (shared ??= testRuntime());
+  const rt = await modelRuntime();
   const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig, { spec: fx.spec });
   return createEngineModel(rt, { spec: fx.spec, tokenizer, weights: fx.weights }, { precision, id: name, ...opts });
 }

@@ -1,0 +1,119 @@
+/**
+ * The whole model on the engine: prefill and decode tokens/s, LoRA training tokens/s with FLOPs per token
+ * and dispatches per step, peak GPU memory, and the fraction of the best matmul GFLOP/s measured in the
+ * same run (how far the assembled step is from the engine's best single kernel).
+ * Default: the tiny fixture (f32), sized for SwiftShader. `full`: a random-weight model with SmolLM2-135M's
+ * exact configuration (or `model: 'Qwen2.5-0.5B'`), packed f16 weights, seq 256 × batch 8, LoRA r=8 on q and v.
+ */
+import type { LoraConfig } from '../src/lab/model';
+import { prepareMatmul, MATMUL_VERSIONS, type MatmulVersion } from '../src/engine/kernels/matmul/matmul';
+import type { Runtime } from '../src/engine/runtime';
+import { createEngineModel } from '../src/model/engine-model';
+import { makeFixture } from '../src/model/fixtures';
+import { randomWeights, realSpec, REAL_CONFIGS } from '../src/model/memory';
+import { createTokenizer } from '../src/model/tokenizer';
+import { packTrainBatch, trainer, trainStep } from '../src/model/train-step';
+import { timeOps } from './timing';
+import type { BenchEntry } from './types';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Best GFLOP/s over the matmul ladder on the model's largest projection shape ([T, F] ← [T, D]·[F, D]ᵀ). */
+async function bestMatmulGflops(rt: Runtime, M: number, N: number, K: number, f16: boolean): Promise<number> {
+  const a = rt.tensor('bench a', [M, K]);
+  const b32 = rt.tensor('bench b', [N, K]);
+  const b16 = f16 ? rt.tensor('bench b16', [N, K], 'f16') : null;
+  const c = rt.tensor('bench c', [M, N]);
+  let best = 0;
+  for (const v of Object.keys(MATMUL_VERSIONS) as MatmulVersion[]) {
+    if (v === 'naive') continue;
+    const b = v === 'f16w' ? b16 : b32;
+    if (!b) continue;
+    const ms = await timeOps(rt, [prepareMatmul(rt, { a, b, out: c, M, N, K }, v)], { iterations: 3 });
+    best = Math.max(best, (2 * M * N * K) / ms / 1e6);
+  }
+  for (const t of [a, b32, b16, c]) if (t) rt.release(t);
+  return best;
+}
+
+export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: keyof typeof REAL_CONFIGS } = {}): Promise<BenchEntry[]> {
+  const full = Boolean(opts.full);
+  const fx = makeFixture('tiny-llama');
+  const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig);
+  const real = opts.model ?? 'SmolLM2-135M';
+  const spec = full ? realSpec(real) : fx.spec;
+  const precision = full ? 'f16' : 'f32';
+  const [B, S] = full ? [8, 256] : [2, 16];
+  const decodeTokens = full ? 32 : 4;
+  const lora: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: ['q', 'v'] };
+  rt.resetPeak();
+  const model = await createEngineModel(rt, { spec, tokenizer, weights: full ? randomWeights(1) : fx.weights }, { precision, maxBatch: B, seqQuantum: S });
+  const core = model.core;
+  const name = full ? `${real} (random weights)` : 'tiny-llama';
+  const shape = `${name} ${precision} B=${B} S=${S}`;
+  const out: BenchEntry[] = [];
+  const V = spec.vocabSize;
+  const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729) % Math.min(V, 30000));
+
+  // Prefill: B prompts of S tokens scored (next-token log-probs of 4 candidates) per batch.
+  const prompts = Array.from({ length: B }, (_, b) => rand(S, b + 1));
+  await model.nextTokenLogProbs({ prompts, candidates: [1, 2, 3, 4] });
+  const pre: number[] = [];
+  const before = { ...rt.counters };
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await model.nextTokenLogProbs({ prompts, candidates: [1, 2, 3, 4] });
+    pre.push(performance.now() - t0);
+  }
+  const preMs = median(pre);
+  const preFlops = (rt.counters.flops - before.flops) / 3;
+  out.push({ kernel: 'model_prefill', shape, ms: preMs, gflops: preFlops / preMs / 1e6, extra: { tokensPerSecond: (B * S) / (preMs / 1000), dispatches: (rt.counters.dispatches - before.dispatches) / 3 } });
+
+  // Decode: greedy, one token per submit with the KV cache.
+  const prompt = rand(Math.min(S, 32), 9);
+  await model.generate(prompt, { maxNewTokens: 2 });
+  const t0 = performance.now();
+  const d0 = rt.counters.dispatches;
+  const gen = await model.generate(prompt, { maxNewTokens: decodeTokens });
+  const decMs = performance.now() - t0;
+  out.push({ kernel: 'model_decode', shape: `${name} ${precision} prompt ${prompt.length}`, ms: decMs / Math.max(1, gen.length), extra: { tokensPerSecond: gen.length / (decMs / 1000), tokens: gen.length, dispatchesPerToken: (rt.counters.dispatches - d0) / Math.max(1, gen.length) } });
+
+  // LoRA training steps.
+  const slot = core.slot(lora, true);
+  const t = trainer(core, B, S, slot, { maxGradNorm: 1 });
+  rt.write(slot.params, new Float32Array(slot.layout.n));
+  const batch = packTrainBatch(prompts.map((ids) => ({ ids, lossMask: ids.map((_, i) => (i >= S / 2 ? 1 : 0)) })), B, S);
+  await trainStep(core, t, batch, 1e-4, 1);
+  const steps: number[] = [];
+  const c0 = { ...rt.counters };
+  const n = full ? 5 : 2;
+  for (let i = 0; i < n; i++) {
+    const s0 = performance.now();
+    await trainStep(core, t, batch, 1e-4, i + 2);
+    steps.push(performance.now() - s0);
+  }
+  const stepMs = median(steps);
+  const flopsPerStep = (rt.counters.flops - c0.flops) / n;
+  const achieved = flopsPerStep / stepMs / 1e6;
+  const dispatchesPerStep = (rt.counters.dispatches - c0.dispatches) / n;
+  const allocationsPerStep = (rt.counters.allocations - c0.allocations) / n;
+  const peakMiB = rt.counters.peakBytes / 2 ** 20;
+  const best = await bestMatmulGflops(rt, B * S, spec.intermediateSize, spec.hiddenSize, precision === 'f16');
+  out.push({
+    kernel: 'model_lora_step',
+    shape: `${shape} LoRA r8 q,v`,
+    ms: stepMs,
+    gflops: achieved,
+    extra: {
+      tokensPerSecond: (B * S) / (stepMs / 1000),
+      flopsPerToken: flopsPerStep / (B * S),
+      dispatchesPerStep,
+      allocationsPerStep,
+      peakMiB,
+      bestMatmulGflops: best,
+      fractionOfBestMatmul: achieved / best,
+    },
+  });
+  model.dispose();
+  return out;
+}
