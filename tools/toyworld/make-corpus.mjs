@@ -15,6 +15,9 @@ const args = Object.fromEntries(
 );
 const seed = Number(args.seed ?? 42);
 const targetTokens = Number(args.tokens ?? 5_500_000);
+// Corpus draws are seeded apart from the world, so a second corpus of the same world can be made.
+const corpusSeed = Number(args['corpus-seed'] ?? seed * 1000);
+
 const out = resolve(args.out ?? join(tmpdir(), 'ift-lab-toyworld', 'corpus.json'));
 
 const { module: tw } = await runnerImport(join(root, 'src/lab/toyworld/index.ts'), {
@@ -22,6 +25,9 @@ const { module: tw } = await runnerImport(join(root, 'src/lab/toyworld/index.ts'
   logLevel: 'error',
 });
 
+// --mix statements=20,mc=60 overrides parts of the document mix (relative numbers of documents).
+const mix = { ...tw.DEFAULT_DOC_MIX };
+for (const kv of (args.mix ?? '').split(',').filter(Boolean)) mix[kv.split('=')[0]] = Number(kv.split('=')[1]);
 const world = tw.generateWorld({ seed });
 const vocab = tw.buildVocab(world);
 const modelDir = join(root, 'public', tw.TOY_MODEL_PATH);
@@ -35,7 +41,8 @@ let tokens = 0;
 let batch = 0;
 while (tokens < targetTokens) {
   for (const d of tw.buildCorpus(world, {
-    seed: seed * 1000 + batch++,
+    mix,
+    seed: corpusSeed + batch++,
     documents: 10_000,
   })) {
     const ids = tw.encodeWords(vocab, d.text);
@@ -47,6 +54,13 @@ while (tokens < targetTokens) {
 }
 
 const letterIds = tw.LETTERS.map((l) => vocab.ids.get(l));
+// The probe's 5-shot prompts, also with the options cyclically shifted (for the strict "known" rule).
+const probePrompt = (q) => [tw.TOKEN_IDS.bos, ...tw.encodeWords(vocab, tw.toyProbePrompt(world, q, 5))];
+const shifted = (q, k) => ({
+  ...q,
+  options: q.options.map((_, i) => q.options[(i + k) % 4]),
+  answer: (q.answer - k + 4) % 4,
+});
 const probe = world.questions
   .filter((q) => !q.dev)
   .map((q) => ({
@@ -54,8 +68,23 @@ const probe = world.questions
     group: q.group,
     subject: q.subject,
     answer: q.answer,
-    prompt: [tw.TOKEN_IDS.bos, ...tw.encodeWords(vocab, tw.toyProbePrompt(world, q, 5))],
+    prompt: probePrompt(q),
+    shifts: [1, 2, 3].map((k) => ({ prompt: probePrompt(shifted(q, k)), answer: shifted(q, k).answer })),
   }));
+
+// Cloze check of memorisation: the canonical statement up to the value, scored over the relation's pool.
+const cloze = world.facts.map((f) => {
+  const rel = tw.RELATIONS.find((r) => r.id === f.relation);
+  const pool = world.entities.filter((e) => e.kind === rel.valueKind).map((e) => e.name);
+  const prefix = tw.fill(rel.statements[0].split('{V}')[0], f.entity);
+  return {
+    id: f.id,
+    group: f.group,
+    prompt: [tw.TOKEN_IDS.bos, ...tw.encodeWords(vocab, prefix)],
+    candidates: pool.map((v) => vocab.ids.get(v)),
+    answer: pool.indexOf(f.value),
+  };
+});
 
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
@@ -69,6 +98,7 @@ writeFileSync(
     letterIds,
     docs,
     probe,
+    cloze,
   }),
 );
 const maxPrompt = Math.max(...probe.map((p) => p.prompt.length));
