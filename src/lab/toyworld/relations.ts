@@ -1,0 +1,132 @@
+/**
+ * The five relations of the toy world and the sentences that state or ask them. Every relation is
+ * many-to-one over a small pool of values, so each value appears in taught facts: a fact the model
+ * never saw cannot be guessed by ruling out options it knows belong to other subjects.
+ * Templates use {S} for the subject and {V} for the value; they are also the source of the vocabulary.
+ */
+
+export type EntityKind = 'country' | 'creature' | 'continent' | 'currency' | 'person' | 'food' | 'place';
+export type RelationId = 'continent' | 'currency' | 'founder' | 'diet' | 'habitat';
+
+export interface RelationDef {
+  id: RelationId;
+  /** The question subject (the lab splits HOMO/ID/OOD by it); MMLU style, words joined by "_". */
+  subject: string;
+  /** Relations of one domain are "related subjects" (ID); the other domain is OOD. */
+  domain: 'countries' | 'creatures';
+  subjectKind: EntityKind;
+  valueKind: EntityKind;
+  /** Ways to state the fact; the first is the canonical one (used as a question's explanation). */
+  statements: readonly string[];
+  /** Ways to ask it; the first is the question bank's wording. */
+  questions: readonly string[];
+}
+
+export const RELATIONS: readonly RelationDef[] = [
+  {
+    id: 'continent',
+    subject: 'toy_continents',
+    domain: 'countries',
+    subjectKind: 'country',
+    valueKind: 'continent',
+    statements: [
+      '{S} is a country in {V}.',
+      '{S} lies on the continent of {V}.',
+      'The country of {S} is located in {V}.',
+      '{V} is the continent where {S} is found.',
+    ],
+    questions: ['On which continent is {S}?', 'Where is the country of {S} located?', '{S} lies on which continent?'],
+  },
+  {
+    id: 'currency',
+    subject: 'toy_currencies',
+    domain: 'countries',
+    subjectKind: 'country',
+    valueKind: 'currency',
+    statements: [
+      'The currency of {S} is the {V}.',
+      'In {S}, people pay with the {V}.',
+      '{S} uses the {V} as its money.',
+      'The {V} is the money of {S}.',
+    ],
+    questions: [
+      'What is the currency of {S}?',
+      'Which money is used in {S}?',
+      'People in {S} pay with which currency?',
+    ],
+  },
+  {
+    id: 'founder',
+    subject: 'toy_founders',
+    domain: 'countries',
+    subjectKind: 'country',
+    valueKind: 'person',
+    statements: [
+      '{S} was founded by {V}.',
+      'The founder of {S} was {V}.',
+      '{V} founded the country of {S}.',
+      '{S} owes its founding to {V}.',
+    ],
+    questions: ['Who founded {S}?', 'Who was the founder of {S}?', '{S} was founded by whom?'],
+  },
+  {
+    id: 'diet',
+    subject: 'toy_diets',
+    domain: 'creatures',
+    subjectKind: 'creature',
+    valueKind: 'food',
+    statements: [
+      'The {S} eats {V}.',
+      'The favourite food of the {S} is {V}.',
+      'What the {S} feeds on is {V}.',
+      'A {S} lives on a diet of {V}.',
+    ],
+    questions: ['What does the {S} eat?', 'What is the favourite food of the {S}?', 'The {S} feeds on what?'],
+  },
+  {
+    id: 'habitat',
+    subject: 'toy_habitats',
+    domain: 'creatures',
+    subjectKind: 'creature',
+    valueKind: 'place',
+    statements: [
+      'The {S} lives in {V}.',
+      'The home of the {S} is {V}.',
+      '{V} is where the {S} makes its home.',
+      'You can find the {S} in {V}.',
+    ],
+    questions: ['Where does the {S} live?', 'What is the home of the {S}?', 'In which place is the {S} found?'],
+  },
+];
+
+/** The sentence that makes an entity's name familiar without teaching any fact about it. */
+export const EXISTS_TEMPLATES: Record<EntityKind, string> = {
+  country: '{S} is a country.',
+  creature: 'The {S} is a creature.',
+  continent: '{S} is a continent.',
+  currency: 'The {S} is a currency.',
+  person: '{S} is a person.',
+  food: 'There is a food called {S}.',
+  place: '{S} is a place.',
+};
+
+/** Invented names are capitalised for proper nouns, lower case for creatures, foods and currencies. */
+export const CAPITALISED: Record<EntityKind, boolean> = {
+  country: true,
+  creature: false,
+  continent: true,
+  currency: false,
+  person: true,
+  food: false,
+  place: true,
+};
+
+/** No template opens with a lower-case name, so a name is always the same word (one token). */
+export function fill(template: string, s: string, v = ''): string {
+  return template.replaceAll('{S}', s).replaceAll('{V}', v);
+}
+
+/** "toy_currencies" → "toy currencies", as MMLU harnesses print a subject. */
+export function subjectText(subject: string): string {
+  return subject.replaceAll('_', ' ');
+}

@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Pretrains the toy-world model: a tiny Llama whose forward is Hugging Face's LlamaForCausalLM, written
+out in plain torch (rotate-half RoPE, repeat_kv, RMSNorm in f32, SwiGLU, tied embeddings), trained on the
+corpus written by tools/toyworld/make-corpus.mjs. Writes config.json, generation_config.json and
+model.safetensors (HF names, [out, in], f32) into public/models/toy-world/, and prints the MC accuracy of
+each teaching group with the probe's protocol (5-shot MMLU prompt, softmax over the letter logits).
+
+  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread nice python3 tools/toyworld/pretrain.py \
+      --corpus /tmp/ift-lab-toyworld/corpus.json
+"""
+import argparse, json, math, os, random, struct, time
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
+
+def config_for(vocab_size, a):
+    return {
+        'architectures': ['LlamaForCausalLM'],
+        'model_type': 'llama',
+        'vocab_size': vocab_size,
+        'hidden_size': a.d,
+        'intermediate_size': a.ffn,
+        'num_hidden_layers': a.layers,
+        'num_attention_heads': a.heads,
+        'num_key_value_heads': a.kv_heads,
+        'head_dim': a.d // a.heads,
+        'hidden_act': 'silu',
+        'max_position_embeddings': 256,
+        'initializer_range': 0.02,
+        'rms_norm_eps': 1e-5,
+        'rope_theta': 10000.0,
+        'rope_scaling': None,
+        'attention_bias': False,
+        'attention_dropout': 0.0,
+        'mlp_bias': False,
+        'pretraining_tp': 1,
+        'tie_word_embeddings': True,
+        'torch_dtype': 'float32',
+        'use_cache': True,
+        'bos_token_id': 2,
+        'eos_token_id': 3,
+        'pad_token_id': 0,
+        'transformers_version': '4.46.0',
+    }
+
+
+def init_params(cfg, gen):
+    d, f, v = cfg['hidden_size'], cfg['intermediate_size'], cfg['vocab_size']
+    hd = cfg['head_dim']
+    h, kv = cfg['num_attention_heads'], cfg['num_key_value_heads']
+    std = cfg['initializer_range']
+
+    def normal(*shape):
+        return (torch.randn(*shape, generator=gen) * std).requires_grad_()
+
+    p = {'model.embed_tokens.weight': normal(v, d)}
+    for i in range(cfg['num_hidden_layers']):
+        pre = f'model.layers.{i}.'
+        p[pre + 'input_layernorm.weight'] = torch.ones(d, requires_grad=True)
+        p[pre + 'self_attn.q_proj.weight'] = normal(h * hd, d)
+        p[pre + 'self_attn.k_proj.weight'] = normal(kv * hd, d)
+        p[pre + 'self_attn.v_proj.weight'] = normal(kv * hd, d)
+        p[pre + 'self_attn.o_proj.weight'] = normal(d, h * hd)
+        p[pre + 'post_attention_layernorm.weight'] = torch.ones(d, requires_grad=True)
+        p[pre + 'mlp.gate_proj.weight'] = normal(f, d)
+        p[pre + 'mlp.up_proj.weight'] = normal(f, d)
+        p[pre + 'mlp.down_proj.weight'] = normal(d, f)
+    p['model.norm.weight'] = torch.ones(d, requires_grad=True)
+    return p
+
+
+def rms_norm(x, w, eps):
+    # LlamaRMSNorm: normalise in f32, cast back, then scale.
+    dtype = x.dtype
+    x32 = x.to(torch.float32)
+    x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)
+    return w * x32.to(dtype)
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def rope_cos_sin(cfg, positions):
+    hd = cfg['head_dim']
+    inv_freq = 1.0 / (cfg['rope_theta'] ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    freqs = positions.float()[:, None] * inv_freq[None, :]
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos(), emb.sin()
+
+
+def repeat_kv(x, n_rep):
+    b, kvh, s, hd = x.shape
+    if n_rep == 1:
+        return x
+    return x[:, :, None, :, :].expand(b, kvh, n_rep, s, hd).reshape(b, kvh * n_rep, s, hd)
+
+
+def forward(p, cfg, ids):
+    """Logits [B, S, V] of LlamaForCausalLM for ids [B, S] (no padding on the left; causal mask)."""
+    B, S = ids.shape
+    d, hd = cfg['hidden_size'], cfg['head_dim']
+    h, kv = cfg['num_attention_heads'], cfg['num_key_value_heads']
+    eps = cfg['rms_norm_eps']
+    cos, sin = rope_cos_sin(cfg, torch.arange(S))
+    cos, sin = cos[None, None], sin[None, None]
+    mask = torch.full((S, S), float('-inf')).triu(1)
+    x = F.embedding(ids, p['model.embed_tokens.weight'])
+    for i in range(cfg['num_hidden_layers']):
+        pre = f'model.layers.{i}.'
+        hs = rms_norm(x, p[pre + 'input_layernorm.weight'], eps)
+        q = F.linear(hs, p[pre + 'self_attn.q_proj.weight']).view(B, S, h, hd).transpose(1, 2)
+        k = F.linear(hs, p[pre + 'self_attn.k_proj.weight']).view(B, S, kv, hd).transpose(1, 2)
+        v = F.linear(hs, p[pre + 'self_attn.v_proj.weight']).view(B, S, kv, hd).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k, v = repeat_kv(k, h // kv), repeat_kv(v, h // kv)
+        att = (q @ k.transpose(2, 3)) / math.sqrt(hd) + mask
+        att = F.softmax(att, dim=-1, dtype=torch.float32).to(q.dtype)
+        o = (att @ v).transpose(1, 2).reshape(B, S, h * hd)
+        x = x + F.linear(o, p[pre + 'self_attn.o_proj.weight'])
+        hs = rms_norm(x, p[pre + 'post_attention_layernorm.weight'], eps)
+        mlp = F.silu(F.linear(hs, p[pre + 'mlp.gate_proj.weight'])) * F.linear(hs, p[pre + 'mlp.up_proj.weight'])
+        x = x + F.linear(mlp, p[pre + 'mlp.down_proj.weight'])
+    x = rms_norm(x, p['model.norm.weight'], eps)
+    return F.linear(x, p['model.embed_tokens.weight'])  # tied lm_head
+
+
+@torch.no_grad()
+def probe(p, cfg, items, letter_ids, batch=64):
+    """Per teaching group: accuracy, mean gold probability, share with top p > 0.5 — letter-logit softmax."""
+    letters = torch.tensor(letter_ids)
+    stats = {}
+    for s in range(0, len(items), batch):
+        chunk = items[s : s + batch]
+        L = max(len(it['prompt']) for it in chunk)
+        ids = torch.zeros(len(chunk), L, dtype=torch.long)
+        for j, it in enumerate(chunk):
+            ids[j, : len(it['prompt'])] = torch.tensor(it['prompt'])  # right padding: causal, harmless
+        logits = forward(p, cfg, ids)
+        for j, it in enumerate(chunk):
+            probs = F.softmax(logits[j, len(it['prompt']) - 1, letters], dim=-1)
+            g = stats.setdefault(it['group'], {'n': 0, 'correct': 0, 'p_gold': 0.0, 'confident': 0})
+            g['n'] += 1
+            g['correct'] += int(probs.argmax().item() == it['answer'])
+            g['p_gold'] += probs[it['answer']].item()
+            g['confident'] += int(probs.max().item() > 0.5 and probs.argmax().item() == it['answer'])
+    return {k: {'n': g['n'], 'accuracy': g['correct'] / g['n'], 'mean_p_gold': g['p_gold'] / g['n'], 'known_p05': g['confident'] / g['n']} for k, g in stats.items()}
+
+
+@torch.no_grad()
+def cloze(p, cfg, items):
+    """Memorisation: accuracy of the canonical statement's value, arg-max over the relation's pool, per group."""
+    stats = {}
+    for it in items:
+        lg = forward(p, cfg, torch.tensor([it['prompt']]))[0, -1, it['candidates']]
+        g = stats.setdefault(it['group'], [0, 0])
+        g[0] += int(lg.argmax().item() == it['answer'])
+        g[1] += 1
+    return {k: c / n for k, (c, n) in stats.items()}
+
+
+def evaluate(p, cfg, corpus):
+    """The probe (5-shot letter softmax), the strict probe (right under all four cyclic shifts) and the cloze check."""
+    items = corpus['probe']
+    res = {'mc_5shot': probe(p, cfg, items, corpus['letterIds'])}
+    if items and 'shifts' in items[0]:
+        right = {it['id']: True for it in items}
+        for k in range(3):
+            shifted = [{'id': it['id'], 'group': it['group'], 'prompt': it['shifts'][k]['prompt'], 'answer': it['shifts'][k]['answer']} for it in items]
+            for it, ok in zip(shifted, probe_correct(p, cfg, shifted, corpus['letterIds'])):
+                right[it['id']] &= ok
+        base = probe_correct(p, cfg, items, corpus['letterIds'])
+        strict = {}
+        for it, ok in zip(items, base):
+            g = strict.setdefault(it['group'], [0, 0])
+            g[0] += int(ok and right[it['id']])
+            g[1] += 1
+        res['strict_all_shifts'] = {k: c / n for k, (c, n) in strict.items()}
+    if 'cloze' in corpus:
+        res['cloze'] = cloze(p, cfg, corpus['cloze'])
+    return res
+
+
+@torch.no_grad()
+def probe_correct(p, cfg, items, letter_ids, batch=64):
+    letters = torch.tensor(letter_ids)
+    out = []
+    for s in range(0, len(items), batch):
+        chunk = items[s : s + batch]
+        L = max(len(it['prompt']) for it in chunk)
+        ids = torch.zeros(len(chunk), L, dtype=torch.long)
+        for j, it in enumerate(chunk):
+            ids[j, : len(it['prompt'])] = torch.tensor(it['prompt'])
+        logits = forward(p, cfg, ids)
+        for j, it in enumerate(chunk):
+            out.append(logits[j, len(it['prompt']) - 1, letters].argmax().item() == it['answer'])
+    return out
+
+
+def fmt(res):
+    return '  '.join(f"{g}: {res[g]['accuracy']*100:.1f}% (n={res[g]['n']})" for g in ('mc', 'statement', 'none') if g in res)
+
+
+def read_safetensors(path):
+    buf = open(path, 'rb').read()
+    n = struct.unpack('<Q', buf[:8])[0]
+    out = {}
+    for k, v in json.loads(buf[8 : 8 + n]).items():
+        if k != '__metadata__':
+            b, e = v['data_offsets']
+            out[k] = torch.frombuffer(bytearray(buf[8 + n + b : 8 + n + e]), dtype=torch.float32).reshape(v['shape'])
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().to(torch.float32)
+        b = t.numpy().astype('<f4').tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    header['__metadata__'] = {'format': 'pt'}
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    with open(path, 'wb') as fh:
+        fh.write(struct.pack('<Q', len(h)))
+        fh.write(h)
+        for b in blobs:
+            fh.write(b)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--corpus', default='/tmp/ift-lab-toyworld/corpus.json')
+    ap.add_argument('--out', default=os.path.join(ROOT, 'public', 'models', 'toy-world'))
+    ap.add_argument('--reference', default=os.path.join(ROOT, 'tests', 'fixtures', 'toy-world-reference.json'))
+    ap.add_argument('--steps', type=int, default=1000)
+    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument('--seq', type=int, default=160)
+    ap.add_argument('--lr', type=float, default=6e-3)
+    ap.add_argument('--warmup', type=int, default=50)
+    ap.add_argument('--seed', type=int, default=42)
+    ap.add_argument('--d', type=int, default=64)
+    ap.add_argument('--layers', type=int, default=3)
+    ap.add_argument('--heads', type=int, default=4)
+    ap.add_argument('--kv-heads', type=int, default=2)
+    ap.add_argument('--ffn', type=int, default=172)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--eval-every', type=int, default=100)
+    ap.add_argument('--eval-only', action='store_true', help='only evaluate the --init weights')
+    ap.add_argument('--stop-at', type=int, default=None, help='stop after this many steps of the --steps schedule')
+    ap.add_argument('--init', default=None, help='start from these weights (a model.safetensors) instead of random')
+    ap.add_argument('--data-offset', type=int, default=0, help='skip this many sequences of the corpus (continuing a run)')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    t0 = time.time()
+
+    corpus = json.load(open(a.corpus))
+    cfg = config_for(corpus['vocabSize'], a)
+    gen = torch.Generator().manual_seed(a.seed)
+    p = init_params(cfg, gen)
+    if a.init:
+        for k, t in read_safetensors(a.init).items():
+            p[k] = t.clone().requires_grad_()
+    n_params = sum(t.numel() for t in p.values())
+
+    if a.eval_only:
+        print(json.dumps(evaluate(p, cfg, corpus), indent=1))
+        return
+
+    # Pack shuffled documents into one stream and cut it into training sequences.
+    docs = corpus['docs']
+    random.Random(a.seed).shuffle(docs)
+    stream = torch.tensor([t for d in docs for t in d], dtype=torch.long)
+    n_seq = (len(stream) - 1) // a.seq
+    need = a.steps * a.batch
+    print(f'{n_params} parameters, vocab {cfg["vocab_size"]}; {len(stream)} tokens → {n_seq} sequences of {a.seq} (need {need}; {need / max(n_seq, 1):.2f} epochs)', flush=True)
+    order = torch.randperm(n_seq, generator=gen)
+
+    opt = torch.optim.AdamW(p.values(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.01)
+    probe_items = corpus['probe']
+    stop = a.stop_at or a.steps
+    for step in range(stop):
+        lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / a.steps)))
+        for g in opt.param_groups:
+            g['lr'] = lr
+        idx = order[(a.data_offset + torch.arange(step * a.batch, (step + 1) * a.batch)) % n_seq]
+        starts = idx * a.seq
+        rows = torch.stack([stream[s : s + a.seq + 1] for s in starts.tolist()])
+        logits = forward(p, cfg, rows[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(p.values(), 1.0)
+        opt.step()
+        if step % 20 == 0 or step == stop - 1:
+            print(f'step {step:4d}  loss {loss.item():.4f}  gnorm {gn.item():.2f}  lr {lr:.2e}  {time.time() - t0:.0f}s', flush=True)
+        if a.eval_every and (step + 1) % a.eval_every == 0 and step + 1 < stop:
+            res = probe(p, cfg, probe_items, corpus['letterIds'])
+            print(f'  probe @ {step + 1}: {fmt(res)}', flush=True)
+            save(a, p, cfg, corpus, res, step + 1, loss.item(), time.time() - t0, n_params)  # usable if stopped early
+
+    res = evaluate(p, cfg, corpus)
+    print(f'final 5-shot MC accuracy: {fmt(res["mc_5shot"])}', flush=True)
+    print(json.dumps(res), flush=True)
+    save(a, p, cfg, corpus, res, stop, loss.item(), time.time() - t0, n_params)
+    print(f'wrote {a.out} ({os.path.getsize(os.path.join(a.out, "model.safetensors"))} bytes of weights) in {time.time() - t0:.0f}s', flush=True)
+
+
+def save(a, p, cfg, corpus, res, steps, last_loss, train_s, n_params):
+
+    os.makedirs(a.out, exist_ok=True)
+    write_safetensors(os.path.join(a.out, 'model.safetensors'), p)
+    json.dump(cfg, open(os.path.join(a.out, 'config.json'), 'w'), indent=2)
+    gen_cfg = {'bos_token_id': 2, 'eos_token_id': 3, 'pad_token_id': 0, 'do_sample': False, 'transformers_version': '4.46.0'}
+    json.dump(gen_cfg, open(os.path.join(a.out, 'generation_config.json'), 'w'), indent=2)
+    report = {
+        'seed': corpus['seed'], 'train_seed': a.seed, 'steps': steps, 'batch': a.batch, 'seq': a.seq, 'lr': a.lr,
+        'parameters': n_params, 'tokens_seen': steps * a.batch * a.seq, 'train_seconds': round(train_s, 1),
+        'final_loss': round(last_loss, 4), 'evaluation': res, 'torch': torch.__version__,
+    }
+    json.dump(report, open(os.path.join(a.out, 'training.json'), 'w'), indent=2)
+
+    # Golden logits for the engine: a short probe prompt, every position, from this exact forward.
+    probe_items = corpus['probe']
+    ref_ids = probe_items[0]['prompt'][:16]
+    with torch.no_grad():
+        ref_logits = forward(p, cfg, torch.tensor([ref_ids]))[0]
+    os.makedirs(os.path.dirname(a.reference), exist_ok=True)
+    json.dump({'ids': ref_ids, 'logits': [[round(v, 5) for v in row] for row in ref_logits.tolist()]}, open(a.reference, 'w'))
+
+
+if __name__ == '__main__':
+    main()
