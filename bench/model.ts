@@ -29,7 +29,7 @@ async function bestMatmulGflops(rt: Runtime, M: number, N: number, K: number, f1
     if (v === 'naive') continue;
     const b = v === 'f16w' ? b16 : b32;
     if (!b) continue;
-    const ms = await timeOps(rt, [prepareMatmul(rt, { a, b, out: c, M, N, K }, v)], { iterations: 3 });
+    const ms = await timeOps(rt, [prepareMatmul(rt, { a, b, out: c, M, N, K }, v)], { samples: 3 });
     best = Math.max(best, (2 * M * N * K) / ms / 1e6);
   }
   for (const t of [a, b32, b16, c]) if (t) rt.release(t);

@@ -3,6 +3,7 @@ import type { AdapterReport } from '../src/engine/device';
 import type { Runtime } from '../src/engine/runtime';
 import { benchAttention } from './attention';
 import { benchDense } from './kernels';
+import { benchModel } from './model';
 import type { BenchEntry } from './types';
 
 export interface BenchReport {
@@ -18,6 +19,7 @@ export async function runBench(rt: Runtime, opts: { full?: boolean; runtime: str
   const suites: [string, (rt: Runtime, o: { full?: boolean }) => Promise<BenchEntry[]>][] = [
     ['dense kernels', benchDense],
     ['attention, loss, optimizer', benchAttention],
+    ['whole model', benchModel],
   ];
   for (const [name, fn] of suites) {
     opts.log?.(`bench: ${name}…`);
