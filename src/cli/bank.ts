@@ -4,6 +4,9 @@ import path from 'node:path';
 import { LabError, QuestionFileError } from '../lab/errors';
 import type { ExperimentConfig, QuestionBank } from '../lab/experiment';
 import { parseAlpacaJsonl, type GeneralExample } from '../lab/intervene';
+import { BUILTIN_MODELS, TOY_WORLD_ID } from '../model/builtin';
+import { toyWorldBank, type ToyWorld } from '../lab/toyworld';
+import { packageRoot } from './paths';
 import { parseMmluCsv, parseQuestionFile, requireValid, type Question } from '../lab/questions';
 
 function readText(file: string): string {
@@ -44,8 +47,22 @@ export async function loadBank(config: ExperimentConfig): Promise<QuestionBank> 
     case 'mmlu-hub':
       throw new LabError('unsupported-source', 'The CLI does not download MMLU from the Hub.', 'Use {"kind": "mmlu-dir", "path": "<folder of the CSV release>"} in Node.');
     case 'toyworld':
-      throw new LabError('unsupported-source', 'The toy world is not wired into the CLI yet.', 'Generate it with tools/toyworld and load it as {"kind": "file"}, or run it in the browser app.');
+      return loadToyWorld(q.seed);
   }
+}
+
+/** The built-in toy world: the exact world the shipped toy model was pretrained on (public/models/toy-world). */
+export function loadToyWorld(seed: number): QuestionBank {
+  const file = path.join(packageRoot(), 'public', BUILTIN_MODELS[TOY_WORLD_ID], 'world.json');
+  const world = JSON.parse(readText(file)) as ToyWorld;
+  if (world.options.seed !== seed) {
+    throw new LabError(
+      'toyworld-seed',
+      `The built-in toy model was pretrained on the world of seed ${world.options.seed}, not ${seed}.`,
+      `Set "questions": {"kind": "toyworld", "seed": ${world.options.seed}}; another world needs its own model (tools/toyworld/build.sh).`,
+    );
+  }
+  return toyWorldBank(world);
 }
 
 export function loadGeneral(file: string): GeneralExample[] {

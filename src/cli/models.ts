@@ -8,7 +8,6 @@ import { openAsBlob } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Runtime } from '../engine/runtime';
 import type { ExperimentConfig } from '../lab/experiment';
 import type { DeviceInfo } from '../lab/manifest';
@@ -19,12 +18,7 @@ import { createEngineModel, type EngineModel } from '../model/engine-model';
 import { loadFolderFiles, loadModelFiles, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
 import { nodeDevice } from './gpu';
-
-/** The repository (or installed package) root: src/cli/ and dist-node/ both sit two levels below it… or one. */
-function packageRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.basename(here) === 'dist-node' ? path.dirname(here) : path.resolve(here, '..', '..');
-}
+import { packageRoot } from './paths';
 
 async function exists(p: string): Promise<boolean> {
   return access(p).then(

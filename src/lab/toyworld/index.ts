@@ -44,3 +44,4 @@ export function toyWorldFiles(
     'world.json': JSON.stringify(world) + '\n',
   };
 }
+export { toyWorldBank } from './bank';
