@@ -39,5 +39,6 @@ export const LAB_NOT_READY: ErrorInfo = {
 /** The one call site of the lab's Worker requests (probe, buildDatasets, experiment, resumeExperiment, trainControl). */
 export async function labCall<K extends LabRequestKind>(request: LabRequestOf<K>, opts: CallOptions = {}): Promise<LabResults[K]> {
   if (!lab.client) throw Object.assign(new Error('The lab Worker has not started.'), { advice: 'Reload the page.' });
-  return lab.client.call(request as RequestOf<K>, opts) as Promise<LabResults[K]>;
+  // Form values are Svelte state proxies, which structured clone refuses: send a plain snapshot.
+  return lab.client.call($state.snapshot(request) as RequestOf<K>, opts) as Promise<LabResults[K]>;
 }
