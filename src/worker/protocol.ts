@@ -27,10 +27,12 @@ export interface SelfTestReport {
 /** Requests the page can make, one variant per kind. */
 export type Request =
   | { kind: 'capabilities' }
-  | { kind: 'selftest' };
+  | { kind: 'selftest' }
+  | ModelRequest
+  | LabRequest;
 
 /** What each request kind resolves to. */
-export interface Results {
+export interface Results extends ModelResults, LabResults {
   capabilities: Capabilities;
   selftest: SelfTestReport;
 }
@@ -67,9 +69,65 @@ export type Handler<K extends RequestKind> = (
 export type Handlers = { [K in RequestKind]: Handler<K> };
 
 // ---------------------------------------------------------------------------------------------------------
-// The lab's requests, as the UI will make them. Not yet in `Request`: when the lab lands, the lead adds
-// `| LabRequest` to `Request`, `extends LabResults` to `Results`, and handlers in worker.ts; the UI's one
-// call site is `labCall` in src/ui/state/lab.svelte.ts. Payloads are plain data (structured-clone safe).
+// The model: load (the built-in toy world, or a Hub id with a Cache Storage copy), the cache, verification.
+// Progress of `loadModel` uses `Progress.metrics`: bytes, totalBytes, bytesPerSec, etaSec, filesDone,
+// filesTotal (per file; `detail` names the file).
+// ---------------------------------------------------------------------------------------------------------
+
+export interface ModelInfo {
+  id: string;
+  revision: string;
+  arch: string;
+  layers: number;
+  hiddenSize: number;
+  vocabSize: number;
+  /** Parameters of the base model. */
+  params: number;
+  precision: 'f32' | 'f16';
+  /** Why this precision (e.g. "the built-in model is tiny: exact f32"). */
+  precisionReason: string;
+  /** Bytes the weights occupy on the GPU. */
+  weightBytes: number;
+  /** Every file came from the browser's cache (or the app itself): no download. */
+  fromCache: boolean;
+  builtin: boolean;
+  loadSeconds: number;
+}
+
+export interface CachedModelInfo {
+  id: string;
+  revision: string;
+  bytes: number;
+  files: number;
+}
+
+export interface VerifyOutcome {
+  /** False when there is nothing to compare against; `message` says why. */
+  ran: boolean;
+  message: string;
+  prompts: number;
+  positions: number;
+  maxAbsLogitDiff: number | null;
+  top1Agreement: number | null;
+}
+
+export type ModelRequest =
+  | { kind: 'loadModel'; id: string; revision?: string }
+  | { kind: 'cachedModels' }
+  | { kind: 'deleteCachedModel'; id: string; revision?: string }
+  /** The loaded model on our engine vs transformers.js (onnxruntime-web, WebGPU) on a few prompts. */
+  | { kind: 'verifyModel' };
+
+export interface ModelResults {
+  loadModel: ModelInfo;
+  cachedModels: CachedModelInfo[];
+  deleteCachedModel: { freedBytes: number };
+  verifyModel: VerifyOutcome;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The lab's requests. The UI's one call site is `labCall` in src/ui/state/lab.svelte.ts.
+// Payloads are plain data (structured-clone safe).
 // ---------------------------------------------------------------------------------------------------------
 
 /** Where the probe's questions come from. */
@@ -88,6 +146,8 @@ export interface ProbeConfig {
   /** Strict probe: also require the letter tokens to take most of the next-token mass. */
   strict: boolean;
   seed: number;
+  /** Largest number of questions in each split (train pool, HOMO, ID, OOD): small for a quick look on a slow GPU. */
+  maxPerSplit?: number;
 }
 
 export interface ProbeSummary {
@@ -122,6 +182,10 @@ export interface DatasetExample {
   response: string;
   /** Whether the response's letter is the gold answer. */
   correct: boolean;
+  /** The training text exactly as the model sees it (chat template applied): `context` carries no loss… */
+  context: string;
+  /** …`target` (the assistant's reply and end of turn) is what the loss is computed on. */
+  target: string;
 }
 
 export interface DatasetSummary {
@@ -172,6 +236,8 @@ export type LabRequest =
   | { kind: 'buildDatasets'; config: DatasetConfig }
   /** Train, then evaluate, one condition after another; the result is the whole run. */
   | { kind: 'experiment'; train: TrainConfig; protocol: 'paper' | 'likeForLike' }
+  /** Continue a stored run cut off by a reload (or a cancel): from its last checkpoint, same progress. */
+  | { kind: 'resumeExperiment'; runId: string }
   /** Pause or resume a running `experiment` (cancel is the protocol's own `cancel`). */
   | { kind: 'trainControl'; action: 'pause' | 'resume' };
 
@@ -179,6 +245,7 @@ export interface LabResults {
   probe: ProbeSummary;
   buildDatasets: DatasetSummary;
   experiment: ExperimentOutcome;
+  resumeExperiment: ExperimentOutcome;
   trainControl: { paused: boolean };
 }
 export type LabRequestKind = LabRequest['kind'];

@@ -7,7 +7,12 @@ import { openDevice, type EngineDevice } from '../engine/device';
 import { toErrorInfo } from '../engine/errors';
 import { Runtime } from '../engine/runtime';
 import { selfTestAll } from '../engine/selftest';
+import { BUILTIN_MODELS } from '../model/builtin';
+import { CacheStorageModelCache, loadFolderFiles, loadModelFiles } from '../model/hub';
+import { openIdbStore } from '../store/idb';
+import pkg from '../../package.json';
 import type { FromWorker, Handlers, Request, ToWorker } from './protocol';
+import { Session } from './session';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -17,12 +22,58 @@ function device(): Promise<EngineDevice> {
   engine ??= openDevice().then((e) => {
     void e.lost.then((err) => {
       engine = undefined;
+      // Everything on the old device is gone: the next request opens a new session (the store keeps the data).
+      void session?.then((s) => s.dispose()).catch(() => undefined);
+      session = undefined;
       post({ type: 'device-lost', error: toErrorInfo(err) });
     });
     return e;
   });
   engine.catch(() => (engine = undefined));
   return engine;
+}
+
+/**
+ * The app's base URL: the built Worker lives in `<base>assets/`, the dev server serves it from `/src/worker/`.
+ * (base is './' in vite.config.ts, so the app also works from a sub-path.)
+ */
+const appBase = new URL(import.meta.env.DEV ? '/' : '../', self.location.href);
+
+async function fetchOk(url: URL): Promise<Response | null> {
+  const r = await fetch(url);
+  return r.ok ? r : null;
+}
+
+let session: Promise<Session> | undefined;
+
+/** The lab session: opened on first use, over this origin's IndexedDB and the Worker's GPU device. */
+function lab(): Promise<Session> {
+  session ??= (async () => {
+    const store = await openIdbStore();
+    const cache = typeof caches === 'undefined' ? null : new CacheStorageModelCache();
+    let rt: Runtime | undefined;
+    return new Session({
+      store,
+      modelCache: cache,
+      engineVersion: `ift-lab ${pkg.version}`,
+      runtime: async () => (rt ??= new Runtime(await device())),
+      worldJson: async () => {
+        const r = await fetchOk(new URL(`${BUILTIN_MODELS['builtin:toy-world']}/world.json`, appBase));
+        if (!r) throw new Error('The toy world (models/toy-world/world.json) is missing from this build.');
+        return r.json();
+      },
+      modelFiles: async (id, revision, onProgress, signal) => {
+        if (id in BUILTIN_MODELS) {
+          const dir = new URL(`${BUILTIN_MODELS[id]}/`, appBase);
+          return loadFolderFiles(id, async (f) => (await fetchOk(new URL(f, dir)))?.blob() ?? null);
+        }
+        return loadModelFiles(id, { revision, cache, onProgress, signal });
+      },
+      verify: async (model, info) => (await import('./verify-onnx')).verifyWithOnnx(model, info, new URL('ort/', appBase).href),
+    });
+  })();
+  session.catch(() => (session = undefined));
+  return session;
 }
 
 const handlers: Handlers = {
@@ -48,6 +99,16 @@ const handlers: Handlers = {
       rt.destroy();
     }
   },
+
+  loadModel: async (r, ctx) => (await lab()).loadModel(r.id, r.revision ?? 'main', ctx),
+  cachedModels: async () => (await lab()).cachedModels(),
+  deleteCachedModel: async (r) => (await lab()).deleteCachedModel(r.id, r.revision),
+  verifyModel: async (_r, ctx) => (await lab()).verifyModel(ctx),
+  probe: async (r, ctx) => (await lab()).probe(r.config, ctx),
+  buildDatasets: async (r, ctx) => (await lab()).buildDatasets(r.config, ctx),
+  experiment: async (r, ctx) => (await lab()).experiment(r.train, r.protocol, ctx),
+  resumeExperiment: async (r, ctx) => (await lab()).resumeExperiment(r.runId, ctx),
+  trainControl: async (r) => (await lab()).trainControl(r.action),
 };
 
 const running = new Map<number, AbortController>();

@@ -1,5 +1,5 @@
 /** The experiment in this tab: the probe, the datasets, and the training run with its live progress. */
-import type { ConditionId, DatasetSummary, ExperimentOutcome, ProbeSummary, Progress, TrainConfig } from '../../worker/protocol';
+import type { ConditionId, DatasetSummary, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainConfig } from '../../worker/protocol';
 import { CONDITIONS } from './forms.svelte';
 import { toRecord } from '../../share';
 import { history } from './history.svelte';
@@ -28,9 +28,41 @@ export interface LiveRun {
 
 const emptyLive = (): LiveRun => ({ steps: [], loss: [], lr: [], tokensPerSec: null, etaSec: null, gpuBytes: null, step: 0, totalSteps: 0, condition: 0 });
 
+/** The probe and datasets of this experiment survive a reload (the Worker keeps their data in IndexedDB). */
+const SAVED = 'ift-lab:experiment';
+function saved(): { probe: ProbeSummary | null; datasets: DatasetSummary | null } {
+  try {
+    const v = JSON.parse(globalThis.localStorage?.getItem(SAVED) ?? 'null');
+    return { probe: v?.probe ?? null, datasets: v?.datasets ?? null };
+  } catch {
+    return { probe: null, datasets: null };
+  }
+}
+
 class Experiment {
-  probe = $state<ProbeSummary | null>(null);
-  datasets = $state<DatasetSummary | null>(null);
+  #probe = $state<ProbeSummary | null>(saved().probe);
+  #datasets = $state<DatasetSummary | null>(saved().datasets);
+  get probe(): ProbeSummary | null {
+    return this.#probe;
+  }
+  set probe(v: ProbeSummary | null) {
+    this.#probe = v;
+    this.save();
+  }
+  get datasets(): DatasetSummary | null {
+    return this.#datasets;
+  }
+  set datasets(v: DatasetSummary | null) {
+    this.#datasets = v;
+    this.save();
+  }
+  private save(): void {
+    try {
+      globalThis.localStorage?.setItem(SAVED, JSON.stringify({ probe: this.#probe, datasets: this.#datasets }));
+    } catch {
+      // Storage denied: the state lives as long as the tab.
+    }
+  }
   outcome = $state<ExperimentOutcome | null>(null);
   running = $state(false);
   paused = $state(false);
@@ -56,7 +88,11 @@ class Experiment {
     return out;
   }
 
+  /** What the Worker is doing now (probe, baseline, train, evaluate), in words. */
+  stage = $state('');
+
   onProgress(p: Progress): void {
+    this.stage = p.detail ? `${p.stage} — ${p.detail}` : p.stage;
     const m = p.metrics ?? {};
     const l = this.live;
     if (m.step !== undefined && m.loss !== undefined) {
@@ -72,15 +108,25 @@ class Experiment {
     if (m.condition !== undefined) l.condition = m.condition;
   }
 
-  async start(train: TrainConfig, protocol: 'paper' | 'likeForLike'): Promise<void> {
+  start(train: TrainConfig, protocol: 'paper' | 'likeForLike'): Promise<void> {
+    return this.run({ kind: 'experiment', train, protocol });
+  }
+
+  /** Continue a stored run that a reload (or a cancel) cut off, from its last checkpoint. */
+  resume(runId: string): Promise<void> {
+    return this.run({ kind: 'resumeExperiment', runId });
+  }
+
+  private async run(request: LabRequestOf<'experiment'> | LabRequestOf<'resumeExperiment'>): Promise<void> {
     this.running = true;
     this.paused = false;
     this.error = null;
     this.live = emptyLive();
     this.abort = new AbortController();
     try {
-      this.outcome = await labCall({ kind: 'experiment', train, protocol }, { onProgress: (p) => this.onProgress(p), signal: this.abort.signal });
-      // The page keeps the result in History (the Worker need not know the record format).
+      const opts = { onProgress: (p: Progress) => this.onProgress(p), signal: this.abort.signal };
+      this.outcome = request.kind === 'experiment' ? await labCall(request, opts) : await labCall(request, opts);
+      // The page keeps the result in History (the Worker keeps only its resumable run state).
       try {
         const store = await storeState.open();
         await store.put('runs', toRecord(this.outcome.result, 'lab'));
@@ -94,6 +140,7 @@ class Experiment {
       this.running = false;
       this.paused = false;
       this.abort = null;
+      this.stage = '';
     }
   }
 

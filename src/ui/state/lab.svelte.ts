@@ -1,7 +1,7 @@
 /** The page's connection to the lab Worker, and what the Worker found about WebGPU. */
 import { LabClient } from '../../worker/client';
 import type { CallOptions } from '../../worker/client';
-import type { Capabilities, ErrorInfo, LabRequestKind, LabRequestOf, LabResults } from '../../worker/protocol';
+import type { Capabilities, ErrorInfo, LabRequestKind, LabRequestOf, LabResults, RequestOf } from '../../worker/protocol';
 
 class Lab {
   client: LabClient | null = null;
@@ -25,6 +25,9 @@ class Lab {
 
 export const lab = new Lab();
 
+/** Whether this build's Worker answers the lab's requests. */
+export const LAB_READY = true;
+
 /** The lab is not in this build yet: what the pages show instead of running. */
 export const LAB_NOT_READY: ErrorInfo = {
   name: 'LabNotReady',
@@ -33,13 +36,9 @@ export const LAB_NOT_READY: ErrorInfo = {
   advice: 'The forms are saved; they will run when the lab engine is part of the build.',
 };
 
-/**
- * The one call site of the lab's Worker requests (probe, buildDatasets, experiment, trainControl).
- * WIRE: once `Request` includes `LabRequest` and worker.ts has handlers, replace the body with
- *   return lab.client!.call(request, opts);
- */
+/** The one call site of the lab's Worker requests (probe, buildDatasets, experiment, resumeExperiment, trainControl). */
 export async function labCall<K extends LabRequestKind>(request: LabRequestOf<K>, opts: CallOptions = {}): Promise<LabResults[K]> {
-  void request;
-  void opts;
-  throw Object.assign(new Error(LAB_NOT_READY.message), { info: LAB_NOT_READY, advice: LAB_NOT_READY.advice });
+  if (!lab.client) throw Object.assign(new Error('The lab Worker has not started.'), { advice: 'Reload the page.' });
+  // Form values are Svelte state proxies, which structured clone refuses: send a plain snapshot.
+  return lab.client.call($state.snapshot(request) as RequestOf<K>, opts) as Promise<LabResults[K]>;
 }

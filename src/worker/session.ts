@@ -1,0 +1,543 @@
+/**
+ * The lab in the Worker: one loaded model (the built-in toy world unless the page loads another), the
+ * probes and datasets by id (kept in the store, so they outlive a reload), and experiments that train,
+ * checkpoint, pause, cancel, evaluate and resume. Plain TypeScript over injected dependencies, so that
+ * Node tests drive it through Dawn exactly as the Worker does in a browser.
+ */
+import type { Runtime } from '../engine/runtime';
+import { CancelledError, LabError } from '../lab/errors';
+import { evaluate, LIKE_FOR_LIKE_PROTOCOL, scoreTestSets, type EvalProtocol, type SetScores, type TestSets } from '../lab/evaluate';
+import type { QuestionBank } from '../lab/experiment';
+import { buildConditions, buildDataset, conditionName, itemMessages, responseText, trainExamples, writeExplanations, type ConditionSet, type IftDataset } from '../lab/intervene';
+import type { LabTokenizer, LoraTarget, TrainConfig as LabTrainConfig } from '../lab/model';
+import { probe as runProbe, type ProbeResult, type ProbeSettings } from '../lab/probe';
+import { makeSplits, type SplitConfig, type Splits } from '../lab/splits';
+import { runTraining } from '../lab/train';
+import { isBuiltin, TOY_WORLD_ID } from '../model/builtin';
+import { createEngineModel, type EngineModel } from '../model/engine-model';
+import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
+import { checkModelFiles } from '../model/load';
+import { toRecord } from '../share/records';
+import type { Manifest } from '../share/types';
+import type { Store, StoredRecord } from '../store/types';
+import { loadSource } from './bank';
+import type {
+  CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
+  ProbeSummary, Progress, QuestionChange, TrainConfig, VerifyOutcome,
+} from './protocol';
+import { questionChanges, sharedResult, type ConditionRun } from './result';
+import { pausable, PauseGate, StoreCheckpointSink, totalSteps } from './training';
+
+export interface SessionDeps {
+  store: Store;
+  runtime(): Promise<Runtime>;
+  /** A model's files: built-in ones from the app, Hub ones through the cache. */
+  modelFiles(id: string, revision: string, onProgress: (p: DownloadProgress) => void, signal: AbortSignal): Promise<ModelFiles>;
+  /** The toy world's question bank (models/toy-world/world.json). */
+  worldJson(): Promise<unknown>;
+  modelCache: ModelCache | null;
+  /** Compares the engine with an independent implementation; absent where none is available. */
+  verify?(model: EngineModel, info: ModelInfo): Promise<VerifyOutcome>;
+  engineVersion: string;
+}
+
+export interface Ctx {
+  progress(p: Progress): void;
+  signal: AbortSignal;
+}
+
+interface ProbeRecord extends StoredRecord {
+  modelId: string;
+  config: Omit<ProbeConfig, 'source'> & { source: { type: ProbeConfig['source']['type'] } };
+  label: string;
+  bank: QuestionBank;
+  split: SplitConfig;
+  result: ProbeResult;
+  summary: ProbeSummary;
+}
+
+interface DatasetRecord extends StoredRecord {
+  probeId: string;
+  condition: ConditionId;
+  ratio: number | null;
+  label: string;
+  dataset: IftDataset;
+}
+
+/** A run in `runs` while it trains (or after a cut-off); on success it becomes a ResultRecord with the same id. */
+interface LabRunRecord extends StoredRecord {
+  kind: 'lab-run';
+  status: 'running' | 'cancelled' | 'failed';
+  modelId: string;
+  probeId: string;
+  train: TrainConfig;
+  protocol: 'paper' | 'likeForLike';
+  done: ConditionRun[];
+  changes: Record<string, QuestionChange[]>;
+  /** The base model's test scores, kept so that a resumed run does not score them again. */
+  baseScores?: SetScores;
+  error?: string;
+}
+
+const LABELS: Record<ConditionId, string> = {
+  harmonious: 'Harmonious',
+  incompatible: 'Incompatible',
+  selfAligning: 'Self-aligning',
+  randomWrong: 'Random-wrong',
+  mixture: 'Mixture',
+};
+const label = (c: ConditionId, r: number | null) => (c === 'mixture' ? `Mixture r = ${r}` : LABELS[c]);
+const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+
+/** The UI names projections as PEFT does (q_proj…); the lab as q, k, v, o, gate, up, down. */
+function loraTargets(names: readonly string[]): LoraTarget[] {
+  return names.map((n) => n.replace(/_proj$/, '') as LoraTarget);
+}
+
+function capped(caps: SplitConfig['caps'], n: number | undefined): SplitConfig['caps'] {
+  if (n === undefined || !(n >= 1)) return caps;
+  const min = (x: number | undefined) => Math.min(x ?? Infinity, Math.floor(n));
+  return { train: min(caps?.train), homo: min(caps?.homo), id: min(caps?.id), ood: min(caps?.ood) };
+}
+
+function paramCount(files: ModelFiles): number {
+  let n = 0;
+  for (const t of files.weights.tensors.values()) n += t.shape.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/** The training text of one conversation as the model sees it: the part without loss, then the target. */
+export function templated(tokenizer: LabTokenizer, messages: ReturnType<typeof itemMessages>): { context: string; target: string } {
+  const context = tokenizer.applyChatTemplate(messages.slice(0, -1), { addGenerationPrompt: true });
+  const full = tokenizer.applyChatTemplate(messages);
+  return full.startsWith(context) ? { context, target: full.slice(context.length) } : { context: full, target: '' };
+}
+
+export class Session {
+  private model: EngineModel | null = null;
+  private info: ModelInfo | null = null;
+  private loading: Promise<ModelInfo> | null = null;
+  private readonly probes = new Map<string, ProbeRecord>();
+  private readonly datasets = new Map<string, DatasetRecord>();
+  private readonly gate = new PauseGate();
+  private running = false;
+  private readonly sink: StoreCheckpointSink;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.sink = new StoreCheckpointSink(deps.store);
+  }
+
+  get loaded(): ModelInfo | null {
+    return this.info;
+  }
+
+  // ---- the model --------------------------------------------------------------------------------------
+
+  async loadModel(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
+    if (this.running) throw new LabError('busy', 'An experiment is running on the current model.', 'Wait for it to finish, or cancel it, then load another model.');
+    if (this.info && this.info.id === id && this.info.revision === revision) return this.info;
+    const prev = this.loading;
+    if (prev) await prev.catch(() => undefined);
+    this.loading = this.load(id, revision, ctx);
+    try {
+      return await this.loading;
+    } finally {
+      this.loading = null;
+    }
+  }
+
+  private async load(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
+    const t0 = performance.now();
+    let fromCache = true;
+    const files = await this.deps.modelFiles(
+      id,
+      revision,
+      (p) => {
+        if (p.done && !p.fromCache) fromCache = false;
+        ctx.progress({
+          stage: 'download',
+          done: p.bytesDone,
+          total: p.bytesTotal ?? p.bytesDone,
+          detail: p.file,
+          metrics: { bytes: p.bytesDone, totalBytes: p.bytesTotal ?? NaN, bytesPerSec: p.bytesPerSecond, etaSec: p.etaSeconds ?? NaN, filesDone: p.filesDone, filesTotal: p.filesTotal },
+        });
+      },
+      ctx.signal,
+    );
+    ctx.signal.throwIfAborted();
+    const checked = checkModelFiles(files);
+    ctx.progress({ stage: 'upload', done: 0, total: 1, detail: 'uploading the weights to the GPU' });
+    // Replace the model only once the new one is known to be valid.
+    this.model?.dispose();
+    this.model = null;
+    this.info = null;
+    const builtin = isBuiltin(id);
+    const precision = builtin ? 'f32' : 'f16';
+    const model = await createEngineModel(await this.deps.runtime(), checked, { precision, id });
+    const spec = model.spec;
+    this.model = model;
+    this.info = {
+      id,
+      revision,
+      arch: spec.arch,
+      layers: spec.numLayers,
+      hiddenSize: spec.hiddenSize,
+      vocabSize: spec.vocabSize,
+      params: paramCount(files),
+      precision,
+      precisionReason: builtin
+        ? 'The built-in model is tiny: its weights stay exact (f32).'
+        : 'Frozen base weights are packed as f16 (half the GPU memory; every kernel accumulates in f32). LoRA weights and optimizer state stay f32.',
+      weightBytes: model.core.w.bytes,
+      fromCache,
+      builtin,
+      loadSeconds: (performance.now() - t0) / 1000,
+    };
+    ctx.progress({ stage: 'upload', done: 1, total: 1 });
+    return this.info;
+  }
+
+  /** The loaded model; the built-in toy world on first use. */
+  async ensureModel(ctx: Ctx, id = this.info?.id ?? TOY_WORLD_ID): Promise<EngineModel> {
+    if (this.loading) await this.loading.catch(() => undefined);
+    if (!this.model || this.info?.id !== id) await this.loadModel(id, 'main', ctx);
+    return this.model!;
+  }
+
+  async cachedModels(): Promise<CachedModelInfo[]> {
+    if (!this.deps.modelCache) return [];
+    return (await listCachedModels(this.deps.modelCache)).map((m) => ({ id: m.modelId, revision: m.revision, bytes: m.bytes, files: m.files.length }));
+  }
+
+  async deleteCachedModel(id: string, revision?: string): Promise<{ freedBytes: number }> {
+    if (!this.deps.modelCache) return { freedBytes: 0 };
+    return { freedBytes: await deleteCachedModel(this.deps.modelCache, id, revision) };
+  }
+
+  async verifyModel(ctx: Ctx): Promise<VerifyOutcome> {
+    const model = await this.ensureModel(ctx);
+    const info = this.info!;
+    const skip = (message: string): VerifyOutcome => ({ ran: false, message, prompts: 0, positions: 0, maxAbsLogitDiff: null, top1Agreement: null });
+    if (info.builtin) return skip('No ONNX export for this model: the built-in toy world ships safetensors only (the test suite checks it against PyTorch).');
+    if (!this.deps.verify) return skip('No reference implementation is available here.');
+    return this.deps.verify(model, info);
+  }
+
+  // ---- probe ------------------------------------------------------------------------------------------
+
+  async probe(config: ProbeConfig, ctx: Ctx): Promise<ProbeSummary> {
+    const model = await this.ensureModel(ctx);
+    ctx.progress({ stage: 'questions', done: 0, total: 1, detail: 'loading the questions' });
+    const src = await loadSource(config.source, config.k, { worldJson: () => this.deps.worldJson(), signal: ctx.signal });
+    const split: SplitConfig = { ...src.split, seed: config.seed, caps: capped(src.split.caps, config.maxPerSplit) };
+    const splits = makeSplits(src.bank.pool, split);
+    const settings: ProbeSettings = { format: { kind: 'kshot', shots: config.k }, method: config.strict ? 'strict' : 'letter', threshold: config.threshold, batchSize: 8 };
+    ctx.progress({ stage: 'probe', done: 0, total: splits.train.length });
+    const result = await runProbe(model, splits.train, settings, {
+      fewShot: src.bank.fewShot,
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.progress({ stage: 'probe', done, total }),
+    });
+    const probeId = newId('probe');
+    const subjects = [...new Set(result.items.map((i) => i.subject))].sort();
+    const summary: ProbeSummary = {
+      probeId,
+      questions: result.counts.total,
+      known: result.counts.known,
+      unknown: result.counts.unknown,
+      dropped: result.counts.discarded,
+      perSubject: subjects.map((subject) => {
+        const its = result.items.filter((i) => i.subject === subject);
+        const n = (s: string) => its.filter((i) => i.status === s).length;
+        return { subject, known: n('known'), unknown: n('unknown'), dropped: n('discarded') };
+      }),
+      accuracy: Number.isFinite(result.accuracy) ? result.accuracy : 0,
+    };
+    const { source, ...rest } = config;
+    const rec: ProbeRecord = {
+      id: probeId,
+      createdAt: Date.now(),
+      modelId: model.id,
+      config: { ...rest, source: { type: source.type } },
+      label: src.label,
+      bank: src.bank,
+      split,
+      result,
+      summary,
+    };
+    await this.deps.store.put('probes', rec);
+    this.probes.set(probeId, rec);
+    return summary;
+  }
+
+  private async probeRecord(id: string): Promise<ProbeRecord> {
+    const rec = this.probes.get(id) ?? (await this.deps.store.get<ProbeRecord>('probes', id));
+    if (!rec) throw new LabError('no-probe', `Probe ${id} is not in this browser's store.`, 'Probe the model again.');
+    this.probes.set(id, rec);
+    return rec;
+  }
+
+  private async datasetRecord(id: string): Promise<DatasetRecord> {
+    const rec = this.datasets.get(id) ?? (await this.deps.store.get<DatasetRecord>('datasets', id));
+    if (!rec) throw new LabError('no-dataset', `Dataset ${id} is not in this browser's store.`, 'Build the datasets again.');
+    this.datasets.set(id, rec);
+    return rec;
+  }
+
+  // ---- datasets ---------------------------------------------------------------------------------------
+
+  async buildDatasets(config: DatasetConfig, ctx: Ctx): Promise<DatasetSummary> {
+    const p = await this.probeRecord(config.probeId);
+    const warnings: string[] = [];
+    const known = p.result.counts.known;
+    const unknown = p.result.counts.unknown;
+    const needKnown = config.conditions.includes('harmonious');
+    const needUnknown = config.conditions.some((c) => c !== 'harmonious');
+    const feasible = Math.min(needKnown ? known : Infinity, needUnknown ? unknown : Infinity);
+    let size = config.size;
+    if (feasible < size && feasible > 0) {
+      warnings.push(
+        `The probe found ${known} known and ${unknown} unknown questions: every condition has ${feasible} examples instead of ${size} (all conditions keep the same size).`,
+      );
+      size = feasible;
+    }
+    // A mixture with r = 0 is Incompatible and one with r = 1 Self-aligning: reuse them when those are built.
+    const ratios = config.ratios.filter((r) => !((r === 0 && config.conditions.includes('incompatible')) || (r === 1 && config.conditions.includes('selfAligning'))));
+    const conditions = config.conditions.filter((c) => c !== 'mixture' || ratios.length > 0);
+    const splits = makeSplits(p.bank.pool, p.split);
+    let sets: ConditionSet[] = buildConditions(p.result, splits.train, { conditions, ratios, size, seed: config.seed });
+    const style = config.responses === 'explanation' ? 'letter+explanation' : 'letter';
+    if (style !== 'letter') {
+      const model = await this.ensureModel(ctx, p.modelId);
+      sets = await writeExplanations(model, sets, {
+        examples: p.bank.fewShot,
+        seed: config.seed,
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress({ stage: 'explanations', done, total }),
+      });
+    }
+    if (config.generalMix) warnings.push('General instruction data is not mixed in: no instruction file was given (the paper mixes an equal share).');
+    const tokenizer = (await this.ensureModel(ctx, p.modelId)).tokenizer;
+    const out: DatasetSummary['datasets'] = [];
+    for (const s of sets) {
+      const ds = await buildDataset(s, { style, seed: config.seed });
+      const ratio = s.ratio ?? null;
+      const condition = s.kind as ConditionId;
+      const rec: DatasetRecord = { id: newId('ds'), createdAt: Date.now(), probeId: p.id, condition, ratio, label: label(condition, ratio), dataset: ds };
+      await this.deps.store.put('datasets', rec);
+      this.datasets.set(rec.id, rec);
+      const preview: DatasetExample[] = ds.items.slice(0, 3).map((it) => ({
+        question: it.question.question,
+        response: responseText(it, style),
+        correct: it.response === it.question.answer,
+        ...templated(tokenizer, itemMessages(it, style)),
+      }));
+      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, hash: ds.hash, preview });
+    }
+    return { datasets: out, warnings };
+  }
+
+  // ---- experiments ------------------------------------------------------------------------------------
+
+  trainControl(action: 'pause' | 'resume'): { paused: boolean } {
+    if (action === 'pause' && this.running) this.gate.pause();
+    if (action === 'resume') this.gate.resume();
+    return { paused: this.gate.paused };
+  }
+
+  async experiment(train: TrainConfig, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+    if (train.datasetIds.length === 0) throw new LabError('no-datasets', 'There are no datasets to train on.', 'Build the datasets first.');
+    const ds = await Promise.all(train.datasetIds.map((id) => this.datasetRecord(id)));
+    const probeIds = [...new Set(ds.map((d) => d.probeId))];
+    if (probeIds.length !== 1) throw new LabError('mixed-probes', 'The datasets come from different probes.', 'Build all datasets from one probe.');
+    const p = await this.probeRecord(probeIds[0]);
+    const rec: LabRunRecord = {
+      id: newId('run'),
+      createdAt: Date.now(),
+      kind: 'lab-run',
+      status: 'running',
+      modelId: p.modelId,
+      probeId: p.id,
+      train,
+      protocol,
+      done: [],
+      changes: {},
+    };
+    await this.deps.store.put('runs', rec);
+    return this.continueRun(rec, ctx);
+  }
+
+  async resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {
+    const rec = await this.deps.store.get<LabRunRecord>('runs', runId);
+    if (!rec || rec.kind !== 'lab-run') throw new LabError('no-run', `Run ${runId} is not an unfinished run in this browser's store.`, 'Open History to see the stored runs.');
+    rec.status = 'running';
+    delete rec.error;
+    await this.deps.store.put('runs', rec);
+    return this.continueRun(rec, ctx);
+  }
+
+  private async continueRun(rec: LabRunRecord, ctx: Ctx): Promise<ExperimentOutcome> {
+    if (this.running) throw new LabError('busy', 'An experiment is already running.', 'Wait for it to finish, or cancel it.');
+    this.running = true;
+    this.gate.resume();
+    try {
+      return await this.runConditions(rec, ctx);
+    } catch (e) {
+      const cancelled = ctx.signal.aborted || e instanceof CancelledError;
+      rec.status = cancelled ? 'cancelled' : 'failed';
+      if (!cancelled) rec.error = e instanceof Error ? e.message : String(e);
+      await this.deps.store.put('runs', rec).catch(() => undefined);
+      throw cancelled && !(e instanceof CancelledError) ? new CancelledError('The experiment') : e;
+    } finally {
+      this.running = false;
+      this.gate.resume();
+    }
+  }
+
+  private async runConditions(rec: LabRunRecord, ctx: Ctx): Promise<ExperimentOutcome> {
+    const p = await this.probeRecord(rec.probeId);
+    const model = await this.ensureModel(ctx, rec.modelId);
+    const datasets = await Promise.all(rec.train.datasetIds.map((id) => this.datasetRecord(id)));
+    const splits: Splits = makeSplits(p.bank.pool, p.split);
+    const tests: TestSets = { homo: splits.homo, id: splits.id, ood: splits.ood };
+    const k = p.config.k;
+    const proto: EvalProtocol = rec.protocol === 'paper' ? { name: 'paper', base: { kind: 'kshot', shots: k }, tuned: { kind: 'chat' } } : LIKE_FOR_LIKE_PROTOCOL;
+    const scoreOpts = { fewShot: p.bank.fewShot, batchSize: 8, signal: ctx.signal };
+    const nTests = (splits.homo.length + splits.id.length + splits.ood.length) || 1;
+
+    if (!rec.baseScores) {
+      ctx.progress({ stage: 'baseline', done: 0, total: nTests, detail: 'scoring the base model on HOMO, ID and OOD' });
+      rec.baseScores = await scoreTestSets(model, tests, proto.base, null, scoreOpts);
+      await this.deps.store.put('runs', rec);
+    }
+    const baseScores: SetScores = rec.baseScores;
+
+    const cfg = (seed: number): LabTrainConfig => ({
+      lora: { rank: rec.train.lora.rank, alpha: rec.train.lora.alpha, dropout: rec.train.lora.dropout, targets: loraTargets(rec.train.lora.targets) },
+      learningRate: rec.train.lr,
+      weightDecay: 0,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      schedule: { kind: rec.train.schedule, warmupFraction: rec.train.warmup },
+      epochs: rec.train.epochs,
+      batchSize: rec.train.batch,
+      maxSeqLen: Math.min(1024, model.spec.maxPositionEmbeddings),
+      clipNorm: 1,
+      seed,
+    });
+    const examples = datasets.map((d) => trainExamples(model.tokenizer, d.dataset));
+    const steps = examples.map((e) => totalSteps(e.length, cfg(rec.train.seed)));
+    const trainer = pausable(model, this.gate);
+    let secPerStep: number | null = null;
+    let baseReport = null as Awaited<ReturnType<typeof evaluate>>['report'] | null;
+
+    for (const [i, d] of datasets.entries()) {
+      const doneBefore = rec.done.find((r) => r.datasetId === d.id);
+      if (doneBefore) continue;
+      ctx.signal.throwIfAborted();
+      const runId = `${rec.id}/${d.id}`;
+      const stepsLeftAfter = steps.slice(i + 1).reduce((a, b) => a + b, 0);
+      let tStep = performance.now();
+      const trained = await runTraining({
+        runId,
+        model: trainer,
+        examples: examples[i],
+        config: cfg(rec.train.seed),
+        sink: this.sink,
+        signal: ctx.signal,
+        onEvent: (e) => {
+          if (e.type !== 'step') return;
+          const now = performance.now();
+          const dt = (now - tStep) / 1000;
+          tStep = now;
+          // Time while paused is not training time.
+          if (!this.gate.paused && dt > 0) secPerStep = secPerStep === null ? dt : 0.8 * secPerStep + 0.2 * dt;
+          const c = model.counters;
+          ctx.progress({
+            stage: 'train',
+            done: e.step,
+            total: e.totalSteps,
+            detail: d.label,
+            metrics: {
+              step: e.step,
+              totalSteps: e.totalSteps,
+              loss: e.loss,
+              lr: e.learningRate,
+              tokensPerSec: e.tokensPerSecond,
+              etaSec: (secPerStep ?? 0) * (e.totalSteps - e.step + stepsLeftAfter),
+              gpuBytes: Math.max(c.peakBytes, c.liveBytes),
+              condition: i,
+            },
+          });
+        },
+      });
+      ctx.progress({ stage: 'evaluate', done: 0, total: nTests, detail: d.label, metrics: { condition: i } });
+      const adapter = await model.loadAdapter(trained.state);
+      try {
+        const r = await evaluate(model, tests, { ...scoreOpts, protocol: proto, adapter, baseScores, bootstrap: { samples: 200, seed: 0 } });
+        baseReport ??= r.report;
+        rec.done.push({ datasetId: d.id, condition: d.condition, ratio: d.ratio, label: d.label, trainSize: d.dataset.items.length, hash: d.dataset.hash, report: r.report });
+        rec.changes[d.label] = questionChanges(tests, baseScores, r.tunedScores);
+      } finally {
+        model.unloadAdapter(adapter);
+      }
+      await this.deps.store.put('runs', rec);
+    }
+
+    const order = new Map(rec.train.datasetIds.map((id, i) => [id, i]));
+    const runs = [...rec.done].sort((a, b) => order.get(a.datasetId)! - order.get(b.datasetId)!);
+    const manifest: Manifest = {
+      model: { id: model.id, revision: this.info?.revision ?? 'main' },
+      engineVersion: this.deps.engineVersion,
+      device: this.deviceInfo(model),
+      seeds: [rec.train.seed],
+      hyper: {
+        method: 'LoRA',
+        rank: rec.train.lora.rank,
+        alpha: rec.train.lora.alpha,
+        dropout: rec.train.lora.dropout,
+        targets: rec.train.lora.targets.join(','),
+        lr: rec.train.lr,
+        epochs: rec.train.epochs,
+        batch: rec.train.batch,
+        schedule: rec.train.schedule,
+        warmup: rec.train.warmup,
+        k: p.config.k,
+        threshold: p.config.threshold,
+        strict: p.config.strict,
+        questions: p.label.slice(0, 120),
+        precision: this.info?.precision ?? 'f32',
+      },
+      datasets: runs.map((r) => ({ name: conditionName(r.condition, r.ratio ?? undefined).slice(0, 120), hash: r.hash })),
+      protocol: rec.protocol === 'paper' ? `paper (base ${k}-shot, tuned 0-shot with template)` : 'like-for-like (both 0-shot with template)',
+      date: new Date().toISOString(),
+    };
+    // The base accuracies of the report: the base side of any condition's comparison (the same base scores).
+    const result = sharedResult({
+      title: `${titleOf(runs.map((r) => r.label))} on ${model.id}`,
+      manifest,
+      baseReport: runs[0]?.report ?? baseReport,
+      counts: { known: p.result.counts.known, unknown: p.result.counts.unknown },
+      runs,
+    });
+    const final = { ...toRecord(result, 'lab', rec.createdAt), id: rec.id, changes: rec.changes, lab: { probeId: rec.probeId, train: rec.train, protocol: rec.protocol } };
+    await this.deps.store.put('runs', final);
+    return { runId: rec.id, result, changes: rec.changes };
+  }
+
+  private deviceInfo(model: EngineModel): Manifest['device'] {
+    const r = model.core.rt.engine.report;
+    return { description: (r.description || [r.vendor, r.architecture].filter(Boolean).join(' ') || 'unknown GPU').slice(0, 400), fallback: r.isFallbackAdapter, shaderF16: r.features.shaderF16 };
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+    this.info = null;
+  }
+}
+
+function titleOf(labels: string[]): string {
+  return labels.length <= 3 ? labels.join(', ') : `${labels.length} conditions`;
+}
+

@@ -1,0 +1,104 @@
+/**
+ * What training in the Worker needs around the lab's runTraining: checkpoints in the store, and pausing
+ * between optimizer steps (the model stops at a step boundary and continues exactly from its state).
+ */
+import type { AdapterState, LabModel, TrainConfig, TrainExample, TrainHooks } from '../lab/model';
+import type { CheckpointSink } from '../lab/train';
+import type { Store, StoredRecord } from '../store/types';
+
+interface CheckpointRecord extends StoredRecord {
+  runId: string;
+  epoch: number;
+  step: number;
+  state: AdapterState;
+}
+
+/** Checkpoints in the store's `checkpoints` collection, one record per (training run, epoch). */
+export class StoreCheckpointSink implements CheckpointSink {
+  constructor(private readonly store: Store) {}
+
+  async save(runId: string, epoch: number, state: AdapterState): Promise<void> {
+    const rec: CheckpointRecord = { id: `${runId}#${String(epoch).padStart(4, '0')}`, createdAt: Date.now(), runId, epoch, step: state.step, state };
+    await this.store.put('checkpoints', rec);
+  }
+
+  async latest(runId: string): Promise<AdapterState | undefined> {
+    const all = await this.store.list<CheckpointRecord>('checkpoints', { runId });
+    return all.sort((a, b) => a.step - b.step).at(-1)?.state;
+  }
+}
+
+/** Pause/resume between steps. `signal` aborts when a pause is asked, so the model stops at the next step boundary. */
+export class PauseGate {
+  private ac = new AbortController();
+  private waiters: (() => void)[] = [];
+  paused = false;
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.ac.abort();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.ac = new AbortController();
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves when resumed; rejects when `cancel` aborts first. */
+  wait(cancel?: AbortSignal): Promise<void> {
+    if (!this.paused) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(cancel!.reason);
+      cancel?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(() => {
+        cancel?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Steps the engine will take for these examples (the same count LabModel.train uses). */
+export function totalSteps(examples: number, config: Pick<TrainConfig, 'batchSize' | 'epochs'>): number {
+  const B = Math.max(1, Math.min(config.batchSize, examples));
+  return Math.ceil(examples / B) * config.epochs;
+}
+
+/**
+ * `model` with a `train` that honours the gate: when paused, the engine returns its state at the step
+ * boundary; this waits for resume and continues from that state (resumeFrom), so a paused run equals an
+ * uninterrupted one. A cancel (hooks.signal) throws, so runTraining reports it as cancelled.
+ */
+export function pausable(model: LabModel, gate: PauseGate): LabModel {
+  return {
+    get id() {
+      return model.id;
+    },
+    get tokenizer() {
+      return model.tokenizer;
+    },
+    nextTokenLogProbs: (r) => model.nextTokenLogProbs(r),
+    continuationLogProbs: (r) => model.continuationLogProbs(r),
+    generate: (p, o) => model.generate(p, o),
+    loadAdapter: (s) => model.loadAdapter(s),
+    unloadAdapter: (r) => model.unloadAdapter(r),
+    async train(examples: readonly TrainExample[], config: TrainConfig, hooks: TrainHooks = {}): Promise<AdapterState> {
+      const total = totalSteps(examples.length, config);
+      let state = hooks.resumeFrom;
+      for (;;) {
+        const signals = [gate.signal, ...(hooks.signal ? [hooks.signal] : [])];
+        state = await model.train(examples, config, { ...hooks, resumeFrom: state, signal: AbortSignal.any(signals) });
+        hooks.signal?.throwIfAborted();
+        if (state.step >= total) return state;
+        await gate.wait(hooks.signal);
+      }
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// The whole lab in Chromium (WebGPU on SwiftShader, fresh profile), on the built-in toy world, through the
+// pages a user clicks: Model (load) → Probe → Datasets → Train (reload mid-run, find the same state, resume
+// the interrupted run) → Results with numbers. Tiny sizes: SwiftShader runs each dispatch in tens of ms.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { freshPage, launch, screenshot } from './browser';
+
+const appUrl = inject('appUrl');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function go(page: Page, route: string): Promise<void> {
+  await page.evaluate((r) => (location.hash = `#/${r}`), route);
+  await page
+    .locator('h1#title')
+    .filter({ hasText: new RegExp(`^${route}$`, 'i') })
+    .waitFor();
+}
+
+describe('the lab end to end on the toy world', () => {
+  it('model → probe → datasets → train, reload mid-run, resume → results', { timeout: 420_000 }, async () => {
+    const t0 = Date.now();
+    const times: string[] = [];
+    const mark = (what: string) => times.push(`${what} ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const { page, errors, context } = await freshPage(browser);
+    // On a failure, the page as it was (and any error note) tells more than the assertion.
+    const failShot = () => screenshot(page, 'flow-failure').catch(() => undefined);
+    try {
+      await page.goto(`${appUrl}#/model`);
+
+      // Model: the built-in toy world loads from the app itself.
+      await page.getByTestId('load-model').click();
+      const info = page.getByTestId('model-info');
+      await info.waitFor({ timeout: 60_000 });
+      expect(await info.textContent()).toMatch(/builtin:toy-world loaded: llama, 3 layers, hidden size 64/);
+      await page.getByTestId('verify-model').click();
+      await expect
+        .poll(
+          () =>
+            page
+              .getByTestId('verify-result')
+              .textContent()
+              .catch(() => ''),
+          { timeout: 30_000 },
+        )
+        .toMatch(/No ONNX export/);
+      await screenshot(page, 'flow-model');
+      mark('model');
+
+      // Probe: 1-shot, every confident-enough answer counts, 8 questions per split.
+      await go(page, 'probe');
+      await page.locator('input[name=source][value=toyworld]').check();
+      await page.fill('#k', '1');
+      await page.fill('#thr', '0.25');
+      await page.getByTestId('max-per-split').fill('8');
+      await page.getByRole('button', { name: 'Probe the model' }).click();
+      const summary = page.getByTestId('probe-summary');
+      await summary.waitFor({ timeout: 120_000 });
+      const probeText = (await summary.textContent())!;
+      const m = /(\d+) questions: (\d+) known, (\d+) unknown/.exec(probeText)!;
+      expect(Number(m[1])).toBe(8);
+      expect(Number(m[2])).toBeGreaterThan(0);
+      expect(Number(m[3])).toBeGreaterThan(0);
+      await screenshot(page, 'flow-probe');
+      mark('probe');
+
+      // Datasets: Harmonious, Incompatible, Self-aligning (sizes clamp to what the probe found).
+      await go(page, 'datasets');
+      for (const c of ['harmonious', 'incompatible', 'selfAligning', 'randomWrong', 'mixture']) {
+        await page
+          .locator(`input[type=checkbox][value=${c}]`)
+          .setChecked(['harmonious', 'incompatible', 'selfAligning'].includes(c));
+      }
+      await page.fill('#size', '8');
+      await page.getByTestId('datasets-form').getByRole('button', { name: /build/i }).click();
+      await expect.poll(() => page.getByTestId('dataset-preview').count(), { timeout: 60_000 }).toBe(3);
+      // The preview shows the chat template, the reply (the loss) highlighted.
+      expect(await page.getByTestId('dataset-preview').first().locator('mark').first().textContent()).toMatch(
+        /^[ABCD]/,
+      );
+      await screenshot(page, 'flow-datasets');
+      mark('datasets');
+
+      // Train: 1 epoch, batch 2, rank 4 — a handful of steps per condition.
+      await go(page, 'train');
+      await page.fill('#rank', '4');
+      await page.fill('#alpha', '8');
+      await page.fill('#epochs', '1');
+      await page.fill('#batch', '2');
+      await page.fill('#lr', '0.002');
+      await page.getByTestId('train-start').click();
+      const stage = page.getByTestId('train-stage');
+      await expect
+        .poll(() => stage.textContent().catch(() => ''), { timeout: 180_000 })
+        .toMatch(/— Incompatible/);
+      await screenshot(page, 'flow-train-running');
+      mark('first condition done');
+
+      // Reload mid-run: the Worker dies with it. The probe, the datasets and the run are still there.
+      await page.reload();
+      await go(page, 'probe');
+      expect(await page.getByTestId('probe-summary').textContent()).toBe(probeText);
+      await go(page, 'datasets');
+      expect(await page.getByTestId('dataset-preview').count()).toBe(3);
+      await go(page, 'train');
+      await page.getByTestId('unfinished-runs').waitFor({ timeout: 10_000 });
+      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/after 1 condition/);
+      await screenshot(page, 'flow-train-interrupted');
+      await page.getByTestId('resume-run').click();
+      await page.getByTestId('train-done').waitFor({ timeout: 240_000 });
+      expect(await page.getByTestId('train-done').textContent()).toMatch(/3 conditions/);
+      await screenshot(page, 'flow-train-done');
+      mark('resumed and done');
+
+      // Results: the run's numbers, and which questions changed.
+      await go(page, 'results');
+      await page.getByTestId('report').waitFor();
+      expect(await page.getByTestId('report-model').textContent()).toBe('builtin:toy-world');
+      expect(await page.getByTestId('base-acc').textContent()).toMatch(/HOMO \d+\.\d %/);
+      expect(await page.locator('[data-testid=conditions-table] tbody tr').count()).toBe(4);
+      await screenshot(page, 'flow-results');
+      mark('results');
+      console.log(`e2e flow: ${times.join(', ')}`);
+      expect(errors).toEqual([]);
+    } catch (e) {
+      await failShot();
+      console.log(`e2e flow failed after: ${times.join(', ')}; page errors: ${errors.join(' | ')}`);
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
+});
