@@ -5,7 +5,7 @@
  */
 import type { AdapterState, LoraConfig, LoraTarget } from '../lab/model';
 import { AdapterMismatchError } from './errors';
-import { SafetensorsFile, sourceFromBytes, writeSafetensors, type ByteSource, type TensorToWrite } from './safetensors';
+import { SafetensorsFile, sourceFromBytes, writeSafetensors, type ByteSource, type TensorReader, type TensorToWrite } from './safetensors';
 import type { ModelSpec } from './spec';
 import { uniformPm1 } from './random';
 
@@ -189,4 +189,40 @@ export async function importPeft(spec: ModelSpec, adapterConfig: unknown, weight
   const tensors: Record<string, Float32Array> = {};
   for (const name of want.keys()) tensors[name] = Float32Array.from(await file.readF32(have.get(name)!));
   return { config, tensors, step: 0, baseModel };
+}
+
+/**
+ * Merge an adapter into the base weights for inference: W' = W + (alpha/r)·B·A for every adapted linear
+ * (dropout plays no part at inference). Returns only the changed tensors, by Hugging Face name, in f32; the
+ * caller overlays them on the base checkpoint (e.g. `mergedCheckpoint`).
+ */
+export async function mergeLora(spec: ModelSpec, state: AdapterState, readBase: (name: string) => Promise<Float32Array>): Promise<Map<string, Float32Array>> {
+  const { rank, alpha, targets } = state.config;
+  const scale = alpha / rank;
+  const out = new Map<string, Float32Array>();
+  for (let layer = 0; layer < spec.numLayers; layer++)
+    for (const t of sortTargets(targets)) {
+      const a = state.tensors[peftTensorName(layer, t, 'A')];
+      const b = state.tensors[peftTensorName(layer, t, 'B')];
+      if (!a || !b) throw new AdapterMismatchError(`the adapter lacks ${loraModuleName(layer, t)}`);
+      const { in: fin, out: fout } = loraDims(spec, t);
+      const name = `${loraModuleName(layer, t)}.weight`;
+      const w = Float32Array.from(await readBase(name));
+      for (let o = 0; o < fout; o++)
+        for (let i = 0; i < fin; i++) {
+          let acc = 0;
+          for (let k = 0; k < rank; k++) acc += b[o * rank + k] * a[k * fin + i];
+          w[o * fin + i] += scale * acc;
+        }
+      out.set(name, w);
+    }
+  return out;
+}
+
+/** A complete f32 checkpoint (safetensors bytes) of the base model with the adapter merged in. */
+export async function mergedCheckpoint(spec: ModelSpec, state: AdapterState, base: TensorReader): Promise<Uint8Array> {
+  const merged = await mergeLora(spec, state, (n) => base.readF32(n));
+  const tensors = new Map<string, { dtype: 'F32'; shape: number[]; data: Float32Array }>();
+  for (const [name, info] of base.tensors) tensors.set(name, { dtype: 'F32', shape: [...info.shape], data: merged.get(name) ?? (await base.readF32(name)) });
+  return writeSafetensors(tensors, { format: 'pt', merged_lora: `r${state.config.rank} alpha${state.config.alpha}` });
 }
