@@ -22,7 +22,6 @@ describe('verifyModel against transformers.js (onnxruntime-web, WebGPU) in the b
     try {
       await page.goto(`${harnessUrl}tests/e2e/harness/verify.html`);
       await page.waitForFunction(() => document.title === 'ready');
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const out = await page.evaluate((n) => (window as any).harness.verify(n), name);
       console.log(`${name}: ${JSON.stringify(out)}`);
       expect(out.ran).toBe(true);
