@@ -43,9 +43,11 @@ export function offline() {
       mkdirSync(join(out, ORT_DIR), { recursive: true });
       for (const f of ORT_FILES) if (existsSync(join(ORT_DIST, f))) copyFileSync(join(ORT_DIST, f), join(out, ORT_DIR, f));
       // Precache the app itself and the toy model files; ort files and Hub models are cached on first use.
+      // (onnxruntime-web's own copy of its wasm, emitted beside the lazy verify chunk, is never loaded:
+      // the Worker points wasmPaths at ort/.)
       const files = walk(out)
         .map((p) => relative(out, p).split(sep).join('/'))
-        .filter((f) => !f.endsWith('.map') && !f.startsWith(`${ORT_DIR}/`) && f !== 'sw.js' && f !== 'precache.json')
+        .filter((f) => !f.endsWith('.map') && !f.startsWith(`${ORT_DIR}/`) && !/^assets\/ort-wasm/.test(f) && f !== 'sw.js' && f !== 'precache.json')
         .sort();
       const hash = createHash('sha256');
       for (const f of files) hash.update(f).update(String(statSync(join(out, f)).size)).update(String(statSync(join(out, f)).mtimeMs));

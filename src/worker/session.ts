@@ -134,7 +134,13 @@ export class Session {
   // ---- the model --------------------------------------------------------------------------------------
 
   async loadModel(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
-    if (this.running) throw new LabError('busy', 'An experiment is running on the current model.', 'Wait for it to finish, or cancel it, then load another model.');
+    const same = this.info && this.info.id === id && this.info.revision === revision;
+    if (this.running && !same) throw new LabError('busy', 'An experiment is running on the current model.', 'Wait for it to finish, or cancel it, then load another model.');
+    return this.loadOnce(id, revision, ctx);
+  }
+
+  /** Load unless already loaded; concurrent loads wait for each other. */
+  private async loadOnce(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
     if (this.info && this.info.id === id && this.info.revision === revision) return this.info;
     const prev = this.loading;
     if (prev) await prev.catch(() => undefined);
@@ -200,7 +206,7 @@ export class Session {
   /** The loaded model; the built-in toy world on first use. */
   async ensureModel(ctx: Ctx, id = this.info?.id ?? TOY_WORLD_ID): Promise<EngineModel> {
     if (this.loading) await this.loading.catch(() => undefined);
-    if (!this.model || this.info?.id !== id) await this.loadModel(id, 'main', ctx);
+    if (!this.model || this.info?.id !== id) await this.loadOnce(id, 'main', ctx);
     return this.model!;
   }
 

@@ -10,12 +10,19 @@ import type { ModelInfo, VerifyOutcome } from './protocol';
 
 const PROMPTS = ['The capital of France is', 'Instruction fine-tuning teaches a model to', 'Question: What is 2 + 3?\nAnswer:'];
 
-export async function verifyWithOnnx(model: EngineModel, info: ModelInfo, ortBase: string): Promise<VerifyOutcome> {
+export interface OnnxVerifyOptions {
+  /** Read the repository from this URL prefix instead of the Hub (tests serve fixture models this way). */
+  localModelPath?: string;
+}
+
+export async function verifyWithOnnx(model: EngineModel, info: Pick<ModelInfo, 'id' | 'revision' | 'precision'>, ortBase: string, opts: OnnxVerifyOptions = {}): Promise<VerifyOutcome> {
   const skip = (message: string): VerifyOutcome => ({ ran: false, message, prompts: 0, positions: 0, maxAbsLogitDiff: null, top1Agreement: null });
   const { AutoModelForCausalLM, env, Tensor } = await import('@huggingface/transformers');
   const wasm = env.backends.onnx.wasm;
   if (wasm) wasm.wasmPaths = ortBase;
-  env.allowLocalModels = false;
+  env.allowLocalModels = opts.localModelPath !== undefined;
+  env.allowRemoteModels = opts.localModelPath === undefined;
+  if (opts.localModelPath !== undefined) env.localModelPath = opts.localModelPath;
   let hf: Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
   try {
     hf = await AutoModelForCausalLM.from_pretrained(info.id, { revision: info.revision, dtype: 'fp32', device: 'webgpu' });

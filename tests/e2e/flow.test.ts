@@ -1,6 +1,7 @@
 // The whole lab in Chromium (WebGPU on SwiftShader, fresh profile), on the built-in toy world, through the
 // pages a user clicks: Model (load) → Probe → Datasets → Train (reload mid-run, find the same state, resume
 // the interrupted run) → Results with numbers. Tiny sizes: SwiftShader runs each dispatch in tens of ms.
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { freshPage, launch, screenshot } from './browser';
@@ -23,7 +24,10 @@ async function go(page: Page, route: string): Promise<void> {
     .waitFor();
 }
 
-describe('the lab end to end on the toy world', () => {
+// The toy world ships in public/models/toy-world (tools/toyworld); without it the app has no built-in model.
+const haveToy = existsSync('dist/models/toy-world/model.safetensors') && existsSync('dist/models/toy-world/world.json');
+
+describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
   it('model → probe → datasets → train, reload mid-run, resume → results', { timeout: 420_000 }, async () => {
     const t0 = Date.now();
     const times: string[] = [];
@@ -110,7 +114,7 @@ describe('the lab end to end on the toy world', () => {
       expect(await page.getByTestId('dataset-preview').count()).toBe(3);
       await go(page, 'train');
       await page.getByTestId('unfinished-runs').waitFor({ timeout: 10_000 });
-      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/after 1 condition/);
+      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/stopped \(interrupted\) after 1 condition/);
       await screenshot(page, 'flow-train-interrupted');
       await page.getByTestId('resume-run').click();
       await page.getByTestId('train-done').waitFor({ timeout: 240_000 });

@@ -20,16 +20,20 @@ const have = existsSync(path.join(DIR, 'model.safetensors')) && existsSync(path.
 describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ift-session-'));
   const store = openFsStore(dir);
-  const session = new Session({
+  const deps = {
     store,
     runtime: testRuntime,
-    modelFiles: (id) => loadFolderFiles(id, async (f) => (existsSync(path.join(DIR, f)) ? openAsBlob(path.join(DIR, f)) : null)),
+    modelFiles: (id: string) => loadFolderFiles(id, async (f) => (existsSync(path.join(DIR, f)) ? openAsBlob(path.join(DIR, f)) : null)),
     worldJson: async () => JSON.parse(readFileSync(path.join(DIR, 'world.json'), 'utf8')),
     modelCache: null,
     engineVersion: 'test',
-  });
+  };
+  const session = new Session(deps);
+  // A reload: a new Worker, a new session over the same store, no model loaded yet.
+  const reloaded = new Session(deps);
   afterAll(() => {
     session.dispose();
+    reloaded.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
   const t0 = performance.now();
@@ -113,9 +117,9 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     expect(await store.list('checkpoints')).toHaveLength(1);
 
     const more: Progress[] = [];
-    const out = await session.resumeExperiment(cut.id, { progress: (p) => more.push(p), signal: new AbortController().signal });
+    const out = await reloaded.resumeExperiment(cut.id, { progress: (p) => more.push(p), signal: new AbortController().signal });
     mark('resume');
-    // Only the unfinished condition trains again, and the base model is not scored again.
+    // After the "reload": only the unfinished condition trains again, and the base model is not scored again.
     expect(new Set(more.filter((e) => e.stage === 'train').map((e) => e.metrics!.condition))).toEqual(new Set([1]));
     expect(more.some((e) => e.stage === 'baseline')).toBe(false);
     expect(out.runId).toBe(cut.id);
