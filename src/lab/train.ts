@@ -135,6 +135,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         }
       },
     });
+    // A model stops cleanly at a step boundary when the signal fires and returns its state: that is a cancel.
+    if (o.signal?.aborted) throw cancelled();
     if (!finiteState(state)) throw new TrainingDivergedError(o.runId, state.step, 'the final adapter weights are not finite');
     const seconds = (performance.now() - t0) / 1000;
     o.onEvent?.({ type: 'done', runId: o.runId, steps: state.step, seconds });

@@ -75,6 +75,18 @@ describe('runTraining', () => {
     expect(third.steps).toBe(9);
   });
 
+  it('reports a cancel when the model stops cleanly on the signal and returns its state (as the engine does)', async () => {
+    const ctl = new AbortController();
+    const inner = fresh();
+    const model = Object.create(inner) as typeof inner;
+    model.train = async (ex, cfg, hooks) => {
+      const state = await inner.train(ex, { ...cfg, epochs: 1 }, { ...hooks, signal: undefined });
+      ctl.abort(); // the signal fires; the model has stopped at a step boundary and returns normally
+      return state;
+    };
+    await expect(runTraining({ runId: 'clean', model, examples, config: bowTrainConfig(), signal: ctl.signal })).rejects.toThrow(/was cancelled/);
+  });
+
   it('cancels before starting when the signal is already aborted', async () => {
     const ctl = new AbortController();
     ctl.abort();
