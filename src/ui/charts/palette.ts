@@ -19,3 +19,12 @@ export function accuracyDomain(values: number[]): [number, number] {
   const hi = Math.max(...values);
   return [Math.max(0, Math.floor((lo - 3) / 10) * 10), Math.min(100, Math.ceil((hi + 3) / 10) * 10)];
 }
+
+/** A y domain that never collapses: equal values (e.g. every run at 50 %) would give unreadable ticks. */
+export function paddedDomain(values: readonly number[], pad: number): [number, number] {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return [0, 1];
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  return hi - lo < pad ? [lo - pad, hi + pad] : [lo, hi];
+}
