@@ -35,6 +35,13 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
     const { page, errors, context } = await freshPage(browser);
     // On a failure, the page as it was (and any error note) tells more than the assertion.
     const failShot = () => screenshot(page, 'flow-failure').catch(() => undefined);
+    // Long tasks on the main thread (≥ 50 ms), to show training in the Worker leaves the page responsive.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __longTasks: number[] };
+      w.__longTasks = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
+    });
+    const longTasks = () => page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks.slice());
     try {
       await page.goto(`${appUrl}#/model`);
 
@@ -98,11 +105,20 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       await page.fill('#epochs', '1');
       await page.fill('#batch', '2');
       await page.fill('#lr', '0.002');
+      const before = (await longTasks()).length;
+      const trainStart = Date.now();
       await page.getByTestId('train-start').click();
       const stage = page.getByTestId('train-stage');
       await expect
         .poll(() => stage.textContent().catch(() => ''), { timeout: 180_000 })
         .toMatch(/— Incompatible/);
+      const during = (await longTasks()).slice(before);
+      const trainMs = Date.now() - trainStart;
+      const blocked = during.reduce((a, b) => a + b, 0);
+      console.log(`main-thread long tasks while training: ${during.length} in ${(trainMs / 1000).toFixed(1)} s, longest ${Math.max(0, ...during).toFixed(0)} ms, ${((100 * blocked) / trainMs).toFixed(1)} % of the time`);
+      // The GPU work is in the Worker: the page may stutter on a starved 2-core machine, never freeze.
+      expect(Math.max(0, ...during)).toBeLessThan(1000);
+      expect(blocked / trainMs).toBeLessThan(0.25);
       await screenshot(page, 'flow-train-running');
       mark('first condition done');
 
