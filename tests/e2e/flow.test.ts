@@ -142,7 +142,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       await go(page, 'results');
       await page.getByTestId('report').waitFor();
       expect(await page.getByTestId('report-model').textContent()).toBe('builtin:toy-world');
-      expect(await page.getByTestId('base-acc').textContent()).toMatch(/HOMO \d+\.\d %/);
+      expect(await page.getByTestId('base-acc').textContent()).toMatch(/HOMO\s\d+\.\d\s%/); // no-break spaces keep units with numbers
       expect(await page.locator('[data-testid=conditions-table] tbody tr').count()).toBe(4);
       await screenshot(page, 'flow-results');
       mark('results');
