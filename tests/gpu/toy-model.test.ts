@@ -24,8 +24,7 @@ describe('the built-in toy model on the engine', () => {
     const V = ref.logits[0].length;
     let worst = 0;
     for (let t = 0; t < ref.ids.length; t++) for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(logits[t * V + v] - ref.logits[t][v]));
-    // Both f32; logits of magnitude ~10–20 summed over 64-wide dot products in different orders.
-    expect(worst).toBeLessThan(1e-3);
+    expect(worst).toBeLessThan(1e-4); // measured 1.0e-5: both f32, sums in different orders
     model.dispose();
   });
 });
