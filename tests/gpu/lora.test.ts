@@ -88,7 +88,7 @@ describe('lora linear on the GPU', () => {
         dx: DX, accumulateDx: true, dA, dB, accumulateGrads: true,
       });
       expect(fwd.length).toBe(2);
-      expect(bwd.length).toBe(5);
+      expect(bwd.length).toBe(4);
       rt.run([...fwd, ...bwd, ...bwd]); // backward twice: gradients accumulate
 
       const ref = loraForwardRef(x, w, bias, A, B, d);
