@@ -42,8 +42,9 @@ export interface LoraForwardArgs extends LoraDims {
   loraB: Tensor;
   /** f32 [T, r], written: dropout(x)·Aᵀ, kept for the backward. */
   u: Tensor;
-  /** f32 [T, out], written. */
+  /** f32 [T, out], written — or added to with `accumulate` (o_proj / down_proj into the residual stream). */
   y: Tensor;
+  accumulate?: boolean;
 }
 
 export interface LoraBackwardArgs extends LoraDims {
@@ -125,7 +126,7 @@ export function prepareLoraForward(rt: Runtime, a: LoraForwardArgs): Op[] {
   return [
     prepareLoraMatmul(rt, a, { a: a.x, b: a.loraA, out: a.u, M: T, N: rank, K: inDim, mask: 1 }, 'down'),
     prepareMatmul(rt, {
-      a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim,
+      a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim, accumulate: a.accumulate,
       lora: { kind: 'up', u: a.u, loraB: a.loraB, rank, scale: a.scale },
     }),
   ];
