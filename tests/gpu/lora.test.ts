@@ -88,7 +88,7 @@ describe('lora linear on the GPU', () => {
         dx: DX, accumulateDx: true, dA, dB, accumulateGrads: true,
       });
       expect(fwd.length).toBe(2);
-      expect(bwd.length).toBe(5);
+      expect(bwd.length).toBe(4);
       rt.run([...fwd, ...bwd, ...bwd]); // backward twice: gradients accumulate
 
       const ref = loraForwardRef(x, w, bias, A, B, d);
@@ -109,6 +109,29 @@ describe('lora linear on the GPU', () => {
       rt.destroy();
     });
   }
+
+  it('forward can add into the residual stream (accumulate)', async () => {
+    const rt = await testRuntime();
+    const [T, inDim, outDim, rank] = [5, 6, 7, 2];
+    const d = { T, inDim, outDim, rank, scale: 2 };
+    const x = randn(T * inDim, 1);
+    const w = randn(outDim * inDim, 2);
+    const A = randn(rank * inDim, 3);
+    const B = randn(outDim * rank, 4);
+    const y0 = randn(T * outDim, 5);
+    const Y = rt.upload('y', y0, [T, outDim]);
+    rt.run(
+      prepareLoraForward(rt, {
+        ...d, x: rt.upload('x', x, [T, inDim]), weight: rt.upload('w', w, [outDim, inDim]), loraA: rt.upload('A', A, [rank, inDim]),
+        loraB: rt.upload('B', B, [outDim, rank]), u: rt.tensor('u', [T, rank]), y: Y, accumulate: true,
+      }),
+    );
+    const want = loraForwardRef(x, w, undefined, A, B, d).y.map((v, i) => v + y0[i]);
+    // f32 sums over in = 6 terms of size ≤ 1: ~1e-6.
+    const r = closeTo(await rt.readF32(Y), want, 1e-5, 1e-5);
+    expect(r.ok, r.worst).toBe(true);
+    rt.destroy();
+  });
 
   it('a different step draws a different mask (the state buffer is read at run time)', async () => {
     const rt = await testRuntime();

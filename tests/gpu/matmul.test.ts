@@ -3,6 +3,7 @@ import { prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engin
 import { matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
+import type { Runtime } from '../../src/engine/runtime';
 
 // Awkward shapes: not multiples of any tile, single rows and columns, long K.
 const SHAPES = [
@@ -28,8 +29,12 @@ const TRANS = [
   [true, true],
 ] as const;
 
+// One runtime for the shape sweeps, so each (version, transposition) pipeline compiles once (SwiftShader
+// compiles slowly); each case releases its tensors.
+let shared: Runtime | undefined;
+
 async function check(version: MatmulVersion, M: number, N: number, K: number, transA: boolean, transB: boolean, f16 = false) {
-  const rt = await testRuntime();
+  const rt = (shared ??= await testRuntime());
   const a = randn(M * K, 1 + M, 1);
   const b = randn(K * N, 2 + N, 1);
   const A = rt.upload('a', a, transA ? [K, M] : [M, K]);
@@ -46,8 +51,8 @@ async function check(version: MatmulVersion, M: number, N: number, K: number, tr
   // f32 accumulation of K products of magnitude ≤ 1 in a different order than the f64 reference:
   // the error grows like √K · 2⁻²⁴ per term (f16 B is compared against the f16-rounded B, so no extra slack).
   const r = closeTo(got, want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5);
+  for (const t of [A, B, C]) rt.release(t);
   expect(r.ok, r.worst).toBe(true);
-  rt.destroy();
 }
 
 for (const version of ['naive', 'tiled'] as const) {

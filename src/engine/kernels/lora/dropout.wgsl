@@ -1,10 +1,9 @@
 // Dropout mask from a seeded integer hash: element e of the LoRA input x (e = t·in + k) is kept when
 // hash(seed, step, salt, e) ≥ threshold (= p·2³², so P(drop) = p) and then scaled by 1/(1−p). The backward
-// regenerates the same mask from the same (seed, step, salt) instead of storing it. `dropoutState` holds
-// u32 [seed, step], updated per step with a writeBuffer; salt tells the LoRA modules of a model apart.
-// Prepended to the kernels that need it; the CPU twin is `dropoutKeep` in lora.ref.ts.
-
-@group(0) @binding(4) var<storage, read> dropoutState: array<u32>;
+// regenerates the same mask from the same (seed, step, salt) instead of storing it. The kernels read
+// u32 [seed, step] from a small buffer updated per step with a writeBuffer; salt tells the LoRA modules of
+// a model apart. Prepended to the kernels that need it (it declares no bindings); the CPU twin is
+// `dropoutMaskRef` in lora.ref.ts.
 
 fn pcg(v: u32) -> u32 {
   let s = v * 747796405u + 2891336453u;
@@ -12,8 +11,8 @@ fn pcg(v: u32) -> u32 {
   return (w >> 22u) ^ w;
 }
 
-fn dropoutKey(salt: u32) -> u32 {
-  return pcg(dropoutState[0] ^ pcg(dropoutState[1] ^ pcg(salt)));
+fn dropoutKey(seed: u32, step: u32, salt: u32) -> u32 {
+  return pcg(seed ^ pcg(step ^ pcg(salt)));
 }
 
 /** 1/(1−p) for a kept element, 0 for a dropped one. */

@@ -42,8 +42,9 @@ export interface LoraForwardArgs extends LoraDims {
   loraB: Tensor;
   /** f32 [T, r], written: dropout(x)·Aᵀ, kept for the backward. */
   u: Tensor;
-  /** f32 [T, out], written. */
+  /** f32 [T, out], written — or added to with `accumulate` (o_proj / down_proj into the residual stream). */
   y: Tensor;
+  accumulate?: boolean;
 }
 
 export interface LoraBackwardArgs extends LoraDims {
@@ -68,7 +69,7 @@ export interface LoraBackwardArgs extends LoraDims {
   accumulateGrads?: boolean;
 }
 
-type Mask = 0 | 1 | 2 | 3;
+type Mask = 0 | 1 | 2;
 
 interface SmallMatmul {
   a: Tensor;
@@ -105,7 +106,7 @@ function prepareLoraMatmul(rt: Runtime, d: LoraDims, m: SmallMatmul, name: strin
   const params = rt.uniform(`${label} params`, [M, N, K, alpha, d.inDim, d.dropout?.salt ?? 0, threshold, keepScale], 'uuufuuuf');
   const state = mask ? d.dropout!.state : rt.empty;
   // The mask hash: ~10 integer ops per masked element, counted as flops (it is ALU work).
-  const masked = mask === 1 ? M * K * ceilDiv(N, 16) : mask === 2 ? K * N * ceilDiv(M, 16) : mask === 3 ? M * N : 0;
+  const masked = mask === 1 ? M * K * ceilDiv(N, 16) : mask === 2 ? K * N * ceilDiv(M, 16) : 0;
   return {
     label,
     pipeline,
@@ -125,23 +126,27 @@ export function prepareLoraForward(rt: Runtime, a: LoraForwardArgs): Op[] {
   return [
     prepareLoraMatmul(rt, a, { a: a.x, b: a.loraA, out: a.u, M: T, N: rank, K: inDim, mask: 1 }, 'down'),
     prepareMatmul(rt, {
-      a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim,
-      lora: { u: a.u, loraB: a.loraB, rank, scale: a.scale },
+      a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim, accumulate: a.accumulate,
+      lora: { kind: 'up', u: a.u, loraB: a.loraB, rank, scale: a.scale },
     }),
   ];
 }
 
 /**
- * Backward: g = s·dY·B; dX (+)= dY·W; dX += m ⊙ (g·A); dA (+)= gᵀ·dropout(x); dB (+)= s·dYᵀ·u.
- * 5 dispatches with dx, 3 without.
+ * Backward: g = s·dY·B; dX (+)= dY·W + m ⊙ (g·A) (the LoRA term fused into the matmul's epilogue);
+ * dA (+)= gᵀ·dropout(x); dB (+)= s·dYᵀ·u. 4 dispatches with dx, 3 without.
  */
 export function prepareLoraBackward(rt: Runtime, a: LoraBackwardArgs): Op[] {
   const { T, inDim, outDim, rank, scale, accumulateGrads = false } = a;
   const ops: Op[] = [prepareMatmul(rt, { a: a.dy, b: a.loraB, out: a.g, M: T, N: rank, K: outDim, transB: false, alpha: scale })];
   if (a.dx) {
+    const { on, threshold, keepScale } = dropoutParams(a);
+    const dropout = on ? { state: a.dropout!.state, salt: a.dropout!.salt, threshold, keepScale } : undefined;
     ops.push(
-      prepareMatmul(rt, { a: a.dy, b: a.weight, out: a.dx, M: T, N: inDim, K: outDim, transB: false, accumulate: a.accumulateDx }),
-      prepareLoraMatmul(rt, a, { a: a.g, b: a.loraA, out: a.dx, M: T, N: inDim, K: rank, transB: false, accumulate: true, mask: 3 }, 'dx'),
+      prepareMatmul(rt, {
+        a: a.dy, b: a.weight, out: a.dx, M: T, N: inDim, K: outDim, transB: false, accumulate: a.accumulateDx,
+        lora: { kind: 'dx', g: a.g, loraA: a.loraA, rank, dropout },
+      }),
     );
   }
   ops.push(

@@ -3,8 +3,8 @@
 // MASK says which operand is x [T, in] and gets the mask m(t, k) = dropoutScale(t·in + k):
 //   0: none (no dropout);  1: A is x [M=T, K=in]            → u  = dropout(x)·Aᵀ
 //   2: B is x [K=T, N=in]                                     → dA = gᵀ·dropout(x)
-//   3: the output [M=T, N=in] is multiplied by m elementwise  → dX += m ⊙ (g·A)
-// xCols = in. dropout.wgsl is always prepended (binding 4; bind an empty buffer when MASK = 0).
+// (dX's masked term is fused into the dX = dY·W matmul instead: matmul's `main_lora_dx`.)
+// xCols = in. dropout.wgsl is always prepended; bind an unused buffer at 4 when MASK = 0.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = true;
@@ -20,6 +20,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(4) var<storage, read> dropoutState: array<u32>; // [seed, step]
 
 const T = 16u;
 var<workgroup> As: array<f32, 256>; // [m][k]
@@ -48,7 +49,7 @@ fn loadB(key: u32, k: u32, n: u32) -> f32 {
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
   var key = 0u;
-  if (MASK != 0u) { key = dropoutKey(p.salt); }
+  if (MASK != 0u) { key = dropoutKey(dropoutState[0], dropoutState[1], p.salt); }
   let row = wg.y * T + l.y;
   let col = wg.x * T + l.x;
   var acc = 0.0;
@@ -71,7 +72,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   }
   if (row >= p.M || col >= p.N) { return; }
   acc *= p.alpha;
-  if (MASK == 3u) { acc *= mask(key, row, col); }
   let ci = row * p.N + col;
   if (ACCUMULATE) { acc += C[ci]; }
   C[ci] = acc;

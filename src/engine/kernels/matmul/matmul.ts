@@ -3,6 +3,7 @@ import naive from './matmul_naive.wgsl?raw';
 import tiled from './matmul_tiled.wgsl?raw';
 import vec4 from './matmul_vec4.wgsl?raw';
 import f16w from './matmul_f16w.wgsl?raw';
+import dropoutCode from '../lora/dropout.wgsl?raw';
 
 /**
  * C = alpha·op(A)·op(B) (+bias) (+C), per batch slice.
@@ -30,11 +31,26 @@ export interface MatmulArgs {
   accumulate?: boolean;
   /** Independent products, each a contiguous [M,K]·[K,N] → [M,N] slice (z of the grid). */
   batch?: number;
-  /**
-   * Fused LoRA up-projection (batch 1): out += scale·u·loraBᵀ in the epilogue (after alpha and bias,
-   * before accumulate), u [M, rank], loraB [N, rank], both f32. Not in the naive version (tiled runs).
-   */
-  lora?: { u: Tensor; loraB: Tensor; rank: number; scale: number };
+  /** A LoRA term fused into the epilogue (batch 1; not in the naive version: tiled runs instead). */
+  lora?: LoraEpilogue;
+}
+
+/**
+ * - `up`: out += scale·u·loraBᵀ (after alpha and bias, before accumulate); u [M, rank], loraB [N, rank].
+ *   The forward y = x·Wᵀ + b + s·u·Bᵀ.
+ * - `dx`: out += m ⊙ (g·loraA); g [M, rank] (already scaled by s), loraA [rank, N], m the dropout multiplier
+ *   of x[row, col] (x is [M, N] here), regenerated from `dropout` (absent: m = 1). The backward dX.
+ */
+export type LoraEpilogue =
+  | { kind: 'up'; u: Tensor; loraB: Tensor; rank: number; scale: number }
+  | { kind: 'dx'; g: Tensor; loraA: Tensor; rank: number; dropout?: { state: Tensor; salt: number; threshold: number; keepScale: number } };
+
+const noDropout = new WeakMap<Runtime, Tensor>();
+/** A zero [seed, step] buffer to bind where the dx epilogue has no dropout (never read then: threshold 0). */
+function noDropoutState(rt: Runtime): Tensor {
+  let t = noDropout.get(rt);
+  if (!t) noDropout.set(rt, (t = rt.tensor('no-dropout state', [4], 'u32')));
+  return t;
 }
 
 /** The ladder, slowest first. `f16w` takes a packed-f16 B. */
@@ -75,16 +91,22 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const lora = args.lora;
   if (lora && v === 'naive') v = 'tiled';
   if (lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
-  const label = `matmul_${v}${lora ? '+lora' : ''} ${M}x${N}x${K}`;
+  const label = `matmul_${v}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
   const pipeline = rt.pipeline(
     label,
-    MATMUL_VERSIONS[v],
+    dropoutCode + MATMUL_VERSIONS[v],
     { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
-    lora ? 'main_lora' : 'main',
+    !lora ? 'main' : lora.kind === 'up' ? 'main_lora' : 'main_lora_dx',
   );
-  const params = rt.uniform(`${label} params`, [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.scale ?? 0, 0, 0], 'uuufuuuuuf');
+  const drop = lora?.kind === 'dx' ? lora.dropout : undefined;
+  const params = rt.uniform(
+    `${label} params`,
+    [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.kind === 'up' ? lora.scale : 0, 0, 0, drop?.salt ?? 0, drop?.threshold ?? 0, drop?.keepScale ?? 1, 0],
+    'uuufuuuuufuuuufu',
+  );
   const resources = [params, args.a, args.b, bias ?? rt.empty, args.out];
-  if (lora) resources.push(lora.u, lora.loraB);
+  if (lora?.kind === 'up') resources.push(lora.u, lora.loraB);
+  if (lora?.kind === 'dx') resources.push(lora.g, lora.loraA, drop?.state ?? noDropoutState(rt));
   const bindGroup = rt.bindGroup(pipeline, resources, label);
   const bBytes = args.b.dtype === 'f16' ? 2 : 4;
   const loraBytes = lora ? 4 * (M + N) * lora.rank : 0;
@@ -94,7 +116,7 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
     pipeline,
     bindGroup,
     workgroups: [ceilDiv(N, TILE[v]), ceilDiv(M, TILE[v]), batch],
-    flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N : 0),
+    flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
     bytes,
   };
 }

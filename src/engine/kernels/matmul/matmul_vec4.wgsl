@@ -14,6 +14,7 @@ struct Params {
   M: u32, N: u32, K: u32, alpha: f32,
   strideA: u32, strideB: u32, strideC: u32, _pad: u32,
   loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
+  salt: u32, threshold: u32, keepScale: f32, _p3: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -23,6 +24,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
 // Entry point `main_lora` only (batch 1): the LoRA up-projection fused into the epilogue,
 // C += loraScale · U[row, :]·LB[col, :] with U = dropout(x)·Aᵀ [M, r] and LB = lora_B [N, r].
+// (`main_lora_dx` binds G [M, r] and lora_A [r, N] at the same two bindings.)
 @group(0) @binding(5) var<storage, read> U: array<f32>;
 @group(0) @binding(6) var<storage, read> LB: array<f32>;
 
@@ -30,6 +32,18 @@ fn loraTerm(row: u32, col: u32) -> f32 {
   var s = 0.0;
   for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[col * p.loraRank + j]; }
   return p.loraScale * s;
+}
+
+// Entry point `main_lora_dx` only (batch 1): the LoRA input-gradient term fused into dX = dY·W,
+// C += m(row, col) · G[row, :]·LA[:, col] with G = s·dY·B [M, r], LA = lora_A [r, N], and m the dropout
+// multiplier of x[row, col] (dropout.wgsl; threshold 0 and keepScale 1 when there is no dropout).
+@group(0) @binding(7) var<storage, read> dropoutState: array<u32>; // [seed, step]
+
+fn loraDxTerm(row: u32, col: u32) -> f32 {
+  var s = 0.0;
+  for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[j * p.N + col]; }
+  let key = dropoutKey(dropoutState[0], dropoutState[1], p.salt);
+  return s * dropoutScale(key, row * p.N + col, p.threshold, p.keepScale);
 }
 
 fn store(z: u32, row: u32, col: u32, v0: f32) {
@@ -127,6 +141,21 @@ fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
       let col = wg.x * TM + l.x * 4u + j;
       if (col >= p.N) { break; }
       store(wg.z, row, col, acc[i][j] * p.alpha + loraTerm(row, col));
+    }
+  }
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main_lora_dx(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32,
+             @builtin(local_invocation_id) l: vec3<u32>) {
+  let acc = tile(wg, li, l);
+  for (var i = 0u; i < 4u; i++) {
+    let row = wg.y * TM + l.y * 4u + i;
+    if (row >= p.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let col = wg.x * TM + l.x * 4u + j;
+      if (col >= p.N) { break; }
+      store(wg.z, row, col, acc[i][j] * p.alpha + loraDxTerm(row, col));
     }
   }
 }

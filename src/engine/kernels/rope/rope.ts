@@ -43,8 +43,8 @@ export function prepareRope(rt: Runtime, args: RopeArgs): Op {
     pipeline,
     bindGroup: bindAt(rt, pipeline, resources, label),
     workgroups: grid1d(n / 2, 64),
-    // per pair: θ (1), cos/sin (counted as 2), 4 multiplies and 2 adds.
-    flops: (n / 2) * 9,
+    // per pair: θ (1), Cody–Waite reduction (~6), the two polynomials (~14), the rotation (6).
+    flops: (n / 2) * 27,
     bytes: 4 * (2 * n + B * S + Dh / 2),
   };
 }
