@@ -1,14 +1,7 @@
-import { describe, expect, it } from "vitest";
-import {
-  prepareAttentionBackward,
-  prepareAttentionForward,
-  type AttentionDims,
-} from "../../src/engine/kernels/attention/attention";
-import {
-  attentionBackwardRef,
-  attentionForwardRef,
-} from "../../src/engine/kernels/attention/attention.ref";
-import { closeTo, randn, testRuntime } from "../helpers/gpu";
+import { describe, expect, it } from 'vitest';
+import { prepareAttentionBackward, prepareAttentionForward, type AttentionDims } from '../../src/engine/kernels/attention/attention';
+import { attentionBackwardRef, attentionForwardRef } from '../../src/engine/kernels/attention/attention.ref';
+import { closeTo, randn, testRuntime } from '../helpers/gpu';
 
 interface Case extends AttentionDims {
   name: string;
@@ -19,7 +12,7 @@ interface Case extends AttentionDims {
 // left padding (including query rows with no valid key at all); a single decode token; Dh = 128.
 const FORWARD: Case[] = [
   {
-    name: "MHA (g=1), tiny",
+    name: 'MHA (g=1), tiny',
     B: 2,
     S: 5,
     H: 2,
@@ -30,7 +23,7 @@ const FORWARD: Case[] = [
     kvStart: [0, 0],
   },
   {
-    name: "g=3, S=70 crosses a tile",
+    name: 'g=3, S=70 crosses a tile',
     B: 1,
     S: 70,
     H: 3,
@@ -41,7 +34,7 @@ const FORWARD: Case[] = [
     kvStart: [0],
   },
   {
-    name: "g=7, past=67, kvStart=5",
+    name: 'g=7, past=67, kvStart=5',
     B: 2,
     S: 3,
     H: 7,
@@ -52,7 +45,7 @@ const FORWARD: Case[] = [
     kvStart: [0, 5],
   },
   {
-    name: "decode S=1, past=130, Dh=128",
+    name: 'decode S=1, past=130, Dh=128',
     B: 2,
     S: 1,
     H: 6,
@@ -63,7 +56,7 @@ const FORWARD: Case[] = [
     kvStart: [3, 0],
   },
   {
-    name: "left padding, fully masked rows",
+    name: 'left padding, fully masked rows',
     B: 2,
     S: 9,
     H: 4,
@@ -77,7 +70,7 @@ const FORWARD: Case[] = [
 
 const BACKWARD: Case[] = [
   {
-    name: "g=2, left padding",
+    name: 'g=2, left padding',
     B: 2,
     S: 9,
     H: 4,
@@ -88,7 +81,7 @@ const BACKWARD: Case[] = [
     kvStart: [0, 3],
   },
   {
-    name: "g=3, S=70 crosses a tile",
+    name: 'g=3, S=70 crosses a tile',
     B: 1,
     S: 70,
     H: 3,
@@ -99,7 +92,7 @@ const BACKWARD: Case[] = [
     kvStart: [0],
   },
   {
-    name: "g=7, Dh=64",
+    name: 'g=7, Dh=64',
     B: 1,
     S: 5,
     H: 7,
@@ -110,7 +103,7 @@ const BACKWARD: Case[] = [
     kvStart: [0],
   },
   {
-    name: "g=1, past=4 (keys of the cache get gradients)",
+    name: 'g=1, past=4 (keys of the cache get gradients)',
     B: 1,
     S: 3,
     H: 2,
@@ -129,21 +122,21 @@ function inputs(c: Case, seed: number) {
   return { q, k, v };
 }
 
-describe("attention forward (flash) against the CPU reference", () => {
+describe('attention forward (flash) against the CPU reference', () => {
   for (const c of FORWARD) {
     it(c.name, async () => {
       const rt = await testRuntime();
       const { q, k, v } = inputs(c, 11);
-      const O = rt.tensor("o", [c.B, c.S, c.H, c.Dh]);
-      const LSE = rt.tensor("lse", [c.B, c.H, c.S]);
+      const O = rt.tensor('o', [c.B, c.S, c.H, c.Dh]);
+      const LSE = rt.tensor('lse', [c.B, c.H, c.S]);
       // Poison the outputs: every element must be written.
       rt.write(O, new Float32Array(O.shape.reduce((a, b) => a * b)).fill(NaN));
       const op = prepareAttentionForward(rt, {
         ...c,
-        q: rt.upload("q", q, [c.B, c.S, c.H, c.Dh]),
-        k: rt.upload("k", k, [c.B, c.L, c.KVH, c.Dh]),
-        v: rt.upload("v", v, [c.B, c.L, c.KVH, c.Dh]),
-        kvStart: rt.upload("kvStart", new Uint32Array(c.kvStart), [c.B]),
+        q: rt.upload('q', q, [c.B, c.S, c.H, c.Dh]),
+        k: rt.upload('k', k, [c.B, c.L, c.KVH, c.Dh]),
+        v: rt.upload('v', v, [c.B, c.L, c.KVH, c.Dh]),
+        kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]),
         out: O,
         lse: LSE,
       });
@@ -158,10 +151,10 @@ describe("attention forward (flash) against the CPU reference", () => {
     });
   }
 
-  it("decodes token after token by rewriting past, without allocating", async () => {
+  it('decodes token after token by rewriting past, without allocating', async () => {
     const rt = await testRuntime();
     const c: Case = {
-      name: "",
+      name: '',
       B: 1,
       S: 1,
       H: 4,
@@ -173,15 +166,15 @@ describe("attention forward (flash) against the CPU reference", () => {
     };
     const { k, v } = inputs(c, 5);
     const q = randn(c.H * c.Dh, 9);
-    const O = rt.tensor("o", [1, 1, c.H, c.Dh]);
+    const O = rt.tensor('o', [1, 1, c.H, c.Dh]);
     const op = prepareAttentionForward(rt, {
       ...c,
-      q: rt.upload("q", q, [1, 1, c.H, c.Dh]),
-      k: rt.upload("k", k, [1, c.L, c.KVH, c.Dh]),
-      v: rt.upload("v", v, [1, c.L, c.KVH, c.Dh]),
-      kvStart: rt.upload("kvStart", new Uint32Array(c.kvStart), [1]),
+      q: rt.upload('q', q, [1, 1, c.H, c.Dh]),
+      k: rt.upload('k', k, [1, c.L, c.KVH, c.Dh]),
+      v: rt.upload('v', v, [1, c.L, c.KVH, c.Dh]),
+      kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [1]),
       out: O,
-      lse: rt.tensor("lse", [1, c.H, 1]),
+      lse: rt.tensor('lse', [1, c.H, 1]),
     });
     const allocs = rt.counters.allocations;
     for (const past of [2, 9, 19]) {
@@ -196,7 +189,7 @@ describe("attention forward (flash) against the CPU reference", () => {
   });
 });
 
-describe("attention backward against the reference gradients", () => {
+describe('attention backward against the reference gradients', () => {
   for (const c of BACKWARD) {
     it(c.name, async () => {
       const rt = await testRuntime();
@@ -204,15 +197,15 @@ describe("attention backward against the reference gradients", () => {
       const dO = randn(q.length, 99, 1);
       const qs = [c.B, c.S, c.H, c.Dh];
       const ks = [c.B, c.L, c.KVH, c.Dh];
-      const Q = rt.upload("q", q, qs);
-      const K = rt.upload("k", k, ks);
-      const V = rt.upload("v", v, ks);
-      const kvStart = rt.upload("kvStart", new Uint32Array(c.kvStart), [c.B]);
-      const O = rt.tensor("o", qs);
-      const LSE = rt.tensor("lse", [c.B, c.H, c.S]);
-      const dQ = rt.tensor("dq", qs);
-      const dK = rt.tensor("dk", ks);
-      const dV = rt.tensor("dv", ks);
+      const Q = rt.upload('q', q, qs);
+      const K = rt.upload('k', k, ks);
+      const V = rt.upload('v', v, ks);
+      const kvStart = rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]);
+      const O = rt.tensor('o', qs);
+      const LSE = rt.tensor('lse', [c.B, c.H, c.S]);
+      const dQ = rt.tensor('dq', qs);
+      const dK = rt.tensor('dk', ks);
+      const dV = rt.tensor('dv', ks);
       const ops = [
         prepareAttentionForward(rt, {
           ...c,
@@ -231,7 +224,7 @@ describe("attention backward against the reference gradients", () => {
           kvStart,
           out: O,
           lse: LSE,
-          dOut: rt.upload("do", dO, qs),
+          dOut: rt.upload('do', dO, qs),
           dq: dQ,
           dk: dK,
           dv: dV,
@@ -241,9 +234,9 @@ describe("attention backward against the reference gradients", () => {
       const want = attentionBackwardRef(q, k, v, dO, c);
       // Sums over ≤ 70 keys (× 7 heads for dK/dV) of O(1) products, recomputing P in f32.
       for (const [name, T, ref] of [
-        ["dQ", dQ, want.dq],
-        ["dK", dK, want.dk],
-        ["dV", dV, want.dv],
+        ['dQ', dQ, want.dq],
+        ['dK', dK, want.dk],
+        ['dV', dV, want.dv],
       ] as const) {
         const r = closeTo(await rt.readF32(T), ref, 5e-5, 2e-4);
         expect(r.ok, `${name} ${r.worst}`).toBe(true);
