@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { gradSplits, IGNORE_INDEX, prepareCrossEntropy } from '../../src/engine/kernels/cross_entropy/cross_entropy';
 import { crossEntropyRef, packF16 } from '../../src/engine/kernels/cross_entropy/cross_entropy.ref';
+import type { Runtime } from '../../src/engine/runtime';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
+
+// One runtime for the file: its pipeline cache spares recompiling the LM head kernels (seconds each on
+// SwiftShader) in every test. Tests only compare counter deltas.
+let sharedRt: Promise<Runtime> | undefined;
+const runtime = () => (sharedRt ??= testRuntime());
+afterAll(async () => (await sharedRt)?.destroy());
 
 interface Case {
   name: string;
@@ -61,7 +68,7 @@ const CASES: Case[] = [
 describe('fused LM head + cross-entropy against the CPU reference', () => {
   for (const c of CASES) {
     it(c.name, async () => {
-      const rt = await testRuntime();
+      const rt = await runtime();
       const hidden = randn(c.T * c.D, 3, 1);
       let w = randn(c.V * c.D, 4, 0.5);
       let weight;
@@ -102,12 +109,11 @@ describe('fused LM head + cross-entropy against the CPU reference', () => {
       const rg = closeTo(await rt.readF32(dHidden), want.dHidden, 1e-6, 1e-4);
       expect(rg.ok, `dHidden ${rg.worst}`).toBe(true);
       if (want.count === 0) expect(gotMean).toBe(0);
-      rt.destroy();
     });
   }
 
   it('runs forward only and re-encodes without allocating', async () => {
-    const rt = await testRuntime();
+    const rt = await runtime();
     const [T, D, V] = [3, 8, 70];
     const hidden = randn(T * D, 1);
     const w = randn(V * D, 2);
@@ -133,12 +139,11 @@ describe('fused LM head + cross-entropy against the CPU reference', () => {
     const r = closeTo(await rt.readF32(loss), want.loss, 1e-5, 1e-5);
     expect(r.ok, r.worst).toBe(true);
     expect(rt.counters.allocations).toBe(allocs);
-    rt.destroy();
   });
 
   it('plans Qwen2.5’s V=151936 in chunks that tile the vocabulary, within grid limits (prepared, not run)', async () => {
     // Running it on SwiftShader takes minutes; the kernels are the ones checked above on ragged chunks.
-    const rt = await testRuntime();
+    const rt = await runtime();
     const [T, D, V, chunk] = [64, 64, 151936, 8192];
     const ops = prepareCrossEntropy(rt, {
       hidden: rt.tensor('h', [T, D]),
@@ -173,6 +178,5 @@ describe('fused LM head + cross-entropy against the CPU reference', () => {
     // Three T×D×V products (logits twice, d_hidden once).
     const flops = ops.filter((o) => o.label.startsWith('lm_head')).reduce((a, o) => a + o.flops, 0);
     expect(flops).toBe(3 * 2 * T * D * V);
-    rt.destroy();
   });
 });

@@ -1,16 +1,23 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { IGNORE_INDEX } from '../../src/engine/kernels/cross_entropy/cross_entropy';
 import { crossEntropyRef, logitsRef, packF16 } from '../../src/engine/kernels/cross_entropy/cross_entropy.ref';
 import { prepareCandidateLogProbs, prepareFullLogits, prepareTargetLogProbs } from '../../src/engine/kernels/scoring/scoring';
 import { candidateLogProbsRef } from '../../src/engine/kernels/scoring/scoring.ref';
+import type { Runtime } from '../../src/engine/runtime';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
+
+// One runtime for the file: its pipeline cache spares recompiling the LM head kernels (seconds each on
+// SwiftShader) in every test. Tests only compare counter deltas.
+let sharedRt: Promise<Runtime> | undefined;
+const runtime = () => (sharedRt ??= testRuntime());
+afterAll(async () => (await sharedRt)?.destroy());
 
 const [R, D, V] = [3, 40, 777];
 
 describe('scoring gathers against the CPU reference', () => {
   for (const packedF16 of [false, true]) {
     it(`candidate log-probs, V=${V} over chunks of 200${packedF16 ? ', packed f16' : ''}`, async () => {
-      const rt = await testRuntime();
+      const rt = await runtime();
       const hidden = randn(R * D, 1);
       let w = randn(V * D, 2, 0.5);
       let weight;
@@ -39,12 +46,11 @@ describe('scoring gathers against the CPU reference', () => {
       // Dots of 40 f32 terms and a log Σ exp over 777 terms: ~1e-6 relative.
       const r = closeTo(await rt.readF32(out), want, 1e-5, 1e-5);
       expect(r.ok, r.worst).toBe(true);
-      rt.destroy();
     });
   }
 
   it('target log-probs (continuation scoring) equal −CE per row', async () => {
-    const rt = await testRuntime();
+    const rt = await runtime();
     const hidden = randn(R * D, 3);
     const w = randn(V * D, 4, 0.5);
     const targets = new Uint32Array([7, IGNORE_INDEX, 700]);
@@ -64,11 +70,10 @@ describe('scoring gathers against the CPU reference', () => {
     );
     const r = closeTo(await rt.readF32(nll), crossEntropyRef(hidden, w, targets, R, D, V).loss, 1e-5, 1e-5);
     expect(r.ok, r.worst).toBe(true);
-    rt.destroy();
   });
 
   it('full logits of a few rows', async () => {
-    const rt = await testRuntime();
+    const rt = await runtime();
     const hidden = randn(R * D, 5);
     const w = randn(V * D, 6, 0.5);
     const out = rt.tensor('logits', [R, V]);
@@ -84,6 +89,5 @@ describe('scoring gathers against the CPU reference', () => {
     ]);
     const r = closeTo(await rt.readF32(out), logitsRef(hidden, w, R, D, V), 1e-5, 1e-5);
     expect(r.ok, r.worst).toBe(true);
-    rt.destroy();
   });
 });

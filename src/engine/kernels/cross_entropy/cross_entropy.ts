@@ -58,18 +58,24 @@ function checkWeight(w: LmHeadWeight): void {
 
 const wBytes = (w: LmHeadWeight, rows: number) => rows * w.D * (w.packedF16 ? 2 : 4);
 
-/** Z[t, 0…C) = X[t] · W[v0 … v0+C)ᵀ, Z row stride ldz. Grid [⌈C/64⌉, ⌈T/64⌉]. */
+/** Rows up to which the logits use the few-rows kernel (bandwidth-bound: no 64-row tiles). */
+export const SKINNY_ROWS = 8;
+
+/** Z[t, 0…C) = X[t] · W[v0 … v0+C)ᵀ, Z row stride ldz. Grid [⌈C/64⌉, ⌈T/64⌉], or [⌈C/32⌉] for T ≤ 8. */
 export function prepareLmHeadLogits(rt: Runtime, w: LmHeadWeight, x: Tensor, z: Tensor, T: number, v0: number, C: number, ldz: number): Op {
   checkWeight(w);
-  const label = `lm_head_logits T${T} D${w.D} v${v0}+${C}`;
-  const pipeline = rt.pipeline('lm_head_logits', matmulCode, { W_F16: Number(Boolean(w.packedF16)) }, 'logits');
+  const skinny = T <= SKINNY_ROWS;
+  const label = `lm_head_logits${skinny ? '_skinny' : ''} T${T} D${w.D} v${v0}+${C}`;
+  const entry = skinny ? 'logits_skinny' : 'logits';
+  const pipeline = rt.pipeline(`lm_head_${entry}`, matmulCode, { W_F16: Number(Boolean(w.packedF16)) }, entry);
   const params = rt.uniform(`${label} params`, [T, w.D, C, v0, ldz, 0, 0, 0]);
-  if (ceilDiv(C, 64) > 65535 || ceilDiv(T, 64) > 65535) throw new Error(`${label}: grid too large`);
+  const workgroups: [number, number, number] = skinny ? [ceilDiv(C, 32), 1, 1] : [ceilDiv(C, 64), ceilDiv(T, 64), 1];
+  if (workgroups[0] > 65535 || workgroups[1] > 65535) throw new Error(`${label}: grid too large`);
   return {
     label,
     pipeline,
     bindGroup: rt.bindGroup(pipeline, [params, x, w.weight, z], label),
-    workgroups: [ceilDiv(C, 64), ceilDiv(T, 64), 1],
+    workgroups,
     flops: 2 * T * C * w.D,
     bytes: 4 * T * w.D + wBytes(w, C) + 4 * T * C,
   };

@@ -121,3 +121,33 @@ fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   }
 }
+
+// Few rows (T ≤ 8: scoring, generation): reading W dominates, so no 64-row tile of idle work. Each
+// workgroup takes 32 vocabulary rows; 8 lanes per row stride over D for all T rows at once, then one
+// barrier and a fixed-order sum over the lanes. Grid [⌈C/32⌉].
+const LANES = 8u;
+const MAXT = 8u;
+var<workgroup> part: array<f32, 2048>; // [t][row·LANES + lane]
+
+@compute @workgroup_size(256)
+fn logits_skinny(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let row = tid / LANES;
+  let lane = tid % LANES;
+  let c = wid.x * 32u + row;
+  var acc: array<f32, 8>;
+  if (c < p.C) {
+    for (var d = lane; d < p.D; d += LANES) {
+      let wv = w(p.v0 + c, d);
+      for (var t = 0u; t < p.T; t++) { acc[t] += X[t * p.D + d] * wv; }
+    }
+  }
+  for (var t = 0u; t < MAXT; t++) { part[t * 256u + tid] = acc[t]; }
+  workgroupBarrier();
+  // Thread (row r, lane t) now writes output (t, r).
+  let t = lane;
+  if (c < p.C && t < p.T) {
+    var s = 0.0;
+    for (var l = 0u; l < LANES; l++) { s += part[t * 256u + row * LANES + l]; }
+    Z[t * p.ldz + c] = s;
+  }
+}
