@@ -6,113 +6,29 @@ import { closeTo, randn, testRuntime } from '../helpers/gpu';
 interface Case extends AttentionDims {
   name: string;
   kvStart: number[];
+  split?: 1 | 4;
 }
 
 // Awkward shapes: GQA ratios 1, 3, 7; S and key counts not multiples of the 64-key tile; past > 0;
 // left padding (including query rows with no valid key at all); a single decode token; Dh = 128.
+// prettier-ignore
 const FORWARD: Case[] = [
-  {
-    name: 'MHA (g=1), tiny',
-    B: 2,
-    S: 5,
-    H: 2,
-    KVH: 2,
-    Dh: 8,
-    L: 5,
-    past: 0,
-    kvStart: [0, 0],
-  },
-  {
-    name: 'g=3, S=70 crosses a tile',
-    B: 1,
-    S: 70,
-    H: 3,
-    KVH: 1,
-    Dh: 16,
-    L: 70,
-    past: 0,
-    kvStart: [0],
-  },
-  {
-    name: 'g=7, past=67, kvStart=5',
-    B: 2,
-    S: 3,
-    H: 7,
-    KVH: 1,
-    Dh: 64,
-    L: 80,
-    past: 67,
-    kvStart: [0, 5],
-  },
-  {
-    name: 'decode S=1, past=130, Dh=128',
-    B: 2,
-    S: 1,
-    H: 6,
-    KVH: 2,
-    Dh: 128,
-    L: 150,
-    past: 130,
-    kvStart: [3, 0],
-  },
-  {
-    name: 'left padding, fully masked rows',
-    B: 2,
-    S: 9,
-    H: 4,
-    KVH: 2,
-    Dh: 12,
-    L: 9,
-    past: 0,
-    kvStart: [0, 4],
-  },
+  { name: 'MHA (g=1), tiny', B: 2, S: 5, H: 2, KVH: 2, Dh: 8, L: 5, past: 0, kvStart: [0, 0] },
+  { name: 'g=3, S=70 crosses a tile', B: 1, S: 70, H: 3, KVH: 1, Dh: 16, L: 70, past: 0, kvStart: [0] },
+  { name: 'g=7, past=67, kvStart=5', B: 2, S: 3, H: 7, KVH: 1, Dh: 64, L: 80, past: 67, kvStart: [0, 5] },
+  { name: 'decode S=1, past=130, Dh=128', B: 2, S: 1, H: 6, KVH: 2, Dh: 128, L: 150, past: 130, kvStart: [3, 0] },
+  { name: 'left padding, fully masked rows', B: 2, S: 9, H: 4, KVH: 2, Dh: 12, L: 9, past: 0, kvStart: [0, 4] },
+  // The 4-way key split (the default for S ≤ 4) forced on a prefill with left padding; decode without it.
+  { name: 'split 4 forced, S=70, left padding', B: 2, S: 70, H: 2, KVH: 1, Dh: 16, L: 70, past: 0, kvStart: [0, 9], split: 4 },
+  { name: 'decode with split 1, past=130', B: 1, S: 1, H: 3, KVH: 1, Dh: 64, L: 140, past: 130, kvStart: [0], split: 1 },
 ];
 
+// prettier-ignore
 const BACKWARD: Case[] = [
-  {
-    name: 'g=2, left padding',
-    B: 2,
-    S: 9,
-    H: 4,
-    KVH: 2,
-    Dh: 12,
-    L: 9,
-    past: 0,
-    kvStart: [0, 3],
-  },
-  {
-    name: 'g=3, S=70 crosses a tile',
-    B: 1,
-    S: 70,
-    H: 3,
-    KVH: 1,
-    Dh: 16,
-    L: 70,
-    past: 0,
-    kvStart: [0],
-  },
-  {
-    name: 'g=7, Dh=64',
-    B: 1,
-    S: 5,
-    H: 7,
-    KVH: 1,
-    Dh: 64,
-    L: 5,
-    past: 0,
-    kvStart: [0],
-  },
-  {
-    name: 'g=1, past=4 (keys of the cache get gradients)',
-    B: 1,
-    S: 3,
-    H: 2,
-    KVH: 2,
-    Dh: 8,
-    L: 10,
-    past: 4,
-    kvStart: [1],
-  },
+  { name: 'g=2, left padding', B: 2, S: 9, H: 4, KVH: 2, Dh: 12, L: 9, past: 0, kvStart: [0, 3] },
+  { name: 'g=3, S=70 crosses a tile', B: 1, S: 70, H: 3, KVH: 1, Dh: 16, L: 70, past: 0, kvStart: [0] },
+  { name: 'g=7, Dh=64', B: 1, S: 5, H: 7, KVH: 1, Dh: 64, L: 5, past: 0, kvStart: [0] },
+  { name: 'g=1, past=4 (keys of the cache get gradients)', B: 1, S: 3, H: 2, KVH: 2, Dh: 8, L: 10, past: 4, kvStart: [1] },
 ];
 
 function inputs(c: Case, seed: number) {

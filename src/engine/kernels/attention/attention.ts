@@ -32,6 +32,11 @@ export interface AttentionForwardArgs extends AttentionDims {
   out: Tensor;
   /** f32 [B, H, S]: log Σ_j exp(scale·q·k_j), kept for the backward (0 for a row with no valid key). */
   lse: Tensor;
+  /**
+   * Key-tile walkers per row, 1 or 4 (workgroups of 64·split threads, merged at the end). Default: 4 when
+   * S ≤ 4 (decode: few rows, each a long serial loop otherwise), else 1.
+   */
+  split?: 1 | 4;
 }
 
 /** A prepared op whose `past` can change between submits (decode) without re-preparing. */
@@ -72,12 +77,13 @@ function keysSeen(a: AttentionDims): number {
 
 /**
  * Prepare the causal flash-attention forward. One workgroup per (query row, head, sequence); dispatch
- * grid [S, H, B]. FLOPs: 4·Dh per (row, visible key) for QKᵀ and PV.
+ * grid [S, H, B]; `setPast` serves decode step after step. FLOPs: 4·Dh per (row, visible key) for QKᵀ and PV.
  */
 export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs): AttentionOp {
   checkDims(args);
   const label = `attention_forward B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
-  const pipeline = rt.pipeline('attention_forward', forwardCode);
+  const split = args.split ?? (args.S <= 4 ? 4 : 1);
+  const pipeline = rt.pipeline('attention_forward', forwardCode, { SPLIT: split });
   const params = rt.uniform(`${label} params`, paramsWords(args), PARAM_KINDS);
   const bindGroup = rt.bindGroup(pipeline, [params, args.q, args.k, args.v, args.kvStart, args.out, args.lse], label);
   const seen = keysSeen(args);
