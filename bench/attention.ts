@@ -97,7 +97,7 @@ export async function benchAttention(rt0: Runtime, opts: { full?: boolean }): Pr
     out.push(entry('attention_decode', dimsText(decode), dec, await time(rt, dec, reps)));
 
     // Fused LM head + cross-entropy, forward and d_hidden.
-    const [T, D, V, chunk] = full ? [256, 576, 49152, 8192] : [32, 64, 2048, 1024];
+    const [T, D, V, chunk] = full ? [256, 576, 49152, 8192] : [32, 64, 1024, 512];
     const targets = new Uint32Array(T).map((_, i) => (i * 7919) % V);
     const ce = prepareCrossEntropy(rt, {
       hidden: rt.upload('h', filled(T * D, 5), [T, D]),
