@@ -101,6 +101,7 @@ describe('attention forward (flash) against the CPU reference', () => {
       expect(r.ok, `past ${past}: ${r.worst}`).toBe(true);
     }
     expect(rt.counters.allocations).toBe(allocs);
+    expect(() => op.setPast(20)).toThrow(/exceeds the cache/);
     rt.destroy();
   });
 });

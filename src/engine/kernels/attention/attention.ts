@@ -59,9 +59,10 @@ function paramsWords(a: AttentionDims): number[] {
 }
 const PARAM_KINDS = 'uuuuuuuf';
 
-function settablePast(rt: Runtime, params: GPUBuffer): (past: number) => void {
+function settablePast(rt: Runtime, params: GPUBuffer, a: AttentionDims): (past: number) => void {
   const word = new Uint32Array(1);
   return (past: number) => {
+    if (past + a.S > a.L) throw new Error(`attention: past ${past} + S ${a.S} exceeds the cache (${a.L} rows)`);
     word[0] = past;
     rt.device.queue.writeBuffer(params, 6 * 4, word);
     rt.counters.uploadBytes += 4;
@@ -96,7 +97,7 @@ export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs)
     flops: seen * 4 * args.Dh + seen * 4,
     // Each row reads its visible K and V rows once (caches aside), Q, and writes O and LSE.
     bytes: 4 * (seen * 2 * args.Dh + rows * (2 * args.Dh + 1)),
-    setPast: settablePast(rt, params),
+    setPast: settablePast(rt, params, args),
   };
 }
 
