@@ -1,9 +1,5 @@
-import { describe, expect, it } from "vitest";
-import {
-  attentionBackwardRef,
-  attentionForwardRef,
-  type AttentionShape,
-} from "../../src/engine/kernels/attention/attention.ref";
+import { describe, expect, it } from 'vitest';
+import { attentionBackwardRef, attentionForwardRef, type AttentionShape } from '../../src/engine/kernels/attention/attention.ref';
 
 function rand(n: number, seed: number): Float64Array {
   let s = seed;
@@ -15,7 +11,7 @@ function rand(n: number, seed: number): Float64Array {
   return out;
 }
 
-describe("attention reference: analytic gradients vs f64 central differences", () => {
+describe('attention reference: analytic gradients vs f64 central differences', () => {
   const cases: AttentionShape[] = [
     { B: 2, S: 4, H: 4, KVH: 2, Dh: 3, L: 4, past: 0, kvStart: [0, 1] },
     { B: 1, S: 2, H: 3, KVH: 1, Dh: 2, L: 6, past: 3, kvStart: [1] },
@@ -26,11 +22,7 @@ describe("attention reference: analytic gradients vs f64 central differences", (
       const k = rand(a.B * a.L * a.KVH * a.Dh, 2);
       const v = rand(a.B * a.L * a.KVH * a.Dh, 3);
       const dO = rand(q.length, 4);
-      const loss = () =>
-        attentionForwardRef(q, k, v, a).out.reduce(
-          (acc, o, i) => acc + o * dO[i],
-          0,
-        );
+      const loss = () => attentionForwardRef(q, k, v, a).out.reduce((acc, o, i) => acc + o * dO[i], 0);
       const g = attentionBackwardRef(q, k, v, dO, a);
       const h = 1e-6;
       let checked = 0;

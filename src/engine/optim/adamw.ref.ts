@@ -1,4 +1,4 @@
-import { ADAMW_DEFAULTS, type AdamWConfig } from "./adamw";
+import { ADAMW_DEFAULTS, type AdamWConfig } from './adamw';
 
 /**
  * CPU reference of one optimizer step as PyTorch does it: torch.nn.utils.clip_grad_norm_(max_norm)
@@ -19,8 +19,7 @@ export function adamWStepRef(
   for (let i = 0; i < params.length; i++) sq += grads[i] * grads[i];
   const norm = Math.sqrt(sq);
   if (!Number.isFinite(sq)) return { norm, finite: false };
-  const coef =
-    c.maxGradNorm > 0 ? Math.min(1, c.maxGradNorm / (norm + 1e-6)) : 1;
+  const coef = c.maxGradNorm > 0 ? Math.min(1, c.maxGradNorm / (norm + 1e-6)) : 1;
   const bc1 = 1 - c.beta1 ** step;
   const bc2 = 1 - c.beta2 ** step;
   for (let i = 0; i < params.length; i++) {
@@ -28,8 +27,7 @@ export function adamWStepRef(
     params[i] *= 1 - lr * c.weightDecay;
     m[i] = c.beta1 * m[i] + (1 - c.beta1) * g;
     v[i] = c.beta2 * v[i] + (1 - c.beta2) * g * g;
-    params[i] -=
-      (lr / bc1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + c.eps));
+    params[i] -= (lr / bc1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + c.eps));
   }
   return { norm, finite: true };
 }

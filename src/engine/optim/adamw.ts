@@ -1,7 +1,7 @@
-import { ceilDiv, type Op, type Runtime, type Tensor } from "../runtime";
-import partialCode from "./adamw_norm_partial.wgsl?raw";
-import finalCode from "./adamw_norm_final.wgsl?raw";
-import updateCode from "./adamw_update.wgsl?raw";
+import { ceilDiv, type Op, type Runtime, type Tensor } from '../runtime';
+import partialCode from './adamw_norm_partial.wgsl?raw';
+import finalCode from './adamw_norm_final.wgsl?raw';
+import updateCode from './adamw_update.wgsl?raw';
 
 /** torch.optim.AdamW's hyper-parameters plus global-norm clipping (torch.nn.utils.clip_grad_norm_). */
 export interface AdamWConfig {
@@ -45,23 +45,13 @@ export interface AdamWArgs {
   partials?: Tensor;
 }
 
-export function adamWHyperWords(
-  step: number,
-  lr: number,
-  config: Partial<AdamWConfig> = {},
-): Float32Array {
+export function adamWHyperWords(step: number, lr: number, config: Partial<AdamWConfig> = {}): Float32Array {
   const c = { ...ADAMW_DEFAULTS, ...config };
   return new Float32Array([lr, step, 1 - c.beta1 ** step, 1 - c.beta2 ** step]);
 }
 
 /** Set the learning rate and the (1-based) step for the next update: one 16-byte writeBuffer, no allocation. */
-export function writeAdamWHyper(
-  rt: Runtime,
-  hyper: Tensor,
-  step: number,
-  lr: number,
-  config: Partial<AdamWConfig> = {},
-): void {
+export function writeAdamWHyper(rt: Runtime, hyper: Tensor, step: number, lr: number, config: Partial<AdamWConfig> = {}): void {
   if (step < 1) throw new Error(`AdamW steps count from 1 (got ${step})`);
   rt.write(hyper, adamWHyperWords(step, lr, config));
 }
@@ -76,53 +66,35 @@ export function prepareAdamW(rt: Runtime, args: AdamWArgs): Op[] {
   const { n } = args;
   const c = { ...ADAMW_DEFAULTS, ...args.config };
   for (const t of [args.params, args.grads, args.m, args.v]) {
-    if (t.shape.reduce((a, b) => a * b, 1) < n)
-      throw new Error(`AdamW: ${t.label} holds fewer than ${n} elements`);
+    if (t.shape.reduce((a, b) => a * b, 1) < n) throw new Error(`AdamW: ${t.label} holds fewer than ${n} elements`);
   }
-  const partials =
-    args.partials ?? rt.tensor("adamw norm partials", [NORM_GROUPS]);
+  const partials = args.partials ?? rt.tensor('adamw norm partials', [NORM_GROUPS]);
 
-  const p1 = rt.pipeline("adamw_norm_partial", partialCode);
+  const p1 = rt.pipeline('adamw_norm_partial', partialCode);
   const norm1: Op = {
     label: `adamw_norm_partial n${n}`,
     pipeline: p1,
-    bindGroup: rt.bindGroup(p1, [
-      rt.uniform("adamw norm params", [n, 0, 0, 0]),
-      args.grads,
-      partials,
-    ]),
+    bindGroup: rt.bindGroup(p1, [rt.uniform('adamw norm params', [n, 0, 0, 0]), args.grads, partials]),
     workgroups: [NORM_GROUPS, 1, 1],
     flops: 2 * n,
     bytes: 4 * (n + NORM_GROUPS),
   };
-  const p2 = rt.pipeline("adamw_norm_final", finalCode);
+  const p2 = rt.pipeline('adamw_norm_final', finalCode);
   const norm2: Op = {
-    label: "adamw_norm_final",
+    label: 'adamw_norm_final',
     pipeline: p2,
-    bindGroup: rt.bindGroup(p2, [
-      rt.uniform(
-        "adamw final params",
-        [NORM_GROUPS, c.maxGradNorm, 0, 0],
-        "uf",
-      ),
-      partials,
-      args.status,
-    ]),
+    bindGroup: rt.bindGroup(p2, [rt.uniform('adamw final params', [NORM_GROUPS, c.maxGradNorm, 0, 0], 'uf'), partials, args.status]),
     workgroups: [1, 1, 1],
     flops: NORM_GROUPS + 8,
     bytes: 4 * (NORM_GROUPS + ADAMW_STATUS_WORDS),
   };
-  const p3 = rt.pipeline("adamw_update", updateCode);
+  const p3 = rt.pipeline('adamw_update', updateCode);
   const groups = ceilDiv(n, 256);
   const update: Op = {
     label: `adamw_update n${n}`,
     pipeline: p3,
     bindGroup: rt.bindGroup(p3, [
-      rt.uniform(
-        "adamw update params",
-        [n, c.beta1, c.beta2, c.eps, c.weightDecay, 0, 0, 0],
-        "uffff",
-      ),
+      rt.uniform('adamw update params', [n, c.beta1, c.beta2, c.eps, c.weightDecay, 0, 0, 0], 'uffff'),
       args.hyper,
       args.status,
       args.params,

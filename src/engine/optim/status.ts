@@ -1,6 +1,6 @@
-import { NonFiniteError } from "../errors";
-import { alignElems, type Runtime, type Tensor } from "../runtime";
-import { ADAMW_STATUS_WORDS } from "./adamw";
+import { NonFiniteError } from '../errors';
+import { alignElems, type Runtime, type Tensor } from '../runtime';
+import { ADAMW_STATUS_WORDS } from './adamw';
 
 /**
  * One small buffer holding everything a training step reports, so the caller reads it back once:
@@ -17,11 +17,11 @@ export interface TrainStatus {
 
 export function trainStatus(rt: Runtime): TrainStatus {
   const lossAt = alignElems(ADAMW_STATUS_WORDS);
-  const buffer = rt.tensor("train status", [lossAt + alignElems(1)]);
+  const buffer = rt.tensor('train status', [lossAt + alignElems(1)]);
   return {
     buffer,
-    adam: rt.view(buffer, 0, [ADAMW_STATUS_WORDS], "adamw status"),
-    loss: rt.view(buffer, lossAt, [1], "loss mean"),
+    adam: rt.view(buffer, 0, [ADAMW_STATUS_WORDS], 'adamw status'),
+    loss: rt.view(buffer, lossAt, [1], 'loss mean'),
   };
 }
 
@@ -32,14 +32,10 @@ export interface StepReport {
 }
 
 /** Read the step's loss and gradient norm in one read-back; throw NonFiniteError if the update was skipped. */
-export async function readTrainStatus(
-  rt: Runtime,
-  s: TrainStatus,
-  step?: number,
-): Promise<StepReport> {
+export async function readTrainStatus(rt: Runtime, s: TrainStatus, step?: number): Promise<StepReport> {
   const words = await rt.readF32(s.buffer);
   const loss = words[alignElems(ADAMW_STATUS_WORDS)];
-  if (words[2] !== 0) throw new NonFiniteError("the gradients", step);
-  if (!Number.isFinite(loss)) throw new NonFiniteError("the loss", step);
+  if (words[2] !== 0) throw new NonFiniteError('the gradients', step);
+  if (!Number.isFinite(loss)) throw new NonFiniteError('the loss', step);
   return { loss, gradNorm: words[1], clipCoef: words[3] };
 }

@@ -1,26 +1,16 @@
 // Runs this engine's attention, loss, scoring and optimizer kernels once on small awkward shapes against
 // their CPU references on the current device (the app and the browser e2e suite call it). A private
 // Runtime on the same device keeps the caller's counters and buffers untouched; everything is freed after.
-import {
-  prepareAttentionBackward,
-  prepareAttentionForward,
-  type AttentionDims,
-} from "../kernels/attention/attention";
-import {
-  attentionBackwardRef,
-  attentionForwardRef,
-} from "../kernels/attention/attention.ref";
-import {
-  IGNORE_INDEX,
-  prepareCrossEntropy,
-} from "../kernels/cross_entropy/cross_entropy";
-import { crossEntropyRef } from "../kernels/cross_entropy/cross_entropy.ref";
-import { prepareCandidateLogProbs } from "../kernels/scoring/scoring";
-import { candidateLogProbsRef } from "../kernels/scoring/scoring.ref";
-import { prepareAdamW, writeAdamWHyper } from "../optim/adamw";
-import { adamWStepRef } from "../optim/adamw.ref";
-import { Runtime } from "../runtime";
-import type { SelfTestResult } from "./types";
+import { prepareAttentionBackward, prepareAttentionForward, type AttentionDims } from '../kernels/attention/attention';
+import { attentionBackwardRef, attentionForwardRef } from '../kernels/attention/attention.ref';
+import { IGNORE_INDEX, prepareCrossEntropy } from '../kernels/cross_entropy/cross_entropy';
+import { crossEntropyRef } from '../kernels/cross_entropy/cross_entropy.ref';
+import { prepareCandidateLogProbs } from '../kernels/scoring/scoring';
+import { candidateLogProbsRef } from '../kernels/scoring/scoring.ref';
+import { prepareAdamW, writeAdamWHyper } from '../optim/adamw';
+import { adamWStepRef } from '../optim/adamw.ref';
+import { Runtime } from '../runtime';
+import type { SelfTestResult } from './types';
 
 function uniformRandom(n: number, seed: number, scale = 1): Float32Array {
   let s = seed >>> 0;
@@ -34,12 +24,7 @@ function uniformRandom(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
-function result(
-  name: string,
-  got: ArrayLike<number>,
-  want: ArrayLike<number>,
-  tolerance: number,
-): SelfTestResult {
+function result(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number): SelfTestResult {
   let maxAbsError = got.length === want.length ? 0 : Infinity;
   for (let i = 0; i < got.length; i++) {
     const e = Math.abs(got[i] - want[i]);
@@ -48,9 +33,7 @@ function result(
   return { name, maxAbsError, tolerance, ok: maxAbsError <= tolerance };
 }
 
-export async function selfTestAttention(
-  rt: Runtime,
-): Promise<SelfTestResult[]> {
+export async function selfTestAttention(rt: Runtime): Promise<SelfTestResult[]> {
   const t = new Runtime(rt.engine);
   try {
     return [...(await attention(t)), ...(await loss(t)), ...(await adamw(t))];
@@ -78,22 +61,22 @@ async function attention(rt: Runtime): Promise<SelfTestResult[]> {
   const v = uniformRandom(k.length, 3);
   const dO = uniformRandom(q.length, 4);
   const T = {
-    q: rt.upload("q", q, qs),
-    k: rt.upload("k", k, ks),
-    v: rt.upload("v", v, ks),
-    kvStart: rt.upload("kvStart", new Uint32Array(a.kvStart), [a.B]),
-    out: rt.tensor("o", qs),
-    lse: rt.tensor("lse", [a.B, a.H, a.S]),
+    q: rt.upload('q', q, qs),
+    k: rt.upload('k', k, ks),
+    v: rt.upload('v', v, ks),
+    kvStart: rt.upload('kvStart', new Uint32Array(a.kvStart), [a.B]),
+    out: rt.tensor('o', qs),
+    lse: rt.tensor('lse', [a.B, a.H, a.S]),
   };
-  const dq = rt.tensor("dq", qs);
-  const dk = rt.tensor("dk", ks);
-  const dv = rt.tensor("dv", ks);
+  const dq = rt.tensor('dq', qs);
+  const dk = rt.tensor('dk', ks);
+  const dv = rt.tensor('dv', ks);
   rt.run([
     prepareAttentionForward(rt, { ...a, ...T }),
     ...prepareAttentionBackward(rt, {
       ...a,
       ...T,
-      dOut: rt.upload("do", dO, qs),
+      dOut: rt.upload('do', dO, qs),
       dq,
       dk,
       dv,
@@ -115,36 +98,26 @@ async function attention(rt: Runtime): Promise<SelfTestResult[]> {
   const dq1 = uniformRandom(d.H * d.Dh, 5);
   const dk1 = uniformRandom(d.L * d.Dh, 6);
   const dv1 = uniformRandom(d.L * d.Dh, 7);
-  const dOut = rt.tensor("decode o", [1, 1, d.H, d.Dh]);
+  const dOut = rt.tensor('decode o', [1, 1, d.H, d.Dh]);
   rt.run([
     prepareAttentionForward(rt, {
       ...d,
-      q: rt.upload("dq", dq1, [1, 1, d.H, d.Dh]),
-      k: rt.upload("dk", dk1, [1, d.L, 1, d.Dh]),
-      v: rt.upload("dv", dv1, [1, d.L, 1, d.Dh]),
-      kvStart: rt.upload("dks", new Uint32Array(d.kvStart), [1]),
+      q: rt.upload('dq', dq1, [1, 1, d.H, d.Dh]),
+      k: rt.upload('dk', dk1, [1, d.L, 1, d.Dh]),
+      v: rt.upload('dv', dv1, [1, d.L, 1, d.Dh]),
+      kvStart: rt.upload('dks', new Uint32Array(d.kvStart), [1]),
       out: dOut,
-      lse: rt.tensor("decode lse", [1, d.H, 1]),
+      lse: rt.tensor('decode lse', [1, d.H, 1]),
     }),
   ]);
   // f32 sums over ≤ 67 keys (× 3 heads for dK/dV) of O(1) terms.
   return [
-    result(
-      "attention forward (GQA 3, S=67, left padding)",
-      await rt.readF32(T.out),
-      fwd.out,
-      1e-4,
-    ),
-    result("attention LSE", await rt.readF32(T.lse), fwd.lse, 1e-4),
-    result("attention backward dQ", await rt.readF32(dq), bwd.dq, 5e-4),
-    result("attention backward dK", await rt.readF32(dk), bwd.dk, 5e-4),
-    result("attention backward dV", await rt.readF32(dv), bwd.dv, 5e-4),
-    result(
-      "attention decode (S=1, past=70, GQA 7)",
-      await rt.readF32(dOut),
-      attentionForwardRef(dq1, dk1, dv1, d).out,
-      1e-4,
-    ),
+    result('attention forward (GQA 3, S=67, left padding)', await rt.readF32(T.out), fwd.out, 1e-4),
+    result('attention LSE', await rt.readF32(T.lse), fwd.lse, 1e-4),
+    result('attention backward dQ', await rt.readF32(dq), bwd.dq, 5e-4),
+    result('attention backward dK', await rt.readF32(dk), bwd.dk, 5e-4),
+    result('attention backward dV', await rt.readF32(dv), bwd.dv, 5e-4),
+    result('attention decode (S=1, past=70, GQA 7)', await rt.readF32(dOut), attentionForwardRef(dq1, dk1, dv1, d).out, 1e-4),
   ];
 }
 
@@ -153,27 +126,27 @@ async function loss(rt: Runtime): Promise<SelfTestResult[]> {
   const hidden = uniformRandom(T * D, 11);
   const w = uniformRandom(V * D, 12, 0.5);
   const targets = new Uint32Array([3, IGNORE_INDEX, 599, 256, 255]);
-  const H = rt.upload("h", hidden, [T, D]);
-  const W = rt.upload("w", w, [V, D]);
-  const lossT = rt.tensor("loss", [T]);
-  const dH = rt.tensor("dh", [T, D]);
+  const H = rt.upload('h', hidden, [T, D]);
+  const W = rt.upload('w', w, [V, D]);
+  const lossT = rt.tensor('loss', [T]);
+  const dH = rt.tensor('dh', [T, D]);
   rt.run(
     prepareCrossEntropy(rt, {
       hidden: H,
       weight: W,
-      targets: rt.upload("y", targets, [T]),
+      targets: rt.upload('y', targets, [T]),
       T,
       D,
       V,
       chunk,
       loss: lossT,
-      mean: rt.tensor("mean", [1]),
+      mean: rt.tensor('mean', [1]),
       dHidden: dH,
     }),
   );
   const want = crossEntropyRef(hidden, w, targets, T, D, V);
   const cands = new Uint32Array([10, 11, 12, 13]);
-  const out = rt.tensor("cand", [T, 4]);
+  const out = rt.tensor('cand', [T, 4]);
   rt.run(
     prepareCandidateLogProbs(rt, {
       hidden: H,
@@ -182,43 +155,33 @@ async function loss(rt: Runtime): Promise<SelfTestResult[]> {
       D,
       R: T,
       chunk,
-      candidates: rt.upload("c", cands, [4]),
+      candidates: rt.upload('c', cands, [4]),
       C: 4,
       out,
     }),
   );
   // Logits of 20 f32 terms, log Σ exp over 600 terms.
   return [
-    result(
-      "cross-entropy loss (V=600, chunk 256, ignored token)",
-      await rt.readF32(lossT),
-      want.loss,
-      1e-4,
-    ),
-    result("cross-entropy d_hidden", await rt.readF32(dH), want.dHidden, 1e-5),
-    result(
-      "candidate log-probs",
-      await rt.readF32(out),
-      candidateLogProbsRef(hidden, w, cands, T, D, V),
-      1e-4,
-    ),
+    result('cross-entropy loss (V=600, chunk 256, ignored token)', await rt.readF32(lossT), want.loss, 1e-4),
+    result('cross-entropy d_hidden', await rt.readF32(dH), want.dHidden, 1e-5),
+    result('candidate log-probs', await rt.readF32(out), candidateLogProbsRef(hidden, w, cands, T, D, V), 1e-4),
   ];
 }
 
 async function adamw(rt: Runtime): Promise<SelfTestResult[]> {
   const n = 1000;
   const p0 = uniformRandom(n, 21);
-  const params = rt.upload("params", p0, [n]);
-  const grads = rt.tensor("grads", [n]);
-  const hyper = rt.tensor("hyper", [4]);
+  const params = rt.upload('params', p0, [n]);
+  const grads = rt.tensor('grads', [n]);
+  const hyper = rt.tensor('hyper', [4]);
   const ops = prepareAdamW(rt, {
     params,
     grads,
-    m: rt.tensor("m", [n]),
-    v: rt.tensor("v", [n]),
+    m: rt.tensor('m', [n]),
+    v: rt.tensor('v', [n]),
     n,
     hyper,
-    status: rt.tensor("status", [4]),
+    status: rt.tensor('status', [4]),
     config: { weightDecay: 0.1, maxGradNorm: 1 },
   });
   const ref = {
@@ -237,12 +200,5 @@ async function adamw(rt: Runtime): Promise<SelfTestResult[]> {
     });
   }
   // Three f32 updates of size ≤ lr on O(1) parameters.
-  return [
-    result(
-      "AdamW (3 steps, one clipped)",
-      await rt.readF32(params),
-      ref.p,
-      1e-5,
-    ),
-  ];
+  return [result('AdamW (3 steps, one clipped)', await rt.readF32(params), ref.p, 1e-5)];
 }

@@ -17,21 +17,14 @@ export interface AttentionShape {
 
 type Arr = Float32Array | Float64Array;
 
-const qIdx = (a: AttentionShape, b: number, s: number, h: number) =>
-  ((b * a.S + s) * a.H + h) * a.Dh;
-const kIdx = (a: AttentionShape, b: number, j: number, kvh: number) =>
-  ((b * a.L + j) * a.KVH + kvh) * a.Dh;
+const qIdx = (a: AttentionShape, b: number, s: number, h: number) => ((b * a.S + s) * a.H + h) * a.Dh;
+const kIdx = (a: AttentionShape, b: number, j: number, kvh: number) => ((b * a.L + j) * a.KVH + kvh) * a.Dh;
 
 function keyRange(a: AttentionShape, b: number, s: number): [number, number] {
   return [a.kvStart[b], Math.min(a.past + s + 1, a.L)];
 }
 
-export function attentionForwardRef(
-  q: Arr,
-  k: Arr,
-  v: Arr,
-  a: AttentionShape,
-): { out: Float64Array; lse: Float64Array } {
+export function attentionForwardRef(q: Arr, k: Arr, v: Arr, a: AttentionShape): { out: Float64Array; lse: Float64Array } {
   const { B, S, H, KVH, Dh } = a;
   const g = H / KVH;
   const scale = 1 / Math.sqrt(Dh);

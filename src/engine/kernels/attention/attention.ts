@@ -1,7 +1,7 @@
-import { ceilDiv, type Op, type Runtime, type Tensor } from "../../runtime";
-import forwardCode from "./attention_forward.wgsl?raw";
-import prepCode from "./attention_backward_prep.wgsl?raw";
-import backwardCode from "./attention_backward.wgsl?raw";
+import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import forwardCode from './attention_forward.wgsl?raw';
+import prepCode from './attention_backward_prep.wgsl?raw';
+import backwardCode from './attention_backward.wgsl?raw';
 
 /** Sizes shared by the forward and backward (see docs/design.md for the layouts). */
 export interface AttentionDims {
@@ -32,6 +32,11 @@ export interface AttentionForwardArgs extends AttentionDims {
   out: Tensor;
   /** f32 [B, H, S]: log Σ_j exp(scale·q·k_j), kept for the backward (0 for a row with no valid key). */
   lse: Tensor;
+  /**
+   * Key-tile walkers per row, 1 or 4 (workgroups of 64·split threads, merged at the end). Default: 4 when
+   * S ≤ 4 (decode: few rows, each a long serial loop otherwise), else 1.
+   */
+  split?: 1 | 4;
 }
 
 /** A prepared op whose `past` can change between submits (decode) without re-preparing. */
@@ -43,26 +48,21 @@ export interface AttentionOp extends Op {
 const MAX_DH = 128;
 
 function checkDims(a: AttentionDims): void {
-  if (a.Dh > MAX_DH || a.Dh < 1)
-    throw new Error(`attention: head dim ${a.Dh} is outside 1…${MAX_DH}`);
-  if (a.H % a.KVH !== 0)
-    throw new Error(`attention: H=${a.H} is not a multiple of KVH=${a.KVH}`);
-  if (a.past + a.S > a.L)
-    throw new Error(
-      `attention: past ${a.past} + S ${a.S} exceeds the cache (${a.L} rows)`,
-    );
-  if (a.S > 65535 || a.L > 65535 || a.B > 65535)
-    throw new Error("attention: more than 65535 rows per grid dimension");
+  if (a.Dh > MAX_DH || a.Dh < 1) throw new Error(`attention: head dim ${a.Dh} is outside 1…${MAX_DH}`);
+  if (a.H % a.KVH !== 0) throw new Error(`attention: H=${a.H} is not a multiple of KVH=${a.KVH}`);
+  if (a.past + a.S > a.L) throw new Error(`attention: past ${a.past} + S ${a.S} exceeds the cache (${a.L} rows)`);
+  if (a.S > 65535 || a.L > 65535 || a.B > 65535) throw new Error('attention: more than 65535 rows per grid dimension');
 }
 
 function paramsWords(a: AttentionDims): number[] {
   return [a.B, a.S, a.H, a.KVH, a.Dh, a.L, a.past, 1 / Math.sqrt(a.Dh)];
 }
-const PARAM_KINDS = "uuuuuuuf";
+const PARAM_KINDS = 'uuuuuuuf';
 
-function settablePast(rt: Runtime, params: GPUBuffer): (past: number) => void {
+function settablePast(rt: Runtime, params: GPUBuffer, a: AttentionDims): (past: number) => void {
   const word = new Uint32Array(1);
   return (past: number) => {
+    if (past + a.S > a.L) throw new Error(`attention: past ${past} + S ${a.S} exceeds the cache (${a.L} rows)`);
     word[0] = past;
     rt.device.queue.writeBuffer(params, 6 * 4, word);
     rt.counters.uploadBytes += 4;
@@ -78,21 +78,15 @@ function keysSeen(a: AttentionDims): number {
 
 /**
  * Prepare the causal flash-attention forward. One workgroup per (query row, head, sequence); dispatch
- * grid [S, H, B]. FLOPs: 4·Dh per (row, visible key) for QKᵀ and PV.
+ * grid [S, H, B]; `setPast` serves decode step after step. FLOPs: 4·Dh per (row, visible key) for QKᵀ and PV.
  */
-export function prepareAttentionForward(
-  rt: Runtime,
-  args: AttentionForwardArgs,
-): AttentionOp {
+export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs): AttentionOp {
   checkDims(args);
   const label = `attention_forward B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
-  const pipeline = rt.pipeline("attention_forward", forwardCode);
+  const split = args.split ?? (args.S <= 4 ? 4 : 1);
+  const pipeline = rt.pipeline('attention_forward', forwardCode, { SPLIT: split });
   const params = rt.uniform(`${label} params`, paramsWords(args), PARAM_KINDS);
-  const bindGroup = rt.bindGroup(
-    pipeline,
-    [params, args.q, args.k, args.v, args.kvStart, args.out, args.lse],
-    label,
-  );
+  const bindGroup = rt.bindGroup(pipeline, [params, args.q, args.k, args.v, args.kvStart, args.out, args.lse], label);
   const seen = keysSeen(args);
   const rows = args.B * args.S * args.H;
   return {
@@ -103,7 +97,7 @@ export function prepareAttentionForward(
     flops: seen * 4 * args.Dh + seen * 4,
     // Each row reads its visible K and V rows once (caches aside), Q, and writes O and LSE.
     bytes: 4 * (seen * 2 * args.Dh + rows * (2 * args.Dh + 1)),
-    setPast: settablePast(rt, params),
+    setPast: settablePast(rt, params, args),
   };
 }
 
@@ -134,80 +128,42 @@ export interface AttentionBackwardArgs extends AttentionDims {
  * FLOPs: dQ recomputes QKᵀ and dO·Vᵀ and forms dS·K (6·Dh per pair); dK/dV does the same for Q, dO
  * and adds dSᵀ·Q and Pᵀ·dO (8·Dh per pair).
  */
-export function prepareAttentionBackward(
-  rt: Runtime,
-  args: AttentionBackwardArgs,
-): Op[] {
+export function prepareAttentionBackward(rt: Runtime, args: AttentionBackwardArgs): Op[] {
   checkDims(args);
   const { B, S, H, KVH, Dh } = args;
   const tag = `B${B} S${S} H${H}/${KVH} Dh${Dh}`;
   const rows = B * H * S;
-  const stats =
-    args.stats ?? rt.tensor(`attention_backward stats ${tag}`, [rows, 2]);
-  const params = rt.uniform(
-    `attention_backward ${tag} params`,
-    paramsWords(args),
-    PARAM_KINDS,
-  );
+  const stats = args.stats ?? rt.tensor(`attention_backward stats ${tag}`, [rows, 2]);
+  const params = rt.uniform(`attention_backward ${tag} params`, paramsWords(args), PARAM_KINDS);
 
-  const prepPipe = rt.pipeline("attention_backward_prep", prepCode);
+  const prepPipe = rt.pipeline('attention_backward_prep', prepCode);
   const groups = ceilDiv(rows, 64);
   const prep: Op = {
     label: `attention_backward_prep ${tag}`,
     pipeline: prepPipe,
-    bindGroup: rt.bindGroup(prepPipe, [
-      params,
-      args.out,
-      args.dOut,
-      args.lse,
-      stats,
-    ]),
+    bindGroup: rt.bindGroup(prepPipe, [params, args.out, args.dOut, args.lse, stats]),
     workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535), 1],
     flops: 2 * rows * Dh,
     bytes: 4 * (2 * rows * Dh + 3 * rows),
   };
 
   const seen = keysSeen(args);
-  const dqPipe = rt.pipeline("attention_backward_dq", backwardCode, {}, "dq");
+  const dqPipe = rt.pipeline('attention_backward_dq', backwardCode, {}, 'dq');
   const dq: Op = {
     label: `attention_backward_dq ${tag}`,
     pipeline: dqPipe,
-    bindGroup: rt.bindGroup(dqPipe, [
-      params,
-      args.q,
-      args.k,
-      args.v,
-      args.dOut,
-      stats,
-      args.kvStart,
-      args.dq,
-    ]),
+    bindGroup: rt.bindGroup(dqPipe, [params, args.q, args.k, args.v, args.dOut, stats, args.kvStart, args.dq]),
     workgroups: [S, H, B],
     flops: seen * (6 * Dh + 4),
     bytes: 4 * (seen * 3 * Dh + B * S * H * (3 * Dh + 2)),
   };
 
   const keys = args.past + S;
-  const dkvPipe = rt.pipeline(
-    "attention_backward_dkv",
-    backwardCode,
-    {},
-    "dkv",
-  );
+  const dkvPipe = rt.pipeline('attention_backward_dkv', backwardCode, {}, 'dkv');
   const dkv: Op = {
     label: `attention_backward_dkv ${tag}`,
     pipeline: dkvPipe,
-    bindGroup: rt.bindGroup(dkvPipe, [
-      params,
-      args.q,
-      args.k,
-      args.v,
-      args.dOut,
-      stats,
-      args.kvStart,
-      args.dk,
-      args.dv,
-    ]),
+    bindGroup: rt.bindGroup(dkvPipe, [params, args.q, args.k, args.v, args.dOut, stats, args.kvStart, args.dk, args.dv]),
     workgroups: [keys, KVH, B],
     flops: seen * (8 * Dh + 4),
     // Each key row reads the Q and dO rows of its group twice (scores, then accumulation).

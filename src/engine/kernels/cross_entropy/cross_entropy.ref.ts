@@ -5,13 +5,7 @@
  */
 type Arr = Float32Array | Float64Array;
 
-export function logitsRef(
-  hidden: Arr,
-  w: Arr,
-  T: number,
-  D: number,
-  V: number,
-): Float64Array {
+export function logitsRef(hidden: Arr, w: Arr, T: number, D: number, V: number): Float64Array {
   const z = new Float64Array(T * V);
   for (let t = 0; t < T; t++)
     for (let v = 0; v < V; v++) {
@@ -22,11 +16,7 @@ export function logitsRef(
   return z;
 }
 
-export function logSumExpRows(
-  z: Float64Array,
-  T: number,
-  V: number,
-): Float64Array {
+export function logSumExpRows(z: Float64Array, T: number, V: number): Float64Array {
   const out = new Float64Array(T);
   for (let t = 0; t < T; t++) {
     let m = -Infinity;
@@ -61,8 +51,7 @@ export function crossEntropyRef(
   for (let t = 0; t < T; t++) {
     if (targets[t] >= V) continue;
     for (let v = 0; v < V; v++) {
-      const g =
-        (Math.exp(z[t * V + v] - lse[t]) - (v === targets[t] ? 1 : 0)) / count;
+      const g = (Math.exp(z[t * V + v] - lse[t]) - (v === targets[t] ? 1 : 0)) / count;
       for (let d = 0; d < D; d++) dHidden[t * D + d] += g * w[v * D + d];
     }
   }

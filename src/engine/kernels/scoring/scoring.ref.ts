@@ -1,4 +1,4 @@
-import { logitsRef, logSumExpRows } from "../cross_entropy/cross_entropy.ref";
+import { logitsRef, logSumExpRows } from '../cross_entropy/cross_entropy.ref';
 
 /** CPU reference: log softmax of candidate ids per row (f64). */
 export function candidateLogProbsRef(

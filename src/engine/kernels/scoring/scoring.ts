@@ -1,4 +1,4 @@
-import type { Op, Runtime, Tensor } from "../../runtime";
+import type { Op, Runtime, Tensor } from '../../runtime';
 import {
   crossEntropyScratch,
   DEFAULT_CHUNK,
@@ -7,8 +7,8 @@ import {
   prepareSoftmaxPass,
   type CrossEntropyScratch,
   type LmHeadWeight,
-} from "../cross_entropy/cross_entropy";
-import code from "./candidate_logprobs.wgsl?raw";
+} from '../cross_entropy/cross_entropy';
+import code from './candidate_logprobs.wgsl?raw';
 
 /** Rows to score: e.g. the hidden state (after the final norm) at the last prompt position of each item. */
 export interface ScoringRows extends LmHeadWeight {
@@ -32,48 +32,22 @@ export interface CandidateLogProbsArgs extends ScoringRows {
  * (a) Log-probabilities of C candidate tokens per row: the chunked softmax pass over V (2 dispatches per
  * chunk, never an [R, V] buffer) and one gather dispatch (grid [C, R]).
  */
-export function prepareCandidateLogProbs(
-  rt: Runtime,
-  args: CandidateLogProbsArgs,
-): Op[] {
+export function prepareCandidateLogProbs(rt: Runtime, args: CandidateLogProbsArgs): Op[] {
   const { R, C, D } = args;
   const chunk = Math.min(args.chunk ?? DEFAULT_CHUNK, args.V);
   const scratch = args.scratch ?? crossEntropyScratch(rt, R, chunk);
-  const ops = prepareSoftmaxPass(
-    rt,
-    args,
-    args.hidden,
-    undefined,
-    scratch,
-    R,
-    chunk,
-  );
-  const pipeline = rt.pipeline("candidate_logprobs", code, {
+  const ops = prepareSoftmaxPass(rt, args, args.hidden, undefined, scratch, R, chunk);
+  const pipeline = rt.pipeline('candidate_logprobs', code, {
     W_F16: Number(Boolean(args.packedF16)),
   });
-  const params = rt.uniform(`candidate_logprobs R${R} C${C} params`, [
-    R,
-    D,
-    C,
-    args.V,
-  ]);
+  const params = rt.uniform(`candidate_logprobs R${R} C${C} params`, [R, D, C, args.V]);
   ops.push({
     label: `candidate_logprobs R${R} C${C}`,
     pipeline,
-    bindGroup: rt.bindGroup(pipeline, [
-      params,
-      args.hidden,
-      args.weight,
-      args.candidates,
-      scratch.stats,
-      args.out,
-    ]),
+    bindGroup: rt.bindGroup(pipeline, [params, args.hidden, args.weight, args.candidates, scratch.stats, args.out]),
     workgroups: [C, R, 1],
     flops: 2 * R * C * D,
-    bytes:
-      4 * R * C * D +
-      R * C * D * (args.packedF16 ? 2 : 4) +
-      4 * (C + 2 * R + R * C),
+    bytes: 4 * R * C * D + R * C * D * (args.packedF16 ? 2 : 4) + 4 * (C + 2 * R + R * C),
   });
   return ops;
 }
@@ -88,10 +62,7 @@ export interface TargetLogProbsArgs extends ScoringRows {
 }
 
 /** (b) Continuation scoring: the fused cross-entropy's forward half (2·⌈V/chunk⌉ + 1 dispatches). */
-export function prepareTargetLogProbs(
-  rt: Runtime,
-  args: TargetLogProbsArgs,
-): Op[] {
+export function prepareTargetLogProbs(rt: Runtime, args: TargetLogProbsArgs): Op[] {
   return prepareCrossEntropy(rt, {
     ...args,
     T: args.R,
@@ -109,14 +80,5 @@ export interface FullLogitsArgs extends LmHeadWeight {
 
 /** (c) All logits of a few rows (generation): one dispatch, grid [⌈V/64⌉, ⌈R/64⌉]. */
 export function prepareFullLogits(rt: Runtime, args: FullLogitsArgs): Op {
-  return prepareLmHeadLogits(
-    rt,
-    args,
-    args.hidden,
-    args.out,
-    args.R,
-    0,
-    args.V,
-    args.V,
-  );
+  return prepareLmHeadLogits(rt, args, args.hidden, args.out, args.R, 0, args.V, args.V);
 }
