@@ -172,7 +172,7 @@ export function prepareSoftmaxPass(
  * 2·⌈V/chunk⌉ + 1 dispatches forward, 3·⌈V/chunk⌉ (+1 when split) more for the gradient.
  */
 export function prepareCrossEntropy(rt: Runtime, args: CrossEntropyArgs): Op[] {
-  const { T, V } = args;
+  const { T, V, D } = args;
   checkWeight(args);
   if (T > 65535) throw new Error(`cross entropy: T=${T} exceeds 65535 rows per call`);
   const chunk = Math.min(args.chunk ?? DEFAULT_CHUNK, V);
