@@ -15,6 +15,9 @@ export interface EngineDevice {
   device: GPUDevice;
   /** Kept referenced: Dawn-in-Node aborts if the adapter is garbage-collected while its device lives. */
   adapter: GPUAdapter;
+  /** The GPU (instance) it came from, kept referenced for the same reason: Dawn-in-Node frees the instance
+   * when its JS object is collected and the next event poll crashes; a bundler may drop a caller's own reference. */
+  gpu: GPU;
   report: AdapterReport;
   /** f16 storage and arithmetic available (shader-f16 granted). */
   f16: boolean;
@@ -96,5 +99,5 @@ export async function openDevice(opts: OpenOptions = {}): Promise<EngineDevice> 
   if (subgroups) features.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   const lost = device.lost.then((info) => new DeviceLostError(info.reason, info.message));
-  return { device, adapter, report, f16, subgroups, lost };
+  return { device, adapter, gpu, report, f16, subgroups, lost };
 }

@@ -46,6 +46,8 @@ const CASES = [
   { rank: 4, T: 9, inDim: 13, outDim: 6, p: 0.2, f16: false, bias: false },
   { rank: 8, T: 17, inDim: 35, outDim: 21, p: 0.1, f16: true, bias: true },
   { rank: 8, T: 40, inDim: 64, outDim: 36, p: 0.1, f16: false, bias: true }, // vec4 base matmul
+  { rank: 4, T: 3, inDim: 24, outDim: 10, p: 0, f16: true, bias: true }, // gemv base matmul (decode-sized)
+  { rank: 2, T: 5, inDim: 16, outDim: 9, p: 0.2, f16: false, bias: false }, // gemv, f32 weight
 ];
 
 describe('lora linear on the GPU', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engine/kernels/matmul/matmul';
+import { bestMatmulVersion, prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engine/kernels/matmul/matmul';
 import { matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
@@ -43,7 +43,7 @@ async function check(version: MatmulVersion, M: number, N: number, K: number, tr
   const C = rt.tensor('c', [M, N]);
   const args = { a: A, b: B, out: C, M, N, K, transA, transB };
   const op = prepareMatmul(rt, args, version);
-  const ran = f16 ? 'f16w' : version === 'vec4' && !vec4Eligible(args) ? 'tiled' : version;
+  const ran = version === 'gemv' ? 'gemv' : f16 ? 'f16w' : version === 'vec4' && !vec4Eligible(args) ? 'tiled' : version;
   expect(op.label.startsWith(`matmul_${ran} `)).toBe(true);
   rt.run([op]);
   const got = await rt.readF32(C);
@@ -101,11 +101,41 @@ describe('matmul (f16w: packed-f16 B) against the CPU reference', () => {
   });
 });
 
+// gemv: few rows of A times a weight [N, K]; K a multiple of 8, rows and columns not multiples of its 4×8 block.
+const GEMV_SHAPES = [
+  [1, 1, 8],
+  [1, 37, 64],
+  [3, 65, 24],
+  [5, 130, 264],
+  [16, 9, 8],
+  [19, 33, 40],
+];
+
+describe('matmul (gemv: few rows) against the CPU reference', () => {
+  for (const [M, N, K] of GEMV_SHAPES) {
+    it(`${M}x${N}x${K} f32 weight`, () => check('gemv', M, N, K, false, true));
+    it(`${M}x${N}x${K} packed-f16 weight`, () => check('gemv', M, N, K, false, true, true));
+  }
+  it('is the default for decode-sized products and gives way where it cannot run', async () => {
+    const rt = await testRuntime();
+    const mk = (M: number, N: number, K: number, dtype: 'f32' | 'f16' = 'f16') => ({
+      a: rt.tensor('a', [M, K]), b: rt.tensor('b', [N, K], dtype), out: rt.tensor('c', [M, N]), M, N, K,
+    });
+    expect(bestMatmulVersion(mk(1, 576, 576))).toBe('gemv');
+    expect(bestMatmulVersion(mk(16, 64, 64, 'f32'))).toBe('gemv');
+    expect(bestMatmulVersion(mk(256, 576, 576))).toBe('f16w');
+    // K not a multiple of 8 for packed f16, or a transposed A: the tiled versions run.
+    expect(prepareMatmul(rt, mk(1, 8, 12), 'gemv').label.startsWith('matmul_f16w ')).toBe(true);
+    expect(prepareMatmul(rt, { ...mk(4, 8, 8, 'f32'), transA: true }, 'gemv').label.startsWith('matmul_tiled ')).toBe(true);
+    rt.destroy();
+  });
+});
+
 describe('matmul options', () => {
-  for (const version of ['naive', 'tiled', 'vec4', 'f16w'] as const) {
-    it(`${version}: adds a bias, scales by alpha, accumulates, and runs batches`, async () => {
+  for (const version of ['naive', 'tiled', 'vec4', 'f16w', 'gemv'] as const) {
+    it(`${version}: adds a bias, scales by alpha, accumulates${version === 'gemv' ? '' : ', and runs batches'}`, async () => {
       const rt = await testRuntime();
-      const [M, N, K, batch] = [7, 11, 12, 3];
+      const [M, N, K, batch] = version === 'gemv' ? [7, 11, 16, 1] : [7, 11, 12, 3];
       const a = randn(batch * M * K, 3);
       let b = randn(batch * N * K, 4);
       const bias = randn(N, 5);
@@ -113,6 +143,7 @@ describe('matmul options', () => {
       const C = rt.upload('c', c0, [batch, M, N]);
       const B = version === 'f16w' ? rt.upload('b', f32ToF16Array(b), [batch, N, K]) : rt.upload('b', b, [batch, N, K]);
       if (version === 'f16w') b = roundToF16(b);
+      expect(prepareMatmul(rt, { a: rt.tensor('a', [M, K]), b: B, out: C, M, N, K, batch }, version).label).toContain(`matmul_${version} `);
       const op = prepareMatmul(
         rt,
         { a: rt.upload('a', a, [batch, M, K]), b: B, bias: rt.upload('bias', bias, [N]), out: C, M, N, K, alpha: 0.5, accumulate: true, batch },

@@ -3,6 +3,7 @@ import naive from './matmul_naive.wgsl?raw';
 import tiled from './matmul_tiled.wgsl?raw';
 import vec4 from './matmul_vec4.wgsl?raw';
 import f16w from './matmul_f16w.wgsl?raw';
+import gemv from './matmul_gemv.wgsl?raw';
 import dropoutCode from '../lora/dropout.wgsl?raw';
 
 /**
@@ -53,12 +54,26 @@ function noDropoutState(rt: Runtime): Tensor {
   return t;
 }
 
-/** The ladder, slowest first. `f16w` takes a packed-f16 B. */
-export const MATMUL_VERSIONS = { naive, tiled, vec4, f16w } as const;
+/** The ladder, slowest first. `f16w` takes a packed-f16 B; `gemv` (few rows of A) takes either. */
+export const MATMUL_VERSIONS = { naive, tiled, vec4, f16w, gemv } as const;
 export type MatmulVersion = keyof typeof MATMUL_VERSIONS;
 
-/** Output tile edge of each version (the workgroup grid divides M and N by it). */
-const TILE: Record<MatmulVersion, number> = { naive: 16, tiled: 16, vec4: 64, f16w: 64 };
+/** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it). */
+const TILE: Record<MatmulVersion, readonly [number, number]> = { naive: [16, 16], tiled: [16, 16], vec4: [64, 64], f16w: [64, 64], gemv: [8, 4] };
+
+/** Rows of A up to which the gemv version beats a 64×64 tile (it reads the weight once per 4 rows). */
+export const GEMV_MAX_ROWS = 16;
+
+/**
+ * gemv takes A·Bᵀ with B a weight [N, K] (f32 or packed f16), one slice, no LoRA dX term, K a multiple of
+ * 8 (f16) or 4 (f32) and 16-byte aligned operands (it loads 16 bytes at a time).
+ */
+export function gemvEligible(args: MatmulArgs): boolean {
+  const { K, transA = false, transB = true, batch = 1 } = args;
+  const aligned = (t: Tensor) => (t.offset ?? 0) % 16 === 0;
+  const kOk = args.b.dtype === 'f16' ? K % 8 === 0 : K % 4 === 0;
+  return !transA && transB && batch === 1 && args.lora?.kind !== 'dx' && kOk && aligned(args.a) && aligned(args.b) && (args.b.dtype === 'f16' || args.b.dtype === 'f32');
+}
 
 /** vec4 loads need each operand's contiguous dimension to be a multiple of 4 (and 16-byte aligned views). */
 export function vec4Eligible(args: MatmulArgs): boolean {
@@ -71,6 +86,8 @@ export function vec4Eligible(args: MatmulArgs): boolean {
 
 /** The version prepareMatmul uses when none is asked for. */
 export function bestMatmulVersion(args: MatmulArgs): MatmulVersion {
+  // Decode steps and few-row heads: bound by reading the weight, which gemv does at full bandwidth.
+  if (args.M <= GEMV_MAX_ROWS && gemvEligible(args)) return 'gemv';
   if (args.b.dtype === 'f16') return 'f16w';
   // A 64×64 tile wastes most of its work on skinny products (decode steps, rank-r LoRA factors).
   if (args.M >= 32 && args.N >= 32 && vec4Eligible(args)) return 'vec4';
@@ -85,8 +102,9 @@ export function bestMatmulVersion(args: MatmulArgs): MatmulVersion {
 export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVersion): Op {
   const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1 } = args;
   let v: MatmulVersion = version ?? bestMatmulVersion(args);
-  if (args.b.dtype === 'f16') v = 'f16w';
-  else if (v === 'f16w') throw new Error(`matmul f16w: b (${args.b.label}) must be a packed-f16 tensor`);
+  if (v === 'gemv' && !gemvEligible(args)) v = args.b.dtype === 'f16' ? 'f16w' : 'tiled';
+  if (args.b.dtype === 'f16' && v !== 'gemv') v = 'f16w';
+  else if (v === 'f16w' && args.b.dtype !== 'f16') throw new Error(`matmul f16w: b (${args.b.label}) must be a packed-f16 tensor`);
   if (v === 'vec4' && !vec4Eligible(args)) v = 'tiled';
   const lora = args.lora;
   if (lora && v === 'naive') v = 'tiled';
@@ -95,7 +113,9 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const pipeline = rt.pipeline(
     label,
     dropoutCode + MATMUL_VERSIONS[v],
-    { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
+    v === 'gemv'
+      ? { F16: Number(args.b.dtype === 'f16'), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) }
+      : { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
     !lora ? 'main' : lora.kind === 'up' ? 'main_lora' : 'main_lora_dx',
   );
   const drop = lora?.kind === 'dx' ? lora.dropout : undefined;
@@ -115,7 +135,7 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
     label,
     pipeline,
     bindGroup,
-    workgroups: [ceilDiv(N, TILE[v]), ceilDiv(M, TILE[v]), batch],
+    workgroups: [ceilDiv(N, TILE[v][0]), ceilDiv(M, TILE[v][1]), batch],
     flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
     bytes,
   };

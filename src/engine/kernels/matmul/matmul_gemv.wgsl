@@ -1,0 +1,122 @@
+// C = alpha · A · Bᵀ (+ bias) (+ C when ACCUMULATE) for few rows of A (decode steps, a few scored rows):
+// A f32 [M, K], B a weight [N, K] = [out, in], packed f16 (F16: two halves per u32, low half first) or f32.
+// The tiled versions give each workgroup a 64×64 output tile, so a one-row product keeps N/64 workgroups
+// busy and reads the weight at a few percent of memory bandwidth. Here 32 lanes share one output column:
+// they stride along its weight row with 16-byte loads (coalesced: a warp reads 512 contiguous bytes), keep
+// ROWS rows of A in registers, and reduce through workgroup memory. The weight is read once per ROWS rows
+// of A, so the product runs at the speed of reading the weight, which is what decode is bound by.
+// Needs K % 8 == 0 (f16) or K % 4 == 0 (f32) and 16-byte aligned views; prepareMatmul checks.
+
+override F16: bool = true;
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
+
+struct Params {
+  M: u32, N: u32, K: u32, alpha: f32,
+  strideA: u32, strideB: u32, strideC: u32, _pad: u32,
+  loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
+  salt: u32, threshold: u32, keepScale: f32, _p3: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> B: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+// Entry point `main_lora` only: C += loraScale · U[row, :]·LB[col, :], U [M, r], LB = lora_B [N, r].
+@group(0) @binding(5) var<storage, read> U: array<f32>;
+@group(0) @binding(6) var<storage, read> LB: array<f32>;
+
+const LANES = 32u; // lanes per output column
+const COLS = 8u; // output columns per workgroup
+const ROWS = 4u; // rows of A per workgroup
+
+var<workgroup> part: array<vec4<f32>, 256>; // one partial sum per lane, for the ROWS rows
+
+fn aRow(r: u32, m0: u32) -> u32 {
+  // Rows past M read row M-1 again (their sums are never stored), so the loop needs no bound checks.
+  return min(m0 + r, p.M - 1u) * (p.K / 4u);
+}
+
+// The ROWS partial dot products of this lane, for output column `col` and rows m0 … m0+ROWS-1.
+fn partial(col: u32, lane: u32, m0: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  let a0 = aRow(0u, m0);
+  let a1 = aRow(1u, m0);
+  let a2 = aRow(2u, m0);
+  let a3 = aRow(3u, m0);
+  if (F16) {
+    let words = p.K / 8u; // vec4<u32> of 8 halves per weight row
+    let base = col * words;
+    for (var j = lane; j < words; j += LANES) {
+      let w = B[base + j];
+      let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+      let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+      let k = 2u * j;
+      acc.x += dot(A[a0 + k], lo) + dot(A[a0 + k + 1u], hi);
+      acc.y += dot(A[a1 + k], lo) + dot(A[a1 + k + 1u], hi);
+      acc.z += dot(A[a2 + k], lo) + dot(A[a2 + k + 1u], hi);
+      acc.w += dot(A[a3 + k], lo) + dot(A[a3 + k + 1u], hi);
+    }
+  } else {
+    let words = p.K / 4u;
+    let base = col * words;
+    for (var j = lane; j < words; j += LANES) {
+      let w = bitcast<vec4<f32>>(B[base + j]);
+      acc.x += dot(A[a0 + j], w);
+      acc.y += dot(A[a1 + j], w);
+      acc.z += dot(A[a2 + j], w);
+      acc.w += dot(A[a3 + j], w);
+    }
+  }
+  return acc;
+}
+
+// Sum the LANES partials of each column in workgroup memory; lane 0 of each column returns the total.
+fn reduce(li: u32, lane: u32, acc: vec4<f32>) -> vec4<f32> {
+  part[li] = acc;
+  workgroupBarrier();
+  for (var s = LANES / 2u; s > 0u; s >>= 1u) {
+    if (lane < s) { part[li] += part[li + s]; }
+    workgroupBarrier();
+  }
+  return part[li];
+}
+
+fn loraTerm(row: u32, col: u32) -> f32 {
+  var s = 0.0;
+  for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[col * p.loraRank + j]; }
+  return p.loraScale * s;
+}
+
+fn store(row: u32, col: u32, v0: f32) {
+  var v = v0;
+  if (HAS_BIAS) { v += bias[col]; }
+  let ci = row * p.N + col;
+  if (ACCUMULATE) { v += C[ci]; }
+  C[ci] = v;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let lane = li % LANES;
+  let col = wg.x * COLS + li / LANES;
+  let m0 = wg.y * ROWS;
+  var acc = vec4<f32>(0.0);
+  if (col < p.N) { acc = partial(col, lane, m0); }
+  let sum = reduce(li, lane, acc);
+  if (lane != 0u || col >= p.N) { return; }
+  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(m0 + r, col, sum[r] * p.alpha); }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let lane = li % LANES;
+  let col = wg.x * COLS + li / LANES;
+  let m0 = wg.y * ROWS;
+  var acc = vec4<f32>(0.0);
+  if (col < p.N) { acc = partial(col, lane, m0); }
+  let sum = reduce(li, lane, acc);
+  if (lane != 0u || col >= p.N) { return; }
+  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(m0 + r, col, sum[r] * p.alpha + loraTerm(m0 + r, col)); }
+}
