@@ -7,6 +7,7 @@ interface Case extends AttentionDims {
   name: string;
   kvStart: number[];
   split?: 1 | 4;
+  tiled?: boolean;
 }
 
 // Awkward shapes: GQA ratios 1, 3, 7; S and key counts not multiples of the 64-key tile; past > 0;
@@ -21,6 +22,12 @@ const FORWARD: Case[] = [
   // The 4-way key split (the default for S ≤ 4) forced on a prefill with left padding; decode without it.
   { name: 'split 4 forced, S=70, left padding', B: 2, S: 70, H: 2, KVH: 1, Dh: 16, L: 70, past: 0, kvStart: [0, 9], split: 4 },
   { name: 'decode with split 1, past=130', B: 1, S: 1, H: 3, KVH: 1, Dh: 64, L: 140, past: 130, kvStart: [0], split: 1 },
+  // The row-tiled kernel (the default from S = 8): rows not a multiple of its 32-row tile, fewer rows than
+  // a tile, keys not a multiple of the key tile, GQA, a cache with past, left padding, Dh = 128 and 4.
+  { name: 'tiled: g=7, past=67, kvStart=5, S=3', B: 2, S: 3, H: 7, KVH: 1, Dh: 64, L: 80, past: 67, kvStart: [0, 5], tiled: true },
+  { name: 'tiled: S=45, past=7, Dh=128, left padding', B: 2, S: 45, H: 4, KVH: 2, Dh: 128, L: 60, past: 7, kvStart: [0, 19] },
+  { name: 'tiled: Dh=4, S=33', B: 1, S: 33, H: 2, KVH: 1, Dh: 4, L: 33, past: 0, kvStart: [0] },
+  { name: 'one-row kernel on a prefill (tiled off), S=40', B: 1, S: 40, H: 3, KVH: 1, Dh: 16, L: 40, past: 0, kvStart: [0], tiled: false },
 ];
 
 // prettier-ignore
@@ -29,6 +36,10 @@ const BACKWARD: Case[] = [
   { name: 'g=3, S=70 crosses a tile', B: 1, S: 70, H: 3, KVH: 1, Dh: 16, L: 70, past: 0, kvStart: [0] },
   { name: 'g=7, Dh=64', B: 1, S: 5, H: 7, KVH: 1, Dh: 64, L: 5, past: 0, kvStart: [0] },
   { name: 'g=1, past=4 (keys of the cache get gradients)', B: 1, S: 3, H: 2, KVH: 2, Dh: 8, L: 10, past: 4, kvStart: [1] },
+  // The row-tiled kernels are the default (Dh a multiple of 4); these cross their 32-row and key tiles.
+  { name: 'tiled: g=2, S=45, past=7, Dh=128, left padding', B: 2, S: 45, H: 4, KVH: 2, Dh: 128, L: 60, past: 7, kvStart: [0, 19] },
+  { name: 'tiled: g=3, S=33, Dh=4', B: 1, S: 33, H: 3, KVH: 1, Dh: 4, L: 33, past: 0, kvStart: [0] },
+  { name: 'one-row kernels (tiled off), g=3, S=40', B: 1, S: 40, H: 3, KVH: 1, Dh: 16, L: 40, past: 0, kvStart: [2], tiled: false },
 ];
 
 function inputs(c: Case, seed: number) {
@@ -56,6 +67,7 @@ describe('attention forward (flash) against the CPU reference', () => {
         out: O,
         lse: LSE,
       });
+      expect(op.label.includes('_tiled')).toBe(c.tiled ?? (c.split === undefined && c.S >= 8 && c.Dh % 4 === 0));
       rt.run([op]);
       const want = attentionForwardRef(q, k, v, c);
       // f32 dot products of Dh terms and a softmax over ≤ 200 keys of O(1) values: errors ~1e-6 relative.
@@ -147,6 +159,7 @@ describe('attention backward against the reference gradients', () => {
           dv: dV,
         }),
       ];
+      expect(ops.every((o) => o.label.includes('_tiled') === (c.tiled ?? true) || o.label.startsWith('attention_backward_prep') || o.label.startsWith('attention_forward'))).toBe(true);
       rt.run(ops);
       const want = attentionBackwardRef(q, k, v, dO, c);
       // Sums over ≤ 70 keys (× 7 heads for dK/dV) of O(1) products, recomputing P in f32.

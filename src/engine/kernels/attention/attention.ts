@@ -1,7 +1,9 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import forwardCode from './attention_forward.wgsl?raw';
+import forwardTiledCode from './attention_forward_tiled.wgsl?raw';
 import prepCode from './attention_backward_prep.wgsl?raw';
 import backwardCode from './attention_backward.wgsl?raw';
+import backwardTiledCode from './attention_backward_tiled.wgsl?raw';
 
 /** Sizes shared by the forward and backward (see docs/design.md for the layouts). */
 export interface AttentionDims {
@@ -37,6 +39,11 @@ export interface AttentionForwardArgs extends AttentionDims {
    * S ≤ 4 (decode: few rows, each a long serial loop otherwise), else 1.
    */
   split?: 1 | 4;
+  /**
+   * Use the row-tiled kernel (BR query rows per workgroup sharing each K/V tile). Default: when S ≥ 8, no
+   * `split` is asked for and Dh is a multiple of 4; the one-row kernel serves decode and odd head sizes.
+   */
+  tiled?: boolean;
 }
 
 /** A prepared op whose `past` can change between submits (decode) without re-preparing. */
@@ -69,6 +76,25 @@ function settablePast(rt: Runtime, params: GPUBuffer, a: AttentionDims): (past: 
   };
 }
 
+/** Query rows per workgroup of the tiled kernels (one per thread). */
+const TILE_ROWS = 32;
+
+/**
+ * Tile sizes of the tiled kernels: BR rows per workgroup, and the largest key (or query) tile BC whose
+ * `arrays` tiles of BC × Dh floats fit the device's workgroup memory (16 KiB by default, 48 KiB on many GPUs).
+ */
+function tileSizes(rt: Runtime, Dh: number, arrays: number): { BR: number; BC: number } {
+  const limit = rt.device.limits.maxComputeWorkgroupStorageSize;
+  let BC = 32;
+  while (BC > 4 && arrays * BC * Dh * 4 + 64 > limit) BC /= 2;
+  return { BR: TILE_ROWS, BC };
+}
+
+/** The constants the tiled kernels are written against (prepended, so private arrays have fixed sizes). */
+function tileConsts(Dh: number, t: { BR: number; BC: number }): string {
+  return `const DH = ${Dh}u;\nconst BR = ${t.BR}u;\nconst BC = ${t.BC}u;\n`;
+}
+
 /** Keys seen in total by all query rows (ignoring kvStart, which only the GPU knows). */
 function keysSeen(a: AttentionDims): number {
   let n = 0;
@@ -82,9 +108,13 @@ function keysSeen(a: AttentionDims): number {
  */
 export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs): AttentionOp {
   checkDims(args);
-  const label = `attention_forward B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
+  const tiled = (args.tiled ?? (args.split === undefined && args.S >= 8)) && args.Dh % 4 === 0;
+  const label = `attention_forward${tiled ? '_tiled' : ''} B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
   const split = args.split ?? (args.S <= 4 ? 4 : 1);
-  const pipeline = rt.pipeline('attention_forward', forwardCode, { SPLIT: split });
+  const tiles = tiled ? tileSizes(rt, args.Dh, 2) : null;
+  const pipeline = tiles
+    ? rt.pipeline(`attention_forward_tiled Dh${args.Dh}`, tileConsts(args.Dh, tiles) + forwardTiledCode)
+    : rt.pipeline('attention_forward', forwardCode, { SPLIT: split });
   const params = rt.uniform(`${label} params`, paramsWords(args), PARAM_KINDS);
   const bindGroup = rt.bindGroup(pipeline, [params, args.q, args.k, args.v, args.kvStart, args.out, args.lse], label);
   const seen = keysSeen(args);
@@ -93,7 +123,7 @@ export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs)
     label,
     pipeline,
     bindGroup,
-    workgroups: [args.S, args.H, args.B],
+    workgroups: tiles ? [ceilDiv(args.S, tiles.BR), args.H, args.B] : [args.S, args.H, args.B],
     flops: seen * 4 * args.Dh + seen * 4,
     // Each row reads its visible K and V rows once (caches aside), Q, and writes O and LSE.
     bytes: 4 * (seen * 2 * args.Dh + rows * (2 * args.Dh + 1)),
@@ -121,6 +151,8 @@ export interface AttentionBackwardArgs extends AttentionDims {
   dv: Tensor;
   /** Optional f32 scratch of ≥ 2·B·H·S elements for (LSE, D); allocated here when absent. */
   stats?: Tensor;
+  /** Use the row-tiled dQ and dK/dV kernels. Default: when Dh is a multiple of 4. */
+  tiled?: boolean;
 }
 
 /**
@@ -148,23 +180,26 @@ export function prepareAttentionBackward(rt: Runtime, args: AttentionBackwardArg
   };
 
   const seen = keysSeen(args);
-  const dqPipe = rt.pipeline('attention_backward_dq', backwardCode, {}, 'dq');
+  const tiles = (args.tiled ?? true) && Dh % 4 === 0 ? tileSizes(rt, Dh, 2) : null;
+  const code = tiles ? tileConsts(Dh, tiles) + backwardTiledCode : backwardCode;
+  const kind = tiles ? '_tiled' : '';
+  const dqPipe = rt.pipeline(`attention_backward_dq${kind} Dh${Dh}`, code, {}, 'dq');
   const dq: Op = {
-    label: `attention_backward_dq ${tag}`,
+    label: `attention_backward_dq${kind} ${tag}`,
     pipeline: dqPipe,
     bindGroup: rt.bindGroup(dqPipe, [params, args.q, args.k, args.v, args.dOut, stats, args.kvStart, args.dq]),
-    workgroups: [S, H, B],
+    workgroups: tiles ? [ceilDiv(S, tiles.BR), H, B] : [S, H, B],
     flops: seen * (6 * Dh + 4),
     bytes: 4 * (seen * 3 * Dh + B * S * H * (3 * Dh + 2)),
   };
 
   const keys = args.past + S;
-  const dkvPipe = rt.pipeline('attention_backward_dkv', backwardCode, {}, 'dkv');
+  const dkvPipe = rt.pipeline(`attention_backward_dkv${kind} Dh${Dh}`, code, {}, 'dkv');
   const dkv: Op = {
-    label: `attention_backward_dkv ${tag}`,
+    label: `attention_backward_dkv${kind} ${tag}`,
     pipeline: dkvPipe,
     bindGroup: rt.bindGroup(dkvPipe, [params, args.q, args.k, args.v, args.dOut, stats, args.kvStart, args.dk, args.dv]),
-    workgroups: [keys, KVH, B],
+    workgroups: tiles ? [ceilDiv(keys, tiles.BR), KVH, B] : [keys, KVH, B],
     flops: seen * (8 * Dh + 4),
     // Each key row reads the Q and dO rows of its group twice (scores, then accumulation).
     bytes: 4 * (seen * (4 * Dh + 2) + B * keys * KVH * 4 * Dh),
