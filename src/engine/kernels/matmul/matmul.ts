@@ -1,4 +1,7 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import common from './matmul_common.wgsl?raw';
+import tile16 from './matmul_tile16.wgsl?raw';
+import block4 from './matmul_block4.wgsl?raw';
 import naive from './matmul_naive.wgsl?raw';
 import tiled from './matmul_tiled.wgsl?raw';
 import vec4 from './matmul_vec4.wgsl?raw';
@@ -53,8 +56,18 @@ function noDropoutState(rt: Runtime): Tensor {
   return t;
 }
 
-/** The ladder, slowest first. `f16w` takes a packed-f16 B. */
-export const MATMUL_VERSIONS = { naive, tiled, vec4, f16w } as const;
+/**
+ * The ladder, slowest first, each version's whole shader: the shared prelude (dropout hash, uniforms, bias,
+ * C, LoRA terms, store), then the version's own file, with the pieces it shares with a sibling (the 16×16
+ * tile loop, the 64×64 register-blocked entry points). `f16w` takes a packed-f16 B.
+ */
+const prelude = dropoutCode + common;
+export const MATMUL_VERSIONS = {
+  naive: prelude + naive,
+  tiled: prelude + tile16 + tiled,
+  vec4: prelude + vec4 + block4,
+  f16w: prelude + f16w + block4,
+} as const;
 export type MatmulVersion = keyof typeof MATMUL_VERSIONS;
 
 /** Output tile edge of each version (the workgroup grid divides M and N by it). */
@@ -94,7 +107,7 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const label = `matmul_${v}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
   const pipeline = rt.pipeline(
     label,
-    dropoutCode + MATMUL_VERSIONS[v],
+    MATMUL_VERSIONS[v],
     { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
     !lora ? 'main' : lora.kind === 'up' ? 'main_lora' : 'main_lora_dx',
   );
