@@ -29,24 +29,6 @@ fn w(v: u32, d: u32) -> f32 {
   return bitcast<f32>(W[e]);
 }
 
-// acc[i][j] += Σ_kk As[kk][4·lid.y + i] · Bs[kk][4·lid.x + j] over the K slice just staged (both products),
-// between the barriers that make the staging visible and keep the next one from overwriting it.
-fn accumulateTile(acc: ptr<function, array<array<f32, 4>, 4>>, lid: vec3<u32>) {
-  workgroupBarrier();
-  for (var kk = 0u; kk < BK; kk++) {
-    var a: array<f32, 4>;
-    var b: array<f32, 4>;
-    for (var i = 0u; i < 4u; i++) {
-      a[i] = As[kk][lid.y * 4u + i];
-      b[i] = Bs[kk][lid.x * 4u + i];
-    }
-    for (var i = 0u; i < 4u; i++) {
-      for (var j = 0u; j < 4u; j++) { (*acc)[i][j] += a[i] * b[j]; }
-    }
-  }
-  workgroupBarrier();
-}
-
 // Z = X · W_sliceᵀ: grid [⌈C/64⌉, ⌈T/64⌉].
 @compute @workgroup_size(16, 16)
 fn logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -64,7 +46,19 @@ fn logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
       As[e % BK][row] = select(0.0, X[min(t, p.T - 1u) * p.D + min(k, p.D - 1u)], t < p.T && k < p.D);
       Bs[e % BK][row] = select(0.0, w(p.v0 + min(c, p.C - 1u), min(k, p.D - 1u)), c < p.C && k < p.D);
     }
-    accumulateTile(&acc, lid);
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        a[i] = As[kk][lid.y * 4u + i];
+        b[i] = Bs[kk][lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i][j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
     let t = t0 + lid.y * 4u + i;
@@ -100,7 +94,19 @@ fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let d = d0 + e % BM;
       Bs[e / BM][e % BM] = select(0.0, w(p.v0 + min(kb, p.C - 1u), min(d, p.D - 1u)), kb < kEnd && d < p.D);
     }
-    accumulateTile(&acc, lid);
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        a[i] = As[kk][lid.y * 4u + i];
+        b[i] = Bs[kk][lid.x * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i][j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
     let t = t0 + lid.y * 4u + i;

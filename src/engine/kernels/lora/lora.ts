@@ -2,7 +2,6 @@ import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import { prepareMatmul, type MatmulArgs } from '../matmul/matmul';
 import dropoutCode from './dropout.wgsl?raw';
 import loraMatmulCode from './lora_matmul.wgsl?raw';
-import tile16Code from '../matmul/matmul_tile16.wgsl?raw';
 
 /**
  * LoRA linear (PEFT layout), x [T, in] → y [T, out]:
@@ -89,7 +88,7 @@ function prepareLoraMatmul(rt: Runtime, d: LoraDims, m: SmallMatmul, name: strin
   const mask: Mask = on ? m.mask : 0;
   const { M, N, K, transA = false, transB = true, alpha = 1, accumulate = false } = m;
   const label = `lora_${name} ${M}x${N}x${K}`;
-  const pipeline = rt.pipeline(label, dropoutCode + tile16Code + loraMatmulCode, {
+  const pipeline = rt.pipeline(label, dropoutCode + loraMatmulCode, {
     TRANS_A: Number(transA),
     TRANS_B: Number(transB),
     ACCUMULATE: Number(accumulate),

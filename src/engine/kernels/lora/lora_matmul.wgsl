@@ -1,12 +1,10 @@
-// The small LoRA products, with the dropout mask applied where x enters (16×16 tiles: matmul_tile16.wgsl,
-// as matmul_tiled):
+// The small LoRA products, with the dropout mask applied where x enters (16×16 tiles, as matmul_tiled):
 //   C = alpha · op(A) · op(B)   (+ C when ACCUMULATE)
 // MASK says which operand is x [T, in] and gets the mask m(t, k) = dropoutScale(t·in + k):
 //   0: none (no dropout);  1: A is x [M=T, K=in]            → u  = dropout(x)·Aᵀ
 //   2: B is x [K=T, N=in]                                     → dA = gᵀ·dropout(x)
 // (dX's masked term is fused into the dX = dY·W matmul instead: matmul's `main_lora_dx`.)
-// xCols = in. dropout.wgsl and matmul_tile16.wgsl are always prepended; bind an unused buffer at 4 when
-// MASK = 0.
+// xCols = in. dropout.wgsl is always prepended; bind an unused buffer at 4 when MASK = 0.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = true;
@@ -23,6 +21,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> dropoutState: array<u32>; // [seed, step]
+
+const T = 16u;
+var<workgroup> As: array<f32, 256>; // [m][k]
+var<workgroup> Bs: array<f32, 256>; // [k][n]
 
 fn mask(key: u32, row: u32, col: u32) -> f32 {
   return dropoutScale(key, row * p.xCols + col, p.threshold, p.keepScale);
@@ -50,7 +52,24 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   if (MASK != 0u) { key = dropoutKey(dropoutState[0], dropoutState[1], p.salt); }
   let row = wg.y * T + l.y;
   let col = wg.x * T + l.x;
-  var acc = tile16(wg, l, key, key);
+  var acc = 0.0;
+  for (var k0 = 0u; k0 < p.K; k0 += T) {
+    if (TRANS_A) {
+      As[l.x * T + l.y] = loadA(key, wg.y * T + l.x, k0 + l.y);
+    } else {
+      As[l.y * T + l.x] = loadA(key, row, k0 + l.x);
+    }
+    if (TRANS_B) {
+      Bs[l.x * T + l.y] = loadB(key, k0 + l.x, wg.x * T + l.y);
+    } else {
+      Bs[l.y * T + l.x] = loadB(key, k0 + l.y, col);
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < T; k++) {
+      acc += As[l.y * T + k] * Bs[k * T + l.x];
+    }
+    workgroupBarrier();
+  }
   if (row >= p.M || col >= p.N) { return; }
   acc *= p.alpha;
   let ci = row * p.N + col;

@@ -1,6 +1,5 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import common from './matmul_common.wgsl?raw';
-import tile16 from './matmul_tile16.wgsl?raw';
 import block4 from './matmul_block4.wgsl?raw';
 import naive from './matmul_naive.wgsl?raw';
 import tiled from './matmul_tiled.wgsl?raw';
@@ -58,13 +57,13 @@ function noDropoutState(rt: Runtime): Tensor {
 
 /**
  * The ladder, slowest first, each version's whole shader: the shared prelude (dropout hash, uniforms, bias,
- * C, LoRA terms, store), then the version's own file, with the pieces it shares with a sibling (the 16×16
- * tile loop, the 64×64 register-blocked entry points). `f16w` takes a packed-f16 B.
+ * C, LoRA terms, store), then the version's own file, and for vec4 and f16w the half they share (tiles,
+ * inner product, entry points: matmul_block4.wgsl). `f16w` takes a packed-f16 B.
  */
 const prelude = dropoutCode + common;
 export const MATMUL_VERSIONS = {
   naive: prelude + naive,
-  tiled: prelude + tile16 + tiled,
+  tiled: prelude + tiled,
   vec4: prelude + vec4 + block4,
   f16w: prelude + f16w + block4,
 } as const;
