@@ -1,11 +1,2 @@
-/** mulberry32: a tiny seeded generator; returns uniform numbers in [-1, 1). Deterministic across platforms. */
-export function uniformPm1(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
+// The model layer's seeded generator is the engine's (mulberry32, uniform in [-1, 1)): one implementation.
+export { uniformPm1 } from '../engine/random';

@@ -21,19 +21,8 @@ export async function testRuntime(): Promise<Runtime> {
   return new Runtime(await shared);
 }
 
-/** Deterministic pseudo-random numbers in [-scale, scale) (mulberry32). */
-export function randn(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
+/** Deterministic pseudo-random numbers in [-scale, scale) (mulberry32; uniform, despite the name). */
+export { uniformArray as randn } from '../../src/engine/random';
 
 /** max |a - b| / (atol + rtol·|b|) ≤ 1 everywhere; returns the worst element for the message. */
 export function closeTo(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol = 0): { ok: boolean; worst: string } {

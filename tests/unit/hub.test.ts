@@ -1,14 +1,14 @@
 // The Hub client against a real HTTP server on 127.0.0.1 (node:http), with a real directory cache.
-import { createServer, type Server } from 'node:http';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deleteCachedModel, downloadFile, listCachedModels, loadModelFiles, type DownloadProgress } from '../../src/model/hub';
 import { DirectoryModelCache } from '../../src/model/cache-node';
 import { DownloadError, TruncatedDownloadError } from '../../src/model/errors';
 import { writeSafetensors } from '../../src/model/safetensors';
+import { useLocalServer } from '../helpers/local-server';
 
 const weights = writeSafetensors({ w: { dtype: 'F32', shape: [64, 1024], data: new Float32Array(64 * 1024).fill(0.5) } });
 const shardA = writeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) } });
@@ -32,59 +32,45 @@ const REPOS: Record<string, Record<string, Buffer>> = {
   },
 };
 
-let server: Server;
-let base = '';
 let requests: string[] = [];
-let root: string;
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'ift-hub-'));
-  server = createServer((req, res) => {
-    requests.push(req.url!);
-    const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
-    if (req.url!.startsWith('/org/truncated/')) {
-      // Promise 10000 bytes, send 100, then cut the connection.
-      res.writeHead(200, { 'content-length': '10000' });
-      res.write(Buffer.alloc(100));
-      setTimeout(() => res.destroy(), 20);
-      return;
-    }
-    if (req.url!.startsWith('/org/slow/')) {
-      // Trickle bytes until the client goes away.
-      res.writeHead(200, { 'content-length': '1000000' });
-      const t = setInterval(() => res.write(Buffer.alloc(1000)), 5);
-      res.on('close', () => clearInterval(t));
-      return;
-    }
-    const body = m && m[2] === 'main' ? REPOS[m[1]]?.[m[3]] : undefined;
-    if (!body) {
-      res.writeHead(404).end('Entry not found');
-      return;
-    }
-    res.writeHead(200, { 'content-length': String(body.byteLength) });
-    // Send in pieces so progress has something to report.
-    let i = 0;
-    const step = () => {
-      if (i >= body.byteLength) return res.end();
-      res.write(body.subarray(i, (i += 65536)), step);
-    };
-    step();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await rm(root, { recursive: true, force: true });
+const local = useLocalServer('ift-hub-', (req, res) => {
+  requests.push(req.url!);
+  const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(req.url!);
+  if (req.url!.startsWith('/org/truncated/')) {
+    // Promise 10000 bytes, send 100, then cut the connection.
+    res.writeHead(200, { 'content-length': '10000' });
+    res.write(Buffer.alloc(100));
+    setTimeout(() => res.destroy(), 20);
+    return;
+  }
+  if (req.url!.startsWith('/org/slow/')) {
+    // Trickle bytes until the client goes away.
+    res.writeHead(200, { 'content-length': '1000000' });
+    const t = setInterval(() => res.write(Buffer.alloc(1000)), 5);
+    res.on('close', () => clearInterval(t));
+    return;
+  }
+  const body = m && m[2] === 'main' ? REPOS[m[1]]?.[m[3]] : undefined;
+  if (!body) {
+    res.writeHead(404).end('Entry not found');
+    return;
+  }
+  res.writeHead(200, { 'content-length': String(body.byteLength) });
+  // Send in pieces so progress has something to report.
+  let i = 0;
+  const step = () => {
+    if (i >= body.byteLength) return res.end();
+    res.write(body.subarray(i, (i += 65536)), step);
+  };
+  step();
 });
 
 describe('hub', () => {
   it('downloads a model with progress, then serves it from the cache with the server stopped', async () => {
-    const cache = new DirectoryModelCache(join(root, 'c1'));
+    const cache = new DirectoryModelCache(join(local.root, 'c1'));
     const events: DownloadProgress[] = [];
     requests = [];
-    const m = await loadModelFiles('org/single', { baseUrl: base, cache, onProgress: (p) => events.push(p) });
+    const m = await loadModelFiles('org/single', { baseUrl: local.base, cache, onProgress: (p) => events.push(p) });
     expect(m.config).toEqual({ model_type: 'llama' });
     expect(m.generationConfig).toEqual({ eos_token_id: 2 });
     expect([...(await m.weights.readF32('w')).subarray(0, 3)]).toEqual([0.5, 0.5, 0.5]);
@@ -100,7 +86,7 @@ describe('hub', () => {
     const dead = async () => {
       throw new Error('network used');
     };
-    const m2 = await loadModelFiles('org/single', { baseUrl: base, cache, fetch: dead, onProgress: (p) => events2.push(p) });
+    const m2 = await loadModelFiles('org/single', { baseUrl: local.base, cache, fetch: dead, onProgress: (p) => events2.push(p) });
     expect(requests).toEqual([]);
     expect(events2.every((e) => e.fromCache)).toBe(true);
     expect(m2.bytes).toBe(m.bytes);
@@ -115,8 +101,8 @@ describe('hub', () => {
   });
 
   it('serves from the cache after the real server has stopped', async () => {
-    const cache = new DirectoryModelCache(join(root, 'c2'));
-    await loadModelFiles('org/sharded', { baseUrl: base, cache });
+    const cache = new DirectoryModelCache(join(local.root, 'c2'));
+    await loadModelFiles('org/sharded', { baseUrl: local.base, cache });
     const s2 = createServer(() => {});
     // A server that is no longer listening: any request would fail with ECONNREFUSED.
     await new Promise<void>((r) => s2.listen(0, '127.0.0.1', r));
@@ -130,9 +116,9 @@ describe('hub', () => {
   });
 
   it('a truncated response gives a typed error and never enters the cache', async () => {
-    const dir = join(root, 'c3');
+    const dir = join(local.root, 'c3');
     const cache = new DirectoryModelCache(dir);
-    const err = await downloadFile('org/truncated', 'model.safetensors', { baseUrl: base, cache }).catch((e) => e);
+    const err = await downloadFile('org/truncated', 'model.safetensors', { baseUrl: local.base, cache }).catch((e) => e);
     expect(err).toBeInstanceOf(TruncatedDownloadError);
     expect(err.code).toBe('download-truncated');
     expect(err.message).toMatch(/model\.safetensors \(org\/truncated\) stopped after 100 bytes of 10000/);
@@ -140,14 +126,14 @@ describe('hub', () => {
     const left = await readdir(dir, { recursive: true }).catch(() => []);
     expect(left.filter((f) => String(f).endsWith('.safetensors') || String(f).includes('partial'))).toEqual([]);
     // Without a cache too.
-    await expect(downloadFile('org/truncated', 'x.bin', { baseUrl: base, cache: null })).rejects.toBeInstanceOf(TruncatedDownloadError);
+    await expect(downloadFile('org/truncated', 'x.bin', { baseUrl: local.base, cache: null })).rejects.toBeInstanceOf(TruncatedDownloadError);
   });
 
   it('a cancelled download rejects with the abort reason and caches nothing', async () => {
-    const cache = new DirectoryModelCache(join(root, 'c4'));
+    const cache = new DirectoryModelCache(join(local.root, 'c4'));
     const ctl = new AbortController();
     const p = downloadFile('org/slow', 'model.safetensors', {
-      baseUrl: base, cache, signal: ctl.signal,
+      baseUrl: local.base, cache, signal: ctl.signal,
       onProgress: (e) => e.bytesDone > 5000 && ctl.abort(new Error('user cancelled')),
     });
     await expect(p).rejects.toThrow('user cancelled');
@@ -155,7 +141,7 @@ describe('hub', () => {
   });
 
   it('404 names the file and the model id', async () => {
-    const err = await loadModelFiles('org/missing', { baseUrl: base, cache: null }).catch((e) => e);
+    const err = await loadModelFiles('org/missing', { baseUrl: local.base, cache: null }).catch((e) => e);
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.code).toBe('download-not-found');
     expect(err.status).toBe(404);
@@ -164,7 +150,7 @@ describe('hub', () => {
   });
 
   it('refuses path tricks in ids and file names', async () => {
-    await expect(downloadFile('../etc', 'config.json', { baseUrl: base })).rejects.toThrow(DownloadError);
-    await expect(downloadFile('org/single', '../x', { baseUrl: base })).rejects.toThrow(DownloadError);
+    await expect(downloadFile('../etc', 'config.json', { baseUrl: local.base })).rejects.toThrow(DownloadError);
+    await expect(downloadFile('org/single', '../x', { baseUrl: local.base })).rejects.toThrow(DownloadError);
   });
 });

@@ -10,19 +10,8 @@ import { candidateLogProbsRef } from '../kernels/scoring/scoring.ref';
 import { prepareAdamW, writeAdamWHyper } from '../optim/adamw';
 import { adamWStepRef } from '../optim/adamw.ref';
 import { Runtime } from '../runtime';
+import { uniformArray as uniformRandom } from '../random';
 import type { SelfTestResult } from './types';
-
-function uniformRandom(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
 
 function result(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tolerance: number): SelfTestResult {
   let maxAbsError = got.length === want.length ? 0 : Infinity;

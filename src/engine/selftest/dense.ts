@@ -3,6 +3,7 @@
 import type { Runtime, Tensor } from '../runtime';
 import type { SelfTestResult } from './types';
 import { f32ToF16Array, roundToF16 } from '../convert';
+import { uniformArray as rand } from '../random';
 import { prepareMatmul, type MatmulVersion } from '../kernels/matmul/matmul';
 import { matmulRef } from '../kernels/matmul/matmul.ref';
 import { prepareEmbedding } from '../kernels/embedding/embedding';
@@ -17,20 +18,6 @@ import { prepareAdd } from '../kernels/elementwise/elementwise';
 import { addRef } from '../kernels/elementwise/elementwise.ref';
 import { prepareLoraBackward, prepareLoraForward } from '../kernels/lora/lora';
 import { loraBackwardRef, loraForwardRef } from '../kernels/lora/lora.ref';
-
-/** Deterministic values in [-scale, scale) (mulberry32), so a failure reproduces. */
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
 
 /** Largest |got − want| relative to max(1, |want|): one number per kernel, comparable to a tolerance. */
 function maxErr(got: ArrayLike<number>, want: ArrayLike<number>): number {

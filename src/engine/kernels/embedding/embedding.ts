@@ -1,7 +1,6 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
 import { grid1d } from '../grid';
-import f32Code from './embedding.wgsl?raw';
-import f16Code from './embedding_f16.wgsl?raw';
+import code from './embedding.wgsl?raw';
 
 /**
  * Embedding gather (forward only: the embeddings are frozen).
@@ -21,7 +20,7 @@ export function prepareEmbedding(rt: Runtime, args: EmbeddingArgs): Op {
   const { T, D, V } = args;
   const f16 = args.table.dtype === 'f16';
   const label = `embedding${f16 ? '_f16' : ''} ${T}x${D}`;
-  const pipeline = rt.pipeline(label, f16 ? f16Code : f32Code);
+  const pipeline = rt.pipeline(label, code, { TABLE_F16: Number(f16) });
   const params = rt.uniform(`${label} params`, [T, D, V, 0]);
   return {
     label,

@@ -1,5 +1,5 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
-import { prepareMatmul } from '../matmul/matmul';
+import { prepareMatmul, type MatmulArgs } from '../matmul/matmul';
 import dropoutCode from './dropout.wgsl?raw';
 import loraMatmulCode from './lora_matmul.wgsl?raw';
 
@@ -71,17 +71,8 @@ export interface LoraBackwardArgs extends LoraDims {
 
 type Mask = 0 | 1 | 2;
 
-interface SmallMatmul {
-  a: Tensor;
-  b: Tensor;
-  out: Tensor;
-  M: number;
-  N: number;
-  K: number;
-  transA?: boolean;
-  transB?: boolean;
-  alpha?: number;
-  accumulate?: boolean;
+/** A product for lora_matmul: matmul's arguments without bias, batch or epilogue, plus the dropout mask. */
+interface SmallMatmul extends Pick<MatmulArgs, 'a' | 'b' | 'out' | 'M' | 'N' | 'K' | 'transA' | 'transB' | 'alpha' | 'accumulate'> {
   mask: Mask;
 }
 

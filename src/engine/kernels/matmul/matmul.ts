@@ -1,4 +1,6 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import common from './matmul_common.wgsl?raw';
+import block4 from './matmul_block4.wgsl?raw';
 import naive from './matmul_naive.wgsl?raw';
 import tiled from './matmul_tiled.wgsl?raw';
 import vec4 from './matmul_vec4.wgsl?raw';
@@ -54,8 +56,20 @@ function noDropoutState(rt: Runtime): Tensor {
   return t;
 }
 
-/** The ladder, slowest first. `f16w` takes a packed-f16 B; `gemv` (few rows of A) takes either. */
-export const MATMUL_VERSIONS = { naive, tiled, vec4, f16w, gemv } as const;
+/**
+ * The ladder, slowest first, each version's whole shader: the shared prelude (dropout hash, uniforms, bias,
+ * C, LoRA terms, store), then the version's own file, and for vec4 and f16w the half they share (tiles,
+ * inner product, entry points: matmul_block4.wgsl). `f16w` takes a packed-f16 B; `gemv` (few rows of A)
+ * takes either.
+ */
+const prelude = dropoutCode + common;
+export const MATMUL_VERSIONS = {
+  naive: prelude + naive,
+  tiled: prelude + tiled,
+  vec4: prelude + vec4 + block4,
+  f16w: prelude + f16w + block4,
+  gemv: prelude + gemv,
+} as const;
 export type MatmulVersion = keyof typeof MATMUL_VERSIONS;
 
 /** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it). */
@@ -112,7 +126,7 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const label = `matmul_${v}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
   const pipeline = rt.pipeline(
     label,
-    dropoutCode + MATMUL_VERSIONS[v],
+    MATMUL_VERSIONS[v],
     v === 'gemv'
       ? { F16: Number(args.b.dtype === 'f16'), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) }
       : { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },

@@ -7,25 +7,12 @@
 // of A, so the product runs at the speed of reading the weight, which is what decode is bound by.
 // Needs K % 8 == 0 (f16) or K % 4 == 0 (f32) and 16-byte aligned views; prepareMatmul checks.
 
+// The prelude (matmul_common.wgsl) gives the uniforms, bias, C, the LoRA term and the store.
+
 override F16: bool = true;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
 
-struct Params {
-  M: u32, N: u32, K: u32, alpha: f32,
-  strideA: u32, strideB: u32, strideC: u32, _pad: u32,
-  loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
-  salt: u32, threshold: u32, keepScale: f32, _p3: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
-// Entry point `main_lora` only: C += loraScale · U[row, :]·LB[col, :], U [M, r], LB = lora_B [N, r].
-@group(0) @binding(5) var<storage, read> U: array<f32>;
-@group(0) @binding(6) var<storage, read> LB: array<f32>;
 
 const LANES = 32u; // lanes per output column
 const COLS = 8u; // output columns per workgroup
@@ -83,20 +70,6 @@ fn reduce(li: u32, lane: u32, acc: vec4<f32>) -> vec4<f32> {
   return part[li];
 }
 
-fn loraTerm(row: u32, col: u32) -> f32 {
-  var s = 0.0;
-  for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[col * p.loraRank + j]; }
-  return p.loraScale * s;
-}
-
-fn store(row: u32, col: u32, v0: f32) {
-  var v = v0;
-  if (HAS_BIAS) { v += bias[col]; }
-  let ci = row * p.N + col;
-  if (ACCUMULATE) { v += C[ci]; }
-  C[ci] = v;
-}
-
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let lane = li % LANES;
@@ -106,7 +79,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   if (col < p.N) { acc = partial(col, lane, m0); }
   let sum = reduce(li, lane, acc);
   if (lane != 0u || col >= p.N) { return; }
-  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(m0 + r, col, sum[r] * p.alpha); }
+  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(0u, m0 + r, col, sum[r] * p.alpha); }
 }
 
 @compute @workgroup_size(256, 1, 1)
@@ -118,5 +91,5 @@ fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
   if (col < p.N) { acc = partial(col, lane, m0); }
   let sum = reduce(li, lane, acc);
   if (lane != 0u || col >= p.N) { return; }
-  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(m0 + r, col, sum[r] * p.alpha + loraTerm(m0 + r, col)); }
+  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(0u, m0 + r, col, sum[r] * p.alpha + loraTerm(m0 + r, col)); }
 }

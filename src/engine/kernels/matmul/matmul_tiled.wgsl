@@ -1,56 +1,9 @@
-// C[b] = alpha · op(A[b]) · op(B[b]) (+ bias) (+ C[b] when ACCUMULATE) — same contract as matmul_naive.wgsl.
-// Version 2: 16×16 output tile per workgroup; A and B are staged through workgroup memory in 16-wide
-// K slices, so each global element is read once per tile instead of once per output. Any shape (bounds
-// checked), any transposition.
+// Version 2 (prelude: matmul_common.wgsl): 16×16 output tile per workgroup; A and B are staged through
+// workgroup memory in 16-wide K slices, so each global element is read once per tile instead of once per
+// output. Any shape (bounds checked), any transposition.
 
-override TRANS_A: bool = false;
-override TRANS_B: bool = true;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-
-struct Params {
-  M: u32, N: u32, K: u32, alpha: f32,
-  strideA: u32, strideB: u32, strideC: u32, _pad: u32,
-  loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
-  salt: u32, threshold: u32, keepScale: f32, _p3: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> C: array<f32>;
-// Entry point `main_lora` only (batch 1): the LoRA up-projection fused into the epilogue,
-// C += loraScale · U[row, :]·LB[col, :] with U = dropout(x)·Aᵀ [M, r] and LB = lora_B [N, r].
-// (`main_lora_dx` binds G [M, r] and lora_A [r, N] at the same two bindings.)
-@group(0) @binding(5) var<storage, read> U: array<f32>;
-@group(0) @binding(6) var<storage, read> LB: array<f32>;
-
-fn loraTerm(row: u32, col: u32) -> f32 {
-  var s = 0.0;
-  for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[col * p.loraRank + j]; }
-  return p.loraScale * s;
-}
-
-// Entry point `main_lora_dx` only (batch 1): the LoRA input-gradient term fused into dX = dY·W,
-// C += m(row, col) · G[row, :]·LA[:, col] with G = s·dY·B [M, r], LA = lora_A [r, N], and m the dropout
-// multiplier of x[row, col] (dropout.wgsl; threshold 0 and keepScale 1 when there is no dropout).
-@group(0) @binding(7) var<storage, read> dropoutState: array<u32>; // [seed, step]
-
-fn loraDxTerm(row: u32, col: u32) -> f32 {
-  var s = 0.0;
-  for (var j = 0u; j < p.loraRank; j++) { s += U[row * p.loraRank + j] * LB[j * p.N + col]; }
-  let key = dropoutKey(dropoutState[0], dropoutState[1], p.salt);
-  return s * dropoutScale(key, row * p.N + col, p.threshold, p.keepScale);
-}
-
-fn store(z: u32, row: u32, col: u32, v0: f32) {
-  var v = v0;
-  if (HAS_BIAS) { v += bias[col]; }
-  let ci = z * p.strideC + row * p.N + col;
-  if (ACCUMULATE) { v += C[ci]; }
-  C[ci] = v;
-}
 
 const T = 16u;
 var<workgroup> As: array<f32, 256>; // [m][k]
