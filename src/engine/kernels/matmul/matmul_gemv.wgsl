@@ -70,26 +70,29 @@ fn reduce(li: u32, lane: u32, acc: vec4<f32>) -> vec4<f32> {
   return part[li];
 }
 
-@compute @workgroup_size(256, 1, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+// This workgroup's column sums for its ROWS rows; `lead` marks the one thread per live column that stores.
+struct Sums { sum: vec4<f32>, col: u32, m0: u32, lead: bool }
+
+fn columnSums(wg: vec3<u32>, li: u32) -> Sums {
   let lane = li % LANES;
   let col = wg.x * COLS + li / LANES;
   let m0 = wg.y * ROWS;
   var acc = vec4<f32>(0.0);
   if (col < p.N) { acc = partial(col, lane, m0); }
   let sum = reduce(li, lane, acc);
-  if (lane != 0u || col >= p.N) { return; }
-  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(0u, m0 + r, col, sum[r] * p.alpha); }
+  return Sums(sum, col, m0, lane == 0u && col < p.N);
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let c = columnSums(wg, li);
+  if (!c.lead) { return; }
+  for (var r = 0u; r < ROWS && c.m0 + r < p.M; r++) { store(0u, c.m0 + r, c.col, c.sum[r] * p.alpha); }
 }
 
 @compute @workgroup_size(256, 1, 1)
 fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let lane = li % LANES;
-  let col = wg.x * COLS + li / LANES;
-  let m0 = wg.y * ROWS;
-  var acc = vec4<f32>(0.0);
-  if (col < p.N) { acc = partial(col, lane, m0); }
-  let sum = reduce(li, lane, acc);
-  if (lane != 0u || col >= p.N) { return; }
-  for (var r = 0u; r < ROWS && m0 + r < p.M; r++) { store(0u, m0 + r, col, sum[r] * p.alpha + loraTerm(m0 + r, col)); }
+  let c = columnSums(wg, li);
+  if (!c.lead) { return; }
+  for (var r = 0u; r < ROWS && c.m0 + r < p.M; r++) { store(0u, c.m0 + r, c.col, c.sum[r] * p.alpha + loraTerm(c.m0 + r, c.col)); }
 }
