@@ -331,7 +331,8 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   const pastOps: { setPast(p: number): void }[] = [];
   const us = new Map<string, Tensor>();
 
-  const linear = (c: LinearCtx, y: Tensor): Op[] => {
+  /** y = x·Wᵀ (+ bias) (+ LoRA); with `accumulate`, y += … (inference adds o/down straight into the residual). */
+  const linear = (c: LinearCtx, y: Tensor, accumulate = false): Op[] => {
     const W = w.layers[c.l].proj[c.target];
     const bias = w.layers[c.l].bias[c.target];
     if (hasLora(c.target)) {
@@ -339,10 +340,10 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
       us.set(`${c.l}.${c.target}`, u);
       return prepareLoraForward(rt, {
           T, inDim: c.inDim, outDim: c.outDim, rank, scale, dropout: dropout(c.l, c.target),
-          x: c.x, weight: W, bias, loraA: loraView(lora!.params, c.l, c.target, 'A'), loraB: loraView(lora!.params, c.l, c.target, 'B'), u, y,
+          x: c.x, weight: W, bias, loraA: loraView(lora!.params, c.l, c.target, 'A'), loraB: loraView(lora!.params, c.l, c.target, 'B'), u, y, accumulate,
         });
     }
-    return [prepareMatmul(rt, { a: c.x, b: W, bias, out: y, M: T, N: c.outDim, K: c.inDim })];
+    return [prepareMatmul(rt, { a: c.x, b: W, bias, out: y, M: T, N: c.outDim, K: c.inDim, accumulate })];
   };
   /** Backward of a frozen linear (+ LoRA): dx (+)= dy·W (+ LoRA term), LoRA grads written. */
   const linearBack = (c: LinearCtx, dy: Tensor, dx: Tensor | undefined, accumulateDx: boolean): Op[] => {
@@ -360,10 +361,10 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   };
 
   // Residual streams: training keeps res[l] (layer input) and mid[l] (after attention) per layer;
-  // inference ping-pongs between two buffers.
+  // inference keeps one stream that the o and down projections add into in place.
   const res: Tensor[] = [];
   const mid: Tensor[] = [];
-  const resBuf = (l: number) => (train ? rt.tensor(`res.${l}`, [T, D]) : scratch(l % 2 ? 'res.b' : 'res.a', [T, D]));
+  const resBuf = (l: number) => (train ? rt.tensor(`res.${l}`, [T, D]) : scratch('res', [T, D]));
   /** Forward ops the backward re-encodes: [norm1, q, rope q] and [norm2, gate, up, swiglu] per layer. */
   const recomputeAttn: Op[][] = [];
   const recomputeMlp: Op[][] = [];
@@ -409,10 +410,12 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
     fwd.push(att);
     attnOps.push(att);
     pastOps.push(att);
-    const m = train ? rt.tensor(`mid.${l}`, [T, D]) : scratch('mid', [T, D]);
+    // Training keeps each residual (the backward reads them); inference adds o and down into one stream in
+    // place (the matmul's accumulate epilogue), two dispatches fewer per layer.
+    const m = train ? rt.tensor(`mid.${l}`, [T, D]) : x;
     mid.push(m);
-    fwd.push(...linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m));
-    fwd.push(prepareAdd(rt, { x, y: m, n: T * D }));
+    fwd.push(...linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m, !train));
+    if (train) fwd.push(prepareAdd(rt, { x, y: m, n: T * D }));
     const xn2 = act(l, 'xn2', [T, D]);
     const rstd2 = act(l, 'rstd2', [T]);
     // gate and up in one buffer [gate | pad | up] so that SwiGLU reads both (rowStride F, upOffset).
@@ -428,10 +431,10 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
     ];
     recomputeMlp.push(mlpIn);
     fwd.push(...mlpIn);
-    const next = resBuf(l + 1);
+    const next = train ? resBuf(l + 1) : m;
     res.push(next);
-    fwd.push(...linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next));
-    fwd.push(prepareAdd(rt, { x: m, y: next, n: T * D }));
+    fwd.push(...linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next, !train));
+    if (train) fwd.push(prepareAdd(rt, { x: m, y: next, n: T * D }));
     saved.push({ xn1, rstd1, q, kraw, vraw, ao, lse, xn2, rstd2, gu, gate, up, h, upOffset });
   }
   const hidden = res[spec.numLayers];
