@@ -33,6 +33,19 @@ export interface ReferenceOptions {
   devices?: ReferenceDevice[];
   /** onnxruntime-web's .wasm folder (browser). */
   wasmPaths?: string;
+  /** Override the protocol's sizes (e.g. a quick check of the full model on a slow adapter). */
+  sizes?: Partial<Sizes>;
+}
+
+interface Sizes {
+  /** Prefill batch and tokens per prompt. */
+  B: number;
+  S: number;
+  /** Decode: prompt length and new tokens. */
+  promptLen: number;
+  decodeTokens: number;
+  /** Timed runs after the warm-up (median). */
+  samples: number;
 }
 
 /** What the test checks besides the rows: the greedy tokens each side decoded. */
@@ -57,27 +70,22 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number> {
   return median(ms);
 }
 
-interface Setup {
+interface Setup extends Sizes {
   name: string;
   spec: ModelSpec;
   weights: Map<string, Float32Array>;
   tokenizer: LabTokenizer;
   files: Map<string, Uint8Array>;
-  B: number;
-  S: number;
-  promptLen: number;
-  decodeTokens: number;
-  samples: number;
 }
 
-function setup(full: boolean): Setup {
+function setup(full: boolean, sizes: Partial<Sizes>): Setup {
   const fx = makeFixture('tiny-llama');
   const text = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
   if (!full) {
     const files = new Map(Object.entries(fx.files));
     files.set('onnx/model.onnx', buildOnnxModel(fx.spec, fx.weights));
     const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig);
-    return { name: 'tiny-llama', spec: fx.spec, weights: fx.weights, tokenizer, files, B: 2, S: 16, promptLen: 8, decodeTokens: 8, samples: 3 };
+    return { name: 'tiny-llama', spec: fx.spec, weights: fx.weights, tokenizer, files, B: 2, S: 16, promptLen: 8, decodeTokens: 8, samples: 3, ...sizes };
   }
   const spec = realSpec('SmolLM2-135M');
   const rand = randomWeights(1);
@@ -95,7 +103,7 @@ function setup(full: boolean): Setup {
   };
   const files = new Map<string, Uint8Array>([['config.json', text(specToConfig(spec))]]);
   files.set('onnx/model.onnx', buildOnnxModel(spec, weights));
-  return { name: 'SmolLM2-135M (random weights)', spec, weights, tokenizer, files, B: 4, S: 128, promptLen: 32, decodeTokens: 32, samples: 3 };
+  return { name: 'SmolLM2-135M (random weights)', spec, weights, tokenizer, files, B: 4, S: 128, promptLen: 32, decodeTokens: 32, samples: 3, ...sizes };
 }
 
 /** Deterministic token ids that avoid the special tokens at the top of the fixture's vocabulary. */
@@ -138,7 +146,7 @@ export async function runReference(rt: Runtime, opts: ReferenceOptions = {}): Pr
   const log = opts.log ?? (() => {});
   const devices = opts.devices ?? (IS_NODE ? ['webgpu', 'cpu'] : ['webgpu']);
   log(`reference: building ${full ? 'SmolLM2-135M-shaped random weights and their ONNX export' : 'the tiny-llama fixture and its ONNX export'}…`);
-  const s = setup(full);
+  const s = setup(full, opts.sizes ?? {});
   const V = s.spec.vocabSize;
   const prompts = Array.from({ length: s.B }, (_, b) => tokens(s.S, b + 1, V));
   const prompt = tokens(s.promptLen, 9, V);
