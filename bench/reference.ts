@@ -37,7 +37,7 @@ export interface ReferenceOptions {
   sizes?: Partial<Sizes>;
 }
 
-interface Sizes {
+export interface Sizes {
   /** Prefill batch and tokens per prompt. */
   B: number;
   S: number;
@@ -70,7 +70,8 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number> {
   return median(ms);
 }
 
-interface Setup extends Sizes {
+/** The model both sides run (weights, the engine's tokenizer, the in-memory Hub files with the ONNX) and the sizes. */
+export interface ReferenceSetup extends Sizes {
   name: string;
   spec: ModelSpec;
   weights: Map<string, Float32Array>;
@@ -78,7 +79,7 @@ interface Setup extends Sizes {
   files: Map<string, Uint8Array>;
 }
 
-function setup(full: boolean, sizes: Partial<Sizes>): Setup {
+export function referenceSetup(full: boolean, sizes: Partial<Sizes> = {}): ReferenceSetup {
   const fx = makeFixture('tiny-llama');
   const text = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
   if (!full) {
@@ -116,7 +117,7 @@ const i64 = (rows: readonly (readonly number[])[]) =>
   new Tensor('int64', BigInt64Array.from(rows.flat().map((x) => BigInt(x))), [rows.length, rows[0].length]);
 
 /** Engine prefill and decode figures (tokens/s) and its greedy tokens. */
-async function engineSide(model: EngineModel, s: Setup, prompts: number[][], prompt: number[]) {
+async function engineSide(model: EngineModel, s: ReferenceSetup, prompts: number[][], prompt: number[]) {
   const candidates = [1, 2, 3, 4];
   const preMs = await timed(s.samples, () => model.nextTokenLogProbs({ prompts, candidates }));
   const one = await timed(s.samples, () => model.generate(prompt, { maxNewTokens: 1, temperature: 0 }));
@@ -125,7 +126,7 @@ async function engineSide(model: EngineModel, s: Setup, prompts: number[][], pro
   return { preMs, one, all, gen };
 }
 
-async function referenceSide(hf: PreTrainedModel, s: Setup, prompts: number[][], prompt: number[]) {
+async function referenceSide(hf: PreTrainedModel, s: ReferenceSetup, prompts: number[][], prompt: number[]) {
   const mask = prompts.map((p) => p.map(() => 1));
   const preMs = await timed(s.samples, () => hf({ input_ids: i64(prompts), attention_mask: i64(mask) }));
   const gen1 = (n: number) =>
@@ -146,7 +147,7 @@ export async function runReference(rt: Runtime, opts: ReferenceOptions = {}): Pr
   const log = opts.log ?? (() => {});
   const devices = opts.devices ?? (IS_NODE ? ['webgpu', 'cpu'] : ['webgpu']);
   log(`reference: building ${full ? 'SmolLM2-135M-shaped random weights and their ONNX export' : 'the tiny-llama fixture and its ONNX export'}…`);
-  const s = setup(full, opts.sizes ?? {});
+  const s = referenceSetup(full, opts.sizes);
   const V = s.spec.vocabSize;
   const prompts = Array.from({ length: s.B }, (_, b) => tokens(s.S, b + 1, V));
   const prompt = tokens(s.promptLen, 9, V);
