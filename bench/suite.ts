@@ -66,7 +66,7 @@ export function formatTable(r: BenchReport): string {
     const tps = e.extra?.tokensPerSecond;
     const rate =
       e.gflops !== undefined ? `${e.gflops.toFixed(2)} GFLOP/s` : e.gbps !== undefined ? `${e.gbps.toFixed(2)} GB/s` : typeof tps === 'number' ? `${fmtRate(tps)} tok/s` : '';
-    const extra = e.extra ? Object.entries(e.extra).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+    const extra = e.extra ? Object.entries(e.extra).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v}`).join(' ') : '';
     return `${e.kernel.padEnd(26)} ${e.shape.padEnd(34)} ${e.ms.toFixed(3).padStart(10)} ms  ${rate.padEnd(18)} ${extra}`;
   });
   const a = r.adapter;
@@ -86,7 +86,7 @@ function ratioBlock(entries: readonly BenchEntry[]): string[] {
       const rr = p === 'f32' ? ratio : e.extra?.ratioEngineF16OverReference;
       if (typeof mine !== 'number' || typeof rr !== 'number') continue;
       out.push(
-        `${phase.padEnd(8)} engine ${p} ${fmtRate(mine)} tok/s ÷ transformers.js (${e.extra?.backend}) ${fmtRate(theirs)} tok/s = ×${rr.toFixed(2)}` +
+        `${phase.padEnd(8)} engine ${p} ${fmtRate(mine)} tok/s ÷ transformers.js (${e.extra?.backend}) ${fmtRate(theirs)} tok/s = ×${rr >= 0.1 ? rr.toFixed(2) : rr.toPrecision(2)}` +
           (e.extra?.sameGreedyTokens ? `  (same greedy tokens: ${e.extra.sameGreedyTokens})` : ''),
       );
     }
