@@ -1,20 +1,32 @@
 /**
- * `npm run bench [-- --json] [-- --full]`: the benchmark suite in Node through Dawn. Speed claims live here,
- * never in tests. On the software adapter the figures say little; run it on a real GPU (or the bench page).
+ * `npm run bench [-- --json] [-- --full] [-- --only NAME]`: the benchmark suite in Node through Dawn. Speed
+ * claims live here, never in tests. On the software adapter the figures say little; run it on a real GPU (or
+ * the bench page). `--only reference` runs just the engine-vs-transformers.js comparison (see SUITES for the
+ * names). With `--json`, stdout carries only the JSON report; progress goes to stderr.
  */
 import { create, globals } from 'webgpu';
 import { openDevice } from '../src/engine/device';
 import { Runtime } from '../src/engine/runtime';
-import { formatTable, runBench } from './suite';
+import { findSuite, formatTable, runBench, SUITES } from './suite';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+/** `--only NAME` or `--only=NAME`. */
+const onlyAt = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+const only = onlyAt < 0 ? undefined : argv[onlyAt].includes('=') ? argv[onlyAt].slice('--only='.length) : argv[onlyAt + 1];
+if (onlyAt >= 0 && (!only || !findSuite(only))) {
+  process.stderr.write(`--only: one of ${SUITES.map((s) => `${s.id} ("${s.title}")`).join(', ')}\n`);
+  process.exit(2);
+}
+// Libraries that print progress with console.log (stdout) would corrupt --json: send it to stderr.
+console.log = (...a: unknown[]) => console.error(...a);
 Object.assign(globalThis, globals);
 // Dawn's pending GPU callbacks do not keep Node's event loop alive on their own.
 const keepAlive = setInterval(() => {}, 1000);
 const gpu = create([]) as unknown as GPU;
 const engine = await openDevice({ gpu });
 const rt = new Runtime(engine);
-const report = await runBench(rt, { full: args.has('--full'), runtime: `node ${process.version} (Dawn)`, log: (s) => process.stderr.write(`${s}\n`) });
+const report = await runBench(rt, { full: args.has('--full'), only, runtime: `node ${process.version} (Dawn)`, log: (s) => process.stderr.write(`${s}\n`) });
 if (args.has('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else process.stdout.write(`${formatTable(report)}\n`);
 rt.destroy();

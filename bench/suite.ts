@@ -4,6 +4,7 @@ import type { Runtime } from '../src/engine/runtime';
 import { benchAttention } from './attention';
 import { benchDense } from './kernels';
 import { benchModel } from './model';
+import { benchReference } from './reference';
 import type { BenchEntry } from './types';
 
 export interface BenchReport {
@@ -11,29 +12,84 @@ export interface BenchReport {
   runtime: string;
   adapter: AdapterReport;
   full: boolean;
+  /** The suite ids that ran (all of SUITES unless `only` picked one). */
+  suites: string[];
   entries: BenchEntry[];
 }
 
-export async function runBench(rt: Runtime, opts: { full?: boolean; runtime: string; log?: (s: string) => void }): Promise<BenchReport> {
-  const entries: BenchEntry[] = [];
-  const suites: [string, (rt: Runtime, o: { full?: boolean }) => Promise<BenchEntry[]>][] = [
-    ['dense kernels', benchDense],
-    ['attention, loss, optimizer', benchAttention],
-    ['whole model', benchModel],
-  ];
-  for (const [name, fn] of suites) {
-    opts.log?.(`bench: ${name}…`);
-    entries.push(...(await fn(rt, { full: opts.full })));
-  }
-  return { when: new Date().toISOString(), runtime: opts.runtime, adapter: rt.engine.report, full: Boolean(opts.full), entries };
+interface SuiteOptions {
+  full?: boolean;
+  log?: (s: string) => void;
+  /** onnxruntime-web's .wasm folder, for transformers.js on the bench page. */
+  wasmPaths?: string;
 }
+
+/** id (for `--only`), title, runner. */
+export const SUITES: readonly { id: string; title: string; run: (rt: Runtime, o: SuiteOptions) => Promise<BenchEntry[]> }[] = [
+  { id: 'kernels', title: 'dense kernels', run: benchDense },
+  { id: 'attention', title: 'attention, loss, optimizer', run: benchAttention },
+  { id: 'model', title: 'whole model', run: benchModel },
+  { id: 'reference', title: 'engine vs transformers.js', run: benchReference },
+];
+
+/** The suite `name` names (its id or title, any case), or undefined. */
+export function findSuite(name: string) {
+  const n = name.trim().toLowerCase();
+  return SUITES.find((s) => s.id === n || s.title === n);
+}
+
+export async function runBench(
+  rt: Runtime,
+  opts: { full?: boolean; runtime: string; log?: (s: string) => void; only?: string; wasmPaths?: string },
+): Promise<BenchReport> {
+  const entries: BenchEntry[] = [];
+  let suites = [...SUITES];
+  if (opts.only) {
+    const s = findSuite(opts.only);
+    if (!s) throw new Error(`no benchmark suite "${opts.only}"; one of: ${SUITES.map((x) => x.id).join(', ')}`);
+    suites = [s];
+  }
+  for (const s of suites) {
+    opts.log?.(`bench: ${s.title}…`);
+    entries.push(...(await s.run(rt, { full: opts.full, log: opts.log, wasmPaths: opts.wasmPaths })));
+  }
+  return { when: new Date().toISOString(), runtime: opts.runtime, adapter: rt.engine.report, full: Boolean(opts.full), suites: suites.map((s) => s.id), entries };
+}
+
+/** Extra fields the table shows elsewhere (rate, ratio block) or that are too long for a line. */
+const HIDDEN = new Set(['tokensPerSecond', 'greedyTokens', 'ratioEngineOverReference', 'ratioEngineF16OverReference']);
+
+const fmtRate = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 export function formatTable(r: BenchReport): string {
   const rows = r.entries.map((e) => {
-    const rate = e.gflops !== undefined ? `${e.gflops.toFixed(2)} GFLOP/s` : e.gbps !== undefined ? `${e.gbps.toFixed(2)} GB/s` : '';
-    const extra = e.extra ? Object.entries(e.extra).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+    const tps = e.extra?.tokensPerSecond;
+    const rate =
+      e.gflops !== undefined ? `${e.gflops.toFixed(2)} GFLOP/s` : e.gbps !== undefined ? `${e.gbps.toFixed(2)} GB/s` : typeof tps === 'number' ? `${fmtRate(tps)} tok/s` : '';
+    const extra = e.extra ? Object.entries(e.extra).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v}`).join(' ') : '';
     return `${e.kernel.padEnd(26)} ${e.shape.padEnd(34)} ${e.ms.toFixed(3).padStart(10)} ms  ${rate.padEnd(18)} ${extra}`;
   });
   const a = r.adapter;
-  return [`${r.runtime} · ${a.vendor} ${a.architecture} ${a.description}`.trim(), ...rows].join('\n');
+  return [`${r.runtime} · ${a.vendor} ${a.architecture} ${a.description}`.trim(), ...rows, ...ratioBlock(r.entries)].join('\n');
+}
+
+/** "prefill  engine f32 113 tok/s ÷ transformers.js (onnxruntime-node webgpu) 252 tok/s = ×0.45" per comparison. */
+function ratioBlock(entries: readonly BenchEntry[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    const ratio = e.extra?.ratioEngineOverReference;
+    if (typeof ratio !== 'number' || !e.kernel.startsWith('transformersjs_')) continue;
+    const phase = e.kernel.slice('transformersjs_'.length);
+    const theirs = e.extra?.tokensPerSecond as number;
+    for (const p of ['f32', 'f16'] as const) {
+      const mine = entries.find((x) => x.kernel === `engine_${phase}_${p}`)?.extra?.tokensPerSecond;
+      const rr = p === 'f32' ? ratio : e.extra?.ratioEngineF16OverReference;
+      if (typeof mine !== 'number' || typeof rr !== 'number') continue;
+      out.push(
+        `${phase.padEnd(8)} engine ${p} ${fmtRate(mine)} tok/s ÷ transformers.js (${e.extra?.backend}) ${fmtRate(theirs)} tok/s = ×${rr >= 0.1 ? rr.toFixed(2) : rr.toPrecision(2)}` +
+          (e.extra?.sameGreedyTokens ? `  (same greedy tokens: ${e.extra.sameGreedyTokens})` : ''),
+      );
+    }
+  }
+  return out.length ? ['', 'engine ÷ transformers.js (tokens/s; > 1: the engine is faster)', ...out] : [];
 }
