@@ -74,6 +74,25 @@ export async function benchDense(rt: Runtime, opts: { full?: boolean }): Promise
       }
     }
 
+    // Decode-sized products (a few rows of A) against a packed-f16 weight: the 64×64-tile version beside
+    // gemv, in GB/s of weight read (decode is bound by reading the weights).
+    const skinny = full
+      ? [
+          [1, 1536, 576], // SmolLM2-135M gate/up, one token
+          [1, 576, 1536], // down
+          [4, 4864, 896], // Qwen2.5-0.5B gate/up, four sequences
+        ]
+      : [[1, 256, 128]];
+    for (const [M, N, K] of skinny) {
+      const a = up('a', fill(M * K, 4), [M, K]);
+      const b16 = up('b16', f32ToF16Array(fill(N * K, 5)), [N, K]);
+      const c = t('c', [M, N]);
+      for (const v of ['f16w', 'gemv'] as const) {
+        const op = prepareMatmul(rt, { a, b: b16, out: c, M, N, K }, v);
+        out.push(entry(`matmul_${v}`, `M=${M} N=${N} K=${K} f16 W`, [op], await time(rt, [op], samples, inner)));
+      }
+    }
+
     // Row and elementwise kernels at a SmolLM2-135M layer's sizes (D 576, 9 heads of 64, F 1536).
     const T = full ? 2048 : 128;
     const [D, H, Dh, F] = [576, 9, 64, 1536];
