@@ -1,24 +1,16 @@
 // The built bench page, one suite: our engine against transformers.js (onnxruntime-web, WebGPU provider) in
 // Chromium on the tiny fixture. Not timed: both sides must produce finite positive tokens/s, the ratio must be
 // reported, and both must decode the SAME greedy tokens (so the comparison is on one model).
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import type { BenchReport } from '../../bench/suite';
-import { freshPage, launch } from './browser';
+import { freshPage, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('bench page: engine vs transformers.js in Chromium (WebGPU on SwiftShader)', () => {
   it('runs the reference suite alone: both engines give tokens/s, a ratio, and the same greedy tokens', async () => {
-    const { page, context, errors } = await freshPage(browser);
+    const { page, context, errors } = await freshPage(browser());
     const missing: string[] = [];
     page.on('response', (r) => {
       if (r.status() >= 400) missing.push(`${r.status()} ${r.url()}`);

@@ -1,6 +1,7 @@
 /** Debian's Chromium through playwright-core, with WebGPU on SwiftShader (or without WebGPU, on request). */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const QUIET = ['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -39,4 +40,23 @@ const SHOTS = join('tests', 'screenshots');
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * One browser for a test file: launched before its tests (after `setup`, e.g. writing fixtures), closed
+ * after them. Returns a getter, since the browser exists only once beforeAll has run.
+ */
+export function useBrowser(opts: { webgpu?: boolean } = {}, setup?: () => void): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    setup?.();
+    browser = await launch(opts);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('useBrowser: the browser is launched in beforeAll');
+    return browser;
+  };
 }

@@ -2,19 +2,12 @@
 // pages a user clicks: Model (load) → Probe → Datasets → Train (reload mid-run, find the same state, resume
 // the interrupted run) → Results with numbers. Tiny sizes: SwiftShader runs each dispatch in tens of ms.
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { freshPage, launch, screenshot } from './browser';
+import { describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { freshPage, screenshot, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function go(page: Page, route: string): Promise<void> {
   await page.evaluate((r) => (location.hash = `#/${r}`), route);
@@ -32,7 +25,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
     const t0 = Date.now();
     const times: string[] = [];
     const mark = (what: string) => times.push(`${what} ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     // On a failure, the page as it was (and any error note) tells more than the assertion.
     const failShot = () => screenshot(page, 'flow-failure').catch(() => undefined);
     // Long tasks on the main thread (≥ 50 ms), to show training in the Worker leaves the page responsive.

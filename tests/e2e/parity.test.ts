@@ -1,27 +1,20 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import { writeFixture } from '../helpers/fixtures';
-import { freshPage, launch } from './browser';
+import { freshPage, useBrowser } from './browser';
 
 // Issue "Real Hugging Face models": our engine against transformers.js on onnxruntime-web's WebGPU provider,
 // in Chromium, on the same weights. Tolerance 5e-4: both compute in f32, but ONNX Runtime's WebGPU kernels
 // sum in other orders (and may fuse), so agreement to ~1e-5 relative on logits of magnitude ≤ ~10 is expected.
 const harnessUrl = inject('harnessUrl');
-let browser: Browser;
-
-beforeAll(async () => {
+const browser = useBrowser({}, () => {
   writeFixture('tiny-llama');
   writeFixture('tiny-qwen2');
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
 });
 
 describe('engine vs transformers.js (onnxruntime-web, WebGPU) in Chromium', () => {
   for (const name of ['tiny-llama', 'tiny-qwen2']) {
     it(`${name}: logits agree and greedy generation is identical`, async () => {
-      const { page, context, errors } = await freshPage(browser);
+      const { page, context, errors } = await freshPage(browser());
       await page.goto(`${harnessUrl}tests/e2e/harness/parity.html`);
       await page.waitForFunction(() => document.title === 'ready', null, { timeout: 90_000 });
       const r = await page.evaluate((n) => (window as any).runParity(n), name);

@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { freshPage, launch, screenshot } from './browser';
+import { describe, expect, inject, it } from 'vitest';
+import { freshPage, launch, screenshot, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('the app shell in Chromium with WebGPU (SwiftShader)', () => {
   it('finds a WebGPU adapter and shows it', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(appUrl);
     await page.getByTestId('capabilities').waitFor();
     const name = await page.getByTestId('adapter-name').textContent();
@@ -25,7 +17,7 @@ describe('the app shell in Chromium with WebGPU (SwiftShader)', () => {
   });
 
   it('runs the matmul kernel in the Worker and it matches the CPU reference', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(`${appUrl}#/model`);
     await page.getByTestId('run-selftest').click();
     const verdict = page.getByTestId('selftest-verdict');
@@ -37,7 +29,7 @@ describe('the app shell in Chromium with WebGPU (SwiftShader)', () => {
   });
 
   it('has a page for every step of the experiment', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(appUrl);
     await page.getByTestId('capabilities').waitFor();
     for (const id of ['probe', 'datasets', 'train', 'results', 'history']) {

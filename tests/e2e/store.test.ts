@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { freshPage, launch } from './browser';
+import { describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { freshPage, useBrowser } from './browser';
 
 // The IndexedDB store in the real browser, through a harness page served by Vite (dev server).
 const harnessUrl = inject('harnessUrl');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function harness(): Promise<{ page: Page; close(): Promise<void> }> {
-  const { page, context } = await freshPage(browser);
+  const { page, context } = await freshPage(browser());
   await page.goto(`${harnessUrl}tests/e2e/harness/store.html`);
   await page.waitForFunction(() => document.title === 'ready', null, { timeout: 60_000 });
   return { page, close: () => context.close() };

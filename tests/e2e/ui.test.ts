@@ -1,21 +1,15 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { encodeShare, exportJson, parseImport, pct, roundForShare } from '../../src/share';
 import { exampleResult } from '../fixtures/share-example';
-import { freshPage, launch, screenshot } from './browser';
+import { freshPage, launch, screenshot, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
 const ART = join('tests', '.artifacts');
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
+const browser = useBrowser({}, () => {
   mkdirSync(ART, { recursive: true });
-});
-afterAll(async () => {
-  await browser?.close();
 });
 
 const shareLink = (r = exampleResult()) => `${appUrl}#/share/${encodeShare(r)}`;
@@ -33,7 +27,7 @@ async function noHorizontalScroll(page: Page): Promise<void> {
 describe('share links', () => {
   it('open in a new browser context with the same numbers', async () => {
     const x = roundForShare(exampleResult());
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(shareLink());
     await page.getByTestId('report').waitFor();
     expect(await page.getByTestId('report-title').textContent()).toBe(x.title);
@@ -58,7 +52,7 @@ describe('share links', () => {
   });
 
   it('a malformed link shows a typed error', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     for (const [data, code] of [
       ['not*base64', 'not-base64url'],
       [encodeShare(exampleResult()).slice(0, 150), 'not-compressed'],
@@ -79,7 +73,7 @@ describe('share links', () => {
     x.title = '<script>window.__pwned = 1</script>Title';
     x.conditions[0].name = '<img src=x onerror="window.__pwned = 2">';
     x.manifest.model.id = '<b onmouseover=alert(1)>model</b>';
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(shareLink(x));
     await page.getByTestId('report').waitFor();
     expect(await page.getByTestId('report-title').textContent()).toBe(x.title);
@@ -97,7 +91,7 @@ describe('share links', () => {
   });
 
   it('imports a shared result into History', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(shareLink());
     await page.getByTestId('import-share').click();
     await page.getByText('In your history').waitFor();
@@ -140,7 +134,7 @@ describe('History', () => {
     const path = join(ART, 'import.json');
     writeFileSync(path, JSON.stringify(file));
 
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(`${appUrl}#/history`);
     await page.getByTestId('history-empty').waitFor();
     await page.getByTestId('import-file').setInputFiles(path);
@@ -184,7 +178,7 @@ describe('History', () => {
   it('a full quota shows the StorageFullError message and the page goes on', async () => {
     // Chrome applies a quota override only to an origin with no storage in use yet and no live service
     // worker; that records already stored survive a full quota is tested on the store (store.test.ts).
-    const { page, errors, context } = await freshPage(browser, { serviceWorkers: 'block' });
+    const { page, errors, context } = await freshPage(browser(), { serviceWorkers: 'block' });
     const cdp = await context.newCDPSession(page);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(appUrl).origin, quotaSize: 1 });
     const path = join(ART, 'two.json');
@@ -203,7 +197,7 @@ describe('History', () => {
   });
 
   it('another tab upgrading the database shows the reload banner', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(`${appUrl}#/history`);
     await page.getByTestId('history-empty').waitFor();
     await page.evaluate(
@@ -227,7 +221,7 @@ describe('History', () => {
 
 describe('forms', () => {
   it('keep their settings across a reload and mirror the configuration in the URL', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(`${appUrl}#/train`);
     await page.getByTestId('train-form').waitFor();
     await page.getByLabel('Rank r').fill('16');
@@ -268,7 +262,7 @@ describe('forms', () => {
 describe('phone width (390×844), light and dark', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`every page fits and reads (${scheme})`, async () => {
-      const { page, errors, context } = await freshPage(browser, { viewport: { width: 390, height: 844 }, colorScheme: scheme });
+      const { page, errors, context } = await freshPage(browser(), { viewport: { width: 390, height: 844 }, colorScheme: scheme });
       await page.goto(shareLink());
       await page.getByTestId('report').waitFor();
       await page.getByTestId('import-share').click();
@@ -291,7 +285,7 @@ describe('phone width (390×844), light and dark', () => {
 
 describe('keyboard', () => {
   it('the skip link is first and moves focus to the content', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(`${appUrl}#/history`);
     await page.getByRole('heading', { name: 'History', level: 1 }).waitFor();
     await page.keyboard.press('Tab');
@@ -306,7 +300,7 @@ describe('keyboard', () => {
 
 describe('offline', () => {
   it('works without a network after the first visit', async () => {
-    const { page, errors, context } = await freshPage(browser);
+    const { page, errors, context } = await freshPage(browser());
     await page.goto(`${appUrl}#/history`);
     await page.evaluate(async () => {
       const reg = await navigator.serviceWorker.ready;
@@ -330,7 +324,7 @@ describe('live training curve (uPlot)', () => {
   const harnessUrl = inject('harnessUrl');
   for (const scheme of ['light', 'dark'] as const) {
     it(`draws loss and learning rate (${scheme})`, async () => {
-      const { page, errors, context } = await freshPage(browser, { viewport: { width: 900, height: 500 }, colorScheme: scheme });
+      const { page, errors, context } = await freshPage(browser(), { viewport: { width: 900, height: 500 }, colorScheme: scheme });
       await page.goto(`${harnessUrl}tests/e2e/harness/live.html`);
       await page.waitForFunction(() => document.title === 'ready', null, { timeout: 60_000 });
       await page.getByTestId('live-curve').locator('canvas').waitFor();

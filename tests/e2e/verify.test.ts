@@ -1,24 +1,17 @@
 // The Model page's verification in Chromium: our WebGPU engine against transformers.js on onnxruntime-web's
 // WebGPU provider (wasm files from the app's own ort/), on the tiny fixture models with an ONNX export.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
 import { writeFixture } from '../helpers/fixtures';
-import { freshPage, launch } from './browser';
+import { freshPage, useBrowser } from './browser';
 
 const harnessUrl = inject('harnessUrl');
-let browser: Browser;
-
-beforeAll(async () => {
+const browser = useBrowser({}, () => {
   for (const n of ['tiny-llama', 'tiny-qwen2']) writeFixture(n);
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
 });
 
 describe('verifyModel against transformers.js (onnxruntime-web, WebGPU) in the browser', () => {
   it.each(['tiny-llama', 'tiny-qwen2'])('%s: logits agree, top-1 identical', { timeout: 120_000 }, async (name) => {
-    const { page, context } = await freshPage(browser);
+    const { page, context } = await freshPage(browser());
     try {
       await page.goto(`${harnessUrl}tests/e2e/harness/verify.html`);
       await page.waitForFunction(() => document.title === 'ready');
