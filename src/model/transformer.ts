@@ -12,10 +12,10 @@ import { prepareEmbedding } from '../engine/kernels/embedding/embedding';
 import { prepareLoraBackward, prepareLoraForward, type LoraDropout } from '../engine/kernels/lora/lora';
 import { prepareMatmul } from '../engine/kernels/matmul/matmul';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../engine/kernels/rmsnorm/rmsnorm';
-import { prepareRope, ropeInvFreq } from '../engine/kernels/rope/rope';
+import { prepareRope, prepareRopeQkv, ropeInvFreq } from '../engine/kernels/rope/rope';
 import { prepareSwiglu, prepareSwigluBackward } from '../engine/kernels/swiglu/swiglu';
 import { alignElems, type DType, type Op, type Runtime, type Tensor } from '../engine/runtime';
-import { KVCache, prepareRopeAppend, type PastOp } from './kv-cache';
+import { KVCache, prepareRopeAppend } from './kv-cache';
 import { loraDims, loraShapes, LORA_TARGETS, peftTensorName } from './lora';
 import type { TensorReader } from './safetensors';
 import { expectedTensors, type ModelSpec } from './spec';
@@ -45,8 +45,6 @@ export interface GpuWeights {
   finalNorm: Tensor;
   layers: LayerWeights[];
   invFreq: Tensor;
-  /** Zero frequencies: RoPE by 0 is the identity, used to append values to the KV cache. */
-  zeroFreq: Tensor;
   /** Bytes the weights occupy on the GPU. */
   bytes: number;
   all: Tensor[];
@@ -107,10 +105,9 @@ export async function uploadWeights(rt: Runtime, spec: ModelSpec, src: WeightSou
   const finalNorm = await small('model.norm.weight');
   const head = spec.tieWordEmbeddings ? embed : await big('lm_head.weight');
   const invFreq = rt.upload('rope inv_freq', ropeInvFreq(spec), [spec.headDim / 2]);
-  const zeroFreq = rt.tensor('rope zero freq', [spec.headDim / 2]);
-  all.push(invFreq, zeroFreq);
+  all.push(invFreq);
   return {
-    spec, precision, embed, finalNorm, layers, invFreq, zeroFreq, bytes, all,
+    spec, precision, embed, finalNorm, layers, invFreq, bytes, all,
     lmHead: { weight: head, V: spec.vocabSize, D: spec.hiddenSize, packedF16: precision === 'f16' },
   };
 }
@@ -390,19 +387,21 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
     // Training: values go straight into the cache (L = S, past = 0: the same layout).
     const vraw = train ? kv.v[l] : act(l, 'vraw', [T, KD]);
     const qOps = linear({ l, target: 'q', x: xn1, inDim: D, outDim: QD }, q);
-    const ropeQ = prepareRope(rt, { out: q, positions, invFreq: w.invFreq, B, S, H, Dh });
-    recomputeAttn.push([norm1, ...qOps, ropeQ]);
     fwd.push(norm1, ...qOps);
     fwd.push(...linear({ l, target: 'k', x: xn1, inDim: D, outDim: KD }, kraw));
     fwd.push(...linear({ l, target: 'v', x: xn1, inDim: D, outDim: KD }, vraw));
-    fwd.push(ropeQ);
-    const appendK = prepareRopeAppend(rt, { x: kraw, out: kv.k[l], positions, invFreq: w.invFreq, B, S, H: KVH, Dh, L, past });
-    fwd.push(appendK);
-    pastOps.push(appendK);
-    if (!train) {
-      const appendV: PastOp = prepareRopeAppend(rt, { x: vraw, out: kv.v[l], positions, invFreq: w.zeroFreq, B, S, H: KVH, Dh, L, past });
-      fwd.push(appendV);
-      pastOps.push(appendV);
+    if (train) {
+      // The backward recomputes q (norm, projection, RoPE), so its RoPE stays a separate op.
+      const ropeQ = prepareRope(rt, { out: q, positions, invFreq: w.invFreq, B, S, H, Dh });
+      recomputeAttn.push([norm1, ...qOps, ropeQ]);
+      const appendK = prepareRopeAppend(rt, { x: kraw, out: kv.k[l], positions, invFreq: w.invFreq, B, S, H: KVH, Dh, L, past });
+      fwd.push(ropeQ, appendK);
+      pastOps.push(appendK);
+    } else {
+      // Inference: queries roped in place, keys roped and values copied into the cache, in one dispatch.
+      const rope = prepareRopeQkv(rt, { q, k: kraw, kCache: kv.k[l], v: vraw, vCache: kv.v[l], positions, invFreq: w.invFreq, B, S, H, KVH, Dh, L, past });
+      fwd.push(rope);
+      pastOps.push(rope);
     }
     const ao = act(l, 'ao', [T, QD], true);
     const lse = act(l, 'lse', [B * H * S], true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareRope, ropeInvFreq } from '../../src/engine/kernels/rope/rope';
+import { prepareRope, prepareRopeQkv, ropeInvFreq } from '../../src/engine/kernels/rope/rope';
 import { ropeRef } from '../../src/engine/kernels/rope/rope.ref';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 import { dot, fdGrad } from '../helpers/fd';
@@ -83,6 +83,44 @@ describe('rope on the GPU', () => {
     expect(r.ok, r.worst).toBe(true);
     rt.destroy();
   });
+
+  for (const withV of [true, false]) {
+    it(`one dispatch for a layer's new tokens: q in place, keys roped${withV ? ', values copied' : ''} into the caches; past settable`, async () => {
+      const rt = await testRuntime();
+      const [B, S, H, KVH, Dh, L] = [2, 3, 6, 2, 10, 9];
+      const q = randn(B * S * H * Dh, 7);
+      const k = randn(B * S * KVH * Dh, 8);
+      const v = randn(B * S * KVH * Dh, 9);
+      const kc0 = randn(B * L * KVH * Dh, 10);
+      const vc0 = randn(B * L * KVH * Dh, 11);
+      const inv = ropeInvFreq(spec(Dh));
+      const Q = rt.upload('q', q, [B, S, H, Dh]);
+      const KC = rt.upload('kc', kc0, [B, L, KVH, Dh]);
+      const VC = rt.upload('vc', vc0, [B, L, KVH, Dh]);
+      const POS = rt.tensor('pos', [B * S], 'u32');
+      const op = prepareRopeQkv(rt, {
+        q: Q, k: rt.upload('k', k, [B, S, KVH, Dh]), kCache: KC, positions: POS, invFreq: rt.upload('inv', inv, [Dh / 2]),
+        ...(withV ? { v: rt.upload('v', v, [B, S, KVH, Dh]), vCache: VC } : {}),
+        B, S, H, KVH, Dh, L, past: 0,
+      });
+      expect(op.label.startsWith(withV ? 'rope_qkv' : 'rope_qk ')).toBe(true);
+      const past = 5;
+      const pos = Uint32Array.from({ length: B * S }, (_, t) => past + (t % S) + (t >= S ? 1 : 0));
+      rt.write(POS, pos);
+      op.setPast(past);
+      rt.run([op]);
+      let r = closeTo(await rt.readF32(Q), ropeRef(q, pos, inv, { B, S, H, Dh }), TOL);
+      expect(r.ok, `q ${r.worst}`).toBe(true);
+      r = closeTo(await rt.readF32(KC), ropeRef(k, pos, inv, { B, S, H: KVH, Dh, L, past, into: kc0 }), TOL);
+      expect(r.ok, `k cache ${r.worst}`).toBe(true);
+      const vWant = Float32Array.from(vc0);
+      if (withV) for (let b = 0; b < B; b++) vWant.set(v.subarray(b * S * KVH * Dh, (b + 1) * S * KVH * Dh), (b * L + past) * KVH * Dh);
+      r = closeTo(await rt.readF32(VC), vWant, 1e-9);
+      expect(r.ok, `v cache ${r.worst}`).toBe(true);
+      expect(() => op.setPast(L - S + 1)).toThrow(/exceeds/);
+      rt.destroy();
+    });
+  }
 
   it('refuses rows past the cache', async () => {
     const rt = await testRuntime();

@@ -49,6 +49,52 @@ export function prepareRope(rt: Runtime, args: RopeArgs): Op {
   };
 }
 
+/** An op whose `past` (the cache row of the first new token) can be rewritten between submits. */
+export interface RopeCacheOp extends Op {
+  setPast(past: number): void;
+}
+
+/**
+ * A layer's new tokens in one dispatch: rotate `q` [B, S, H, Dh] in place, rope the new keys `k`
+ * [B, S, KVH, Dh] into `kCache` [B, L, KVH, Dh] at rows past + s, and, when given, copy the new values `v`
+ * into `vCache` the same way. `setPast` moves the rows for decode without re-preparing.
+ */
+export function prepareRopeQkv(
+  rt: Runtime,
+  a: {
+    q: Tensor; k: Tensor; kCache: Tensor; v?: Tensor; vCache?: Tensor; positions: Tensor; invFreq: Tensor;
+    B: number; S: number; H: number; KVH: number; Dh: number; L: number; past: number;
+  },
+): RopeCacheOp {
+  const { B, S, H, KVH, Dh, L, past } = a;
+  if (Dh % 2 !== 0) throw new Error(`rope: head dim ${Dh} must be even`);
+  if (past + S > L) throw new Error(`rope: rows past + S = ${past + S} exceed the cache's L = ${L}`);
+  if (Boolean(a.v) !== Boolean(a.vCache)) throw new Error('rope: new values and the value cache go together');
+  const withV = Boolean(a.v);
+  const label = `rope_${withV ? 'qkv' : 'qk'} ${B}x${S}x${H}/${KVH}x${Dh} L${L}`;
+  const pipeline = rt.pipeline(label, code, { SIGN: 1 }, withV ? 'main_qkv' : 'main_qk');
+  const params = rt.uniform(`${label} params`, [B, S, H, Dh, L, past, KVH, 0]);
+  const resources: [number, GPUBuffer | Tensor][] = [[0, params], [1, a.positions], [2, a.invFreq], [3, a.k], [4, a.kCache], [5, a.q]];
+  if (a.v && a.vCache) resources.push([6, a.v], [7, a.vCache]);
+  const nq = B * S * H * Dh;
+  const nk = B * S * KVH * Dh;
+  const word = new Uint32Array(1);
+  return {
+    label,
+    pipeline,
+    bindGroup: bindAt(rt, pipeline, resources, label),
+    workgroups: grid1d((nq + nk * (withV ? 2 : 1)) / 2, 64),
+    flops: ((nq + nk) / 2) * 27,
+    bytes: 4 * (2 * (nq + nk * (withV ? 2 : 1)) + B * S + Dh / 2),
+    setPast(p: number) {
+      if (p + S > L) throw new Error(`rope: past ${p} + S ${S} exceeds the cache's L = ${L}`);
+      word[0] = p;
+      rt.device.queue.writeBuffer(params, 5 * 4, word);
+      rt.counters.uploadBytes += 4;
+    },
+  };
+}
+
 /**
  * RoPE inverse frequencies exactly as Hugging Face computes them, in f32:
  * default `1 / base^(arange(0, dim, 2) / dim)`, and for `ropeScaling` (Llama-3.x "llama3")

@@ -6,17 +6,25 @@
 // The output goes to [B, L, H, Dh] at rows past + s (L = S, past = 0 for a plain [B, S, H, Dh] output):
 // "rope the new keys and append them to the KV cache" is this one dispatch.
 // Entry points: `main` reads x and writes out (distinct buffers); `main_inplace` rotates `out` in place
-// (L = S, past = 0). One invocation per rotated pair.
+// (L = S, past = 0); `main_qk` and `main_qkv` do a layer's new tokens in one dispatch: rotate the queries
+// in place, rope the new keys x into the key cache `out`, and (main_qkv) copy the new values into the value
+// cache, all at rows past + s. One invocation per rotated (or copied) pair.
 
 override SIGN: f32 = 1.0;
 
-struct Params { B: u32, S: u32, H: u32, Dh: u32, L: u32, past: u32, _p0: u32, _p1: u32 }
+// KVH: the key/value heads of main_qk / main_qkv (H counts the query heads there).
+struct Params { B: u32, S: u32, H: u32, Dh: u32, L: u32, past: u32, KVH: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> pos: array<u32>;
 @group(0) @binding(2) var<storage, read> invFreq: array<f32>;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+// main_qk / main_qkv: the queries [B, S, H, Dh], rotated in place; main_qkv: the new values [B, S, KVH, Dh]
+// and the value cache [B, L, KVH, Dh].
+@group(0) @binding(5) var<storage, read_write> qio: array<f32>;
+@group(0) @binding(6) var<storage, read> vNew: array<f32>;
+@group(0) @binding(7) var<storage, read_write> vCache: array<f32>;
 
 struct Pair { src: u32, dst: u32, half: u32, c: f32, s: f32 }
 
@@ -42,17 +50,20 @@ fn cosSin(theta: f32) -> vec2<f32> {
   return vec2<f32>(c, s);
 }
 
-fn pair(i: u32) -> Pair {
+fn pair(i: u32) -> Pair { return pairOf(i, p.H); }
+
+// Pair i of a [B, S, heads, Dh] tensor: source index, destination at row past + s of [B, L, heads, Dh].
+fn pairOf(i: u32, heads: u32) -> Pair {
   let half = p.Dh / 2u;
   let j = i % half;
-  let h = (i / half) % p.H;
-  let t = i / (half * p.H); // token b·S + s
+  let h = (i / half) % heads;
+  let t = i / (half * heads); // token b·S + s
   let b = t / p.S;
   let s = t % p.S;
   let theta = f32(pos[t]) * invFreq[j];
   var r: Pair;
-  r.src = (t * p.H + h) * p.Dh + j;
-  r.dst = ((b * p.L + p.past + s) * p.H + h) * p.Dh + j;
+  r.src = (t * heads + h) * p.Dh + j;
+  r.dst = ((b * p.L + p.past + s) * heads + h) * p.Dh + j;
   r.half = half;
   let cs = cosSin(theta);
   r.c = cs.x;
@@ -86,4 +97,46 @@ fn main_inplace(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let x2 = out[q.src + q.half];
   out[q.src] = x1 * q.c - x2 * q.s;
   out[q.src + q.half] = x2 * q.c + x1 * q.s;
+}
+
+fn ropeQuery(i: u32) {
+  let q = pairOf(i, p.H);
+  let x1 = qio[q.src];
+  let x2 = qio[q.src + q.half];
+  qio[q.src] = x1 * q.c - x2 * q.s;
+  qio[q.src + q.half] = x2 * q.c + x1 * q.s;
+}
+
+fn ropeKey(i: u32) {
+  let k = pairOf(i, p.KVH);
+  let x1 = x[k.src];
+  let x2 = x[k.src + k.half];
+  out[k.dst] = x1 * k.c - x2 * k.s;
+  out[k.dst + k.half] = x2 * k.c + x1 * k.s;
+}
+
+@compute @workgroup_size(64)
+fn main_qk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) li: u32) {
+  let i = flat(wid, nwg, li);
+  let nq = p.B * p.S * p.H * (p.Dh / 2u);
+  let nk = p.B * p.S * p.KVH * (p.Dh / 2u);
+  if (i < nq) { ropeQuery(i); } else if (i < nq + nk) { ropeKey(i - nq); }
+}
+
+@compute @workgroup_size(64)
+fn main_qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) li: u32) {
+  let i = flat(wid, nwg, li);
+  let nq = p.B * p.S * p.H * (p.Dh / 2u);
+  let nk = p.B * p.S * p.KVH * (p.Dh / 2u);
+  if (i < nq) {
+    ropeQuery(i);
+  } else if (i < nq + nk) {
+    ropeKey(i - nq);
+  } else if (i < nq + 2u * nk) {
+    let v = pairOf(i - nq - nk, p.KVH); // a copy: values are not rotated
+    vCache[v.dst] = vNew[v.src];
+    vCache[v.dst + v.half] = vNew[v.src + v.half];
+  }
 }
