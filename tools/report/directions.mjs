@@ -1,15 +1,37 @@
 #!/usr/bin/env node
-// The paper's directions, checked on an `ift-lab experiment` result: node tools/report/directions.mjs result.json [protocol]
-// Prints Markdown: per condition the mean over seeds (and the seeds' range) of tuned accuracy overall, on
-// known and on unknown test questions, and consistency C; then each headline contrast and whether it holds.
+// The paper's directions, checked on `ift-lab experiment` results:
+//   node tools/report/directions.mjs result.json [more-seeds.json …] [protocol]
+// Several files (the same experiment run with other seeds) are pooled: their probe, splits and base model
+// must agree. Prints Markdown: per condition the mean over seeds (and the seeds' range) of tuned accuracy
+// overall, on known and on unknown test questions, and consistency C; then each headline contrast and
+// whether it holds; then each file's partial correlation of C with accuracy (computed per run grid).
 import { readFileSync } from 'node:fs';
 
-const [file, protocol = 'paper'] = process.argv.slice(2);
-if (!file) {
-  console.error('usage: node tools/report/directions.mjs result.json [protocol]');
+const args = process.argv.slice(2);
+const files = args.filter((a) => a.endsWith('.json'));
+const protocol = args.find((a) => !a.endsWith('.json')) ?? 'paper';
+if (files.length === 0) {
+  console.error('usage: node tools/report/directions.mjs result.json [more-seeds.json …] [protocol]');
   process.exit(2);
 }
-const r = JSON.parse(readFileSync(file, 'utf8'));
+const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+const same = (get, what) => {
+  const first = JSON.stringify(get(results[0]));
+  const off = results.findIndex((x) => JSON.stringify(get(x)) !== first);
+  if (off >= 0) {
+    console.error(`${files[off]} differs from ${files[0]} in ${what}: these are not the same experiment`);
+    process.exit(2);
+  }
+};
+same((x) => x.splits, 'its splits');
+same((x) => x.probe?.counts ?? x.probe?.summary ?? null, 'its probe');
+same((x) => x.baseAccuracy, 'its base accuracy');
+const seeds = results.flatMap((x) => x.runs.map((run) => `${run.condition}|${run.ratio ?? ''}|${run.seed}`));
+if (new Set(seeds).size !== seeds.length) {
+  console.error('the files repeat a (condition, seed) run: pool files with different seeds');
+  process.exit(2);
+}
+const r = { ...results[0], runs: results.flatMap((x) => x.runs) };
 const SETS = ['homo', 'id', 'ood'];
 const pct = (x) => (x * 100).toFixed(1);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -48,6 +70,10 @@ out.push(contrast('harmonious', 'incompatible', '+11.3 / +14.6 / +14.6'));
 out.push(contrast('selfAligning', 'incompatible', '+5.3 / +9.8 / +7.0'));
 if (byCondition.has('randomWrong')) out.push(contrast('selfAligning', 'randomWrong', 'not in the paper'));
 for (const name of byCondition.keys()) if (name.startsWith('mixture')) out.push(contrast(name, 'incompatible', 'an intermediate r usually wins'));
-const sweep = r.sweep?.[protocol];
-out.push('', sweep ? `Partial Spearman of C with tuned accuracy, controlling for base accuracy: r = ${sweep.r?.toFixed(3)}, p = ${sweep.p?.toFixed(3)}, n = ${sweep.n} (paper: 0.78–0.87).` : 'No mixture sweep: no partial correlation.');
+out.push('');
+results.forEach((x, i) => {
+  const sweep = x.sweep?.[protocol];
+  const from = files.length > 1 ? `${files[i]}: ` : '';
+  out.push(sweep ? `${from}Partial Spearman of C with tuned accuracy, controlling for base accuracy: r = ${sweep.r?.toFixed(3)}, p = ${sweep.p?.toFixed(3)}, n = ${sweep.n} (paper: 0.78–0.87).` : `${from}No mixture sweep: no partial correlation.`);
+});
 console.log(out.join('\n'));
