@@ -5,7 +5,7 @@
  * token by rewriting one uniform word, so the prepared ops are reused.
  */
 import type { Op, Runtime, Tensor } from '../engine/runtime';
-import { bindAt, grid1d } from '../engine/kernels/grid';
+import { bindAt, grid1d, pastSetter } from '../engine/kernels/grid';
 import ropeCode from '../engine/kernels/rope/rope.wgsl?raw';
 
 export class KVCache {
@@ -68,7 +68,6 @@ export function prepareRopeAppend(
   const pipeline = rt.pipeline(label, ropeCode, { SIGN: 1 }, 'main');
   const params = rt.uniform(`${label} params`, [B, S, H, Dh, L, past, 0, 0]);
   const n = B * S * H * Dh;
-  const word = new Uint32Array(1);
   return {
     label,
     pipeline,
@@ -76,11 +75,6 @@ export function prepareRopeAppend(
     workgroups: grid1d(n / 2, 64),
     flops: (n / 2) * 9,
     bytes: 4 * (2 * n + B * S + Dh / 2),
-    setPast(p: number) {
-      if (p + S > L) throw new Error(`rope append: past ${p} + S ${S} exceeds L = ${L}`);
-      word[0] = p;
-      rt.device.queue.writeBuffer(params, 5 * 4, word);
-      rt.counters.uploadBytes += 4;
-    },
+    setPast: pastSetter(rt, params, 5, S, L, 'rope append'),
   };
 }

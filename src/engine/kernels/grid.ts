@@ -25,3 +25,17 @@ export function bindAt(rt: Runtime, pipeline: GPUComputePipeline, entries: [numb
     })),
   });
 }
+
+/**
+ * `setPast` for a prepared op whose uniform holds the cache row of its first new token at word `word`: a
+ * 4-byte writeBuffer that takes effect for work submitted afterwards (decode moves it token after token).
+ */
+export function pastSetter(rt: Runtime, params: GPUBuffer, word: number, S: number, L: number, what: string): (past: number) => void {
+  const one = new Uint32Array(1);
+  return (past: number) => {
+    if (past + S > L) throw new Error(`${what}: past ${past} + S ${S} exceeds the cache (${L} rows)`);
+    one[0] = past;
+    rt.device.queue.writeBuffer(params, word * 4, one);
+    rt.counters.uploadBytes += 4;
+  };
+}

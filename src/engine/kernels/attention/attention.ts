@@ -1,4 +1,5 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { pastSetter } from '../grid';
 import forwardCode from './attention_forward.wgsl?raw';
 import forwardTiledCode from './attention_forward_tiled.wgsl?raw';
 import prepCode from './attention_backward_prep.wgsl?raw';
@@ -66,15 +67,6 @@ function paramsWords(a: AttentionDims): number[] {
 }
 const PARAM_KINDS = 'uuuuuuuf';
 
-function settablePast(rt: Runtime, params: GPUBuffer, a: AttentionDims): (past: number) => void {
-  const word = new Uint32Array(1);
-  return (past: number) => {
-    if (past + a.S > a.L) throw new Error(`attention: past ${past} + S ${a.S} exceeds the cache (${a.L} rows)`);
-    word[0] = past;
-    rt.device.queue.writeBuffer(params, 6 * 4, word);
-    rt.counters.uploadBytes += 4;
-  };
-}
 
 /** Query rows per workgroup of the tiled kernels (one per thread). */
 const TILE_ROWS = 32;
@@ -127,7 +119,7 @@ export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs)
     flops: seen * 4 * args.Dh + seen * 4,
     // Each row reads its visible K and V rows once (caches aside), Q, and writes O and LSE.
     bytes: 4 * (seen * 2 * args.Dh + rows * (2 * args.Dh + 1)),
-    setPast: settablePast(rt, params, args),
+    setPast: pastSetter(rt, params, 6, args.S, args.L, 'attention'),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
 import type { ModelSpec } from '../../../model/spec';
-import { bindAt, grid1d } from '../grid';
+import { bindAt, grid1d, pastSetter } from '../grid';
 import code from './rope.wgsl?raw';
 
 /**
@@ -78,7 +78,6 @@ export function prepareRopeQkv(
   if (a.v && a.vCache) resources.push([6, a.v], [7, a.vCache]);
   const nq = B * S * H * Dh;
   const nk = B * S * KVH * Dh;
-  const word = new Uint32Array(1);
   return {
     label,
     pipeline,
@@ -86,12 +85,7 @@ export function prepareRopeQkv(
     workgroups: grid1d((nq + nk * (withV ? 2 : 1)) / 2, 64),
     flops: ((nq + nk) / 2) * 27,
     bytes: 4 * (2 * (nq + nk * (withV ? 2 : 1)) + B * S + Dh / 2),
-    setPast(p: number) {
-      if (p + S > L) throw new Error(`rope: past ${p} + S ${S} exceeds the cache's L = ${L}`);
-      word[0] = p;
-      rt.device.queue.writeBuffer(params, 5 * 4, word);
-      rt.counters.uploadBytes += 4;
-    },
+    setPast: pastSetter(rt, params, 5, S, L, 'rope'),
   };
 }
 

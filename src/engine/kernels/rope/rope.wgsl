@@ -71,6 +71,11 @@ fn pairOf(i: u32, heads: u32) -> Pair {
   return r;
 }
 
+// The rotated pair (x1, x2) → (x1·c − x2·s, x2·c + x1·s).
+fn rotate(x1: f32, x2: f32, q: Pair) -> vec2<f32> {
+  return vec2<f32>(x1 * q.c - x2 * q.s, x2 * q.c + x1 * q.s);
+}
+
 fn flat(wid: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 64u + li;
 }
@@ -81,10 +86,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = flat(wid, nwg, li);
   if (i >= p.B * p.S * p.H * (p.Dh / 2u)) { return; }
   let q = pair(i);
-  let x1 = x[q.src];
-  let x2 = x[q.src + q.half];
-  out[q.dst] = x1 * q.c - x2 * q.s;
-  out[q.dst + q.half] = x2 * q.c + x1 * q.s;
+  let r = rotate(x[q.src], x[q.src + q.half], q);
+  out[q.dst] = r.x;
+  out[q.dst + q.half] = r.y;
 }
 
 @compute @workgroup_size(64)
@@ -93,26 +97,23 @@ fn main_inplace(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let i = flat(wid, nwg, li);
   if (i >= p.B * p.S * p.H * (p.Dh / 2u)) { return; }
   let q = pair(i);
-  let x1 = out[q.src];
-  let x2 = out[q.src + q.half];
-  out[q.src] = x1 * q.c - x2 * q.s;
-  out[q.src + q.half] = x2 * q.c + x1 * q.s;
+  let r = rotate(out[q.src], out[q.src + q.half], q);
+  out[q.src] = r.x;
+  out[q.src + q.half] = r.y;
 }
 
 fn ropeQuery(i: u32) {
   let q = pairOf(i, p.H);
-  let x1 = qio[q.src];
-  let x2 = qio[q.src + q.half];
-  qio[q.src] = x1 * q.c - x2 * q.s;
-  qio[q.src + q.half] = x2 * q.c + x1 * q.s;
+  let r = rotate(qio[q.src], qio[q.src + q.half], q);
+  qio[q.src] = r.x;
+  qio[q.src + q.half] = r.y;
 }
 
 fn ropeKey(i: u32) {
   let k = pairOf(i, p.KVH);
-  let x1 = x[k.src];
-  let x2 = x[k.src + k.half];
-  out[k.dst] = x1 * k.c - x2 * k.s;
-  out[k.dst + k.half] = x2 * k.c + x1 * k.s;
+  let r = rotate(x[k.src], x[k.src + k.half], k);
+  out[k.dst] = r.x;
+  out[k.dst + k.half] = r.y;
 }
 
 @compute @workgroup_size(64)
