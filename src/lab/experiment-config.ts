@@ -58,6 +58,8 @@ export const ExperimentConfigSchema = v.strictObject({
       seed: v.optional(int(0), 42),
       homoFraction: v.optional(v.pipe(v.number(), v.gtValue(0), v.ltValue(1)), 0.3),
       caps: v.optional(v.strictObject({ train: v.optional(int(1)), homo: v.optional(int(1)), id: v.optional(int(1)), ood: v.optional(int(1)) }), {}),
+      /** Splits that may be empty (a one-topic file has no ID or OOD subjects). */
+      allowEmpty: v.optional(v.array(v.picklist(['homo', 'id', 'ood']))),
     }),
     {},
   ),
@@ -75,8 +77,12 @@ export const ExperimentConfigSchema = v.strictObject({
   ratios: v.optional(v.pipe(v.array(fraction), v.minLength(1)), [0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1]),
   /** Items per condition; default the largest every condition can have. */
   size: v.optional(int(1)),
-  /** Seed of the data choices (which questions, which items a mixture replaces). */
-  dataSeed: v.optional(int(0), 42),
+  /**
+   * Seed of the data choices (which questions, which items a mixture replaces, the random-wrong options, the
+   * order): `"per-seed"` (default) redraws the data for every training seed, so seeds are independent evidence;
+   * a number fixes one draw for all seeds.
+   */
+  dataSeed: v.optional(v.union([v.literal('per-seed'), int(0)]), 'per-seed'),
   /** Training seeds: every condition is trained once per seed (the paper: 42). */
   seeds: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer())), v.minLength(1)), [42]),
   responses: v.optional(v.picklist(['letter', 'letter+explanation']), 'letter'),

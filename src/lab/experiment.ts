@@ -1,11 +1,18 @@
 /**
- * An experiment end to end: split → probe → build the condition datasets → score the base model once →
- * for every (condition, ratio, seed) train, evaluate under each protocol, unload → partial correlation
- * across the mixture sweep → result record, manifest and Markdown table.
+ * The experiment, end to end — the one implementation that the Worker and the CLI both drive (they adapt
+ * only storage and events): split → probe → the condition datasets (redrawn per seed by default) → the
+ * untuned base scored in both formats → for every (condition, ratio, seed) train, measure the fit on its own
+ * training items, score the test sets, unload → paired contrasts, the mixture sweep's partial correlation,
+ * the result record, manifest and Markdown report.
+ *
+ * Resumable: every finished stage is written to a `ProgressStore` under the fingerprint of everything that
+ * decides it (configuration, weights, engine); a store whose fingerprint differs is never reused.
  */
-import { CancelledError } from './errors';
-import { evaluate, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSets } from './evaluate';
+import { contrastOf, type Contrast, type ContrastGroup } from './contrasts';
+import { CancelledError, LabError } from './errors';
+import { compareScores, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSetName, type TestSets } from './evaluate';
 import { parseExperimentConfig, type ExperimentConfig } from './experiment-config';
+import { sha256Hex } from './hash';
 import {
   buildConditions,
   buildDataset,
@@ -17,9 +24,9 @@ import {
   type IftDataset,
 } from './intervene';
 import { buildManifest, markdownReport, type DeviceInfo, type Manifest } from './manifest';
-import { partialSpearman, type PartialCorrelation } from './metrics';
-import type { LabModel, TrainConfig } from './model';
-import { probe, type ProbeResult, type ProbeSettings, type ScoringFormat } from './probe';
+import { mean, partialSpearman, type PartialCorrelation } from './metrics';
+import type { AdapterState, LabModel, TrainConfig } from './model';
+import { probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoreMethod, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
 import { makeSplits, type Splits } from './splits';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
@@ -38,15 +45,29 @@ export interface GridRun {
   kind: ConditionKind;
   ratio?: number;
   seed: number;
+  /** Seed of this run's data choices: the training seed (data redrawn per seed) or the config's fixed one. */
+  dataSeed: number;
+}
+
+/** The data seed of a training seed: redrawn per seed by default, or one fixed seed for every run. */
+export function dataSeedOf(c: Pick<ExperimentConfig, 'dataSeed'>, seed: number): number {
+  return c.dataSeed === 'per-seed' ? seed : c.dataSeed;
+}
+
+/** The distinct data seeds of the grid, in seed order. */
+export function dataSeedsOf(c: Pick<ExperimentConfig, 'dataSeed' | 'seeds'>): number[] {
+  return [...new Set(c.seeds.map((s) => dataSeedOf(c, s)))];
 }
 
 /** conditions × (ratios, for the mixture) × seeds, in a stable order. */
-export function planGrid(c: Pick<ExperimentConfig, 'conditions' | 'ratios' | 'seeds'>): GridRun[] {
+export function planGrid(c: Pick<ExperimentConfig, 'conditions' | 'ratios' | 'seeds' | 'dataSeed'>): GridRun[] {
   const out: GridRun[] = [];
   for (const kind of c.conditions) {
     for (const ratio of kind === 'mixture' ? c.ratios : [undefined]) {
       const condition = conditionName(kind, ratio);
-      for (const seed of c.seeds) out.push({ runId: `${condition}-s${seed}`, condition, kind, ...(ratio === undefined ? {} : { ratio }), seed });
+      for (const seed of c.seeds) {
+        out.push({ runId: `${condition}-s${seed}`, condition, kind, ...(ratio === undefined ? {} : { ratio }), seed, dataSeed: dataSeedOf(c, seed) });
+      }
     }
   }
   return out;
@@ -69,10 +90,22 @@ export function trainConfigOf(c: ExperimentConfig, seed: number): TrainConfig {
   };
 }
 
+/** The base formats every experiment scores the untuned model in: the paper's k-shot and the tuned models' chat. */
+export type BaseFormat = 'kshot' | 'chat';
+
 /** The configured protocols; a k-shot format takes the experiment's k (the probe's shots). */
 export function protocolsOf(c: ExperimentConfig): EvalProtocol[] {
   const k = (f: ScoringFormat): ScoringFormat => (f.kind === 'kshot' ? { kind: 'kshot', shots: c.probe.shots } : f);
-  return c.protocols.map((name) => ({ name, base: k(PROTOCOLS[name].base), tuned: k(PROTOCOLS[name].tuned) }));
+  // Like-for-like (the untuned base in the tuned models' format) is always measured: it is the honest baseline.
+  const names = [...new Set([...c.protocols, 'like-for-like' as const])];
+  return names.map((name) => ({ name, base: k(PROTOCOLS[name].base), tuned: k(PROTOCOLS[name].tuned) }));
+}
+
+const formatOf = (p: EvalProtocol['base']): BaseFormat => (p.kind === 'kshot' ? 'kshot' : 'chat');
+
+/** The belief method evaluation scores with: the probe's, where the strict probe is a rule on top of letters. */
+export function beliefMethodOf(c: ExperimentConfig): ScoreMethod {
+  return c.probe.method === 'strict' ? 'letter' : c.probe.method;
 }
 
 export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
@@ -85,16 +118,56 @@ export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
   };
 }
 
+/** How well a run learned its own training items: the share answered with the trained response, before and after. */
+export interface RunFit {
+  /** Training items (knowledge items; general instruction examples are not multiple choice). */
+  n: number;
+  before: number;
+  after: number;
+  /** Mean training loss of each epoch this call ran (empty for a run resumed past its end). */
+  lossPerEpoch: number[];
+  /** Fit below 0.9, or the loss not halved from the first epoch to the last. */
+  underTrained: boolean;
+  /** Why it counts as under-trained, in words. */
+  reason: string | null;
+}
+
 export interface RunRecord extends GridRun {
   datasetHash: string;
-  train: { steps: number; finalLoss: number | null; seconds: number; resumedFromStep: number | null };
-  /** Per protocol name. */
+  train: { steps: number; finalLoss: number | null; seconds: number; resumedFromStep: number | null; losses: number[] };
+  fit: RunFit;
+  /** Per protocol name: the tuned model against that protocol's base. */
   evals: Record<string, EvalReport>;
+  /** The tuned model's per-question scores (chat format, the belief method): the contrasts pair on them. */
+  scores: SetScores;
 }
 
 export interface SweepCorrelation extends PartialCorrelation {
-  /** (C, tuned accuracy, base accuracy) per mixture run and test set. */
-  points: { runId: string; set: string; consistency: number; tunedAccuracy: number; baseAccuracy: number }[];
+  status: 'ok';
+  /** Distinct mixture ratios among the points. */
+  ratios: number;
+  /** (C, tuned accuracy, base accuracy) per sweep run and test set. */
+  points: { runId: string; set: string; ratio: number; consistency: number; tunedAccuracy: number; baseAccuracy: number }[];
+}
+
+export type SweepResult = SweepCorrelation | { status: 'not enough ratios'; ratios: number; needed: number };
+
+/** The fewest distinct mixture ratios for which the partial correlation is reported. */
+export const MIN_SWEEP_RATIOS = 3;
+
+export interface DatasetSummary {
+  name: string;
+  kind: ConditionKind;
+  ratio?: number;
+  dataSeed: number;
+  size: number;
+  generalCount: number;
+  hash: string;
+}
+
+export interface BaseReport {
+  format: BaseFormat;
+  accuracy: Partial<Record<TestSetName, number>>;
 }
 
 export interface ExperimentResult {
@@ -102,12 +175,17 @@ export interface ExperimentResult {
   config: ExperimentConfig;
   splits: { counts: Record<'train' | 'homo' | 'id' | 'ood', number>; idSubjects: string[]; oodSubjects: string[] };
   probe: ProbeResult;
-  datasets: { name: string; kind: ConditionKind; ratio?: number; size: number; generalCount: number; hash: string }[];
-  /** Base-model reports per protocol (accuracy only is meaningful: base vs base). */
-  baseAccuracy: Record<string, Partial<Record<'homo' | 'id' | 'ood', number>>>;
+  datasets: DatasetSummary[];
+  /** Base-model accuracy per protocol (in that protocol's base format). */
+  baseAccuracy: Record<string, Partial<Record<TestSetName, number>>>;
+  /** The untuned base in each format, and how consistent its two formats are with each other (measured C, KL). */
+  base: { kshot: BaseReport; chat: BaseReport; formats: Partial<Record<TestSetName, { consistency: number; kl: number; n: number }>> };
   runs: RunRecord[];
-  /** Partial Spearman of C with tuned accuracy controlling for base accuracy, per protocol; null without a sweep. */
-  sweep: Record<string, SweepCorrelation | null>;
+  contrasts: Contrast[];
+  /** Partial Spearman of C with tuned accuracy controlling for base accuracy, per protocol. */
+  sweep: Record<string, SweepResult | null>;
+  /** Run ids whose training did not fit their data (see RunFit). */
+  underTrained: string[];
   startedAt: string;
   finishedAt: string;
 }
@@ -115,8 +193,9 @@ export interface ExperimentResult {
 export type ExperimentEvent =
   | { type: 'stage'; stage: 'split' | 'probe' | 'datasets' | 'explanations' | 'baseline' | 'runs' | 'report'; message: string }
   | { type: 'probe'; counts: ProbeResult['counts']; accuracy: number; warnings: string[] }
+  | { type: 'progress'; stage: 'probe' | 'baseline' | 'evaluate' | 'fit'; done: number; total: number; runId?: string }
   | { type: 'run-start'; run: GridRun; index: number; total: number }
-  | { type: 'train'; event: TrainEvent }
+  | { type: 'train'; run: GridRun; index: number; total: number; event: TrainEvent }
   | { type: 'run-done'; run: RunRecord; index: number; total: number };
 
 export interface ExperimentEnv {
@@ -127,22 +206,102 @@ export interface ExperimentEnv {
   now?: () => Date;
 }
 
+/** What survives a cut-off: every finished stage, under the fingerprint it was computed for. */
+export interface ExperimentProgress {
+  version: 1;
+  fingerprint: string;
+  probe?: ProbeResult;
+  /** Datasets per data seed (key: the seed as a string). */
+  datasets?: Record<string, IftDataset[]>;
+  base?: Partial<Record<BaseFormat, SetScores>>;
+  runs: RunRecord[];
+}
+
+/** Where progress is kept: IndexedDB in the browser, a file in Node, memory in tests. */
+export interface ProgressStore {
+  load(): Promise<ExperimentProgress | undefined>;
+  save(p: ExperimentProgress): Promise<void>;
+}
+
+export class MemoryProgressStore implements ProgressStore {
+  value: ExperimentProgress | undefined;
+  async load() {
+    return this.value;
+  }
+  async save(p: ExperimentProgress) {
+    this.value = structuredClone(p);
+  }
+}
+
 export interface ExperimentDeps {
   model: LabModel;
   bank: QuestionBank;
   general?: readonly GeneralExample[];
   sink?: CheckpointSink;
+  progress?: ProgressStore;
+  /** Stages computed beforehand (the browser's Probe and Datasets pages): used when they match this config. */
+  seed?: Pick<ExperimentProgress, 'probe' | 'datasets'>;
+  /** Every run's final adapter, as soon as it is trained (the CLI writes PEFT folders, the Worker stores it). */
+  onAdapter?(run: GridRun, state: AdapterState): Promise<void> | void;
   signal?: AbortSignal;
   onEvent?(e: ExperimentEvent): void;
   env: ExperimentEnv;
+}
+
+/** A dataset of the grid with the data seed it was drawn with. */
+export type SeededDataset = IftDataset & { dataSeed: number };
+
+/** The dataset's file name stem: its condition name, with the data seed when the data is redrawn per seed. */
+export function datasetFileStem(d: { name: string; dataSeed: number }, config: Pick<ExperimentConfig, 'dataSeed' | 'seeds'>): string {
+  return dataSeedsOf(config).length > 1 ? `${d.name}-d${d.dataSeed}` : d.name;
 }
 
 export interface ExperimentOutput {
   result: ExperimentResult;
   manifest: Manifest;
   markdown: string;
-  datasets: IftDataset[];
+  datasets: SeededDataset[];
   splits: Splits;
+}
+
+/** The fingerprint of everything that decides an experiment's numbers. */
+export async function experimentFingerprint(config: ExperimentConfig, env: Pick<ExperimentEnv, 'weightsHash' | 'engineVersion'>): Promise<string> {
+  return sha256Hex(JSON.stringify({ config, weights: env.weightsHash ?? null, engine: env.engineVersion }));
+}
+
+export function splitsOf(config: ExperimentConfig, bank: QuestionBank): Splits {
+  return makeSplits(bank.pool, {
+    trainSubjects: config.subjects.train,
+    related: config.subjects.related,
+    homoFraction: config.splits.homoFraction,
+    caps: config.splits.caps,
+    seed: config.splits.seed,
+    ...(config.splits.allowEmpty ? { allowEmpty: config.splits.allowEmpty } : {}),
+  });
+}
+
+/** The probe stage: the training pool scored by the base model with the configured method. */
+export function probeStage(config: ExperimentConfig, model: LabModel, splits: Splits, bank: QuestionBank, o: { signal?: AbortSignal; onProgress?(done: number, total: number): void } = {}): Promise<ProbeResult> {
+  return probe(model, splits.train, probeSettingsOf(config), { fewShot: bank.fewShot, signal: o.signal, onProgress: o.onProgress });
+}
+
+/** The dataset stage for one data seed: the conditions (and mixture ratios) at one size, as chat datasets. */
+export async function datasetStage(
+  config: ExperimentConfig,
+  probed: ProbeResult,
+  splits: Splits,
+  dataSeed: number,
+  deps: { model: LabModel; bank: QuestionBank; general?: readonly GeneralExample[]; signal?: AbortSignal; onProgress?(done: number, total: number): void },
+): Promise<IftDataset[]> {
+  let sets = buildConditions(probed, splits.train, { conditions: config.conditions, ratios: config.ratios, size: config.size, seed: dataSeed });
+  if (config.responses === 'letter+explanation') {
+    sets = await writeExplanations(deps.model, sets, { examples: deps.bank.fewShot, seed: dataSeed, signal: deps.signal, onProgress: deps.onProgress });
+  }
+  const out: IftDataset[] = [];
+  for (const s of sets) {
+    out.push(await buildDataset(s, { style: config.responses, general: deps.general, generalRatio: config.general ? config.general.ratio : 0, seed: dataSeed }));
+  }
+  return out;
 }
 
 export async function runExperiment(configInput: unknown, deps: ExperimentDeps): Promise<ExperimentOutput> {
@@ -156,6 +315,8 @@ export async function runExperiment(configInput: unknown, deps: ExperimentDeps):
   }
 }
 
+const accuracyOf = (s: readonly ScoredQuestion[]) => (s.length ? s.filter((q) => q.correct).length / s.length : NaN);
+
 async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promise<ExperimentOutput> {
   const now = deps.env.now ?? (() => new Date());
   const startedAt = now().toISOString();
@@ -164,94 +325,121 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   const check = () => {
     if (signal?.aborted) throw new CancelledError(`Experiment ${config.name}`);
   };
+  const fingerprint = await experimentFingerprint(config, deps.env);
+  const stored = await deps.progress?.load();
+  const progress: ExperimentProgress = stored && stored.version === 1 && stored.fingerprint === fingerprint ? stored : { version: 1, fingerprint, runs: [] };
+  const save = async () => deps.progress?.save(progress);
 
   emit({ type: 'stage', stage: 'split', message: 'Splitting questions into train / HOMO / ID / OOD' });
-  const splits = makeSplits(bank.pool, {
-    trainSubjects: config.subjects.train,
-    related: config.subjects.related,
-    homoFraction: config.splits.homoFraction,
-    caps: config.splits.caps,
-    seed: config.splits.seed,
-  });
+  const splits = splitsOf(config, bank);
   const tests: TestSets = { homo: splits.homo, id: splits.id, ood: splits.ood };
+  const method = beliefMethodOf(config);
 
   check();
-  emit({ type: 'stage', stage: 'probe', message: `Probing ${splits.train.length} training questions` });
-  const probed = await probe(model, splits.train, probeSettingsOf(config), { fewShot: bank.fewShot, signal });
+  if (!progress.probe && deps.seed?.probe && sameProbe(deps.seed.probe, config, splits)) progress.probe = deps.seed.probe;
+  if (!progress.probe) {
+    emit({ type: 'stage', stage: 'probe', message: `Probing ${splits.train.length} training questions` });
+    progress.probe = await probeStage(config, model, splits, bank, { signal, onProgress: (done, total) => emit({ type: 'progress', stage: 'probe', done, total }) });
+    await save();
+  }
+  const probed = progress.probe;
   emit({ type: 'probe', counts: probed.counts, accuracy: probed.accuracy, warnings: probed.warnings });
 
   check();
   emit({ type: 'stage', stage: 'datasets', message: 'Building the condition datasets' });
-  let sets = buildConditions(probed, splits.train, { conditions: config.conditions, ratios: config.ratios, size: config.size, seed: config.dataSeed });
-  if (config.responses === 'letter+explanation') {
-    emit({ type: 'stage', stage: 'explanations', message: 'Writing explanations with the base model' });
-    sets = await writeExplanations(model, sets, { examples: bank.fewShot, seed: config.dataSeed, signal });
+  progress.datasets ??= {};
+  for (const ds of dataSeedsOf(config)) {
+    const key = String(ds);
+    if (progress.datasets[key]) continue;
+    const given = deps.seed?.datasets?.[key];
+    if (config.responses === 'letter+explanation' && given) {
+      progress.datasets[key] = given;
+    } else {
+      if (config.responses === 'letter+explanation') emit({ type: 'stage', stage: 'explanations', message: 'Writing explanations with the base model' });
+      progress.datasets[key] = await datasetStage(config, probed, splits, ds, { model, bank, general: deps.general, signal });
+    }
+    await save();
   }
-  const datasets: IftDataset[] = [];
-  for (const s of sets) {
-    datasets.push(await buildDataset(s, { style: config.responses, general: deps.general, generalRatio: config.general ? config.general.ratio : 0, seed: config.dataSeed }));
-  }
-  const byName = new Map(datasets.map((d) => [d.name, d]));
+  const datasetOf = (run: GridRun) => progress.datasets![String(run.dataSeed)].find((d) => d.name === run.condition)!;
 
   check();
-  emit({ type: 'stage', stage: 'baseline', message: 'Scoring the base model on the test sets' });
+  emit({ type: 'stage', stage: 'baseline', message: 'Scoring the untuned base model on the test sets (k-shot and chat formats)' });
   const protocols = protocolsOf(config);
-  const baseScores = new Map<string, SetScores>();
-  const scoreOpts = { fewShot: bank.fewShot, batchSize: config.evaluation.batchSize, signal };
-  for (const p of protocols) baseScores.set(p.name, await scoreTestSets(model, tests, p.base, null, scoreOpts));
+  progress.base ??= {};
+  const scoreOpts = { fewShot: bank.fewShot, batchSize: config.evaluation.batchSize, method, signal };
+  const baseFormats: Record<BaseFormat, ScoringFormat> = { kshot: { kind: 'kshot', shots: config.probe.shots }, chat: { kind: 'chat' } };
+  for (const f of ['kshot', 'chat'] as const) {
+    if (progress.base[f]) continue;
+    progress.base[f] = await scoreTestSets(model, tests, baseFormats[f], null, { ...scoreOpts, onProgress: (_s, done, total) => emit({ type: 'progress', stage: 'baseline', done, total }) });
+    await save();
+  }
+  const base = progress.base as Record<BaseFormat, SetScores>;
 
   const grid = planGrid(config);
-  const runs: RunRecord[] = [];
   emit({ type: 'stage', stage: 'runs', message: `Training and evaluating ${grid.length} runs` });
+  const bootstrap = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed };
   for (const [index, run] of grid.entries()) {
+    if (progress.runs.some((r) => r.runId === run.runId)) continue;
     check();
     emit({ type: 'run-start', run, index, total: grid.length });
-    const ds = byName.get(run.condition)!;
+    const ds = datasetOf(run);
+    const cfg = trainConfigOf(config, run.seed);
+    const examples = trainExamples(model.tokenizer, ds);
     const trained = await runTraining({
       runId: `${config.name}/${run.runId}`,
       model,
-      examples: trainExamples(model.tokenizer, ds),
-      config: trainConfigOf(config, run.seed),
+      examples,
+      config: cfg,
       sink: deps.sink,
       signal,
-      onEvent: (event) => emit({ type: 'train', event }),
+      onEvent: (event) => emit({ type: 'train', run, index, total: grid.length, event }),
     });
+    await deps.onAdapter?.(run, trained.state);
     const adapter = await model.loadAdapter(trained.state);
-    const evals: Record<string, EvalReport> = {};
+    let scores: SetScores;
+    let fitAfter: number;
+    const fitQuestions = ds.items.map((i) => ({ ...i.question, answer: i.response as Question['answer'] }));
     try {
-      for (const p of protocols) {
-        const r = await evaluate(model, tests, {
-          ...scoreOpts,
-          protocol: p,
-          adapter,
-          baseScores: baseScores.get(p.name),
-          bootstrap: { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed },
-        });
-        evals[p.name] = r.report;
-      }
+      scores = await scoreTestSets(model, tests, { kind: 'chat' }, adapter, { ...scoreOpts, onProgress: (_s, done, total) => emit({ type: 'progress', stage: 'evaluate', done, total, runId: run.runId }) });
+      fitAfter = accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, adapter, batchSize: config.evaluation.batchSize, signal }));
     } finally {
       model.unloadAdapter(adapter);
+    }
+    const fitBefore = accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, batchSize: config.evaluation.batchSize, signal }));
+    const evals: Record<string, EvalReport> = {};
+    for (const p of protocols) {
+      const b = base[formatOf(p.base)];
+      const sets: EvalReport['sets'] = {};
+      for (const name of TEST_SETS) if (b[name] && scores[name]) sets[name] = compareScores(b[name]!, scores[name]!, bootstrap);
+      evals[p.name] = { protocol: p.name, sets };
     }
     const record: RunRecord = {
       ...run,
       datasetHash: ds.hash,
-      train: { steps: trained.steps, finalLoss: trained.losses.at(-1) ?? null, seconds: trained.seconds, resumedFromStep: trained.resumedFromStep },
+      train: { steps: trained.steps, finalLoss: trained.losses.at(-1) ?? null, seconds: trained.seconds, resumedFromStep: trained.resumedFromStep, losses: trained.losses },
+      fit: fitOf(fitQuestions.length, fitBefore, fitAfter, trained.losses, Math.ceil(examples.length / cfg.batchSize)),
       evals,
+      scores,
     };
-    runs.push(record);
+    progress.runs.push(record);
+    await save();
     emit({ type: 'run-done', run: record, index, total: grid.length });
   }
 
   emit({ type: 'stage', stage: 'report', message: 'Writing the report' });
-  const sweep: Record<string, SweepCorrelation | null> = {};
+  const order = new Map(grid.map((g, i) => [g.runId, i]));
+  const runs = progress.runs.filter((r) => order.has(r.runId)).sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
+  const sweep: Record<string, SweepResult | null> = {};
   for (const p of protocols) sweep[p.name] = sweepCorrelation(runs, p.name);
   const baseAccuracy: ExperimentResult['baseAccuracy'] = {};
-  for (const p of protocols) {
-    const s = baseScores.get(p.name)!;
-    baseAccuracy[p.name] = Object.fromEntries(
-      TEST_SETS.filter((n) => s[n]).map((n) => [n, s[n]!.filter((q) => q.correct).length / s[n]!.length]),
-    );
+  for (const p of protocols) baseAccuracy[p.name] = accuracies(base[formatOf(p.base)]);
+  const formats: ExperimentResult['base']['formats'] = {};
+  for (const set of TEST_SETS) {
+    if (!base.kshot[set] || !base.chat[set]) continue;
+    const r = compareScores(base.kshot[set]!, base.chat[set]!, { samples: 0 });
+    formats[set] = { consistency: r.overall.consistency.value, kl: r.overall.kl.value, n: r.overall.n };
   }
+  const allDatasets = dataSeedsOf(config).flatMap((s) => progress.datasets![String(s)].map((d) => ({ d, dataSeed: s })));
   const result: ExperimentResult = {
     name: config.name,
     config,
@@ -261,51 +449,147 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
       oodSubjects: splits.oodSubjects,
     },
     probe: probed,
-    datasets: datasets.map((d) => ({
+    datasets: allDatasets.map(({ d, dataSeed }) => ({
       name: d.name,
       kind: d.kind,
       ...(d.ratio === undefined ? {} : { ratio: d.ratio }),
+      dataSeed,
       size: d.items.length,
       generalCount: d.generalCount,
       hash: d.hash,
     })),
     baseAccuracy,
+    base: { kshot: { format: 'kshot', accuracy: accuracies(base.kshot) }, chat: { format: 'chat', accuracy: accuracies(base.chat) }, formats },
     runs,
+    contrasts: contrasts(config, runs, base, protocols),
     sweep,
+    underTrained: runs.filter((r) => r.fit.underTrained).map((r) => r.runId),
     startedAt,
     finishedAt: now().toISOString(),
   };
   const manifest = buildManifest(result, deps.env);
-  return { result, manifest, markdown: markdownReport(result), datasets, splits };
+  return { result, manifest, markdown: markdownReport(result), datasets: allDatasets.map((x) => ({ ...x.d, dataSeed: x.dataSeed })), splits };
+}
+
+/** A probe computed beforehand counts only when it probed exactly this pool with these settings. */
+function sameProbe(p: ProbeResult, config: ExperimentConfig, splits: Splits): boolean {
+  const s = probeSettingsOf(config);
+  const ids = splits.train.map((q) => q.id);
+  return (
+    p.settings.method === s.method &&
+    p.settings.threshold === s.threshold &&
+    JSON.stringify(p.settings.format) === JSON.stringify(s.format) &&
+    p.items.length === ids.length &&
+    p.items.every((it, i) => it.id === ids[i])
+  );
+}
+
+function accuracies(s: SetScores): Partial<Record<TestSetName, number>> {
+  return Object.fromEntries(TEST_SETS.filter((n) => s[n]).map((n) => [n, accuracyOf(s[n]!)]));
+}
+
+/** Fit below this share of the trained responses, or a loss that did not halve, marks a run under-trained. */
+export const FIT_THRESHOLD = 0.9;
+
+export function fitOf(n: number, before: number, after: number, losses: readonly number[], stepsPerEpoch: number): RunFit {
+  const lossPerEpoch: number[] = [];
+  for (let i = 0; i < losses.length; i += stepsPerEpoch) lossPerEpoch.push(mean(losses.slice(i, i + stepsPerEpoch)));
+  const reasons: string[] = [];
+  if (!(after >= FIT_THRESHOLD)) reasons.push(`it answers ${(100 * after).toFixed(0)} % of its own training items as trained (below ${100 * FIT_THRESHOLD} %)`);
+  if (lossPerEpoch.length >= 2 && !(lossPerEpoch.at(-1)! <= lossPerEpoch[0] / 2)) {
+    reasons.push(`its training loss went from ${lossPerEpoch[0].toFixed(3)} to ${lossPerEpoch.at(-1)!.toFixed(3)} (not halved)`);
+  }
+  return { n, before, after, lossPerEpoch, underTrained: reasons.length > 0, reason: reasons.length ? reasons.join('; ') : null };
+}
+
+/** The pairs the report contrasts: the paper's, the random-wrong control, each mixture, and every condition against the untuned base. */
+export function contrastPairs(conditions: readonly string[]): [string, string][] {
+  const has = (c: string) => conditions.includes(c);
+  const pairs: [string, string][] = [];
+  if (has('harmonious') && has('incompatible')) pairs.push(['harmonious', 'incompatible']);
+  if (has('selfAligning') && has('incompatible')) pairs.push(['selfAligning', 'incompatible']);
+  if (has('selfAligning') && has('randomWrong')) pairs.push(['selfAligning', 'randomWrong']);
+  if (has('incompatible')) for (const c of conditions) if (c.startsWith('mixture-')) pairs.push([c, 'incompatible']);
+  for (const c of conditions) pairs.push([c, BASE_CHAT]);
+  return pairs;
+}
+
+/** The untuned base scored in the tuned models' format, as a contrast's reference. */
+export const BASE_CHAT = 'base-chat';
+
+function contrasts(config: ExperimentConfig, runs: readonly RunRecord[], base: Record<BaseFormat, SetScores>, protocols: readonly EvalProtocol[]): Contrast[] {
+  const conditions = [...new Set(runs.map((r) => r.condition))];
+  const runOf = new Map(runs.map((r) => [`${r.condition}\u0000${r.seed}`, r]));
+  const out: Contrast[] = [];
+  const opts = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed };
+  for (const p of protocols) {
+    const groupBase = base[formatOf(p.base)];
+    for (const set of TEST_SETS) {
+      const ref = groupBase[set];
+      const chat = base.chat[set];
+      if (!ref || !chat || ref.length === 0) continue;
+      const groups: Record<ContrastGroup, number[]> = { overall: [], known: [], unknown: [] };
+      ref.forEach((q, i) => {
+        groups.overall.push(i);
+        groups[q.correct ? 'known' : 'unknown'].push(i);
+      });
+      const correct = (c: string, seed: number): readonly ScoredQuestion[] | undefined => (c === BASE_CHAT ? chat : runOf.get(`${c}\u0000${seed}`)?.scores[set]);
+      for (const [a, b] of contrastPairs(conditions)) {
+        const seeds = config.seeds.filter((s) => correct(a, s) && correct(b, s));
+        if (seeds.length === 0) continue;
+        for (const g of ['overall', 'known', 'unknown'] as const) {
+          const idx = groups[g];
+          if (idx.length === 0) continue;
+          const perSeed = seeds.map((s) => {
+            const sa = byOrder(correct(a, s)!, ref);
+            const sb = byOrder(correct(b, s)!, ref);
+            return { a: idx.map((i) => (sa[i].correct ? 1 : 0)), b: idx.map((i) => (sb[i].correct ? 1 : 0)) };
+          });
+          out.push(contrastOf({ a, b, set, protocol: p.name, group: g }, perSeed, opts));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Scores in the order of `ref`'s questions (matched by id). */
+function byOrder(s: readonly ScoredQuestion[], ref: readonly ScoredQuestion[]): ScoredQuestion[] {
+  if (s.length === ref.length && s.every((x, i) => x.id === ref[i].id)) return s as ScoredQuestion[];
+  const m = new Map(s.map((x) => [x.id, x]));
+  return ref.map((r) => {
+    const x = m.get(r.id);
+    if (!x) throw new LabError('scores-mismatch', `Question ${r.id} was scored for one model only.`, 'This is a bug in IFT Lab; please report it.');
+    return x;
+  });
 }
 
 /**
- * Across the runs of the mixture sweep and the three test sets: partial Spearman of C with tuned accuracy,
- * controlling for base accuracy (which differs between test sets). Null with fewer than 4 points.
+ * The mixture sweep's partial correlation — the lab's one definition, in the browser and in Node: over the runs
+ * of the sweep (each mixture ratio, with Incompatible as r = 0 and Self-aligning as r = 1 when trained) × the three
+ * test sets, Spearman of C with tuned accuracy controlling for base accuracy. Reported only from at least
+ * MIN_SWEEP_RATIOS distinct ratios; otherwise "not enough ratios". Null when the grid has no mixture at all.
  */
-export function sweepCorrelation(runs: readonly RunRecord[], protocol: string): SweepCorrelation | null {
+export function sweepCorrelation(runs: readonly RunRecord[], protocol: string): SweepResult | null {
+  if (!runs.some((r) => r.kind === 'mixture')) return null;
+  const ratioOf = (r: RunRecord) => (r.kind === 'mixture' ? r.ratio! : r.kind === 'incompatible' ? 0 : r.kind === 'selfAligning' ? 1 : null);
   const points: SweepCorrelation['points'] = [];
   for (const r of runs) {
-    if (r.kind !== 'mixture') continue;
+    const ratio = ratioOf(r);
     const ev = r.evals[protocol];
-    if (!ev) continue;
+    if (ratio === null || !ev) continue;
     for (const set of TEST_SETS) {
       const s = ev.sets[set];
       if (!s || s.overall.n === 0) continue;
-      points.push({
-        runId: r.runId,
-        set,
-        consistency: s.overall.consistency.value,
-        tunedAccuracy: s.overall.tunedAccuracy.value,
-        baseAccuracy: s.overall.baseAccuracy.value,
-      });
+      points.push({ runId: r.runId, set, ratio, consistency: s.overall.consistency.value, tunedAccuracy: s.overall.tunedAccuracy.value, baseAccuracy: s.overall.baseAccuracy.value });
     }
   }
-  if (points.length < 4) return null;
+  const ratios = new Set(points.map((p) => p.ratio)).size;
+  if (ratios < MIN_SWEEP_RATIOS) return { status: 'not enough ratios', ratios, needed: MIN_SWEEP_RATIOS };
   const pc = partialSpearman(
     points.map((p) => p.consistency),
     points.map((p) => p.tunedAccuracy),
     points.map((p) => p.baseAccuracy),
   );
-  return { ...pc, points };
+  return { status: 'ok', ...pc, ratios, points };
 }

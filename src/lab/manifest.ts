@@ -1,6 +1,7 @@
 /**
  * What makes a result reproducible (manifest) and readable (Markdown table).
  */
+import type { Contrast } from './contrasts';
 import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
 import type { Interval } from './metrics';
 
@@ -25,7 +26,7 @@ export interface Manifest {
     conditions: string[];
     ratios: number[];
     size: number | null;
-    dataSeed: number;
+    dataSeed: number | 'per-seed';
     seeds: number[];
     responses: string;
     general: ExperimentResult['config']['general'] | null;
@@ -33,7 +34,7 @@ export interface Manifest {
     protocols: string[];
     evaluation: ExperimentResult['config']['evaluation'];
   };
-  runs: { runId: string; datasetHash: string; seed: number; steps: number }[];
+  runs: { runId: string; datasetHash: string; seed: number; dataSeed: number; steps: number; underTrained: boolean }[];
 }
 
 export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest {
@@ -63,12 +64,14 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
       protocols: [...c.protocols],
       evaluation: c.evaluation,
     },
-    runs: r.runs.map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, steps: x.train.steps })),
+    runs: r.runs.map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: x.fit.underTrained })),
   };
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—');
+const pt = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}` : '—');
 const num = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+const pval = (p: number) => (!Number.isFinite(p) ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3));
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const sd = (xs: number[]) => {
   if (xs.length < 2) return NaN;
@@ -86,7 +89,7 @@ function acrossSeeds(values: Interval[], scale: (x: number) => string): string {
 }
 
 /** Weighted by test-set size over HOMO, ID and OOD: one figure for all test questions of a group. */
-function pooled(run: RunRecord, protocol: string, group: 'overall' | 'known' | 'unknown', key: 'tunedAccuracy' | 'consistency' | 'kl'): number {
+function pooled(run: RunRecord, protocol: string, group: 'overall' | 'known' | 'unknown', key: 'tunedAccuracy' | 'baseAccuracy' | 'consistency' | 'kl'): number {
   const ev = run.evals[protocol];
   let s = 0;
   let n = 0;
@@ -97,6 +100,26 @@ function pooled(run: RunRecord, protocol: string, group: 'overall' | 'known' | '
     n += g.n;
   }
   return n ? s / n : NaN;
+}
+
+const NAMES: Record<string, string> = {
+  harmonious: 'Harmonious',
+  incompatible: 'Incompatible',
+  selfAligning: 'Self-aligning',
+  randomWrong: 'Random-wrong',
+  'base-chat': 'the untuned base (chat format)',
+};
+/** "Harmonious", "Mixture r = 0.2", "the untuned base (chat format)". */
+export function conditionLabel(name: string): string {
+  return NAMES[name] ?? (name.startsWith('mixture-') ? `Mixture r = ${name.slice(8)}` : name);
+}
+const SET_LABEL = { homo: 'HOMO', id: 'ID', ood: 'OOD' } as const;
+
+/** One contrast in words: "Harmonious beat Incompatible by 8.1 points [3.0, 13.2] on OOD (p = 0.031, 5 seeds)". */
+export function contrastSentence(c: Contrast): string {
+  const verb = c.holds ? 'beat' : c.reversed ? 'fell below' : 'did not clearly differ from';
+  const by = c.holds || c.reversed ? ` by ${Math.abs(100 * c.mean).toFixed(1)} points` : ` (${pt(c.mean)} points)`;
+  return `${conditionLabel(c.a)} ${verb} ${conditionLabel(c.b)}${by} [${pt(c.lo)}, ${pt(c.hi)}] on ${SET_LABEL[c.set]} (p = ${pval(c.p)}, ${c.seeds} seed${c.seeds === 1 ? '' : 's'}, ${c.n} questions)`;
 }
 
 export function markdownReport(r: ExperimentResult): string {
@@ -110,39 +133,83 @@ export function markdownReport(r: ExperimentResult): string {
   lines.push(
     `Probe (${c.probe.shots}-shot, ${c.probe.method}, threshold ${c.probe.threshold}): accuracy ${pct(r.probe.accuracy)} %, ` +
       `${r.probe.counts.known} known, ${r.probe.counts.unknown} unknown, ${r.probe.counts.discarded} discarded. ` +
-      `Datasets of ${r.datasets[0]?.size ?? 0} items; seeds ${c.seeds.join(', ')}; LoRA r=${c.training.lora.rank}, α=${c.training.lora.alpha}, lr ${c.training.learningRate}, ${c.training.epochs} epochs.`,
+      `Datasets of ${r.datasets[0]?.size ?? 0} items (data ${c.dataSeed === 'per-seed' ? 'redrawn per seed' : `seed ${c.dataSeed} for every seed`}); seeds ${c.seeds.join(', ')}; ` +
+      `LoRA r=${c.training.lora.rank}, α=${c.training.lora.alpha} on ${c.training.lora.targets.join(', ')}, lr ${c.training.learningRate} (${c.training.schedule.kind}), ${c.training.epochs} epochs, batch ${c.training.batchSize}.`,
   );
   for (const w of r.probe.warnings) lines.push('', `> ⚠ ${w}`);
-  for (const protocol of c.protocols) {
+  if (r.underTrained.length) {
+    lines.push('', `> ⚠ ${r.underTrained.length} of ${r.runs.length} runs did not fit their training data (fit < 90 % or loss not halved); their numbers say little about the condition:`);
+    for (const run of r.runs.filter((x) => x.fit.underTrained)) lines.push(`> - ${run.runId}: ${run.fit.reason}`);
+  }
+  const f = r.base.formats;
+  lines.push(
+    '',
+    `Untuned base, accuracy in % (HOMO / ID / OOD): ${c.probe.shots}-shot ${(['homo', 'id', 'ood'] as const).map((s) => pct(r.base.kshot.accuracy[s] ?? NaN)).join(' / ')}; ` +
+      `chat format ${(['homo', 'id', 'ood'] as const).map((s) => pct(r.base.chat.accuracy[s] ?? NaN)).join(' / ')}. ` +
+      `Consistency of its two formats with each other, C = ${(['homo', 'id', 'ood'] as const).map((s) => num(f[s]?.consistency ?? NaN)).join(' / ')}.`,
+  );
+  lines.push('', '## Training fit', '', '| condition | fit before | fit after | loss, first → last epoch | under-trained |', '|---|---|---|---|---|');
+  for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
+    const runs = r.runs.filter((x) => x.condition === cond);
+    const first = mean(runs.map((x) => x.fit.lossPerEpoch[0] ?? NaN));
+    const last = mean(runs.map((x) => x.fit.lossPerEpoch.at(-1) ?? NaN));
+    const under = runs.filter((x) => x.fit.underTrained).length;
+    lines.push(`| ${cond} | ${pct(mean(runs.map((x) => x.fit.before)))} | ${pct(mean(runs.map((x) => x.fit.after)))} | ${num(first)} → ${num(last)} | ${under ? `${under} of ${runs.length}` : 'no'} |`);
+  }
+  for (const protocol of Object.keys(r.baseAccuracy)) {
     lines.push('', `## Protocol: ${protocol}`, '');
     lines.push(
-      'Accuracy in % (mean over seeds [mean 95 % bootstrap bounds over questions] ±sd over seeds). Known/unknown: tuned accuracy on test questions the base model answers right/wrong, pooled over HOMO, ID and OOD; C and KL pooled likewise.',
+      'Accuracy in % (mean over seeds [mean 95 % bootstrap bounds over questions] ±sd over seeds). Known/unknown: tuned accuracy on test questions the base model answers right/wrong in this protocol\'s base format, pooled over HOMO, ID and OOD; C and KL against this protocol\'s base, pooled likewise.',
       '',
     );
     lines.push('| condition | HOMO | ID | OOD | known | unknown | C | KL |', '|---|---|---|---|---|---|---|---|');
     const base = r.baseAccuracy[protocol] ?? {};
-    lines.push(`| base | ${pct(base.homo ?? NaN)} | ${pct(base.id ?? NaN)} | ${pct(base.ood ?? NaN)} | 100.0 | 0.0 | 1.000 | 0.000 |`);
-    const conditions = [...new Set(r.runs.map((x) => x.condition))];
-    for (const cond of conditions) {
+    const anyRun = r.runs.find((x) => x.evals[protocol]);
+    const baseGroup = (g: 'known' | 'unknown') => (anyRun ? pct(pooled(anyRun, protocol, g, 'baseAccuracy')) : '—');
+    lines.push(`| base (untuned) | ${pct(base.homo ?? NaN)} | ${pct(base.id ?? NaN)} | ${pct(base.ood ?? NaN)} | ${baseGroup('known')} | ${baseGroup('unknown')} | — | — |`);
+    for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
       const runs = r.runs.filter((x) => x.condition === cond && x.evals[protocol]);
       if (!runs.length) continue;
       const cell = (set: 'homo' | 'id' | 'ood') => {
         const ivs = runs.map((x) => x.evals[protocol].sets[set]?.overall.tunedAccuracy).filter((x): x is Interval => !!x);
         return ivs.length ? acrossSeeds(ivs, pct) : '—';
       };
-      const p = (group: 'known' | 'unknown' | 'overall', key: 'tunedAccuracy' | 'consistency' | 'kl', f: (x: number) => string) =>
-        f(mean(runs.map((x) => pooled(x, protocol, group, key))));
+      const p = (group: 'known' | 'unknown' | 'overall', key: 'tunedAccuracy' | 'consistency' | 'kl', fmt: (x: number) => string) =>
+        fmt(mean(runs.map((x) => pooled(x, protocol, group, key))));
+      const mark = runs.some((x) => x.fit.underTrained) ? ' ⚠' : '';
       lines.push(
-        `| ${cond} | ${cell('homo')} | ${cell('id')} | ${cell('ood')} | ${p('known', 'tunedAccuracy', pct)} | ${p('unknown', 'tunedAccuracy', pct)} | ${p('overall', 'consistency', num)} | ${p('overall', 'kl', num)} |`,
+        `| ${cond}${mark} | ${cell('homo')} | ${cell('id')} | ${cell('ood')} | ${p('known', 'tunedAccuracy', pct)} | ${p('unknown', 'tunedAccuracy', pct)} | ${p('overall', 'consistency', num)} | ${p('overall', 'kl', num)} |`,
       );
+    }
+    const cs = r.contrasts.filter((x) => x.protocol === protocol);
+    if (cs.length) {
+      lines.push('', `### Paired contrasts (${protocol})`, '');
+      lines.push(
+        'a − b in tuned accuracy, points: mean over seeds [95 % paired bootstrap over questions and seeds], sign-flip p across seeds. ✓ = the interval excludes 0 above, ✗ = below.',
+        '',
+        '| a − b | set | overall | known | unknown |',
+        '|---|---|---|---|---|',
+      );
+      const keys = [...new Set(cs.map((x) => `${x.a}\u0000${x.b}\u0000${x.set}`))];
+      for (const k of keys) {
+        const [a, b, set] = k.split('\u0000');
+        const cell = (g: string) => {
+          const x = cs.find((y) => y.a === a && y.b === b && y.set === set && y.group === g);
+          return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}${x.holds ? ' ✓' : x.reversed ? ' ✗' : ''}` : '—';
+        };
+        lines.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${SET_LABEL[set as 'homo']} | ${cell('overall')} | ${cell('known')} | ${cell('unknown')} |`);
+      }
+      const headline = cs.filter((x) => x.group === 'overall' && x.b !== 'base-chat');
+      if (headline.length) {
+        lines.push('');
+        for (const x of headline) lines.push(`- ${contrastSentence(x)}.`);
+      }
     }
     const s = r.sweep[protocol];
     lines.push('');
-    lines.push(
-      s
-        ? `Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (runs × test sets), p = ${s.p === null ? '—' : num(s.p)}.`
-        : 'Mixture sweep: too few points for the partial correlation (needs ≥ 4 runs × test sets).',
-    );
+    if (!s) lines.push('Mixture sweep: none in this grid.');
+    else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
+    else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)}.`);
   }
   return lines.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@
  * and a short Python script, so the same grid runs on a 7B model on a GPU machine.
  */
 import { TEST_SETS, type TestSets } from './evaluate';
-import { planGrid, protocolsOf } from './experiment';
+import { datasetFileStem, planGrid, protocolsOf } from './experiment';
 import type { ExperimentConfig } from './experiment-config';
 import type { IftDataset } from './intervene';
 import type { LoraTarget } from './model';
@@ -25,7 +25,8 @@ export const HF_TARGET_MODULES: Record<LoraTarget, string> = {
 
 export interface RecipeInput {
   config: ExperimentConfig;
-  datasets: readonly IftDataset[];
+  /** The grid's datasets; with data redrawn per seed, one per (condition, data seed). */
+  datasets: readonly (IftDataset & { dataSeed?: number })[];
   tests: TestSets;
   fewShot: readonly Question[];
 }
@@ -42,17 +43,18 @@ function questionRow(q: Question) {
 export function exportRecipe(input: RecipeInput): Record<string, string> {
   const { config } = input;
   const files: Record<string, string> = {};
+  const stem = (d: { name: string; dataSeed?: number }) => datasetFileStem({ name: d.name, dataSeed: d.dataSeed ?? 0 }, config);
   for (const ds of input.datasets) {
     // TRL's conversational prompt-completion format: the loss covers the completion (assistant) only.
-    files[`datasets/${ds.name}.jsonl`] = jsonl(ds.conversations.map((c) => ({ prompt: c.slice(0, -1), completion: c.slice(-1) })));
+    files[`datasets/${stem(ds)}.jsonl`] = jsonl(ds.conversations.map((c) => ({ prompt: c.slice(0, -1), completion: c.slice(-1) })));
   }
   const testSets = TEST_SETS.filter((s) => input.tests[s]?.length);
   for (const s of testSets) files[`tests/${s}.jsonl`] = jsonl(input.tests[s]!.map(questionRow));
   files['fewshot.jsonl'] = jsonl(input.fewShot.map(questionRow));
-  const names = new Set(input.datasets.map((d) => d.name));
+  const names = new Set(input.datasets.map((d) => stem(d)));
   const runs = planGrid(config)
-    .filter((r) => names.has(r.condition))
-    .map((r) => ({ runId: r.runId, dataset: r.condition, seed: r.seed }));
+    .map((r) => ({ runId: r.runId, dataset: stem({ name: r.condition, dataSeed: r.dataSeed }), seed: r.seed }))
+    .filter((r) => names.has(r.dataset));
   const t = config.training;
   const spec = (f: ScoringFormat) => (f.kind === 'kshot' ? { kind: 'kshot', shots: f.shots } : { kind: 'chat', shots: 0 });
   const protocols = protocolsOf(config).map((p) => ({ name: p.name, base: spec(p.base), tuned: spec(p.tuned) }));
@@ -66,7 +68,7 @@ export function exportRecipe(input: RecipeInput): Record<string, string> {
         protocols,
         testSets,
         runs,
-        datasets: input.datasets.map((d) => ({ name: d.name, kind: d.kind, ratio: d.ratio ?? null, items: d.items.length, generalCount: d.generalCount, sha256: d.hash })),
+        datasets: input.datasets.map((d) => ({ name: stem(d), condition: d.name, dataSeed: d.dataSeed ?? null, kind: d.kind, ratio: d.ratio ?? null, items: d.items.length, generalCount: d.generalCount, sha256: d.hash })),
         note: 'LoRA on the listed projections (the paper fine-tunes all weights); loss on assistant tokens only.',
       },
       null,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, ConfigError } from '../../../src/lab/errors';
-import { parseExperimentConfig, planGrid, runExperiment, type ExperimentEvent, type ExperimentOutput } from '../../../src/lab/experiment';
+import { experimentFingerprint, MemoryProgressStore, parseExperimentConfig, planGrid, runExperiment, type ExperimentEvent, type ExperimentOutput } from '../../../src/lab/experiment';
 import { exportRecipe } from '../../../src/lab/recipe';
 import { MemoryCheckpointSink } from '../../../src/lab/train';
 import type { BowModel } from '../../helpers/bow-model';
@@ -106,13 +106,53 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     expect(events.find((e) => e.type === 'probe')).toBeTruthy();
   });
 
-  it('computes the partial correlation across the mixture sweep', () => {
+  it('computes the partial correlation across the mixture sweep (incompatible = r 0, self-aligning = r 1)', () => {
     const s = out.result.sweep.paper!;
-    // 3 ratios × 2 seeds × 3 test sets.
-    expect(s.points).toHaveLength(18);
+    if (s.status !== 'ok') throw new Error('expected a sweep');
+    // Ratios 0, 0.5, 1 as mixtures, plus Incompatible (r 0) and Self-aligning (r 1): 5 runs × 2 seeds × 3 test sets.
+    expect(s.points).toHaveLength(30);
+    expect(s.ratios).toBe(3);
     expect(s.r).toBeGreaterThanOrEqual(-1);
     expect(s.r).toBeLessThanOrEqual(1);
-    expect(s.n).toBe(18);
+    expect(s.n).toBe(30);
+  });
+
+  it('redraws the data per seed and pairs every contrast over seeds', () => {
+    const r = out.result;
+    expect(r.config.dataSeed).toBe('per-seed');
+    const h = r.datasets.filter((d) => d.name === 'randomWrong');
+    expect(h.map((d) => d.dataSeed)).toEqual([1, 2]);
+    expect(h[0].hash).not.toBe(h[1].hash);
+    for (const run of r.runs) expect(run.datasetHash).toBe(r.datasets.find((d) => d.name === run.condition && d.dataSeed === run.seed)!.hash);
+    const hi = r.contrasts.find((c) => c.a === 'harmonious' && c.b === 'incompatible' && c.set === 'ood' && c.protocol === 'paper' && c.group === 'overall')!;
+    expect(hi.seeds).toBe(2);
+    expect(hi.n).toBe(r.splits.counts.ood);
+    // The contrast's mean is the difference of the two conditions' mean tuned accuracies.
+    const acc = (cond: string) => r.runs.filter((x) => x.condition === cond).map((x) => x.evals.paper.sets.ood!.overall.tunedAccuracy.value);
+    const m = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(hi.mean).toBeCloseTo(m(acc('harmonious')) - m(acc('incompatible')), 12);
+    expect(hi.holds).toBe(hi.lo > 0);
+    expect(hi.p).toBeGreaterThan(0);
+    // Every condition against the untuned base in the tuned format, and each mixture against Incompatible.
+    expect(r.contrasts.some((c) => c.a === 'selfAligning' && c.b === 'base-chat')).toBe(true);
+    expect(r.contrasts.some((c) => c.a === 'mixture-0.5' && c.b === 'incompatible')).toBe(true);
+    expect(r.contrasts.some((c) => c.a === 'selfAligning' && c.b === 'randomWrong')).toBe(true);
+  });
+
+  it('measures every run\'s fit and the base in both formats (no constants)', () => {
+    const r = out.result;
+    for (const run of r.runs) {
+      expect(run.fit.n).toBe(r.datasets.find((d) => d.name === run.condition && d.dataSeed === run.seed)!.size);
+      expect(run.fit.after).toBeGreaterThanOrEqual(0);
+      expect(run.fit.lossPerEpoch).toHaveLength(2);
+      expect(run.fit.underTrained).toBe(run.fit.after < 0.9 || run.fit.lossPerEpoch[1] > run.fit.lossPerEpoch[0] / 2);
+    }
+    expect(r.underTrained).toEqual(r.runs.filter((x) => x.fit.underTrained).map((x) => x.runId));
+    expect(Object.keys(r.base.formats)).toEqual(['homo', 'id', 'ood']);
+    expect(r.base.formats.ood!.consistency).toBeGreaterThanOrEqual(-1);
+    expect(r.baseAccuracy['like-for-like'].ood).toBe(r.base.chat.accuracy.ood);
+    expect(r.baseAccuracy.paper.ood).toBe(r.base.kshot.accuracy.ood);
+    expect(out.markdown).not.toMatch(/\| 1\.000 \| 0\.000 \|/);
   });
 
   it('writes a manifest with hashes, hyper-parameters and environment', () => {
@@ -130,9 +170,9 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
   it('exports a TRL/PEFT recipe with the same data and hyper-parameters', () => {
     const files = exportRecipe({ config: out.result.config, datasets: out.datasets, tests: { homo: out.splits.homo, id: out.splits.id, ood: out.splits.ood }, fewShot: dev });
     expect(Object.keys(files).sort()).toEqual(
-      ['README.md', 'config.json', 'fewshot.jsonl', 'train.py', 'tests/homo.jsonl', 'tests/id.jsonl', 'tests/ood.jsonl', ...out.datasets.map((d) => `datasets/${d.name}.jsonl`)].sort(),
+      ['README.md', 'config.json', 'fewshot.jsonl', 'train.py', 'tests/homo.jsonl', 'tests/id.jsonl', 'tests/ood.jsonl', ...out.datasets.map((d) => `datasets/${d.name}-d${d.dataSeed}.jsonl`)].sort(),
     );
-    const rows = files['datasets/harmonious.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
+    const rows = files['datasets/harmonious-d1.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
     expect(rows).toHaveLength(out.datasets[0].conversations.length);
     expect(rows[0].prompt[0].role).toBe('user');
     expect(rows[0].completion).toEqual([{ role: 'assistant', content: expect.stringMatching(/^[ABCD]$/) }]);
@@ -170,6 +210,65 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     expect(md).toContain('## Protocol: like-for-like');
     expect(md).toContain('| condition | HOMO | ID | OOD | known | unknown | C | KL |');
     for (const c of ['harmonious', 'incompatible', 'selfAligning', 'randomWrong', 'mixture-0.5']) expect(md).toMatch(new RegExp(`^\\| ${c} \\| \\d`, 'm'));
-    expect(md).toMatch(/partial Spearman r\(C, tuned accuracy \| base accuracy\) = -?\d\.\d{3} over 18 points/);
+    expect(md).toMatch(/partial Spearman r\(C, tuned accuracy \| base accuracy\) = -?\d\.\d{3} over 30 points/);
+    expect(md).toContain('### Paired contrasts (paper)');
+    expect(md).toMatch(/^- Harmonious (beat|fell below|did not clearly differ from) Incompatible/m);
+    expect(md).toContain('## Training fit');
   });
+});
+
+describe('resuming an experiment from its progress store', () => {
+  const { questions, dev } = tinyWorld(5, 24);
+  const small = { ...config, conditions: ['harmonious', 'incompatible', 'selfAligning'], seeds: [1, 2] };
+  const strip = (o: ExperimentOutput) => ({ ...o.result, runs: o.result.runs.map((r) => ({ ...r, train: { ...r.train, seconds: 0, resumedFromStep: null } })), startedAt: '', finishedAt: '' });
+
+  it('continues after a cut-off and gives the numbers of an uninterrupted run; a changed config starts fresh', async () => {
+    const model = await pretrainedModel(questions, dev, questions.filter((_, i) => i % 2 === 0));
+    const env = { engineVersion: 'test', weightsHash: 'w1' };
+    const whole = await runExperiment(small, { model, bank: { pool: questions, fewShot: dev }, env });
+
+    const progress = new MemoryProgressStore();
+    const sink = new MemoryCheckpointSink();
+    const ctl = new AbortController();
+    let trained = 0;
+    await expect(
+      runExperiment(small, {
+        model,
+        bank: { pool: questions, fewShot: dev },
+        progress,
+        sink,
+        signal: ctl.signal,
+        env,
+        onEvent: (e) => {
+          if (e.type === 'run-done' && ++trained === 2) ctl.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    expect(progress.value!.runs).toHaveLength(2);
+    expect(progress.value!.probe).toBeTruthy();
+
+    const stages: string[] = [];
+    const resumed = await runExperiment(small, {
+      model,
+      bank: { pool: questions, fewShot: dev },
+      progress,
+      sink,
+      env,
+      onEvent: (e) => {
+        if (e.type === 'stage') stages.push(e.stage);
+        if (e.type === 'run-start') stages.push(e.run.runId);
+      },
+    });
+    // The probe is not run again, and only the runs left are trained.
+    expect(stages).not.toContain('probe');
+    expect(stages.filter((s) => s.includes('-s'))).toEqual(['incompatible-s1', 'incompatible-s2', 'selfAligning-s1', 'selfAligning-s2']);
+    expect(strip(resumed)).toEqual(strip(whole));
+
+    // Another learning rate: the stored progress is for another experiment and is not reused.
+    const changed = { ...small, training: { ...small.training, learningRate: 0.01 } };
+    const runStarts: string[] = [];
+    await runExperiment(changed, { model, bank: { pool: questions, fewShot: dev }, progress, env, onEvent: (e) => e.type === 'run-start' && runStarts.push(e.run.runId) });
+    expect(runStarts).toHaveLength(6);
+    expect(progress.value!.fingerprint).toBe(await experimentFingerprint(parseExperimentConfig(changed), env));
+  }, 120_000);
 });
