@@ -9,13 +9,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json';
 import { LabError } from '../lab/errors';
-import { parseExperimentConfig, runExperiment, type ExperimentEvent } from '../lab/experiment';
+import { datasetFileStem, parseExperimentConfig, runExperiment, type ExperimentEvent } from '../lab/experiment';
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
-import { createModel, modelEnv } from './models';
+import { createModel, modelEnv, peftFiles } from './models';
+import { FileProgressStore, probeRecords } from './progress';
 
 export interface Io {
   out(s: string): void;
@@ -70,7 +71,10 @@ function progress(io: Io): (e: ExperimentEvent) => void {
       for (const w of e.warnings) io.err(`[probe] warning: ${w}`);
     } else if (e.type === 'run-start') io.err(`[run ${e.index + 1}/${e.total}] ${e.run.runId}`);
     else if (e.type === 'train' && e.event.type === 'checkpoint') io.err(`  epoch ${e.event.epoch + 1} checkpointed (step ${e.event.step})`);
-    else if (e.type === 'run-done') io.err(`  done: ${e.run.train.steps} steps, final loss ${e.run.train.finalLoss?.toFixed(4) ?? '—'}`);
+    else if (e.type === 'run-done') {
+      const f = e.run.fit;
+      io.err(`  done: ${e.run.train.steps} steps, final loss ${e.run.train.finalLoss?.toFixed(4) ?? '—'}, fit ${(100 * f.before).toFixed(0)} % → ${(100 * f.after).toFixed(0)} %${f.underTrained ? ` — under-trained: ${f.reason}` : ''}`);
+    }
   };
 }
 
@@ -105,15 +109,22 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
         bank,
         general,
         sink: new FileCheckpointSink(path.join(outDir, 'checkpoints')),
+        progress: new FileProgressStore(path.join(outDir, 'progress.json')),
+        onAdapter: (run, state) => {
+          const dir = path.join(outDir, 'adapters', run.runId);
+          fs.mkdirSync(dir, { recursive: true });
+          for (const [name, bytes] of Object.entries(peftFiles(model, state, config.model.id))) fs.writeFileSync(path.join(dir, name), bytes);
+        },
         signal: controller.signal,
         onEvent: progress(io),
         env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device },
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
       fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(out.result, null, 1));
+      fs.writeFileSync(path.join(outDir, 'probe.json'), JSON.stringify(probeRecords(out.result.probe), null, 1));
       fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(out.manifest, null, 2));
       fs.writeFileSync(path.join(outDir, 'report.md'), out.markdown);
-      for (const d of out.datasets) fs.writeFileSync(path.join(outDir, 'datasets', `${d.name}.jsonl`), toJsonl(d));
+      for (const d of out.datasets) fs.writeFileSync(path.join(outDir, 'datasets', `${datasetFileStem(d, config)}.jsonl`), toJsonl(d));
       const recipe = exportRecipe({ config, datasets: out.datasets, tests: { homo: out.splits.homo, id: out.splits.id, ood: out.splits.ood }, fewShot: bank.fewShot });
       for (const [name, text] of Object.entries(recipe)) {
         const p = path.join(outDir, 'recipe', name);
@@ -121,7 +132,7 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
         fs.writeFileSync(p, text);
       }
       io.out(out.markdown);
-      io.err(`Wrote ${outDir}/result.json, manifest.json, report.md, datasets/ and recipe/.`);
+      io.err(`Wrote ${outDir}/result.json, probe.json, manifest.json, report.md, datasets/, adapters/ and recipe/.`);
       return 0;
     } finally {
       process.off('SIGINT', onSigint);

@@ -11,12 +11,13 @@ import path from 'node:path';
 import { Runtime } from '../engine/runtime';
 import type { ExperimentConfig } from '../lab/experiment';
 import type { DeviceInfo } from '../lab/manifest';
-import type { LabModel } from '../lab/model';
+import type { AdapterState, LabModel } from '../lab/model';
 import { BUILTIN_MODELS } from '../model/builtin';
 import { DirectoryModelCache } from '../model/cache-node';
 import { createEngineModel, type EngineModel } from '../model/engine-model';
 import { loadFolderFiles, loadModelFiles, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
+import { exportPeft } from '../model/lora';
 import { nodeDevice } from './gpu';
 import { packageRoot } from './paths';
 
@@ -79,4 +80,11 @@ export async function modelEnv(model: LabModel): Promise<{ weightsHash: string |
     weightsHash: h.digest('hex'),
     device: { vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.isFallbackAdapter, precision: m.engine.precision },
   };
+}
+
+/** A trained adapter as a PEFT folder's files (adapter_config.json, adapter_model.safetensors). */
+export function peftFiles(model: LabModel, state: AdapterState, baseModel: string): Record<string, Uint8Array> {
+  const m = loaded.get(model);
+  if (!m) throw new Error('peftFiles: not a model the CLI loaded');
+  return exportPeft(m.engine.spec, state, baseModel).files;
 }

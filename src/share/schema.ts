@@ -11,6 +11,9 @@ export const LIMITS = {
   /** Bytes of JSON after inflating (guards against a compression bomb). */
   jsonBytes: 256_000,
   conditions: 64,
+  contrasts: 600,
+  perSeed: 32,
+  epochs: 100,
   seeds: 32,
   hyper: 64,
   datasets: 64,
@@ -37,6 +40,26 @@ const condition = v.object({
   unknownAcc: unit,
   consistency: v.pipe(num, v.minValue(-1), v.maxValue(1)),
   kl: v.pipe(num, v.minValue(0), v.maxValue(1e6)),
+  seeds: v.optional(v.pipe(count, v.maxValue(LIMITS.seeds))),
+  perSeed: v.optional(v.pipe(v.array(v.object({ seed: v.pipe(num, v.integer()), homo: unit, id: unit, ood: unit })), v.maxLength(LIMITS.perSeed))),
+  fit: v.optional(v.object({ before: unit, after: unit, underTrained: v.boolean(), reason: v.nullable(text(LIMITS.longText)) })),
+  lossPerEpoch: v.optional(v.pipe(v.array(v.pipe(num, v.minValue(0), v.maxValue(1e6))), v.maxLength(LIMITS.epochs))),
+});
+
+const signed = v.pipe(num, v.minValue(-1), v.maxValue(1));
+const contrast = v.object({
+  a: text(LIMITS.shortText),
+  b: text(LIMITS.shortText),
+  set: v.picklist(['homo', 'id', 'ood']),
+  group: v.picklist(['overall', 'known', 'unknown']),
+  mean: signed,
+  lo: signed,
+  hi: signed,
+  p: unit,
+  seeds: v.pipe(count, v.maxValue(LIMITS.seeds)),
+  n: count,
+  holds: v.boolean(),
+  reversed: v.boolean(),
 });
 
 const hyperValue = v.union([num, v.boolean(), text(LIMITS.shortText)]);
@@ -61,6 +84,10 @@ export const sharedResultSchema = v.object({
   counts: v.object({ known: count, unknown: count }),
   conditions: v.pipe(v.array(condition), v.minLength(1, 'at least one condition'), v.maxLength(LIMITS.conditions)),
   partial: v.nullable(v.object({ r: v.pipe(num, v.minValue(-1), v.maxValue(1)), n: count, p: unit })),
+  partialNote: v.optional(text(LIMITS.longText)),
+  chatBase: v.optional(v.object({ homo: accuracy, id: accuracy, ood: accuracy })),
+  contrasts: v.optional(v.pipe(v.array(contrast), v.maxLength(LIMITS.contrasts))),
+  method: v.optional(text(LIMITS.shortText)),
 });
 
 // The schema and the hand-written type must describe the same thing.

@@ -37,6 +37,30 @@ export interface ConditionResult {
   /** Knowledge consistency C (mean Spearman ρ of option distributions, base vs tuned) and mean KL(base ‖ tuned). */
   consistency: number;
   kl: number;
+  /** Seeds this condition was trained with (older links: absent, one seed). */
+  seeds?: number;
+  /** Per seed, tuned accuracy on each test set (the points beside the mean). */
+  perSeed?: { seed: number; homo: number; id: number; ood: number }[];
+  /** Share of its own training items answered as trained, before and after tuning (mean over seeds). */
+  fit?: { before: number; after: number; underTrained: boolean; reason: string | null };
+  /** Mean training loss per epoch (mean over seeds). */
+  lossPerEpoch?: number[];
+}
+
+/** A paired contrast a − b in tuned accuracy (fractions), with its 95 % paired-bootstrap interval and sign-flip p. */
+export interface SharedContrast {
+  a: string;
+  b: string;
+  set: TestSet;
+  group: 'overall' | 'known' | 'unknown';
+  mean: number;
+  lo: number;
+  hi: number;
+  p: number;
+  seeds: number;
+  n: number;
+  holds: boolean;
+  reversed: boolean;
 }
 
 export interface Manifest {
@@ -62,4 +86,12 @@ export interface SharedResult {
   conditions: ConditionResult[];
   /** Spearman partial correlation of C with tuned accuracy across the mixture sweep, controlling for base accuracy. */
   partial: { r: number; n: number; p: number } | null;
+  /** Why there is no partial correlation (e.g. "not enough ratios: 2 of 3"), when there is a sweep. */
+  partialNote?: string;
+  /** The untuned base scored in the tuned models' (chat) format: the honest reference line. */
+  chatBase?: { homo: Accuracy; id: Accuracy; ood: Accuracy };
+  /** Paired contrasts of this result's protocol. */
+  contrasts?: SharedContrast[];
+  /** Belief method of probe and evaluation (letter, strict, debiased, continuation). */
+  method?: string;
 }

@@ -7,6 +7,7 @@ import { LabError, QuestionFileError } from '../lab/errors';
 import type { QuestionBank } from '../lab/experiment';
 import { parseMmluParquet, parseQuestionFile, requireValid, type Question } from '../lab/questions';
 import type { SplitConfig } from '../lab/splits';
+import { toyWorldBank as labToyWorldBank, type ToyWorld } from '../lab/toyworld';
 import type { QuestionSource } from './protocol';
 
 export interface SourcedBank {
@@ -15,13 +16,8 @@ export interface SourcedBank {
   split: Omit<SplitConfig, 'seed'>;
   /** Short name for manifests and titles. */
   label: string;
-}
-
-/** world.json as tools/toyworld writes it (format "ift-lab-toyworld", version 1); only what the lab reads. */
-interface WorldJson {
-  format: string;
-  version: number;
-  questions: (Question & { dev?: boolean; group?: string })[];
+  /** The toy world's generator seed (what `ift-lab` names it by). */
+  worldSeed?: number;
 }
 
 /** Toy-world subjects: train on one relation, ID = two others, OOD = the rest (as examples/toy-world-grid.json). */
@@ -33,24 +29,13 @@ export const TOY_SPLIT: Omit<SplitConfig, 'seed'> = {
   caps: { homo: 24, id: 24, ood: 24 },
 };
 
+/** world.json (tools/toyworld) as a bank, read by the lab's own toy-world reader, as the CLI reads it. */
 export function toyWorldBank(json: unknown): SourcedBank {
-  const w = json as WorldJson;
+  const w = json as ToyWorld;
   if (!w || w.format !== 'ift-lab-toyworld' || !Array.isArray(w.questions)) {
     throw new QuestionFileError('world.json is not a toy world (format "ift-lab-toyworld").', 'Reload the page; the app ships the toy world with the model.');
   }
-  const strip = (q: WorldJson['questions'][number]): Question => ({
-    id: q.id,
-    subject: q.subject,
-    question: q.question,
-    options: q.options,
-    answer: q.answer,
-    ...(q.explanation ? { explanation: q.explanation } : {}),
-  });
-  return {
-    bank: { pool: w.questions.filter((q) => !q.dev).map(strip), fewShot: w.questions.filter((q) => q.dev).map(strip) },
-    split: TOY_SPLIT,
-    label: 'toy world',
-  };
+  return { bank: labToyWorldBank(w), split: TOY_SPLIT, label: 'toy world', worldSeed: w.options?.seed };
 }
 
 const MMLU_REPO = 'https://huggingface.co/datasets/cais/mmlu/resolve/main';

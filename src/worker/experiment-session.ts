@@ -1,25 +1,25 @@
 /**
- * Experiments in the Worker: train each condition's LoRA adapter on its dataset (checkpointed, pausable,
- * cancellable), evaluate it against the base model, and store the run: as a `lab-run` record while it
- * trains (so that it can resume after a reload), then as the shared result with the same id. The Session
- * owns the model and the probe and dataset records; this module reaches them through `ExperimentHost`.
+ * Experiments in the Worker: the lab's one experiment runner (src/lab/experiment.ts), driven with the page's
+ * settings and adapted to the browser — progress as Worker events, the run's progress and checkpoints in
+ * IndexedDB (so a reload resumes it), pause between optimizer steps, every run's adapter stored. The stored
+ * record holds the lab's full result (the same content `ift-lab experiment` writes) and the share-ready view.
  */
 import { CancelledError, LabError } from '../lab/errors';
-import { evaluate, LIKE_FOR_LIKE_PROTOCOL, scoreTestSets, type EvalProtocol, type SetScores, type TestSets } from '../lab/evaluate';
-import { conditionName, trainExamples } from '../lab/intervene';
-import type { LoraTarget, TrainConfig as LabTrainConfig } from '../lab/model';
-import { makeSplits, type Splits } from '../lab/splits';
-import { runTraining } from '../lab/train';
+import { runExperiment, splitsOf, type ExperimentConfig, type ExperimentEvent, type ExperimentProgress, type ExperimentResult, type ProgressStore } from '../lab/experiment';
+import type { IftDataset } from '../lab/intervene';
+import { conditionLabel } from '../lab/manifest';
+import type { AdapterState } from '../lab/model';
 import type { EngineModel } from '../model/engine-model';
-import { toRecord } from '../share/records';
+import { resultId } from '../share/records';
 import type { Manifest } from '../share/types';
 import type { Store, StoredRecord } from '../store/types';
+import { browserExperimentConfig } from './browser-config';
 import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainConfig } from './protocol';
-import { questionChanges, sharedResult, type ConditionRun } from './result';
+import { questionChanges, sharedResultOf } from './result';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 import { pausable, PauseGate, StoreCheckpointSink, totalSteps } from './training';
 
-/** A run in `runs` while it trains (or after a cut-off); on success it becomes a ResultRecord with the same id. */
+/** A run in `runs` while it trains (or after a cut-off); on success it becomes a result record with the same id. */
 interface LabRunRecord extends StoredRecord {
   kind: 'lab-run';
   status: 'running' | 'cancelled' | 'failed';
@@ -27,10 +27,7 @@ interface LabRunRecord extends StoredRecord {
   probeId: string;
   train: TrainConfig;
   protocol: 'paper' | 'likeForLike';
-  done: ConditionRun[];
-  changes: Record<string, QuestionChange[]>;
-  /** The base model's test scores, kept so that a resumed run does not score them again. */
-  baseScores?: SetScores;
+  config: ExperimentConfig;
   error?: string;
 }
 
@@ -46,10 +43,24 @@ export interface ExperimentHost {
   loaded(): ModelInfo | null;
 }
 
-/** The UI names projections as PEFT does (q_proj…); the lab as q, k, v, o, gate, up, down. */
-function loraTargets(names: readonly string[]): LoraTarget[] {
-  return names.map((n) => n.replace(/_proj$/, '') as LoraTarget);
+/** The experiment's progress in the store's `checkpoints` collection, beside its training checkpoints. */
+class StoreProgress implements ProgressStore {
+  constructor(
+    private readonly store: Store,
+    private readonly runId: string,
+  ) {}
+  private get id() {
+    return `${this.runId}#progress`;
+  }
+  async load(): Promise<ExperimentProgress | undefined> {
+    return (await this.store.get<StoredRecord & { progress: ExperimentProgress }>('checkpoints', this.id))?.progress;
+  }
+  async save(progress: ExperimentProgress): Promise<void> {
+    await this.store.put('checkpoints', { id: this.id, createdAt: Date.now(), runId: this.runId, progress });
+  }
 }
+
+const PROTOCOL_NAME = { paper: 'paper', likeForLike: 'like-for-like' } as const;
 
 /** One experiment at a time, with its pause gate and checkpoint sink. */
 export class ExperimentRunner {
@@ -78,8 +89,10 @@ export class ExperimentRunner {
     const probeIds = [...new Set(ds.map((d) => d.probeId))];
     if (probeIds.length !== 1) throw new LabError('mixed-probes', 'The datasets come from different probes.', 'Build all datasets from one probe.');
     const p = await this.host.probeRecord(probeIds[0]);
+    const model = await this.host.ensureModel(ctx, p.modelId);
+    const id = newId('run');
     const rec: LabRunRecord = {
-      id: newId('run'),
+      id,
       createdAt: Date.now(),
       kind: 'lab-run',
       status: 'running',
@@ -87,8 +100,7 @@ export class ExperimentRunner {
       probeId: p.id,
       train,
       protocol,
-      done: [],
-      changes: {},
+      config: configOf(id, p, ds, train, model),
     };
     await this.host.store.put('runs', rec);
     return this.continueRun(rec, ctx);
@@ -97,6 +109,7 @@ export class ExperimentRunner {
   async resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {
     const rec = await this.host.store.get<LabRunRecord>('runs', runId);
     if (!rec || rec.kind !== 'lab-run') throw new LabError('no-run', `Run ${runId} is not an unfinished run in this browser's store.`, 'Open History to see the stored runs.');
+    if (!rec.config) throw new LabError('old-run', `Run ${runId} was started by an older version of IFT Lab and cannot be resumed.`, 'Start the experiment again from the Train page.');
     rec.status = 'running';
     delete rec.error;
     await this.host.store.put('runs', rec);
@@ -108,7 +121,7 @@ export class ExperimentRunner {
     this.busy = true;
     this.gate.resume();
     try {
-      return await this.runConditions(rec, ctx);
+      return await this.run(rec, ctx);
     } catch (e) {
       const cancelled = ctx.signal.aborted || e instanceof CancelledError;
       rec.status = cancelled ? 'cancelled' : 'failed';
@@ -121,135 +134,95 @@ export class ExperimentRunner {
     }
   }
 
-  private async runConditions(rec: LabRunRecord, ctx: Ctx): Promise<ExperimentOutcome> {
+  private async run(rec: LabRunRecord, ctx: Ctx): Promise<ExperimentOutcome> {
     const p = await this.host.probeRecord(rec.probeId);
     const model = await this.host.ensureModel(ctx, rec.modelId);
     const datasets = await Promise.all(rec.train.datasetIds.map((id) => this.host.datasetRecord(id)));
-    const splits: Splits = makeSplits(p.bank.pool, p.split);
-    const tests: TestSets = { homo: splits.homo, id: splits.id, ood: splits.ood };
-    const k = p.config.k;
-    const proto: EvalProtocol = rec.protocol === 'paper' ? { name: 'paper', base: { kind: 'kshot', shots: k }, tuned: { kind: 'chat' } } : LIKE_FOR_LIKE_PROTOCOL;
-    const scoreOpts = { fewShot: p.bank.fewShot, batchSize: 8, signal: ctx.signal };
-    const nTests = (splits.homo.length + splits.id.length + splits.ood.length) || 1;
-
-    if (!rec.baseScores) {
-      ctx.progress({ stage: 'baseline', done: 0, total: nTests, detail: 'scoring the base model on HOMO, ID and OOD' });
-      rec.baseScores = await scoreTestSets(model, tests, proto.base, null, scoreOpts);
-      await this.host.store.put('runs', rec);
-    }
-    const baseScores: SetScores = rec.baseScores;
-
-    const cfg = (seed: number): LabTrainConfig => ({
-      lora: { rank: rec.train.lora.rank, alpha: rec.train.lora.alpha, dropout: rec.train.lora.dropout, targets: loraTargets(rec.train.lora.targets) },
-      learningRate: rec.train.lr,
-      weightDecay: 0,
-      betas: [0.9, 0.999],
-      eps: 1e-8,
-      schedule: { kind: rec.train.schedule, warmupFraction: rec.train.warmup },
-      epochs: rec.train.epochs,
-      batchSize: rec.train.batch,
-      maxSeqLen: Math.min(1024, model.spec.maxPositionEmbeddings),
-      clipNorm: 1,
-      seed,
-    });
-    const examples = datasets.map((d) => trainExamples(model.tokenizer, d.dataset));
-    const steps = examples.map((e) => totalSteps(e.length, cfg(rec.train.seed)));
-    const trainer = pausable(model, this.gate);
+    const config = rec.config;
+    // The Datasets page's datasets stand for their data seed (written explanations are not redrawn).
+    const given: Record<string, IftDataset[]> = {};
+    for (const d of datasets) (given[String(d.dataSeed ?? -1)] ??= []).push(d.dataset);
+    const conditionIndex = new Map(datasets.map((d, i) => [d.dataset.name, i]));
+    const stepsOf = (n: number) => totalSteps(n, config.training);
     let secPerStep: number | null = null;
-    let baseReport = null as Awaited<ReturnType<typeof evaluate>>['report'] | null;
-
-    for (const [i, d] of datasets.entries()) {
-      const doneBefore = rec.done.find((r) => r.datasetId === d.id);
-      if (doneBefore) continue;
-      ctx.signal.throwIfAborted();
-      const runId = `${rec.id}/${d.id}`;
-      const stepsLeftAfter = steps.slice(i + 1).reduce((a, b) => a + b, 0);
-      let tStep = performance.now();
-      const trained = await runTraining({
-        runId,
-        model: trainer,
-        examples: examples[i],
-        config: cfg(rec.train.seed),
-        sink: this.sink,
-        signal: ctx.signal,
-        onEvent: (e) => {
-          if (e.type !== 'step') return;
-          const now = performance.now();
-          const dt = (now - tStep) / 1000;
-          tStep = now;
-          // Time while paused is not training time.
-          if (!this.gate.paused && dt > 0) secPerStep = secPerStep === null ? dt : 0.8 * secPerStep + 0.2 * dt;
-          const c = model.counters;
-          ctx.progress({
-            stage: 'train',
-            done: e.step,
-            total: e.totalSteps,
-            detail: d.label,
-            metrics: {
-              step: e.step,
-              totalSteps: e.totalSteps,
-              loss: e.loss,
-              lr: e.learningRate,
-              tokensPerSec: e.tokensPerSecond,
-              etaSec: (secPerStep ?? 0) * (e.totalSteps - e.step + stepsLeftAfter),
-              gpuBytes: Math.max(c.peakBytes, c.liveBytes),
-              condition: i,
-            },
-          });
-        },
-      });
-      ctx.progress({ stage: 'evaluate', done: 0, total: nTests, detail: d.label, metrics: { condition: i } });
-      const adapter = await model.loadAdapter(trained.state);
-      try {
-        const r = await evaluate(model, tests, { ...scoreOpts, protocol: proto, adapter, baseScores, bootstrap: { samples: 200, seed: 0 } });
-        baseReport ??= r.report;
-        rec.done.push({ datasetId: d.id, condition: d.condition, ratio: d.ratio, label: d.label, trainSize: d.dataset.items.length, hash: d.dataset.hash, report: r.report });
-        rec.changes[d.label] = questionChanges(tests, baseScores, r.tunedScores);
-      } finally {
-        model.unloadAdapter(adapter);
+    let tStep = performance.now();
+    const onEvent = (e: ExperimentEvent) => {
+      if (e.type === 'progress') {
+        ctx.progress({ stage: e.stage === 'evaluate' || e.stage === 'fit' ? 'evaluate' : 'baseline', done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}) });
+      } else if (e.type === 'run-start') {
+        tStep = performance.now();
+      } else if (e.type === 'train' && e.event.type === 'step') {
+        const now = performance.now();
+        const dt = (now - tStep) / 1000;
+        tStep = now;
+        // Time while paused is not training time.
+        if (!this.gate.paused && dt > 0) secPerStep = secPerStep === null ? dt : 0.8 * secPerStep + 0.2 * dt;
+        const left = datasets.length * config.seeds.length - e.index - 1;
+        const c = model.counters;
+        ctx.progress({
+          stage: 'train',
+          done: e.event.step,
+          total: e.event.totalSteps,
+          detail: e.run.runId,
+          metrics: {
+            step: e.event.step,
+            totalSteps: e.event.totalSteps,
+            loss: e.event.loss,
+            lr: e.event.learningRate,
+            tokensPerSec: e.event.tokensPerSecond,
+            etaSec: (secPerStep ?? 0) * (e.event.totalSteps - e.event.step + left * stepsOf(datasets[0]?.dataset.conversations.length ?? 0)),
+            gpuBytes: Math.max(c.peakBytes, c.liveBytes),
+            condition: conditionIndex.get(e.run.condition) ?? 0,
+            run: e.index,
+            runs: e.total,
+            seed: e.run.seed,
+          },
+        });
+      } else if (e.type === 'run-done') {
+        ctx.progress({ stage: 'evaluate', done: 1, total: 1, detail: e.run.runId, metrics: { condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total } });
       }
-      await this.host.store.put('runs', rec);
-    }
-
-    const order = new Map(rec.train.datasetIds.map((id, i) => [id, i]));
-    const runs = [...rec.done].sort((a, b) => order.get(a.datasetId)! - order.get(b.datasetId)!);
-    const manifest: Manifest = {
-      model: { id: model.id, revision: this.host.loaded()?.revision ?? 'main' },
-      engineVersion: this.host.engineVersion,
-      device: this.deviceInfo(model),
-      seeds: [rec.train.seed],
-      hyper: {
-        method: 'LoRA',
-        rank: rec.train.lora.rank,
-        alpha: rec.train.lora.alpha,
-        dropout: rec.train.lora.dropout,
-        targets: rec.train.lora.targets.join(','),
-        lr: rec.train.lr,
-        epochs: rec.train.epochs,
-        batch: rec.train.batch,
-        schedule: rec.train.schedule,
-        warmup: rec.train.warmup,
-        k: p.config.k,
-        threshold: p.config.threshold,
-        strict: p.config.strict,
-        questions: p.label.slice(0, 120),
-        precision: this.host.loaded()?.precision ?? 'f32',
-      },
-      datasets: runs.map((r) => ({ name: conditionName(r.condition, r.ratio ?? undefined).slice(0, 120), hash: r.hash })),
-      protocol: rec.protocol === 'paper' ? `paper (base ${k}-shot, tuned 0-shot with template)` : 'like-for-like (both 0-shot with template)',
-      date: new Date().toISOString(),
     };
-    // The base accuracies of the report: the base side of any condition's comparison (the same base scores).
-    const result = sharedResult({
-      title: `${titleOf(runs.map((r) => r.label))} on ${model.id}`,
-      manifest,
-      baseReport: runs[0]?.report ?? baseReport,
-      counts: { known: p.result.counts.known, unknown: p.result.counts.unknown },
-      runs,
+    const out = await runExperiment(config, {
+      model: pausable(model, this.gate),
+      bank: p.bank,
+      sink: this.sink,
+      progress: new StoreProgress(this.host.store, rec.id),
+      seed: { probe: p.result, datasets: given },
+      onAdapter: (run, state) => this.storeAdapter(rec.id, run.runId, state, model.id),
+      signal: ctx.signal,
+      onEvent,
+      env: { engineVersion: this.host.engineVersion, weightsHash: null, device: this.deviceInfo(model) },
     });
-    const final = { ...toRecord(result, 'lab', rec.createdAt), id: rec.id, changes: rec.changes, lab: { probeId: rec.probeId, train: rec.train, protocol: rec.protocol } };
+
+    const protocol = PROTOCOL_NAME[rec.protocol];
+    const manifest = shareManifest(out.result, protocol, model, this.host.loaded(), this.host.engineVersion, this.deviceInfo(model));
+    const result = sharedResultOf(out.result, { protocol, title: `${titleOf(out.result)} on ${model.id}`, manifest });
+    const splits = splitsOf(config, p.bank);
+    const tests = { homo: splits.homo, id: splits.id, ood: splits.ood };
+    const progress = await new StoreProgress(this.host.store, rec.id).load();
+    const baseScores = progress?.base?.[rec.protocol === 'paper' ? 'kshot' : 'chat'] ?? {};
+    const changes: Record<string, QuestionChange[]> = {};
+    for (const c of result.conditions) {
+      const run = out.result.runs.find((r) => conditionLabel(r.condition) === c.name);
+      if (run) changes[c.name] = questionChanges(tests, baseScores, run.scores);
+    }
+    // One record per run: the lab's whole result, the report and the share-ready view, under the run's id.
+    const final = {
+      id: rec.id,
+      createdAt: rec.createdAt,
+      kind: 'result' as const,
+      source: 'lab' as const,
+      result,
+      resultId: resultId(result),
+      changes,
+      lab: { probeId: rec.probeId, train: rec.train, protocol: rec.protocol, experiment: out.result, manifest: out.manifest, markdown: out.markdown },
+    };
     await this.host.store.put('runs', final);
-    return { runId: rec.id, result, changes: rec.changes };
+    return { runId: rec.id, result, changes };
+  }
+
+  private async storeAdapter(runId: string, gridRun: string, state: AdapterState, baseModel: string): Promise<void> {
+    await this.host.store.put('adapters', { id: `${runId}/${gridRun}`, createdAt: Date.now(), runId, gridRun, baseModel, state: { config: state.config, tensors: state.tensors, step: state.step } });
   }
 
   private deviceInfo(model: EngineModel): Manifest['device'] {
@@ -258,6 +231,63 @@ export class ExperimentRunner {
   }
 }
 
-function titleOf(labels: string[]): string {
-  return labels.length <= 3 ? labels.join(', ') : `${labels.length} conditions`;
+
+/** The lab's configuration of a browser run: the probe's, the datasets' and the Train page's settings. */
+function configOf(id: string, p: ProbeRecord, ds: readonly DatasetRecord[], train: TrainConfig, model: EngineModel): ExperimentConfig {
+  const mixtures = ds.filter((d) => d.condition === 'mixture' && d.ratio !== null).map((d) => d.ratio!);
+  const seeds = [...new Set(ds.map((d) => d.dataSeed ?? 0))];
+  if (seeds.length > 1) throw new LabError('mixed-datasets', 'The datasets were built with different seeds.', 'Build all datasets again in one go.');
+  return browserExperimentConfig({
+    name: id,
+    modelId: p.modelId,
+    source: p.config.source,
+    probe: p.config,
+    split: p.split,
+    datasets: {
+      conditions: ds.map((d) => d.condition),
+      ratios: mixtures,
+      size: ds[0].dataset.items.length,
+      responses: ds[0].dataset.style === 'letter+explanation' ? 'explanation' : 'letter',
+      seed: seeds[0],
+    },
+    train,
+    maxPositions: model.spec.maxPositionEmbeddings,
+  });
+}
+
+function shareManifest(r: ExperimentResult, protocol: string, model: EngineModel, info: ModelInfo | null, engineVersion: string, device: Manifest['device']): Manifest {
+  const c = r.config;
+  const t = c.training;
+  return {
+    model: { id: model.id, revision: info?.revision ?? c.model.revision },
+    engineVersion,
+    device,
+    seeds: [...c.seeds],
+    hyper: {
+      method: 'LoRA',
+      rank: t.lora.rank,
+      alpha: t.lora.alpha,
+      dropout: t.lora.dropout,
+      targets: t.lora.targets.join(','),
+      lr: t.learningRate,
+      epochs: t.epochs,
+      batch: t.batchSize,
+      schedule: t.schedule.kind,
+      warmup: t.schedule.warmupFraction,
+      k: c.probe.shots,
+      threshold: c.probe.threshold,
+      probe: c.probe.method,
+      dataSeed: String(c.dataSeed),
+      precision: info?.precision ?? 'f32',
+    },
+    datasets: r.datasets.slice(0, 64).map((d) => ({ name: `${d.name} (data seed ${d.dataSeed})`.slice(0, 120), hash: d.hash })),
+    protocol: protocol === 'paper' ? `paper (base ${c.probe.shots}-shot, tuned 0-shot with template)` : 'like-for-like (both 0-shot with template)',
+    date: r.finishedAt,
+  };
+}
+
+function titleOf(r: ExperimentResult): string {
+  const conditions = [...new Set(r.runs.map((x) => conditionLabel(x.condition)))];
+  const seeds = r.config.seeds.length;
+  return `${conditions.length <= 3 ? conditions.join(', ') : `${conditions.length} conditions`}${seeds > 1 ? ` × ${seeds} seeds` : ''}`;
 }

@@ -203,13 +203,18 @@ export interface TrainConfig {
   schedule: 'cosine' | 'linear' | 'constant';
   warmup: number;
   seed: number;
+  /** Train every condition once per seed (default: `[seed]`). */
+  seeds?: number[];
+  /** The data's seed: `"per-seed"` redraws the datasets for every training seed; default the Datasets page's seed. */
+  dataSeed?: 'per-seed' | number;
 }
 
 /**
  * Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
- * step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds).
+ * step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
+ * into the grid of conditions × seeds), runs (its size), seed.
  */
-export type TrainMetric = 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition';
+export type TrainMetric = 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition' | 'run' | 'runs' | 'seed';
 
 export interface QuestionChange {
   question: string;

@@ -15,7 +15,7 @@ export interface Ctx {
 
 export interface ProbeRecord extends StoredRecord {
   modelId: string;
-  config: Omit<ProbeConfig, 'source'> & { source: { type: ProbeConfig['source']['type'] } };
+  config: Omit<ProbeConfig, 'source'> & { source: { type: ProbeConfig['source']['type']; seed?: number; filename?: string } };
   label: string;
   bank: QuestionBank;
   split: SplitConfig;
@@ -28,6 +28,8 @@ export interface DatasetRecord extends StoredRecord {
   condition: ConditionId;
   ratio: number | null;
   label: string;
+  /** The data seed the dataset was drawn with. */
+  dataSeed?: number;
   dataset: IftDataset;
 }
 

@@ -6,16 +6,17 @@
  */
 import type { Runtime } from '../engine/runtime';
 import { LabError } from '../lab/errors';
-import { buildConditions, buildDataset, itemMessages, responseText, writeExplanations, type ConditionSet } from '../lab/intervene';
+import { datasetStage, probeStage, splitsOf } from '../lab/experiment';
+import { itemMessages, responseText } from '../lab/intervene';
 import type { LabTokenizer } from '../lab/model';
-import { probe as runProbe, type ProbeSettings } from '../lab/probe';
-import { makeSplits, type SplitConfig } from '../lab/splits';
+import type { SplitConfig } from '../lab/splits';
 import { isBuiltin, TOY_WORLD_ID } from '../model/builtin';
 import { createEngineModel, type EngineModel } from '../model/engine-model';
 import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
 import type { Store } from '../store/types';
 import { loadSource } from './bank';
+import { browserExperimentConfig } from './browser-config';
 import { ExperimentRunner } from './experiment-session';
 import type {
   CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
@@ -194,14 +195,13 @@ export class Session {
     ctx.progress({ stage: 'questions', done: 0, total: 1, detail: 'loading the questions' });
     const src = await loadSource(config.source, config.k, { worldJson: () => this.deps.worldJson(), signal: ctx.signal });
     const split: SplitConfig = { ...src.split, seed: config.seed, caps: capped(src.split.caps, config.maxPerSplit) };
-    const splits = makeSplits(src.bank.pool, split);
-    const settings: ProbeSettings = { format: { kind: 'kshot', shots: config.k }, method: config.strict ? 'strict' : 'letter', threshold: config.threshold, batchSize: 8 };
+    // What the lab's config names the questions by: the toy world's generator seed, or the file's name.
+    const named = config.source.type === 'toyworld' ? { type: 'toyworld' as const, seed: src.worldSeed ?? config.source.seed } : config.source.type === 'file' ? { type: 'file' as const, filename: config.source.filename } : { type: config.source.type };
+    const plan = { name: 'probe', modelId: model.id, source: named, probe: config, split, maxPositions: model.spec.maxPositionEmbeddings };
+    const cfg = browserExperimentConfig(plan);
+    const splits = splitsOf(cfg, src.bank);
     ctx.progress({ stage: 'probe', done: 0, total: splits.train.length });
-    const result = await runProbe(model, splits.train, settings, {
-      fewShot: src.bank.fewShot,
-      signal: ctx.signal,
-      onProgress: (done, total) => ctx.progress({ stage: 'probe', done, total }),
-    });
+    const result = await probeStage(cfg, model, splits, src.bank, { signal: ctx.signal, onProgress: (done, total) => ctx.progress({ stage: 'probe', done, total }) });
     const probeId = newId('probe');
     const subjects = [...new Set(result.items.map((i) => i.subject))].sort();
     const summary: ProbeSummary = {
@@ -217,12 +217,12 @@ export class Session {
       }),
       accuracy: Number.isFinite(result.accuracy) ? result.accuracy : 0,
     };
-    const { source, ...rest } = config;
+    const { source: _source, ...rest } = config;
     const rec: ProbeRecord = {
       id: probeId,
       createdAt: Date.now(),
       modelId: model.id,
-      config: { ...rest, source: { type: source.type } },
+      config: { ...rest, source: named },
       label: src.label,
       bank: src.bank,
       split,
@@ -268,33 +268,36 @@ export class Session {
     // A mixture with r = 0 is Incompatible and one with r = 1 Self-aligning: reuse them when those are built.
     const ratios = config.ratios.filter((r) => !((r === 0 && config.conditions.includes('incompatible')) || (r === 1 && config.conditions.includes('selfAligning'))));
     const conditions = config.conditions.filter((c) => c !== 'mixture' || ratios.length > 0);
-    const splits = makeSplits(p.bank.pool, p.split);
-    let sets: ConditionSet[] = buildConditions(p.result, splits.train, { conditions, ratios, size, seed: config.seed });
-    const style = config.responses === 'explanation' ? 'letter+explanation' : 'letter';
-    if (style !== 'letter') {
-      const model = await this.ensureModel(ctx, p.modelId);
-      sets = await writeExplanations(model, sets, {
-        examples: p.bank.fewShot,
-        seed: config.seed,
-        signal: ctx.signal,
-        onProgress: (done, total) => ctx.progress({ stage: 'explanations', done, total }),
-      });
-    }
+    const model = await this.ensureModel(ctx, p.modelId);
+    const cfg = browserExperimentConfig({
+      name: 'datasets',
+      modelId: p.modelId,
+      source: p.config.source,
+      probe: p.config,
+      split: p.split,
+      datasets: { conditions, ratios, size, responses: config.responses, seed: config.seed },
+      maxPositions: model.spec.maxPositionEmbeddings,
+    });
     if (config.generalMix) warnings.push('General instruction data is not mixed in: no instruction file was given (the paper mixes an equal share).');
-    const tokenizer = (await this.ensureModel(ctx, p.modelId)).tokenizer;
+    const sets = await datasetStage(cfg, p.result, splitsOf(cfg, p.bank), config.seed, {
+      model,
+      bank: p.bank,
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.progress({ stage: 'explanations', done, total }),
+    });
+    const style = cfg.responses;
     const out: DatasetSummary['datasets'] = [];
-    for (const s of sets) {
-      const ds = await buildDataset(s, { style, seed: config.seed });
-      const ratio = s.ratio ?? null;
-      const condition = s.kind as ConditionId;
-      const rec: DatasetRecord = { id: newId('ds'), createdAt: Date.now(), probeId: p.id, condition, ratio, label: label(condition, ratio), dataset: ds };
+    for (const ds of sets) {
+      const ratio = ds.ratio ?? null;
+      const condition = ds.kind as ConditionId;
+      const rec: DatasetRecord = { id: newId('ds'), createdAt: Date.now(), probeId: p.id, condition, ratio, label: label(condition, ratio), dataSeed: config.seed, dataset: ds };
       await this.deps.store.put('datasets', rec);
       this.datasets.set(rec.id, rec);
       const preview: DatasetExample[] = ds.items.slice(0, 3).map((it) => ({
         question: it.question.question,
         response: responseText(it, style),
         correct: it.response === it.question.answer,
-        ...templated(tokenizer, itemMessages(it, style)),
+        ...templated(model.tokenizer, itemMessages(it, style)),
       }));
       out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, hash: ds.hash, preview });
     }

@@ -111,10 +111,11 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     expect(first.map((e) => e.metrics!.step)).toEqual(first.map((_, i) => i + 1));
     for (const k of ['step', 'totalSteps', 'loss', 'lr', 'tokensPerSec', 'etaSec', 'gpuBytes', 'condition']) expect(first[0].metrics).toHaveProperty(k);
     expect(first[0].metrics!.gpuBytes).toBeGreaterThan(0);
-    const cut = (await store.list<StoredRecord & { status?: string; done?: unknown[] }>('runs')).find((r) => r.kind === 'lab-run')!;
+    const cut = (await store.list<StoredRecord & { status?: string }>('runs')).find((r) => r.kind === 'lab-run')!;
     expect(cut.status).toBe('cancelled');
-    expect(cut.done).toHaveLength(1);
-    expect(await store.list('checkpoints')).toHaveLength(1);
+    const progressOf = async () => (await store.get<StoredRecord & { progress: { runs: unknown[] } }>('checkpoints', `${cut.id}#progress`))!.progress;
+    expect((await progressOf()).runs).toHaveLength(1);
+    expect((await store.list('checkpoints')).filter((r) => r.id !== `${cut.id}#progress`)).toHaveLength(1);
 
     const more: Progress[] = [];
     const out = await reloaded.resumeExperiment(cut.id, { progress: (p) => more.push(p), signal: new AbortController().signal });
@@ -127,8 +128,13 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     expect(out.result.conditions.map((x) => x.kind)).toEqual(['incompatible', 'selfAligning']);
     expect(out.result.base.homo.n).toBeGreaterThan(0);
     expect(Object.keys(out.changes)).toEqual(['Incompatible', 'Self-aligning']);
-    expect((await store.get<StoredRecord>('runs', cut.id))?.kind).toBe('result');
-    expect(await store.list('checkpoints')).toHaveLength(2);
+    const stored = await store.get<StoredRecord & { lab: { experiment: { runs: { fit: unknown }[] } } }>('runs', cut.id);
+    expect(stored?.kind).toBe('result');
+    // One record per run: nothing else in `runs`.
+    expect(await store.list('runs')).toHaveLength(1);
+    expect(stored!.lab.experiment.runs).toHaveLength(2);
+    expect((await progressOf()).runs).toHaveLength(2);
+    expect(await store.list('adapters')).toHaveLength(2);
     console.log(`toy world session (known ${probe.known}, unknown ${probe.unknown}): ${times.join(', ')}`);
   });
 });

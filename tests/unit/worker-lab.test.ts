@@ -1,11 +1,12 @@
 // The Worker's lab glue without a GPU: question sources (toy world, user file) and the share-ready result.
 import { describe, expect, it } from 'vitest';
-import { compareScores } from '../../src/lab/evaluate';
 import type { ScoredQuestion } from '../../src/lab/probe';
 import type { Question } from '../../src/lab/questions/types';
 import { validateSharedResult } from '../../src/share/schema';
 import { fileBank, toyWorldBank, TOY_SPLIT } from '../../src/worker/bank';
-import { questionChanges, sharedResult } from '../../src/worker/result';
+import { questionChanges, sharedResultOf } from '../../src/worker/result';
+import { runExperiment } from '../../src/lab/experiment';
+import { pretrainedModel, tinyWorld } from '../helpers/tiny-world';
 
 const q = (id: string, subject: string, answer: 0 | 1 | 2 | 3 = 0): Question => ({ id, subject, question: `Q ${id}?`, options: ['a', 'b', 'c', 'd'], answer });
 
@@ -49,7 +50,6 @@ describe('the share-ready result', () => {
   const qs = [q('h1', 's'), q('h2', 's', 1), q('h3', 's', 2)];
   const base = [scored('h1', 's', 0, 0, 0.9), scored('h2', 's', 1, 0, 0.6), scored('h3', 's', 2, 3, 0.7)];
   const tuned = [scored('h1', 's', 0, 0, 0.8), scored('h2', 's', 1, 1, 0.5), scored('h3', 's', 2, 1, 0.4)];
-  const report = { protocol: 'paper', sets: { homo: compareScores(base, tuned, { samples: 50 }) } };
   const manifest = {
     model: { id: 'm', revision: 'main' },
     engineVersion: 'test',
@@ -61,23 +61,40 @@ describe('the share-ready result', () => {
     date: new Date(0).toISOString(),
   };
 
-  it('validates against the share schema, with empty test sets as n = 0 and finite numbers', () => {
-    const r = sharedResult({
-      title: 'Incompatible on m',
-      manifest,
-      baseReport: report,
-      counts: { known: 3, unknown: 2 },
-      runs: [{ datasetId: 'd', condition: 'incompatible', ratio: null, label: 'Incompatible', trainSize: 4, hash: 'abc', report }],
-    });
+  it('is the lab result of one protocol: it validates, carries the contrasts, fit, seeds and the chat-format base', async () => {
+    const { questions, dev } = tinyWorld(5, 24);
+    const model = await pretrainedModel(questions, dev, questions.filter((_, i) => i % 2 === 0));
+    const out = await runExperiment(
+      {
+        name: 'share',
+        model: { id: 'test:bow' },
+        questions: { kind: 'toyworld', seed: 5 },
+        subjects: { train: ['toy_geography'], related: ['toy_biology'] },
+        probe: { shots: 2, threshold: 0.4, minPerCondition: 5 },
+        conditions: ['harmonious', 'incompatible', 'mixture'],
+        ratios: [0.5],
+        seeds: [1, 2],
+        training: { lora: { rank: 4, alpha: 8, targets: ['q', 'v'] }, learningRate: 0.05, epochs: 2, batchSize: 8, schedule: { kind: 'constant', warmupFraction: 0 } },
+        evaluation: { bootstrapSamples: 50 },
+      },
+      { model, bank: { pool: questions, fewShot: dev }, env: { engineVersion: 'test' } },
+    );
+    const r = sharedResultOf(out.result, { protocol: 'paper', title: 'share', manifest });
     expect(validateSharedResult(r)).toMatchObject({ ok: true });
-    expect(r.base.homo).toMatchObject({ acc: 1 / 3, n: 3 });
-    expect(r.conditions[0].homo).toMatchObject({ acc: 2 / 3, n: 3 });
-    expect(r.conditions[0].id).toEqual({ acc: 0, lo: 0, hi: 0, n: 0 });
-    // Known to the base model: h1 (still right); unknown: h2 (now right), h3 (still wrong).
-    expect(r.conditions[0].knownAcc).toBe(1);
-    expect(r.conditions[0].unknownAcc).toBe(0.5);
+    expect(r.conditions.map((c) => c.name)).toEqual(['Harmonious', 'Incompatible', 'Mixture r = 0.5']);
+    expect(r.conditions[0].seeds).toBe(2);
+    expect(r.conditions[0].perSeed!.map((p) => p.seed)).toEqual([1, 2]);
+    expect(r.conditions[0].fit!.after).toBe((out.result.runs[0].fit.after + out.result.runs[1].fit.after) / 2);
+    expect(r.base.ood.acc).toBe(out.result.base.kshot.accuracy.ood);
+    expect(r.chatBase!.ood.acc).toBe(out.result.base.chat.accuracy.ood);
+    const hi = r.contrasts!.find((c) => c.a === 'Harmonious' && c.b === 'Incompatible' && c.set === 'ood' && c.group === 'overall')!;
+    const lab = out.result.contrasts.find((c) => c.a === 'harmonious' && c.b === 'incompatible' && c.set === 'ood' && c.group === 'overall' && c.protocol === 'paper')!;
+    expect(hi.mean).toBe(lab.mean);
+    expect(hi.holds).toBe(lab.holds);
+    // One mixture ratio (plus Incompatible as r = 0): not enough ratios for a partial correlation.
     expect(r.partial).toBeNull();
-  });
+    expect(r.partialNote).toMatch(/not enough ratios: 2 distinct/);
+  }, 60_000);
 
   it('lists the questions whose answer changed, with the base and tuned letters', () => {
     const ch = questionChanges({ homo: qs }, { homo: base }, { homo: tuned });

@@ -1,10 +1,8 @@
 /** The experiment in this tab: the probe, the datasets, and the training run with its live progress. */
 import type { ConditionId, DatasetSummary, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainConfig } from '../../worker/protocol';
 import { CONDITIONS } from './forms.svelte';
-import { toRecord } from '../../share';
 import { history } from './history.svelte';
 import { labCall } from './lab.svelte';
-import { storeErrorText, storeState } from './store.svelte';
 
 export interface PlannedDataset {
   key: string;
@@ -126,14 +124,8 @@ class Experiment {
     try {
       const opts = { onProgress: (p: Progress) => this.onProgress(p), signal: this.abort.signal };
       this.outcome = request.kind === 'experiment' ? await labCall(request, opts) : await labCall(request, opts);
-      // The page keeps the result in History (the Worker keeps only its resumable run state).
-      try {
-        const store = await storeState.open();
-        await store.put('runs', toRecord(this.outcome.result, 'lab'));
-        await history.refresh();
-      } catch (e) {
-        this.error = Object.assign(new Error(`The run finished but was not saved: ${storeErrorText(e)}`), { advice: 'Export it from Results, or free space in History, then run again.' });
-      }
+      // The Worker stored the run (one record under its id, with the lab's whole result): History shows it.
+      await history.refresh().catch(() => undefined);
     } catch (e) {
       this.error = e;
     } finally {

@@ -1,0 +1,31 @@
+/** The experiment's progress as a file (`<out>/progress.json`): a cut-off run resumes from its finished stages. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExperimentProgress, ProgressStore } from '../lab/experiment';
+import type { ProbeResult } from '../lab/probe';
+
+export class FileProgressStore implements ProgressStore {
+  constructor(readonly file: string) {}
+
+  async load(): Promise<ExperimentProgress | undefined> {
+    if (!fs.existsSync(this.file)) return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(this.file, 'utf8')) as ExperimentProgress;
+    } catch {
+      // A damaged file is not trusted: the experiment starts again (checkpoints still save the training).
+      return undefined;
+    }
+  }
+
+  async save(p: ExperimentProgress): Promise<void> {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    // Write then rename: a crash never leaves half a file.
+    fs.writeFileSync(`${this.file}.tmp`, JSON.stringify(p));
+    fs.renameSync(`${this.file}.tmp`, this.file);
+  }
+}
+
+/** probe.json: every probed question with its option probabilities, belief, confidence and label. */
+export function probeRecords(p: ProbeResult) {
+  return p.items.map((i) => ({ id: i.id, subject: i.subject, method: p.settings.method, probs: i.probs, pred: i.pred, confidence: i.confidence, label: i.status }));
+}

@@ -1,0 +1,74 @@
+/**
+ * The page's step-by-step settings (Probe, Datasets, Train pages) as the lab's one ExperimentConfig, so the
+ * browser runs exactly the experiment `ift-lab experiment` runs for the same JSON.
+ */
+import { parseExperimentConfig, type ExperimentConfig, type ExperimentConfigInput } from '../lab/experiment';
+import type { LoraTarget } from '../lab/model';
+import type { SplitConfig } from '../lab/splits';
+import type { ConditionId, ProbeConfig, QuestionSource, TrainConfig } from './protocol';
+
+/** The UI names projections as PEFT does (q_proj…); the lab as q, k, v, o, gate, up, down. */
+export function loraTargets(names: readonly string[]): LoraTarget[] {
+  return names.map((n) => n.replace(/_proj$/, '') as LoraTarget);
+}
+
+function questionsOf(source: Pick<QuestionSource, 'type'> & Partial<{ seed: number; filename: string }>): ExperimentConfigInput['questions'] {
+  if (source.type === 'toyworld') return { kind: 'toyworld', seed: source.seed ?? 1 };
+  if (source.type === 'mmlu') return { kind: 'mmlu-hub' };
+  return { kind: 'file', path: source.filename ?? 'questions' };
+}
+
+export interface BrowserPlan {
+  name: string;
+  modelId: string;
+  source: Pick<QuestionSource, 'type'> & Partial<{ seed: number; filename: string }>;
+  probe: Pick<ProbeConfig, 'k' | 'threshold' | 'strict'> & { method?: ExperimentConfig['probe']['method'] };
+  split: SplitConfig;
+  datasets?: { conditions: ConditionId[]; ratios: number[]; size: number; responses: 'letter' | 'explanation'; seed: number };
+  train?: TrainConfig;
+  /** The model's context length: the training sequences are cut to it. */
+  maxPositions: number;
+}
+
+/** Probe method of the page's settings: an explicit method, else strict or the paper's letter probe. */
+export function probeMethodOf(p: BrowserPlan['probe']): ExperimentConfig['probe']['method'] {
+  return p.method ?? (p.strict ? 'strict' : 'letter');
+}
+
+export function browserExperimentConfig(plan: BrowserPlan): ExperimentConfig {
+  const d = plan.datasets;
+  const t = plan.train;
+  const input: ExperimentConfigInput = {
+    name: plan.name,
+    model: { id: plan.modelId },
+    questions: questionsOf(plan.source),
+    subjects: { train: [...plan.split.trainSubjects], related: plan.split.related === 'category' ? 'category' : [...plan.split.related] },
+    splits: {
+      seed: plan.split.seed,
+      homoFraction: plan.split.homoFraction,
+      caps: { ...plan.split.caps },
+      ...(plan.split.allowEmpty ? { allowEmpty: plan.split.allowEmpty.filter((s): s is 'homo' | 'id' | 'ood' => s !== 'train') } : {}),
+    },
+    probe: { shots: plan.probe.k, threshold: plan.probe.threshold, method: probeMethodOf(plan.probe), batchSize: 8 },
+    ...(d
+      ? {
+          conditions: [...new Set(d.conditions)],
+          ratios: d.ratios.length ? [...d.ratios] : [0],
+          size: d.size,
+          responses: d.responses === 'explanation' ? 'letter+explanation' : 'letter',
+          dataSeed: t?.dataSeed ?? d.seed,
+        }
+      : {}),
+    seeds: t ? (t.seeds?.length ? [...t.seeds] : [t.seed]) : [1],
+    training: {
+      lora: t ? { rank: t.lora.rank, alpha: t.lora.alpha, dropout: t.lora.dropout, targets: loraTargets(t.lora.targets) } : { rank: 8, alpha: 16, targets: ['q', 'v'] },
+      learningRate: t?.lr ?? 1e-4,
+      schedule: { kind: t?.schedule ?? 'cosine', warmupFraction: t?.warmup ?? 0.03 },
+      epochs: t?.epochs ?? 3,
+      batchSize: t?.batch ?? 8,
+      maxSeqLen: Math.max(8, Math.min(512, plan.maxPositions)),
+    },
+    protocols: ['paper', 'like-for-like'],
+  };
+  return parseExperimentConfig(input);
+}
