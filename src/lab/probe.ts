@@ -393,10 +393,11 @@ export function letterBias(items: readonly ScoredQuestion[], scoredBy: LetterBia
   const gold: Probs4 = [0, 0, 0, 0];
   const n = items.length;
   for (const it of items) {
-    predicted[it.letterProbs ? argmax4(it.letterProbs) : it.pred] += 1 / n;
-    gold[it.gold] += 1 / n;
+    predicted[it.letterProbs ? argmax4(it.letterProbs) : it.pred]++;
+    gold[it.gold]++;
   }
-  return { n, scoredBy, predicted, gold };
+  const share = (c: Probs4) => c.map((x) => (n ? x / n : 0)) as Probs4;
+  return { n, scoredBy, predicted: share(predicted), gold: share(gold) };
 }
 
 function pct(x: number): string {
