@@ -4,7 +4,7 @@
  */
 import { LabError, TokenizerLetterError } from './errors';
 import type { AdapterRef, LabModel, LabTokenizer } from './model';
-import { DEFAULT_LAYOUT, layoutPrompts, pickShots, rotate, type PromptLayout } from './prompts';
+import { DEFAULT_LAYOUT, layoutPrompts, pickShots, rotate, validateLayout, type PromptLayout } from './prompts';
 import { LETTERS, type Question } from './questions/types';
 
 /**
@@ -38,7 +38,7 @@ export interface ScoreOptions {
   /** Solved examples (MMLU's dev set), drawn per subject for the k-shot prefix. */
   fewShot?: readonly Question[];
   adapter?: AdapterRef | null;
-  /** Prompts per model call. */
+  /** Prompts per model call (`debiased`: one call per question, its four shifts). */
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?(done: number, total: number): void;
@@ -246,7 +246,7 @@ function continuationRequests(tokenizer: LabTokenizer, p: Prepared, format: Scor
  */
 export async function scoreQuestions(model: LabModel, questions: readonly Question[], opts: ScoreOptions): Promise<ScoredQuestion[]> {
   const method = opts.method ?? 'letter';
-  const layout = opts.layout ?? DEFAULT_LAYOUT;
+  const layout = opts.layout ? validateLayout(opts.layout) : DEFAULT_LAYOUT;
   const batch = Math.max(1, opts.batchSize ?? 8);
   const tok = model.tokenizer;
   const slot = formatLetterSlot(tok, opts.format, layout);
