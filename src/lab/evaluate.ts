@@ -1,11 +1,12 @@
 /**
- * Evaluation: the same letter-softmax scorer on the HOMO / ID / OOD test sets for the base and a tuned
+ * Evaluation: the same scorer (the probe's belief method: letter, debiased or continuation) on the HOMO / ID / OOD test sets for the base and a tuned
  * model, accuracy and knowledge consistency (C, KL, cosine) overall and on known and unknown test
  * questions separately (they move in opposite directions), each with a bootstrap interval over questions.
  */
 import type { AdapterRef, LabModel } from './model';
 import { bootstrapMean, cosine, kl, spearman, type Interval } from './metrics';
-import { scoreQuestions, type ScoredQuestion, type ScoreMethod, type ScoringFormat } from './probe';
+import { scoreQuestions, type BeliefMethod, type ScoredQuestion, type ScoringFormat } from './probe';
+import type { PromptLayout } from './prompts';
 import type { Question } from './questions/types';
 
 /** How base and tuned models are scored. */
@@ -85,7 +86,10 @@ export type SetScores = Partial<Record<TestSetName, ScoredQuestion[]>>;
 
 export interface ScoreSetsOptions {
   fewShot?: readonly Question[];
-  method?: ScoreMethod;
+  /** Score tuned models with the probe's belief method (`beliefMethodOf(probe.method)`), so C compares like with like. */
+  method?: BeliefMethod;
+  /** The layout the probe used (default: the paper's). */
+  layout?: PromptLayout;
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?(set: TestSetName, done: number, total: number): void;
@@ -99,6 +103,7 @@ export async function scoreTestSets(model: LabModel, tests: TestSets, format: Sc
     out[name] = await scoreQuestions(model, qs, {
       format,
       method: o.method,
+      layout: o.layout,
       fewShot: o.fewShot,
       adapter,
       batchSize: o.batchSize,

@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { ConfigError } from './errors';
+import { DEFAULT_LAYOUT } from './prompts';
 
 const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min));
 const fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
@@ -44,6 +45,32 @@ const Training = v.strictObject({
   clipNorm: v.optional(v.pipe(v.number(), v.minValue(0)), 1),
 });
 
+const once = (s: string, p: string) => s.split(p).length - 1 === 1;
+const PromptLayoutSchema = v.strictObject({
+  header: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => !/\{(question|letter|A|B|C|D)\}/.test(s), 'the header may use only {subject}'),
+    ),
+    DEFAULT_LAYOUT.header,
+  ),
+  question: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => ['{question}', '{A}', '{B}', '{C}', '{D}'].every((p) => once(s, p)), 'the question must contain {question}, {A}, {B}, {C} and {D} once each'),
+    ),
+    DEFAULT_LAYOUT.question,
+  ),
+  answer: v.optional(
+    v.pipe(
+      v.string(),
+      v.check((s) => once(s, '{letter}'), 'the answer must contain {letter} once'),
+    ),
+    DEFAULT_LAYOUT.answer,
+  ),
+  shotSeparator: v.optional(v.string(), DEFAULT_LAYOUT.shotSeparator),
+});
+
 export const ExperimentConfigSchema = v.strictObject({
   name: v.pipe(v.string(), v.minLength(1)),
   model: v.strictObject({ id: v.pipe(v.string(), v.minLength(1)), revision: v.optional(v.string(), 'main') }),
@@ -67,12 +94,14 @@ export const ExperimentConfigSchema = v.strictObject({
     v.strictObject({
       shots: v.optional(int(0), 5),
       threshold: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1)), 0.5),
-      method: v.optional(v.picklist(['letter', 'strict', 'continuation']), 'letter'),
+      method: v.optional(v.picklist(['letter', 'strict', 'debiased', 'continuation']), 'letter'),
       batchSize: v.optional(int(1), 8),
       minPerCondition: v.optional(int(1), 20),
     }),
     {},
   ),
+  /** How questions are written (the paper's MMLU layout by default); see src/lab/prompts.ts. */
+  prompt: v.optional(PromptLayoutSchema, {}),
   conditions: v.optional(v.pipe(v.array(v.picklist(CONDITIONS)), v.minLength(1)), ['harmonious', 'incompatible', 'selfAligning', 'mixture']),
   ratios: v.optional(v.pipe(v.array(fraction), v.minLength(1)), [0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1]),
   /** Items per condition; default the largest every condition can have. */

@@ -5,7 +5,7 @@
 import { ConditionTooSmallError, LabError, QuestionFileError, type RowError } from './errors';
 import { sha256Hex } from './hash';
 import type { ChatMessage, LabModel, LabTokenizer, TrainExample } from './model';
-import { chatUserText, formatQuestion, header } from './prompts';
+import { DEFAULT_LAYOUT, layoutPrompts, type PromptLayout } from './prompts';
 import type { ProbeResult } from './probe';
 import { LETTERS, type Question } from './questions/types';
 import { rng, shuffled, subSeed } from './random';
@@ -50,7 +50,8 @@ export function conditionName(kind: ConditionKind, ratio?: number): string {
 /**
  * Builds every requested condition at one size. Harmonious draws from known questions (response = gold,
  * which is the model's belief); the others share the *same* unknown questions: incompatible answers gold,
- * self-aligning the model's own wrong prediction, random-wrong a seeded option that is neither gold nor the
+ * self-aligning the model's own wrong prediction (the probe's `pred`: for the debiased probe the option it
+ * believes by content, at that option's position in the item's own order), random-wrong a seeded option that is neither gold nor the
  * prediction, and mixture r replaces a seeded fraction r of incompatible items by their self-aligning versions
  * (nested: the items replaced at r are among those replaced at every larger r).
  */
@@ -132,6 +133,8 @@ export interface ExplanationOptions {
   /** Solved examples with explanations to show the model (few-shot); any subject, same subject first. */
   examples?: readonly Question[];
   shots?: number;
+  /** How questions are written (default: the paper's MMLU layout). */
+  layout?: PromptLayout;
   maxNewTokens?: number;
   seed?: number;
   signal?: AbortSignal;
@@ -149,14 +152,16 @@ export async function writeExplanations(model: LabModel, sets: readonly Conditio
   const todo = new Map<string, IftItem>();
   for (const s of sets) for (const it of s.items) if (!(it.source !== 'self' && it.source !== 'randomWrong' && it.response === it.question.answer && it.question.explanation)) todo.set(`${it.question.id}\u0000${it.response}`, it);
   let done = 0;
+  const p = layoutPrompts(opts.layout ?? DEFAULT_LAYOUT);
+  const sep = p.layout.shotSeparator;
   for (const [key, it] of todo) {
     opts.signal?.throwIfAborted();
     const q = it.question;
     const shots = [...withExpl.filter((e) => e.subject === q.subject), ...withExpl.filter((e) => e.subject !== q.subject)].filter((e) => e.id !== q.id).slice(0, opts.shots ?? 3);
     const text =
-      header(q.subject) +
-      shots.map((e) => `${formatQuestion(e)} ${LETTERS[e.answer]}. ${e.options[e.answer]}\nExplanation: ${e.explanation}\n\n`).join('') +
-      `${formatQuestion(q)} ${LETTERS[it.response]}. ${q.options[it.response]}\nExplanation:`;
+      p.header(q.subject) +
+      shots.map((e) => `${p.formatQuestion(e)}${p.formatAnswer(LETTERS[e.answer])}. ${e.options[e.answer]}\nExplanation: ${e.explanation}${sep}`).join('') +
+      `${p.formatQuestion(q)}${p.formatAnswer(LETTERS[it.response])}. ${q.options[it.response]}\nExplanation:`;
     const bos = model.tokenizer.bosTokenId === null ? [] : [model.tokenizer.bosTokenId];
     const ids = await model.generate([...bos, ...model.tokenizer.encode(text)], {
       maxNewTokens: opts.maxNewTokens ?? 64,
@@ -185,9 +190,9 @@ export function responseText(item: IftItem, style: ResponseStyle): string {
   return `${letter}. ${item.question.options[item.response].replace(/[.\s]+$/, '')}.${expl}`;
 }
 
-export function itemMessages(item: IftItem, style: ResponseStyle): ChatMessage[] {
+export function itemMessages(item: IftItem, style: ResponseStyle, layout: PromptLayout = DEFAULT_LAYOUT): ChatMessage[] {
   return [
-    { role: 'user', content: chatUserText(item.question) },
+    { role: 'user', content: layoutPrompts(layout).chatUserText(item.question) },
     { role: 'assistant', content: responseText(item, style) },
   ];
 }
@@ -244,6 +249,36 @@ export interface IftDataset {
   conversations: ChatMessage[][];
   /** SHA-256 of the JSONL export: names the exact data in manifests. */
   hash: string;
+  /** How often each letter A–D is the trained answer among the knowledge items. */
+  labelLetters: LabelLetters;
+  /** E.g. one letter holding more than 40 % of the labels: the model may learn the letter, not the facts. */
+  warnings: string[];
+}
+
+export interface LabelLetters {
+  counts: [number, number, number, number];
+  shares: [number, number, number, number];
+}
+
+/** The letters a condition's responses stand at, in each item's own option order. */
+export function labelLetters(items: readonly IftItem[]): LabelLetters {
+  const counts: LabelLetters['counts'] = [0, 0, 0, 0];
+  for (const it of items) counts[it.response]++;
+  const n = items.length;
+  return { counts, shares: counts.map((c) => (n ? c / n : 0)) as LabelLetters['shares'] };
+}
+
+/** A condition whose labels crowd on one letter teaches that letter (the paper's self-aligning data did, under letter beliefs). */
+export const LABEL_LETTER_LIMIT = 0.4;
+
+export function labelLetterWarnings(name: string, dist: LabelLetters): string[] {
+  const n = dist.counts.reduce((a, b) => a + b, 0);
+  const k = dist.shares.indexOf(Math.max(...dist.shares));
+  if (n === 0 || !(dist.shares[k] > LABEL_LETTER_LIMIT)) return [];
+  return [
+    `${dist.counts[k]} of the ${n} ${name} labels (${(100 * dist.shares[k]).toFixed(1)} %) are "${LETTERS[k]}" (more than ${100 * LABEL_LETTER_LIMIT} %): ` +
+      'tuning on it can teach the letter rather than the answers. If these are the model\'s own beliefs, probe with the debiased or continuation method.',
+  ];
 }
 
 export interface DatasetOptions {
@@ -251,6 +286,8 @@ export interface DatasetOptions {
   general?: readonly GeneralExample[];
   /** General examples per knowledge item (1 = equal proportion, the paper's). */
   generalRatio?: number;
+  /** How questions are written in the user turns (default: the paper's MMLU layout). */
+  layout?: PromptLayout;
   seed: number;
 }
 
@@ -273,10 +310,21 @@ export async function buildDataset(set: ConditionSet, opts: DatasetOptions): Pro
   }
   const picked = shuffled(general, rng(subSeed(opts.seed, 'general'))).slice(0, want);
   const conversations = shuffled(
-    [...set.items.map((i) => itemMessages(i, opts.style)), ...picked.map(generalMessages)],
+    [...set.items.map((i) => itemMessages(i, opts.style, opts.layout)), ...picked.map(generalMessages)],
     rng(subSeed(opts.seed, `order:${set.name}`)),
   );
-  const ds: IftDataset = { name: set.name, kind: set.kind, style: opts.style, items: set.items, generalCount: want, conversations, hash: '' };
+  const letters = labelLetters(set.items);
+  const ds: IftDataset = {
+    name: set.name,
+    kind: set.kind,
+    style: opts.style,
+    items: set.items,
+    generalCount: want,
+    conversations,
+    hash: '',
+    labelLetters: letters,
+    warnings: labelLetterWarnings(set.name, letters),
+  };
   if (set.ratio !== undefined) ds.ratio = set.ratio;
   ds.hash = await sha256Hex(toJsonl(ds));
   return ds;

@@ -1,11 +1,11 @@
 /**
- * Probing: the letter-softmax scorer of the paper (and two alternatives), used for the base model's
+ * Probing: the letter-softmax scorer of the paper (and three alternatives), used for the base model's
  * parameter knowledge and for every evaluation. Results are plain data, storable as JSON.
  */
 import { LabError, TokenizerLetterError } from './errors';
 import type { AdapterRef, LabModel, LabTokenizer } from './model';
-import { chatUserText, fewShotPrefix, formatQuestion, pickShots, rotate } from './prompts';
-import type { Question } from './questions/types';
+import { DEFAULT_LAYOUT, layoutPrompts, pickShots, rotate, validateLayout, type PromptLayout } from './prompts';
+import { LETTERS, type Question } from './questions/types';
 
 /**
  * How a question is put to the model. `kshot`: the paper's base-model protocol, k dev examples and no chat
@@ -13,38 +13,56 @@ import type { Question } from './questions/types';
  */
 export type ScoringFormat = { kind: 'kshot'; shots: number } | { kind: 'chat' };
 
-export type ScoreMethod = 'letter' | 'continuation';
-export type ProbeMethod = ScoreMethod | 'strict';
+/**
+ * What the model believes a question's answer is. `letter`: the paper's softmax over the four letters.
+ * `debiased`: the letter softmax under the four cyclic shifts of the options, each option's probability
+ * averaged by its content, so a habit of answering "A" is no belief. `continuation`: each option's text as
+ * the answer (cloze), free of letters by construction.
+ */
+export type BeliefMethod = 'letter' | 'debiased' | 'continuation';
+/** @deprecated the same as BeliefMethod. */
+export type ScoreMethod = BeliefMethod;
+/** `strict` is a probe rule on top of `letter`: known only when right under all four option orders. */
+export type ProbeMethod = 'letter' | 'strict' | 'debiased' | 'continuation';
+
+/** The belief method a probe method scores with (and evaluation should score tuned models with). */
+export function beliefMethodOf(method: ProbeMethod): BeliefMethod {
+  return method === 'strict' ? 'letter' : method;
+}
 
 export interface ScoreOptions {
   format: ScoringFormat;
-  method?: ScoreMethod;
+  method?: BeliefMethod;
+  /** How questions are written (default: the paper's MMLU layout). */
+  layout?: PromptLayout;
   /** Solved examples (MMLU's dev set), drawn per subject for the k-shot prefix. */
   fewShot?: readonly Question[];
   adapter?: AdapterRef | null;
-  /** Prompts per model call. */
+  /** Prompts per model call (`debiased`: one call per question, its four shifts). */
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?(done: number, total: number): void;
 }
+
+export type Probs4 = [number, number, number, number];
 
 /** One question as the model answered it. `probs` are over the options A–D in the question's order. */
 export interface ScoredQuestion {
   id: string;
   subject: string;
   gold: number;
-  probs: [number, number, number, number];
+  /** For `debiased`: each option's letter probability averaged over the four shifts, in this question's order. */
+  probs: Probs4;
   pred: number;
   confidence: number;
   correct: boolean;
+  /** `debiased` only: the plain letter softmax of the unshifted question (where the position habit shows). */
+  letterProbs?: Probs4;
 }
 
-const LETTER_TEXT = ['A', 'B', 'C', 'D'];
-
 /**
- * The single token id of each letter as the tokenizer spells it right after `context`
- * (` A` after `Answer:`, `A` after a chat generation prompt): encode(context + letter) must be
- * encode(context) plus exactly one token.
+ * The single token id of each letter as the tokenizer spells it right after `context`:
+ * encode(context + letter) must be encode(context) plus exactly one token.
  */
 export function letterTokenIds(tokenizer: LabTokenizer, context: string, letters: readonly string[]): number[] {
   const base = tokenizer.encode(context);
@@ -56,24 +74,86 @@ export function letterTokenIds(tokenizer: LabTokenizer, context: string, letters
   });
 }
 
-/** The letter ids a format scores: ` A`..` D` after `Answer:`, or `A`..`D` after the chat generation prompt. */
-export function formatLetterIds(tokenizer: LabTokenizer, format: ScoringFormat): number[] {
-  if (format.kind === 'kshot') return letterTokenIds(tokenizer, 'Answer:', LETTER_TEXT.map((l) => ` ${l}`));
-  const gen = tokenizer.applyChatTemplate([{ role: 'user', content: 'Answer:' }], { addGenerationPrompt: true });
-  return letterTokenIds(tokenizer, gen, LETTER_TEXT);
+/**
+ * Where the answer letter sits in a format: the four renderings of a solved question (k-shot: the question
+ * then `layout.answer`; chat: the conversation with the letter as the assistant's reply, as training renders
+ * it) must be the same tokens but one. `ids` are that token for A–D; `tail` counts the tokens from it to the
+ * rendering's end, so a question's scoring context is its own rendering less `tail` tokens.
+ */
+export interface LetterSlot {
+  ids: number[];
+  tail: number;
 }
 
-function softmax4(lp: ArrayLike<number>): [number, number, number, number] {
+const SAMPLE: Question = { id: 'sample', subject: 'sample', question: 'Question?', options: ['one', 'two', 'three', 'four'], answer: 0 };
+
+/** The text of `q` answered with `reply` (a letter, or an option's text for cloze), without the k-shot prefix. */
+function answeredText(tokenizer: LabTokenizer, q: Question, reply: string, format: ScoringFormat, layout: PromptLayout): string {
+  const p = layoutPrompts(layout);
+  if (format.kind === 'kshot') return p.formatQuestion(q) + p.formatAnswer(reply);
+  return tokenizer.applyChatTemplate([
+    { role: 'user', content: p.chatUserText(q) },
+    { role: 'assistant', content: reply },
+  ]);
+}
+
+export function formatLetterSlot(tokenizer: LabTokenizer, format: ScoringFormat, layout: PromptLayout = DEFAULT_LAYOUT): LetterSlot {
+  const seqs = LETTERS.map((l) => tokenizer.encode(answeredText(tokenizer, SAMPLE, l, format, layout)));
+  const where = format.kind === 'kshot' ? `after the question (answer layout ${JSON.stringify(layout.answer)})` : "in the chat template's assistant reply";
+  const n = seqs[0].length;
+  const diff = seqs.map((s) => s.findIndex((t, i) => t !== seqs[0][i]));
+  const at = Math.max(...diff);
+  const ok = at >= 0 && seqs.every((s, k) => s.length === n && (k === 0 || diff[k] === at) && s.every((t, i) => i === at || t === seqs[0][i]));
+  const ids = seqs.map((s) => s[at]);
+  if (!ok || new Set(ids).size !== 4) {
+    const cp = commonPrefix(seqs);
+    const spell = (k: number) => seqs[k].slice(cp, Math.max(cp + 1, seqs[k].length - commonSuffix(seqs))).join(', ');
+    throw new LabError(
+      'letter-not-one-token',
+      `The tokenizer does not spell the answer letters ${where} as one token each: "A" becomes (${spell(0)}) and "B" (${spell(1)}).`,
+      'Letter scoring needs each option letter to be a single token where the answer goes; change the layout\'s "answer", or use continuation scoring for this model.',
+    );
+  }
+  return { ids, tail: n - at };
+}
+
+/** The letter ids a format scores: ` A`..` D` after `Answer:`, or the chat template's reply `A`..`D`. */
+export function formatLetterIds(tokenizer: LabTokenizer, format: ScoringFormat, layout: PromptLayout = DEFAULT_LAYOUT): number[] {
+  return formatLetterSlot(tokenizer, format, layout).ids;
+}
+
+function softmax4(lp: ArrayLike<number>): Probs4 {
   const m = Math.max(lp[0], lp[1], lp[2], lp[3]);
   const e = [0, 1, 2, 3].map((i) => Math.exp(lp[i] - m));
   const z = e[0] + e[1] + e[2] + e[3];
-  return e.map((x) => x / z) as [number, number, number, number];
+  return e.map((x) => x / z) as Probs4;
 }
 
-function scored(q: Question, probs: [number, number, number, number]): ScoredQuestion {
-  let pred = 0;
-  for (let i = 1; i < 4; i++) if (probs[i] > probs[pred]) pred = i;
+function argmax4(p: ArrayLike<number>): number {
+  let k = 0;
+  for (let i = 1; i < 4; i++) if (p[i] > p[k]) k = i;
+  return k;
+}
+
+function scored(q: Question, probs: Probs4): ScoredQuestion {
+  const pred = argmax4(probs);
   return { id: q.id, subject: q.subject, gold: q.answer, probs, pred, confidence: probs[pred], correct: pred === q.answer };
+}
+
+/**
+ * Averages by content: `shifted[s]` are the letter probabilities of `rotate(q, s)`, whose option i is the
+ * question's option (i + s) mod 4; the result is in the question's own order.
+ */
+export function debiasedProbs(shifted: readonly ArrayLike<number>[]): Probs4 {
+  const out: Probs4 = [0, 0, 0, 0];
+  shifted.forEach((p, s) => {
+    for (let i = 0; i < 4; i++) out[(i + s) % 4] += p[i] / shifted.length;
+  });
+  return out;
+}
+
+function commonSuffix(seqs: readonly (readonly number[])[]): number {
+  return commonPrefix(seqs.map((s) => [...s].reverse()));
 }
 
 function commonPrefix(seqs: readonly (readonly number[])[]): number {
@@ -89,21 +169,36 @@ function commonPrefix(seqs: readonly (readonly number[])[]): number {
 
 interface Prepared {
   q: Question;
-  /** Full token ids of the prompt (prefix included). */
+  /** Full token ids of the scoring context (prefix included): what comes before the answer letter. */
   ids: number[];
-  /** Prompts with the same key share their first `prefixLen` tokens (the k-shot prefix of a subject). */
   key: string;
+  /** Prompts with the same key share their first `prefixLen` tokens (the k-shot prefix of a subject). */
   prefixLen: number;
+  /** The k-shot prefix (with BOS) this question's own ids continue; empty for chat. */
+  shotIds: number[];
 }
 
-/** Token ids of every question's prompt, grouped by the prefix they share. */
-function preparePrompts(tokenizer: LabTokenizer, qs: readonly Question[], format: ScoringFormat, fewShot: readonly Question[]): Prepared[] {
+/** Token ids of every question's scoring context, grouped by the prefix they share. */
+function preparePrompts(
+  tokenizer: LabTokenizer,
+  qs: readonly Question[],
+  format: ScoringFormat,
+  fewShot: readonly Question[],
+  layout: PromptLayout,
+  slot: LetterSlot,
+): Prepared[] {
   const bos = tokenizer.bosTokenId === null ? [] : [tokenizer.bosTokenId];
+  // The question answered "A", less the letter and what follows it: exactly the tokens training and the
+  // solved examples put before a letter (a template's space or newline before the reply included).
+  const context = (q: Question) => {
+    const ids = tokenizer.encode(answeredText(tokenizer, q, LETTERS[0], format, layout));
+    if (ids[ids.length - slot.tail] !== slot.ids[0]) {
+      throw new LabError('letter-not-one-token', `Question ${q.id}: the answer letter does not stand where the layout puts it (its text merges with the letter).`, 'Change the layout\'s "answer", or use continuation scoring.');
+    }
+    return ids.slice(0, ids.length - slot.tail);
+  };
   if (format.kind === 'chat') {
-    const out = qs.map((q) => {
-      const text = tokenizer.applyChatTemplate([{ role: 'user', content: chatUserText(q) }], { addGenerationPrompt: true });
-      return { q, ids: tokenizer.encode(text), key: q.subject, prefixLen: 0 };
-    });
+    const out = qs.map((q) => ({ q, ids: context(q), key: q.subject, prefixLen: 0, shotIds: [] as number[] }));
     // The template's opening and the subject header are shared: pass them once, as for k-shot.
     const groups = new Map<string, Prepared[]>();
     for (const p of out) groups.set(p.key, [...(groups.get(p.key) ?? []), p]);
@@ -116,56 +211,85 @@ function preparePrompts(tokenizer: LabTokenizer, qs: readonly Question[], format
   const prefixCache = new Map<string, number[]>();
   return qs.map((q) => {
     // Shots come from the dev set, so a pool question is never its own example; the id check covers user banks.
-    const shots = pickShots(fewShot, q.subject, format.shots, q.id);
+    const shots = pickShots(fewShot, q.subject, format.shots, q.id.replace(/#shift\d$/, ''));
     const key = `${q.subject}\u0000${shots.map((s) => s.id).join('\u0000')}`;
     let prefix = prefixCache.get(key);
     if (!prefix) {
-      prefix = [...bos, ...tokenizer.encode(fewShotPrefix(q.subject, shots))];
+      prefix = [...bos, ...tokenizer.encode(layoutPrompts(layout).fewShotPrefix(q.subject, shots))];
       prefixCache.set(key, prefix);
     }
-    return { q, ids: [...prefix, ...tokenizer.encode(formatQuestion(q))], key, prefixLen: prefix.length };
+    return { q, ids: [...prefix, ...context(q)], key, prefixLen: prefix.length, shotIds: prefix };
   });
 }
 
 /**
- * Scores questions with the letter softmax (renormalised over the four letters) or by continuation
- * (summed log-probability of each option's text). Prompts sharing a prefix (the k-shot examples of a subject,
- * the chat template's opening) pass it once as `prefix`, so the model can reuse its KV cache.
+ * Cloze: each option's text stands where the letter would (the layout's answer, or the assistant's reply),
+ * and its tokens up to the format's closing tail are scored.
+ */
+function continuationRequests(tokenizer: LabTokenizer, p: Prepared, format: ScoringFormat, layout: PromptLayout, slot: LetterSlot) {
+  const ctx = p.ids.slice(p.shotIds.length);
+  const suffix = slot.tail - 1;
+  return p.q.options.map((o) => {
+    const ids = tokenizer.encode(answeredText(tokenizer, p.q, o, format, layout));
+    const cut = commonPrefix([ids, ctx]);
+    const cont = ids.slice(cut, ids.length - suffix);
+    if (cont.length === 0) throw new LabError('empty-option', `Question ${p.q.id} has an option that encodes to no tokens.`, 'Check the question file: an option is empty.');
+    return { prompt: [...p.shotIds, ...ids.slice(0, cut)], cont };
+  });
+}
+
+/**
+ * Scores questions with the letter softmax (renormalised over the four letters), its debiased average over
+ * the four cyclic shifts, or by continuation (summed log-probability of each option's text). Prompts sharing
+ * a prefix (the k-shot examples of a subject, the chat template's opening; for `debiased` everything of a
+ * question before its options) pass it once as `prefix`, so the model can reuse its KV cache.
  */
 export async function scoreQuestions(model: LabModel, questions: readonly Question[], opts: ScoreOptions): Promise<ScoredQuestion[]> {
   const method = opts.method ?? 'letter';
+  const layout = opts.layout ? validateLayout(opts.layout) : DEFAULT_LAYOUT;
   const batch = Math.max(1, opts.batchSize ?? 8);
-  const prepared = preparePrompts(model.tokenizer, questions, opts.format, opts.fewShot ?? []);
+  const tok = model.tokenizer;
+  const slot = formatLetterSlot(tok, opts.format, layout);
+  const adapter = opts.adapter ?? null;
   const out = new Map<string, ScoredQuestion>();
+  let done = 0;
+  const progress = (n: number) => {
+    done += n;
+    opts.onProgress?.(done, questions.length);
+  };
+
+  if (method === 'debiased') {
+    const shifted = questions.flatMap((q) => [0, 1, 2, 3].map((s) => rotate(q, s)));
+    const prepared = preparePrompts(tok, shifted, opts.format, opts.fewShot ?? [], layout, slot);
+    for (let k = 0; k < questions.length; k++) {
+      opts.signal?.throwIfAborted();
+      const four = prepared.slice(4 * k, 4 * k + 4);
+      const cut = Math.min(commonPrefix(four.map((p) => p.ids)), Math.min(...four.map((p) => p.ids.length)) - 1);
+      const lps = await model.nextTokenLogProbs({ prefix: four[0].ids.slice(0, cut), prompts: four.map((p) => p.ids.slice(cut)), candidates: slot.ids, adapter });
+      const letterProbs = lps.map(softmax4);
+      out.set(questions[k].id, { ...scored(questions[k], debiasedProbs(letterProbs)), letterProbs: letterProbs[0] });
+      progress(1);
+    }
+    return questions.map((q) => out.get(q.id)!);
+  }
+
+  const prepared = preparePrompts(tok, questions, opts.format, opts.fewShot ?? [], layout, slot);
   const groups = new Map<string, Prepared[]>();
   for (const p of prepared) groups.set(p.key, [...(groups.get(p.key) ?? []), p]);
-  const letters = method === 'letter' ? formatLetterIds(model.tokenizer, opts.format) : [];
-  let done = 0;
   for (const group of groups.values()) {
     for (let i = 0; i < group.length; i += batch) {
       opts.signal?.throwIfAborted();
       const chunk = group.slice(i, i + batch);
       if (method === 'letter') {
         const cut = chunk[0].prefixLen;
-        const lps = await model.nextTokenLogProbs({
-          prefix: chunk[0].ids.slice(0, cut),
-          prompts: chunk.map((c) => c.ids.slice(cut)),
-          candidates: letters,
-          adapter: opts.adapter ?? null,
-        });
+        const lps = await model.nextTokenLogProbs({ prefix: chunk[0].ids.slice(0, cut), prompts: chunk.map((c) => c.ids.slice(cut)), candidates: slot.ids, adapter });
         chunk.forEach((c, j) => out.set(c.q.id, scored(c.q, softmax4(lps[j]))));
       } else {
-        const sep = opts.format.kind === 'kshot' ? ' ' : '';
-        const conts = chunk.flatMap((c) => c.q.options.map((o) => model.tokenizer.encode(sep + o)));
-        const sums = await model.continuationLogProbs({
-          prompts: chunk.flatMap((c) => [c.ids, c.ids, c.ids, c.ids]),
-          continuations: conts,
-          adapter: opts.adapter ?? null,
-        });
+        const reqs = chunk.flatMap((c) => continuationRequests(tok, c, opts.format, layout, slot));
+        const sums = await model.continuationLogProbs({ prompts: reqs.map((r) => r.prompt), continuations: reqs.map((r) => r.cont), adapter });
         chunk.forEach((c, j) => out.set(c.q.id, scored(c.q, softmax4(sums.slice(4 * j, 4 * j + 4)))));
       }
-      done += chunk.length;
-      opts.onProgress?.(done, questions.length);
+      progress(chunk.length);
     }
   }
   return questions.map((q) => out.get(q.id)!);
@@ -187,6 +311,20 @@ export interface ProbeSettings {
   /** Below this many known or unknown questions a condition is too small to mean much (warning). */
   minPerCondition?: number;
   batchSize?: number;
+  /** How questions are written (default: the paper's MMLU layout). */
+  layout?: PromptLayout;
+}
+
+/**
+ * The base model's letter-position habit: the share of questions whose plain letter answer is A, B, C, D
+ * against the share of gold answers at each letter. `scoredBy: 'continuation'` when only cloze scores exist
+ * (then `predicted` is where its chosen options stand).
+ */
+export interface LetterBias {
+  n: number;
+  scoredBy: 'letter' | 'continuation';
+  predicted: Probs4;
+  gold: Probs4;
 }
 
 export interface ProbeResult {
@@ -196,6 +334,7 @@ export interface ProbeResult {
   items: ProbeItem[];
   counts: { total: number; known: number; unknown: number; discarded: number };
   accuracy: number;
+  letterBias: LetterBias;
   /** Human-readable, with numbers: near-chance accuracy, conditions too small, missing few-shot examples. */
   warnings: string[];
 }
@@ -216,9 +355,9 @@ export async function probe(
   if (!(settings.threshold >= 0 && settings.threshold < 1)) {
     throw new LabError('invalid-threshold', `The probe threshold is ${settings.threshold}; it must be in [0, 1).`, 'The paper uses 0.5.');
   }
-  const method: ScoreMethod = settings.method === 'continuation' ? 'continuation' : 'letter';
+  const method = beliefMethodOf(settings.method);
   const all = settings.method === 'strict' ? questions.flatMap((q) => [q, rotate(q, 1), rotate(q, 2), rotate(q, 3)]) : [...questions];
-  const scores = await scoreQuestions(model, all, { ...opts, format: settings.format, method, batchSize: settings.batchSize });
+  const scores = await scoreQuestions(model, all, { ...opts, format: settings.format, method, batchSize: settings.batchSize, layout: settings.layout });
   const byId = new Map(scores.map((s) => [s.id, s]));
   const items: ProbeItem[] = questions.map((q) => {
     const s = byId.get(q.id)!;
@@ -235,6 +374,7 @@ export async function probe(
     discarded: items.filter((i) => i.status === 'discarded').length,
   };
   const accuracy = items.length ? items.filter((i) => i.correct).length / items.length : NaN;
+  const bias = letterBias(items, method === 'continuation' ? 'continuation' : 'letter');
   return {
     modelId: model.id,
     adapterId: opts.adapter?.id ?? null,
@@ -242,8 +382,22 @@ export async function probe(
     items,
     counts,
     accuracy,
-    warnings: probeWarnings(questions, counts, accuracy, settings, opts.fewShot ?? []),
+    letterBias: bias,
+    warnings: probeWarnings(questions, counts, accuracy, settings, opts.fewShot ?? [], bias),
   };
+}
+
+/** Shares of each letter among plain letter answers (`letterProbs` when debiased) and among gold answers. */
+export function letterBias(items: readonly ScoredQuestion[], scoredBy: LetterBias['scoredBy'] = 'letter'): LetterBias {
+  const predicted: Probs4 = [0, 0, 0, 0];
+  const gold: Probs4 = [0, 0, 0, 0];
+  const n = items.length;
+  for (const it of items) {
+    predicted[it.letterProbs ? argmax4(it.letterProbs) : it.pred]++;
+    gold[it.gold]++;
+  }
+  const share = (c: Probs4) => c.map((x) => (n ? x / n : 0)) as Probs4;
+  return { n, scoredBy, predicted: share(predicted), gold: share(gold) };
 }
 
 function pct(x: number): string {
@@ -256,6 +410,7 @@ export function probeWarnings(
   accuracy: number,
   settings: ProbeSettings,
   fewShot: readonly Question[],
+  bias?: LetterBias,
 ): string[] {
   const w: string[] = [];
   const n = counts.total;
@@ -278,6 +433,16 @@ export function probeWarnings(
   }
   if (counts.discarded > 0.5 * n) {
     w.push(`${counts.discarded} of ${n} questions (${pct(counts.discarded / n)}) were discarded as not confident (${rule}); consider a lower threshold.`);
+  }
+  if (bias && bias.scoredBy === 'letter') {
+    // A letter chosen far more often than it is right is a position habit, not knowledge.
+    const k = argmax4(bias.predicted);
+    if (bias.predicted[k] > 0.4 && bias.predicted[k] > bias.gold[k] + 0.1) {
+      w.push(
+        `The model answers "${LETTERS[k]}" to ${pct(bias.predicted[k])} of the questions, though ${pct(bias.gold[k])} have gold "${LETTERS[k]}": its letter answers follow position. ` +
+          (settings.method === 'debiased' ? 'The debiased probe averages this out.' : 'Use the debiased probe (beliefs averaged over the four option orders) or continuation scoring.'),
+      );
+    }
   }
   if (settings.format.kind === 'kshot' && settings.format.shots > 0) {
     const k = settings.format.shots;
