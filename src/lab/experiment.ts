@@ -26,7 +26,7 @@ import {
 import { buildManifest, markdownReport, type DeviceInfo, type Manifest } from './manifest';
 import { mean, partialSpearman, type PartialCorrelation } from './metrics';
 import type { AdapterState, LabModel, TrainConfig } from './model';
-import { probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoreMethod, type ScoringFormat } from './probe';
+import { beliefMethodOf, probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
 import { makeSplits, type Splits } from './splits';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
@@ -103,11 +103,6 @@ export function protocolsOf(c: ExperimentConfig): EvalProtocol[] {
 
 const formatOf = (p: EvalProtocol['base']): BaseFormat => (p.kind === 'kshot' ? 'kshot' : 'chat');
 
-/** The belief method evaluation scores with: the probe's, where the strict probe is a rule on top of letters. */
-export function beliefMethodOf(c: ExperimentConfig): ScoreMethod {
-  return c.probe.method === 'strict' ? 'letter' : c.probe.method;
-}
-
 export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
   return {
     format: { kind: 'kshot', shots: c.probe.shots },
@@ -115,6 +110,7 @@ export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
     threshold: c.probe.threshold,
     minPerCondition: c.probe.minPerCondition,
     batchSize: c.probe.batchSize,
+    layout: c.prompt,
   };
 }
 
@@ -163,6 +159,10 @@ export interface DatasetSummary {
   size: number;
   generalCount: number;
   hash: string;
+  /** Share of each response letter A–D among the knowledge items. */
+  labelLetters: number[];
+  /** E.g. one letter holds more than 40 % of the labels. */
+  warnings: string[];
 }
 
 export interface BaseReport {
@@ -295,11 +295,11 @@ export async function datasetStage(
 ): Promise<IftDataset[]> {
   let sets = buildConditions(probed, splits.train, { conditions: config.conditions, ratios: config.ratios, size: config.size, seed: dataSeed });
   if (config.responses === 'letter+explanation') {
-    sets = await writeExplanations(deps.model, sets, { examples: deps.bank.fewShot, seed: dataSeed, signal: deps.signal, onProgress: deps.onProgress });
+    sets = await writeExplanations(deps.model, sets, { examples: deps.bank.fewShot, seed: dataSeed, layout: config.prompt, signal: deps.signal, onProgress: deps.onProgress });
   }
   const out: IftDataset[] = [];
   for (const s of sets) {
-    out.push(await buildDataset(s, { style: config.responses, general: deps.general, generalRatio: config.general ? config.general.ratio : 0, seed: dataSeed }));
+    out.push(await buildDataset(s, { style: config.responses, general: deps.general, generalRatio: config.general ? config.general.ratio : 0, seed: dataSeed, layout: config.prompt }));
   }
   return out;
 }
@@ -333,7 +333,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   emit({ type: 'stage', stage: 'split', message: 'Splitting questions into train / HOMO / ID / OOD' });
   const splits = splitsOf(config, bank);
   const tests: TestSets = { homo: splits.homo, id: splits.id, ood: splits.ood };
-  const method = beliefMethodOf(config);
+  const method = beliefMethodOf(config.probe.method);
 
   check();
   if (!progress.probe && deps.seed?.probe && sameProbe(deps.seed.probe, config, splits)) progress.probe = deps.seed.probe;
@@ -366,7 +366,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   emit({ type: 'stage', stage: 'baseline', message: 'Scoring the untuned base model on the test sets (k-shot and chat formats)' });
   const protocols = protocolsOf(config);
   progress.base ??= {};
-  const scoreOpts = { fewShot: bank.fewShot, batchSize: config.evaluation.batchSize, method, signal };
+  const scoreOpts = { fewShot: bank.fewShot, batchSize: config.evaluation.batchSize, method, layout: config.prompt, signal };
   const baseFormats: Record<BaseFormat, ScoringFormat> = { kshot: { kind: 'kshot', shots: config.probe.shots }, chat: { kind: 'chat' } };
   for (const f of ['kshot', 'chat'] as const) {
     if (progress.base[f]) continue;
@@ -378,6 +378,8 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   const grid = planGrid(config);
   emit({ type: 'stage', stage: 'runs', message: `Training and evaluating ${grid.length} runs` });
   const bootstrap = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed };
+  // The untuned model's fit on a dataset does not change between the runs that share it.
+  const fitBase = new Map<string, number>();
   for (const [index, run] of grid.entries()) {
     if (progress.runs.some((r) => r.runId === run.runId)) continue;
     check();
@@ -401,11 +403,12 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     const fitQuestions = ds.items.map((i) => ({ ...i.question, answer: i.response as Question['answer'] }));
     try {
       scores = await scoreTestSets(model, tests, { kind: 'chat' }, adapter, { ...scoreOpts, onProgress: (_s, done, total) => emit({ type: 'progress', stage: 'evaluate', done, total, runId: run.runId }) });
-      fitAfter = accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, adapter, batchSize: config.evaluation.batchSize, signal }));
+      fitAfter = accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, layout: config.prompt, adapter, batchSize: config.evaluation.batchSize, signal }));
     } finally {
       model.unloadAdapter(adapter);
     }
-    const fitBefore = accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, batchSize: config.evaluation.batchSize, signal }));
+    fitBase.set(ds.hash, fitBase.get(ds.hash) ?? accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, layout: config.prompt, batchSize: config.evaluation.batchSize, signal })));
+    const fitBefore = fitBase.get(ds.hash)!;
     const evals: Record<string, EvalReport> = {};
     for (const p of protocols) {
       const b = base[formatOf(p.base)];
@@ -457,6 +460,8 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
       size: d.items.length,
       generalCount: d.generalCount,
       hash: d.hash,
+      labelLetters: [...d.labelLetters.shares],
+      warnings: [...d.warnings],
     })),
     baseAccuracy,
     base: { kshot: { format: 'kshot', accuracy: accuracies(base.kshot) }, chat: { format: 'chat', accuracy: accuracies(base.chat) }, formats },

@@ -136,7 +136,13 @@ export function markdownReport(r: ExperimentResult): string {
       `Datasets of ${r.datasets[0]?.size ?? 0} items (data ${c.dataSeed === 'per-seed' ? 'redrawn per seed' : `seed ${c.dataSeed} for every seed`}); seeds ${c.seeds.join(', ')}; ` +
       `LoRA r=${c.training.lora.rank}, α=${c.training.lora.alpha} on ${c.training.lora.targets.join(', ')}, lr ${c.training.learningRate} (${c.training.schedule.kind}), ${c.training.epochs} epochs, batch ${c.training.batchSize}.`,
   );
+  const bias = r.probe.letterBias;
+  if (bias) {
+    const share = (xs: readonly number[]) => xs.map((x, i) => `${'ABCD'[i]} ${pct(x)}`).join(', ');
+    lines.push('', `Letter position of the base model's beliefs on the probed pool (${bias.scoredBy}): predicted ${share(bias.predicted)}; gold ${share(bias.gold)}.`);
+  }
   for (const w of r.probe.warnings) lines.push('', `> ⚠ ${w}`);
+  for (const w of [...new Set(r.datasets.flatMap((d) => d.warnings))]) lines.push('', `> ⚠ ${w}`);
   if (r.underTrained.length) {
     lines.push('', `> ⚠ ${r.underTrained.length} of ${r.runs.length} runs did not fit their training data (fit < 90 % or loss not halved); their numbers say little about the condition:`);
     for (const run of r.runs.filter((x) => x.fit.underTrained)) lines.push(`> - ${run.runId}: ${run.fit.reason}`);
