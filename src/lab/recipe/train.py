@@ -362,6 +362,45 @@ def versions():
     return out
 
 
+def now_iso():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def new_results(cfg, model_id, revision, method, samples, bseed, env):
+    """results.json before any run: what was run, on what, and where the numbers will go."""
+    return {
+        "format": RESULTS_FORMAT, "version": 1, "name": cfg["name"],
+        "model": {"id": model_id, "revision": revision}, "labModel": cfg["model"],
+        "method": method, "protocols": cfg["protocols"], "testSets": cfg["testSets"],
+        "training": cfg["training"], "datasets": cfg["datasets"], "probe": cfg.get("probe"),
+        "evaluation": {"bootstrapSamples": samples, "bootstrapSeed": bseed},
+        "startedAt": now_iso(), "finishedAt": None, "environment": env,
+        "baseScores": {}, "base": {}, "runs": [],
+    }
+
+
+def base_summary(base_scores, tests, samples, bseed):
+    """The base model's accuracy per protocol and test set, with its interval (experiment.ts baseAccuracy)."""
+    return {
+        name: {
+            s: {**lm.bootstrap_mean([1.0 if lm.argmax4(x) == q["answer"] else 0.0 for x, q in zip(scores[s], qs)], samples, bseed), "n": len(qs)}
+            for s, qs in tests.items()
+        }
+        for name, scores in base_scores.items()
+    }
+
+
+def run_record(run, train, adapter, cfg, base_scores, tuned_scores, tests, samples, bseed):
+    """One run's entry: its training, its adapter, and per protocol and test set the lab's SetReport."""
+    rec = {**run, "adapter": adapter, "train": train, "evals": {}, "tunedScores": tuned_scores}
+    for p in cfg["protocols"]:
+        rec["evals"][p["name"]] = {
+            s: lm.set_report(base_scores[p["name"]][s], tuned_scores[p["name"]][s], [q["answer"] for q in qs], samples, bseed)
+            for s, qs in tests.items()
+        }
+    return rec
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config()
@@ -399,16 +438,8 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "results.json")
 
-    results = {
-        "format": RESULTS_FORMAT, "version": 1, "name": cfg["name"],
-        "model": {"id": model_id, "revision": revision}, "labModel": cfg["model"],
-        "method": method, "protocols": cfg["protocols"], "testSets": cfg["testSets"],
-        "training": cfg["training"], "datasets": cfg["datasets"], "probe": cfg.get("probe"),
-        "evaluation": {"bootstrapSamples": samples, "bootstrapSeed": bseed},
-        "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "finishedAt": None,
-        "environment": {**versions(), "processes": session.world, "fsdp": session.fsdp, "deviceMap": args.device_map},
-        "baseScores": {}, "base": {}, "runs": [],
-    }
+    env = {**versions(), "processes": session.world, "fsdp": session.fsdp, "deviceMap": args.device_map}
+    results = new_results(cfg, model_id, revision, method, samples, bseed, env)
     if not args.fresh and os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             old = json.load(f)
@@ -421,11 +452,7 @@ def main(argv=None):
         base_model = session.load(model_id, revision, for_training=False)
         for p in cfg["protocols"]:
             results["baseScores"][p["name"]] = {s: scorer.score(base_model, qs, p["base"]) for s, qs in tests.items()}
-            results["base"][p["name"]] = {
-                s: lm.bootstrap_mean([1.0 if lm.argmax4(x) == q["answer"] else 0.0 for x, q in zip(results["baseScores"][p["name"]][s], qs)], samples, bseed)
-                | {"n": len(qs)}
-                for s, qs in tests.items()
-            }
+        results["base"] = base_summary(results["baseScores"], tests, samples, bseed)
         del base_model
         session.free()
         write_results(path, results)
@@ -444,18 +471,12 @@ def main(argv=None):
             from peft import PeftModel
 
             tuned = PeftModel.from_pretrained(session.load(model_id, revision, for_training=False), adapter_dir)
-            rec = {**run, "adapter": os.path.relpath(adapter_dir, args.out), "train": train, "evals": {}, "tunedScores": {}}
-            for p in cfg["protocols"]:
-                scores = {s: scorer.score(tuned, qs, p["tuned"]) for s, qs in tests.items()}
-                rec["tunedScores"][p["name"]] = scores
-                rec["evals"][p["name"]] = {
-                    s: lm.set_report(results["baseScores"][p["name"]][s], scores[s], [q["answer"] for q in qs], samples, bseed)
-                    for s, qs in tests.items()
-                }
+            tuned_scores = {p["name"]: {s: scorer.score(tuned, qs, p["tuned"]) for s, qs in tests.items()} for p in cfg["protocols"]}
+            rec = run_record(run, train, os.path.relpath(adapter_dir, args.out), cfg, results["baseScores"], tuned_scores, tests, samples, bseed)
             del tuned
             session.free()
             results["runs"].append(rec)
-            results["finishedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            results["finishedAt"] = now_iso()
             write_results(path, results)
             first = rec["evals"][cfg["protocols"][0]["name"]]
             summary = {s: round(r["overall"]["tunedAccuracy"]["value"], 4) for s, r in first.items()}
