@@ -16,7 +16,14 @@ export const RECIPE_RESULTS_FORMAT = 'ift-lab-recipe-results';
 // JSON has no NaN: the recipe writes null for a measure of an empty group.
 const measure = v.nullable(v.pipe(v.number(), v.finite()));
 const interval = v.object({ value: measure, lo: measure, hi: measure });
-const group = v.object({ n: v.pipe(v.number(), v.integer(), v.minValue(0)), baseAccuracy: interval, tunedAccuracy: interval, consistency: interval, kl: interval, cosine: interval });
+const group = v.object({
+  n: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  baseAccuracy: interval,
+  tunedAccuracy: interval,
+  consistency: interval,
+  kl: interval,
+  cosine: interval,
+});
 const setReport = v.object({ overall: group, known: group, unknown: group });
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 
@@ -27,16 +34,39 @@ const recipeSchema = v.object({
   model: v.object({ id: text(200), revision: text(200) }),
   labModel: v.optional(v.nullable(v.object({ id: text(200), revision: v.optional(text(200)) }))),
   method: v.optional(text(40)),
-  protocols: v.pipe(v.array(v.object({ name: text(60), base: v.object({ kind: text(20), shots: v.optional(v.number()) }), tuned: v.object({ kind: text(20) }) })), v.minLength(1), v.maxLength(8)),
+  protocols: v.pipe(
+    v.array(
+      v.object({
+        name: text(60),
+        base: v.object({ kind: text(20), shots: v.optional(v.number()) }),
+        tuned: v.object({ kind: text(20) }),
+      }),
+    ),
+    v.minLength(1),
+    v.maxLength(8),
+  ),
   training: v.object({
-    lora: v.object({ rank: v.number(), alpha: v.number(), dropout: v.optional(v.number(), 0), targets: v.optional(v.array(text(10)), []) }),
+    lora: v.object({
+      rank: v.number(),
+      alpha: v.number(),
+      dropout: v.optional(v.number(), 0),
+      targets: v.optional(v.array(text(10)), []),
+    }),
     learningRate: v.number(),
     epochs: v.number(),
     batchSize: v.number(),
     schedule: v.object({ kind: text(20), warmupFraction: v.number() }),
   }),
   datasets: v.pipe(
-    v.array(v.object({ name: text(120), kind: v.picklist(CONDITION_KINDS), ratio: v.optional(v.nullable(v.number()), null), items: v.number(), sha256: text(120) })),
+    v.array(
+      v.object({
+        name: text(120),
+        kind: v.picklist(CONDITION_KINDS),
+        ratio: v.optional(v.nullable(v.number()), null),
+        items: v.number(),
+        sha256: text(120),
+      }),
+    ),
     v.maxLength(64),
   ),
   probe: v.optional(v.nullable(v.object({ counts: v.object({ known: v.number(), unknown: v.number() }) }))),
@@ -44,7 +74,14 @@ const recipeSchema = v.object({
   finishedAt: v.optional(v.nullable(v.string())),
   environment: v.optional(v.record(v.string(), v.unknown()), {}),
   runs: v.pipe(
-    v.array(v.object({ runId: text(160), dataset: text(120), seed: v.pipe(v.number(), v.integer()), evals: v.record(text(60), v.record(v.string(), setReport)) })),
+    v.array(
+      v.object({
+        runId: text(160),
+        dataset: text(120),
+        seed: v.pipe(v.number(), v.integer()),
+        evals: v.record(text(60), v.record(v.string(), setReport)),
+      }),
+    ),
     v.maxLength(2000),
   ),
 });
@@ -84,7 +121,12 @@ function report(protocol: string, sets: Record<string, v.InferOutput<typeof setR
   const out: EvalReport['sets'] = {};
   for (const s of TEST_SETS) {
     const r = sets[s];
-    if (r) out[s as TestSetName] = { overall: grp(r.overall), known: grp(r.known), unknown: grp(r.unknown) } satisfies SetReport;
+    if (r)
+      out[s as TestSetName] = {
+        overall: grp(r.overall),
+        known: grp(r.known),
+        unknown: grp(r.unknown),
+      } satisfies SetReport;
   }
   return { protocol, sets: out };
 }
@@ -100,15 +142,31 @@ function protocolText(p: Recipe['protocols'][number]): string {
   return p.name;
 }
 
-function manifestOf(r: Recipe, p: Recipe['protocols'][number], seed: number, datasets: { name: string; hash: string }[]): Manifest {
+function manifestOf(
+  r: Recipe,
+  p: Recipe['protocols'][number],
+  seed: number,
+  datasets: { name: string; hash: string }[],
+): Manifest {
   const env = r.environment ?? {};
   const str = (k: string) => (typeof env[k] === 'string' ? (env[k] as string) : '?');
   const processes = typeof env.processes === 'number' ? env.processes : 1;
-  const layout = env.fsdp === true ? 'FSDP' : typeof env.deviceMap === 'string' ? `device_map=${env.deviceMap}` : processes > 1 ? 'data parallel' : 'one GPU';
+  const layout =
+    env.fsdp === true
+      ? 'FSDP'
+      : typeof env.deviceMap === 'string'
+        ? `device_map=${env.deviceMap}`
+        : processes > 1
+          ? 'data parallel'
+          : 'one GPU';
   const t = r.training;
   return {
     model: { id: r.model.id.slice(0, 120), revision: r.model.revision.slice(0, 120) },
-    engineVersion: `recipe: torch ${str('torch')}, transformers ${str('transformers')}, peft ${str('peft')}, accelerate ${str('accelerate')}`.slice(0, 120),
+    engineVersion:
+      `recipe: torch ${str('torch')}, transformers ${str('transformers')}, peft ${str('peft')}, accelerate ${str('accelerate')}`.slice(
+        0,
+        120,
+      ),
     device: { description: `${processes} process(es), ${layout} (IFT Lab recipe)`, fallback: false, shaderF16: false },
     seeds: [seed],
     hyper: {
@@ -146,7 +204,13 @@ export function recipeToShared(json: unknown): RecipeImport {
     };
   }
   const r = parsed.output;
-  if (r.runs.length === 0) return { results: [], issues: ['The recipe has finished no run yet: results.json has no runs. Run train.py to the end (or --only some runs) first.'] };
+  if (r.runs.length === 0)
+    return {
+      results: [],
+      issues: [
+        'The recipe has finished no run yet: results.json has no runs. Run train.py to the end (or --only some runs) first.',
+      ],
+    };
   const byName = new Map(r.datasets.map((d) => [d.name, d]));
   const results: SharedResult[] = [];
   const issues: string[] = [];
@@ -158,7 +222,9 @@ export function recipeToShared(json: unknown): RecipeImport {
         const d = byName.get(run.dataset);
         const sets = run.evals[p.name];
         if (!d || !sets) {
-          issues.push(`Run ${run.runId}: ${!d ? `its dataset ${run.dataset} is not listed in results.json` : `no scores under the ${p.name} protocol`}; left out.`);
+          issues.push(
+            `Run ${run.runId}: ${!d ? `its dataset ${run.dataset} is not listed in results.json` : `no scores under the ${p.name} protocol`}; left out.`,
+          );
           continue;
         }
         const ratio = d.kind === 'mixture' ? d.ratio : null;

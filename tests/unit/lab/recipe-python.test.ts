@@ -44,14 +44,50 @@ const DISTS: [number, number, number, number][] = [
 ];
 
 const QUESTIONS: Question[] = [
-  { id: 'q1', subject: 'high_school_geography', question: 'Which river is the longest?', options: ['Nile', 'Amazon', 'Yangtze', 'Danube'], answer: 0 },
-  { id: 'q2', subject: 'high_school_geography', question: 'Quelle est la capitale\u00a0de l’Australie ? "quoted"', options: ['Sydney', 'Canberra', 'Melbourne', 'Perth'], answer: 1 },
-  { id: 'q3', subject: 'toy_biology', question: 'Zorbs eat?\n(two lines)', options: ['glim', 'frap', 'wug', 'blick'], answer: 3 },
+  {
+    id: 'q1',
+    subject: 'high_school_geography',
+    question: 'Which river is the longest?',
+    options: ['Nile', 'Amazon', 'Yangtze', 'Danube'],
+    answer: 0,
+  },
+  {
+    id: 'q2',
+    subject: 'high_school_geography',
+    question: 'Quelle est la capitale\u00a0de l’Australie ? "quoted"',
+    options: ['Sydney', 'Canberra', 'Melbourne', 'Perth'],
+    answer: 1,
+  },
+  {
+    id: 'q3',
+    subject: 'toy_biology',
+    question: 'Zorbs eat?\n(two lines)',
+    options: ['glim', 'frap', 'wug', 'blick'],
+    answer: 3,
+  },
 ];
 const FEWSHOT: Question[] = [
-  { id: 'd1', subject: 'high_school_geography', question: 'Largest ocean?', options: ['Atlantic', 'Indian', 'Pacific', 'Arctic'], answer: 2 },
-  { id: 'q1', subject: 'high_school_geography', question: 'Which river is the longest?', options: ['Nile', 'Amazon', 'Yangtze', 'Danube'], answer: 0 },
-  { id: 'd2', subject: 'high_school_geography', question: 'Highest mountain?', options: ['K2', 'Everest', 'Denali', 'Elbrus'], answer: 1 },
+  {
+    id: 'd1',
+    subject: 'high_school_geography',
+    question: 'Largest ocean?',
+    options: ['Atlantic', 'Indian', 'Pacific', 'Arctic'],
+    answer: 2,
+  },
+  {
+    id: 'q1',
+    subject: 'high_school_geography',
+    question: 'Which river is the longest?',
+    options: ['Nile', 'Amazon', 'Yangtze', 'Danube'],
+    answer: 0,
+  },
+  {
+    id: 'd2',
+    subject: 'high_school_geography',
+    question: 'Highest mountain?',
+    options: ['K2', 'Everest', 'Denali', 'Elbrus'],
+    answer: 1,
+  },
   { id: 'd3', subject: 'toy_biology', question: 'Glims are?', options: ['red', 'blue', 'green', 'gold'], answer: 0 },
 ];
 
@@ -68,7 +104,8 @@ function wordTokenizer(): LabTokenizer {
     encode: (text: string) => (text.match(/<[a-z]+>|:\n[A-D]|\S+|\s+/g) ?? []).map(id),
     decode: () => '',
     applyChatTemplate: (messages: readonly ChatMessage[], opts?: { addGenerationPrompt?: boolean }) =>
-      messages.map((m) => `<${m.role}>:\n${m.content}</s> `).join('') + (opts?.addGenerationPrompt ? '<assistant>:\n' : ''),
+      messages.map((m) => `<${m.role}>:\n${m.content}</s> `).join('') +
+      (opts?.addGenerationPrompt ? '<assistant>:\n' : ''),
   } as unknown as LabTokenizer;
 }
 
@@ -79,13 +116,26 @@ function scored(id: string, gold: number, probs: [number, number, number, number
 }
 
 async function buildCases() {
-  const spec = { numLayers: 2, hiddenSize: 8, intermediateSize: 12, numHeads: 2, numKvHeads: 1, headDim: 4 } as ModelSpec;
+  const spec = {
+    numLayers: 2,
+    hiddenSize: 8,
+    intermediateSize: 12,
+    numHeads: 2,
+    numKvHeads: 1,
+    headDim: 4,
+  } as ModelSpec;
   const lora = { rank: 2, targets: ['q', 'v', 'down'] as const };
   const init = initLora(spec, { rank: lora.rank, targets: [...lora.targets] }, 9);
   const tok = wordTokenizer();
   const conversations: ChatMessage[][] = [
-    [{ role: 'user', content: chatUserText(QUESTIONS[0]) }, { role: 'assistant', content: 'B' }],
-    [{ role: 'user', content: 'Say "hi"\tthen\u0001stop \\ ✓ \u2028' }, { role: 'assistant', content: 'hi. Explanation: {"a": 1}' }],
+    [
+      { role: 'user', content: chatUserText(QUESTIONS[0]) },
+      { role: 'assistant', content: 'B' },
+    ],
+    [
+      { role: 'user', content: 'Say "hi"\tthen\u0001stop \\ ✓ \u2028' },
+      { role: 'assistant', content: 'hi. Explanation: {"a": 1}' },
+    ],
   ];
   const masks = conversations.map((c) => {
     const e = toTrainExample(tok, c);
@@ -140,7 +190,11 @@ async function buildCases() {
       targets: [...lora.targets],
       inFeatures: { q: 8, v: 8, down: 12 },
       seed: 9,
-      a: Object.fromEntries(Object.entries(init).filter(([k]) => k.endsWith('lora_A.weight')).map(([k, v]) => [k, Array.from(v)])),
+      a: Object.fromEntries(
+        Object.entries(init)
+          .filter(([k]) => k.endsWith('lora_A.weight'))
+          .map(([k, v]) => [k, Array.from(v)]),
+      ),
     },
     metrics: DISTS.flatMap((p, i) => {
       const q = DISTS[(i + 3) % DISTS.length];
@@ -183,7 +237,11 @@ function python(args: string[]) {
   const problem = pythonProblem();
   if (problem) throw new Error(problem);
   // Byte-code goes to a temporary folder, not beside the sources.
-  return spawnSync('python3', args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(os.tmpdir(), 'ift-lab-pycache') } });
+  return spawnSync('python3', args, {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(os.tmpdir(), 'ift-lab-pycache') },
+  });
 }
 
 describe('the recipe in Python mirrors the lab', () => {
@@ -191,7 +249,10 @@ describe('the recipe in Python mirrors the lab', () => {
     const cases = nullify(await buildCases());
     if (process.env.UPDATE_RECIPE_CASES) fs.writeFileSync(FIXTURE, JSON.stringify(cases, null, 1) + '\n');
     const stored = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
-    expect(stored, 'tests/fixtures/recipe-cases.json is stale: rerun with UPDATE_RECIPE_CASES=1 and check the diff').toEqual(cases);
+    expect(
+      stored,
+      'tests/fixtures/recipe-cases.json is stale: rerun with UPDATE_RECIPE_CASES=1 and check the diff',
+    ).toEqual(cases);
   });
 
   it('labmath.py reproduces every case (python3 -m unittest tests/python/test_labmath.py)', () => {

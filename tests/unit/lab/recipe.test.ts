@@ -14,6 +14,7 @@ import { compareScores, type EvalReport, type TestSetName } from '../../../src/l
 import { planGrid, protocolsOf, runExperiment, type ExperimentOutput } from '../../../src/lab/experiment';
 import { sha256Hex } from '../../../src/lab/hash';
 import { toJsonl } from '../../../src/lab/intervene';
+import type { ChatMessage } from '../../../src/lab/model';
 import type { ScoredQuestion } from '../../../src/lab/probe';
 import { chatUserText, fewShotPrefix, formatQuestion, pickShots } from '../../../src/lab/prompts';
 import type { Question } from '../../../src/lab/questions/types';
@@ -34,16 +35,31 @@ const config = {
   conditions: ['harmonious', 'incompatible', 'mixture'],
   ratios: [0, 1],
   seeds: [1, 2],
-  training: { lora: { rank: 4, alpha: 8, targets: ['q', 'v', 'down'] }, learningRate: 0.05, epochs: 2, batchSize: 8, schedule: { kind: 'cosine', warmupFraction: 0.1 } },
+  training: {
+    lora: { rank: 4, alpha: 8, targets: ['q', 'v', 'down'] },
+    learningRate: 0.05,
+    epochs: 2,
+    batchSize: 8,
+    schedule: { kind: 'cosine', warmupFraction: 0.1 },
+  },
   evaluation: { bootstrapSamples: 40, bootstrapSeed: 3 },
 };
 
-const readJsonl = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readJsonl = (file: string) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 function python(args: string[]) {
   const problem = pythonProblem();
   if (problem) throw new Error(problem);
-  return spawnSync('python3', args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(os.tmpdir(), 'ift-lab-pycache') } });
+  return spawnSync('python3', args, {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(os.tmpdir(), 'ift-lab-pycache') },
+  });
 }
 
 /** Deeply equal, numbers within 1e-12 (Python's and V8's log may differ in the last bit). */
@@ -51,13 +67,17 @@ function expectClose(a: unknown, b: unknown, where = ''): void {
   if (typeof b === 'number') {
     expect(typeof a, where).toBe('number');
     if (Number.isNaN(b)) expect(Number.isNaN(a as number), where).toBe(true);
-    else expect(Math.abs((a as number) - b), `${where}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(b)));
+    else
+      expect(Math.abs((a as number) - b), `${where}: ${a} vs ${b}`).toBeLessThanOrEqual(
+        1e-12 * Math.max(1, Math.abs(b)),
+      );
   } else if (Array.isArray(b)) {
     expect((a as unknown[]).length, where).toBe(b.length);
     b.forEach((x, i) => expectClose((a as unknown[])[i], x, `${where}[${i}]`));
   } else if (b && typeof b === 'object') {
     expect(Object.keys(a as object).sort(), where).toEqual(Object.keys(b).sort());
-    for (const k of Object.keys(b)) expectClose((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${where}.${k}`);
+    for (const k of Object.keys(b))
+      expectClose((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${where}.${k}`);
   } else expect(a, where).toEqual(b);
 }
 
@@ -68,8 +88,16 @@ describe('the exported recipe', () => {
   let files: Record<string, string>;
 
   beforeAll(async () => {
-    const model = await pretrainedModel(questions, dev, questions.filter((_, i) => i % 2 === 0));
-    out = await runExperiment(config, { model, bank: { pool: questions, fewShot: dev }, env: { engineVersion: 'test' } });
+    const model = await pretrainedModel(
+      questions,
+      dev,
+      questions.filter((_, i) => i % 2 === 0),
+    );
+    out = await runExperiment(config, {
+      model,
+      bank: { pool: questions, fewShot: dev },
+      env: { engineVersion: 'test' },
+    });
     files = exportRecipe({
       config: out.result.config,
       datasets: out.datasets,
@@ -86,12 +114,21 @@ describe('the exported recipe', () => {
 
   it('has the lab datasets, byte for byte and with the same hashes', async () => {
     const cfg = JSON.parse(files['config.json']);
-    expect(cfg.datasets.map((d: { name: string; sha256: string }) => [d.name, d.sha256])).toEqual(out.datasets.map((d) => [d.name, d.hash]));
+    expect(cfg.datasets.map((d: { name: string; sha256: string }) => [d.name, d.sha256])).toEqual(
+      out.datasets.map((d) => [d.name, d.hash]),
+    );
     for (const ds of out.datasets) {
       const rows = readJsonl(path.join(dir, 'datasets', `${ds.name}.jsonl`));
-      const conversations = rows.map((r: { prompt: unknown[]; completion: unknown[] }) => [...r.prompt, ...r.completion]);
+      const conversations: ChatMessage[][] = rows.map((r: { prompt: ChatMessage[]; completion: ChatMessage[] }) => [
+        ...r.prompt,
+        ...r.completion,
+      ]);
       expect(conversations).toEqual(ds.conversations);
-      expect(rows.every((r: { completion: { role: string }[] }) => r.completion.length === 1 && r.completion[0].role === 'assistant')).toBe(true);
+      expect(
+        rows.every(
+          (r: { completion: { role: string }[] }) => r.completion.length === 1 && r.completion[0].role === 'assistant',
+        ),
+      ).toBe(true);
       expect(await sha256Hex(toJsonl({ conversations }))).toBe(ds.hash);
     }
   });
@@ -99,8 +136,15 @@ describe('the exported recipe', () => {
   it('has the lab test sets, few-shot examples, grid and hyper-parameters', () => {
     const cfg = JSON.parse(files['config.json']);
     const c = out.result.config;
-    const strip = (q: Question) => ({ id: q.id, subject: q.subject, question: q.question, options: q.options, answer: q.answer });
-    for (const s of ['homo', 'id', 'ood'] as const) expect(readJsonl(path.join(dir, 'tests', `${s}.jsonl`))).toEqual(out.splits[s].map(strip));
+    const strip = (q: Question) => ({
+      id: q.id,
+      subject: q.subject,
+      question: q.question,
+      options: q.options,
+      answer: q.answer,
+    });
+    for (const s of ['homo', 'id', 'ood'] as const)
+      expect(readJsonl(path.join(dir, 'tests', `${s}.jsonl`))).toEqual(out.splits[s].map(strip));
     expect(readJsonl(path.join(dir, 'fewshot.jsonl'))).toEqual(dev.map(strip));
     expect(cfg.testSets).toEqual(['homo', 'id', 'ood']);
     const { lora, ...rest } = cfg.training;
@@ -109,11 +153,26 @@ describe('the exported recipe', () => {
     expect(lora).toEqual({ ...labLora, targetModules: ['q_proj', 'v_proj', 'down_proj'] });
     expect(cfg.training.schedule).toEqual({ kind: 'cosine', warmupFraction: 0.1 });
     expect(cfg.runs).toEqual(planGrid(c).map((r) => ({ runId: r.runId, dataset: r.condition, seed: r.seed })));
-    expect(cfg.protocols).toEqual(protocolsOf(c).map((p) => ({ name: p.name, base: p.base.kind === 'kshot' ? p.base : { kind: 'chat', shots: 0 }, tuned: { kind: 'chat', shots: 0 } })));
-    expect(cfg.evaluation).toEqual({ bootstrapSamples: 40, bootstrapSeed: 3, batchSize: c.evaluation.batchSize, method: 'letter' });
-    expect(cfg.probe.counts).toEqual({ known: out.result.probe.counts.known, unknown: out.result.probe.counts.unknown });
+    expect(cfg.protocols).toEqual(
+      protocolsOf(c).map((p) => ({
+        name: p.name,
+        base: p.base.kind === 'kshot' ? p.base : { kind: 'chat', shots: 0 },
+        tuned: { kind: 'chat', shots: 0 },
+      })),
+    );
+    expect(cfg.evaluation).toEqual({
+      bootstrapSamples: 40,
+      bootstrapSeed: 3,
+      batchSize: c.evaluation.batchSize,
+      method: 'letter',
+    });
+    expect(cfg.probe.counts).toEqual({
+      known: out.result.probe.counts.known,
+      unknown: out.result.probe.counts.unknown,
+    });
     expect(cfg.model).toEqual(c.model);
-    for (const [name, text] of Object.entries(RECIPE_FILES)) expect(files[name], name).toBe(fs.readFileSync(path.join(repoRoot, 'src/lab/recipe', name), 'utf8'));
+    for (const name of Object.keys(RECIPE_FILES))
+      expect(files[name], name).toBe(fs.readFileSync(path.join(repoRoot, 'src/lab/recipe', name), 'utf8'));
     expect(files['README.md']).toContain('accelerate launch --config_file accelerate-ddp.yaml');
     expect(files['README.md']).toContain('--device-map auto');
   });
@@ -130,7 +189,9 @@ describe('the exported recipe', () => {
     for (const s of ['homo', 'id', 'ood'] as const) {
       const qs = out.splits[s];
       expect(fake.prompts[s].map((p) => p.chat)).toEqual(qs.map(chatUserText));
-      expect(fake.prompts[s].map((p) => p.kshot)).toEqual(qs.map((q) => fewShotPrefix(q.subject, pickShots(dev, q.subject, 2, q.id)) + formatQuestion(q)));
+      expect(fake.prompts[s].map((p) => p.kshot)).toEqual(
+        qs.map((q) => fewShotPrefix(q.subject, pickShots(dev, q.subject, 2, q.id)) + formatQuestion(q)),
+      );
     }
   });
 
@@ -157,37 +218,78 @@ describe('the exported recipe', () => {
         const p = probs[i] as [number, number, number, number];
         let pred = 0;
         for (let k = 1; k < 4; k++) if (p[k] > p[pred]) pred = k;
-        return { id: q.id, subject: q.subject, gold: q.answer, probs: p, pred, confidence: p[pred], correct: pred === q.answer };
+        return {
+          id: q.id,
+          subject: q.subject,
+          gold: q.answer,
+          probs: p,
+          pred,
+          confidence: p[pred],
+          correct: pred === q.answer,
+        };
       });
     const labels: Record<string, string> = { harmonious: 'Harmonious', incompatible: 'Incompatible' };
     const result = imported.results.find((x) => x.manifest.protocol.startsWith('paper') && x.manifest.seeds[0] === 2)!;
     const runs: ConditionRun[] = rec.runs
       .filter((r: { seed: number }) => r.seed === 2)
-      .map((r: { dataset: string; tunedScores: Record<string, Record<TestSetName, number[][]>>; evals: Record<string, Record<TestSetName, unknown>> }) => {
-        const ds = out.datasets.find((d) => d.name === r.dataset)!;
-        const report: EvalReport = { protocol: 'paper', sets: {} };
-        for (const s of ['homo', 'id', 'ood'] as const) {
-          report.sets[s] = compareScores(scored(tests[s], rec.baseScores.paper[s]), scored(tests[s], r.tunedScores.paper[s]), { samples: 40, seed: 3 });
-          // The recipe's SetReport (labmath.set_report) is the lab's compareScores, NaN written as null.
-          const lab = JSON.parse(JSON.stringify(report.sets[s], (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
-          expectClose(r.evals.paper[s], lab, `${r.dataset}.${s}`);
-        }
-        return { datasetId: ds.name, condition: ds.kind, ratio: ds.ratio ?? null, label: ds.kind === 'mixture' ? `Mixture r = ${ds.ratio}` : labels[ds.kind], trainSize: ds.items.length, hash: ds.hash, report };
-      });
-    const lab: SharedResult = sharedResult({ title: result.title, manifest: result.manifest, baseReport: runs[0].report, counts: out.result.probe.counts, runs });
+      .map(
+        (r: {
+          dataset: string;
+          tunedScores: Record<string, Record<TestSetName, number[][]>>;
+          evals: Record<string, Record<TestSetName, unknown>>;
+        }) => {
+          const ds = out.datasets.find((d) => d.name === r.dataset)!;
+          const report: EvalReport = { protocol: 'paper', sets: {} };
+          for (const s of ['homo', 'id', 'ood'] as const) {
+            report.sets[s] = compareScores(
+              scored(tests[s], rec.baseScores.paper[s]),
+              scored(tests[s], r.tunedScores.paper[s]),
+              { samples: 40, seed: 3 },
+            );
+            // The recipe's SetReport (labmath.set_report) is the lab's compareScores, NaN written as null.
+            const lab = JSON.parse(
+              JSON.stringify(report.sets[s], (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)),
+            );
+            expectClose(r.evals.paper[s], lab, `${r.dataset}.${s}`);
+          }
+          return {
+            datasetId: ds.name,
+            condition: ds.kind,
+            ratio: ds.ratio ?? null,
+            label: ds.kind === 'mixture' ? `Mixture r = ${ds.ratio}` : labels[ds.kind],
+            trainSize: ds.items.length,
+            hash: ds.hash,
+            report,
+          };
+        },
+      );
+    const lab: SharedResult = sharedResult({
+      title: result.title,
+      manifest: result.manifest,
+      baseReport: runs[0].report,
+      counts: out.result.probe.counts,
+      runs,
+    });
     expectClose(result.conditions, lab.conditions, 'conditions');
     expectClose(result.base, lab.base, 'base');
     expect(result.counts).toEqual({ known: out.result.probe.counts.known, unknown: out.result.probe.counts.unknown });
     expect(result.manifest.model).toEqual({ id: 'org/fake-7b', revision: 'main' });
     expect(result.manifest.hyper.source).toBe('recipe');
-    expect(result.conditions.map((c) => c.name)).toEqual(['Harmonious', 'Incompatible', 'Mixture r = 0', 'Mixture r = 1']);
+    expect(result.conditions.map((c) => c.name)).toEqual([
+      'Harmonious',
+      'Incompatible',
+      'Mixture r = 0',
+      'Mixture r = 1',
+    ]);
     // Base accuracy as the lab's experiment summary computes it.
     const homoBase = scored(tests.homo, rec.baseScores.paper.homo);
     expect(result.base.homo.acc).toBeCloseTo(homoBase.filter((q) => q.correct).length / homoBase.length, 12);
   });
 
   it('explains a file that is not a recipe result, or has no runs yet', () => {
-    expect(recipeToShared({ format: 'ift-lab-recipe-results', version: 1 }).issues[0]).toMatch(/not a results.json written by an IFT Lab recipe/);
+    expect(recipeToShared({ format: 'ift-lab-recipe-results', version: 1 }).issues[0]).toMatch(
+      /not a results.json written by an IFT Lab recipe/,
+    );
     const raw = JSON.parse(fs.readFileSync(path.join(runsDir, 'results.json'), 'utf8'));
     expect(recipeToShared({ ...raw, runs: [] }).issues[0]).toMatch(/no run yet/);
     expect(parseImport(JSON.stringify({ ...raw, runs: [] })).fatal).toMatch(/no run yet/);
