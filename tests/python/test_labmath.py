@@ -7,6 +7,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import sys
 import unittest
 
@@ -91,6 +92,34 @@ class Training(unittest.TestCase):
         for c in CASES["truncate"]:
             ids, mask = lm.truncate_left(c["ids"], c["mask"], c["max"])
             self.assertEqual({"ids": ids, "lossMask": mask}, c["out"])
+
+    def test_train_examples_mask_the_reply_as_the_lab(self):
+        """train.py's tokenisation of a conversation, with a tokenizer that merges across the prompt/reply boundary
+        as the lab's test tokenizer does (same rule, same chat template): the masks equal the lab's."""
+        train = load_train()
+
+        class WordTok:
+            bos_token_id = 1
+            pad_token_id = 0
+
+            def __init__(self):
+                self.vocab = {}
+
+            def __call__(self, text, add_special_tokens=False):
+                words = re.findall(r"<[a-z]+>|:\n[A-D]|\S+|\s+", text)
+                return {"input_ids": [self.vocab.setdefault(w, len(self.vocab) + 3) for w in words]}
+
+            def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=False):
+                return "".join(f"<{m['role']}>:\n{m['content']}</s> " for m in messages) + ("<assistant>:\n" if add_generation_prompt else "")
+
+        scorer = train.Scorer(WordTok(), [], "letter")
+        rows = [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in CASES["masks"]]
+        got = train.train_examples(scorer, rows, 10_000)
+        self.assertEqual([m for _, m in got], [c["mask"] for c in CASES["masks"]])
+        self.assertEqual([len(i) for i, _ in got], [len(c["fullIds"]) for c in CASES["masks"]])
+        # Truncation keeps the reply: the last 5 tokens, mask included.
+        short = train.train_examples(scorer, rows, 5)
+        self.assertEqual([m for _, m in short], [c["mask"][-5:] for c in CASES["masks"]])
 
     def test_reply_mask(self):
         for c in CASES["masks"]:

@@ -64,6 +64,7 @@ def parse_args(argv=None):
     ap.add_argument("--device-map", default=None,
                     help="'auto' spreads one model over this machine's GPUs (one process only; see README)")
     ap.add_argument("--score-batch", type=int, default=None, help="prompts per forward pass when scoring")
+    ap.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations in the backward pass (less memory)")
     ap.add_argument("--fresh", action="store_true", help="ignore an earlier results.json in --out (default: resume)")
     ap.add_argument("--timeout-minutes", type=int, default=180,
                     help="how long other processes wait for the main one while it scores (process-group timeout)")
@@ -198,7 +199,7 @@ class Session:
 
         import torch
         from accelerate import Accelerator
-        from accelerate.utils import InitProcessGroupKwargs
+        from accelerate.utils import DistributedType, InitProcessGroupKwargs
 
         self.torch = torch
         self.args = args
@@ -207,7 +208,7 @@ class Session:
         self.world = self.acc.num_processes
         self.rank = self.acc.process_index
         self.main = self.acc.is_main_process
-        self.fsdp = getattr(self.acc.state, "fsdp_plugin", None) is not None
+        self.fsdp = self.acc.distributed_type == DistributedType.FSDP
         if args.device_map and self.world > 1:
             raise SystemExit(
                 "--device-map spreads one model over the GPUs of one process; it cannot be combined with accelerate's "
@@ -239,8 +240,10 @@ class Session:
         return model
 
     def free(self):
-        """After the caller drops its references to a model and optimizer: gc breaks the reference cycles
-        (bound methods, hooks) that would otherwise keep GPU memory alive until the interpreter collects them."""
+        """After the caller drops its references to a model and optimizer: the Accelerator lets go of the ones it
+        prepared (it keeps them in lists), and gc breaks the reference cycles (bound methods, hooks) that would
+        otherwise keep GPU memory alive until the interpreter collects them."""
+        self.acc.free_memory()
         gc.collect()
         if self.torch.cuda.is_available():
             self.torch.cuda.empty_cache()
@@ -286,6 +289,8 @@ def train_run(session, cfg, run, scorer, model_id, revision, adapter_dir):
     # The seed first: PEFT draws the adapter's init (and dropout) from torch's generator when it builds it.
     set_seed(run["seed"])
     model = session.load(model_id, revision, for_training=True)
+    if session.args.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     lora = LoraConfig(r=t["lora"]["rank"], lora_alpha=t["lora"]["alpha"], lora_dropout=t["lora"]["dropout"],
                       target_modules=t["lora"]["targetModules"], task_type="CAUSAL_LM")
     model = get_peft_model(model, lora)
@@ -334,10 +339,11 @@ def train_run(session, cfg, run, scorer, model_id, revision, adapter_dir):
         losses.append(loss)
         session.log(f"  epoch {epoch + 1} step {step}/{plan['total']} loss {loss:.4f} lr {opt.param_groups[0]['lr']:.3g}")
     seconds = time.time() - t0
-    if session.fsdp:
-        acc.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
-    state = acc.get_state_dict(model)  # collective under FSDP: every process calls it
-    acc.unwrap_model(model).save_pretrained(adapter_dir, state_dict=state, is_main_process=session.main)
+    # Under FSDP this gathers the full (unsharded) weights onto the main process (accelerate uses FULL_STATE_DICT,
+    # rank 0 only) and every process must call it; under DDP it is the unwrapped model's state dict.
+    state = acc.get_state_dict(model)
+    if session.main:
+        acc.unwrap_model(model).save_pretrained(adapter_dir, state_dict=state)  # PEFT's layout, adapter weights only
     acc.wait_for_everyone()
     del model, opt, state, params
     session.free()
@@ -406,6 +412,9 @@ def main(argv=None):
     cfg = load_config()
     model_id = args.model or cfg["model"]["id"]
     check_model_id(model_id)
+    unknown = sorted(set(args.only or []) - {r["runId"] for r in cfg["runs"]})
+    if unknown:
+        raise SystemExit(f"--only names run(s) the grid does not have: {', '.join(unknown)}. The grid: {', '.join(r['runId'] for r in cfg['runs'])}")
     revision = args.revision or (cfg["model"]["revision"] if not args.model else "main")
     ev = cfg.get("evaluation") or {}
     method = args.method or ev.get("method") or "letter"

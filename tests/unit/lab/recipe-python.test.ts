@@ -140,6 +140,7 @@ async function buildCases() {
   const masks = conversations.map((c) => {
     const e = toTrainExample(tok, c);
     return {
+      messages: c,
       promptIds: tok.encode(tok.applyChatTemplate(c.slice(0, -1), { addGenerationPrompt: true })),
       fullIds: e.ids,
       mask: e.lossMask,
