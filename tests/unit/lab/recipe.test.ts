@@ -177,6 +177,32 @@ describe('the exported recipe', () => {
     expect(files['README.md']).toContain('--device-map auto');
   });
 
+  it("the README's commands use only options train.py has and files the recipe ships", () => {
+    const readme = files['README.md'];
+    const blocks = [...readme.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const commands = blocks.flatMap((b) => b.split('\n')).filter((l) => /train\.py/.test(l));
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    const options = new Set([...files['train.py'].matchAll(/add_argument\("(--[a-z-]+)"/g)].map((m) => m[1]));
+    for (const c of commands) {
+      const script = c.replace(/#.*$/, '');
+      for (const flag of script.match(/(?<=\s)--[\w-]+/g) ?? []) {
+        const launcher = ['--config_file', '--num_processes'];
+        if (script.indexOf(flag) < script.indexOf('train.py')) expect(launcher, `${flag} in: ${c}`).toContain(flag);
+        else expect(options.has(flag), `${flag} in: ${c}`).toBe(true);
+      }
+      for (const f of script.match(/[\w-]+\.yaml/g) ?? []) expect(Object.keys(files), f).toContain(f);
+    }
+    // One GPU, several GPUs (data parallel), FSDP, and one process over several GPUs.
+    expect(commands.some((c) => /^python train\.py --model/.test(c))).toBe(true);
+    expect(commands.some((c) => c.includes('accelerate-ddp.yaml') && c.includes('--num_processes'))).toBe(true);
+    expect(commands.some((c) => c.includes('accelerate-fsdp.yaml'))).toBe(true);
+    expect(commands.some((c) => c.includes('--device-map auto') && !c.includes('accelerate'))).toBe(true);
+    expect(files['accelerate-ddp.yaml']).toMatch(/distributed_type: MULTI_GPU/);
+    expect(files['accelerate-fsdp.yaml']).toMatch(/distributed_type: FSDP/);
+    expect(files['requirements.txt']).toMatch(/^transformers>=4\.46,<6$/m);
+    expect(files['requirements.txt']).not.toMatch(/^trl/m);
+  });
+
   let fake: { hashes: Record<string, string>; prompts: Record<string, { chat: string; kshot: string }[]> };
   let runsDir: string;
 
