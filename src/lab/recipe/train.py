@@ -178,10 +178,11 @@ def train_examples(scorer, rows, max_len):
 def collate(examples, pad, device):
     import torch
 
-    width = max(len(ids) for ids, _ in examples)
-    ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in examples], device=device)
-    att = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in examples], device=device)
-    labels = torch.tensor([[t if m else -100 for t, m in zip(i, mk)] + [-100] * (width - len(i)) for i, mk in examples], device=device)
+    width = max(len(seq) for seq, _ in examples)
+    ids = torch.tensor([seq + [pad] * (width - len(seq)) for seq, _ in examples], device=device)
+    att = torch.tensor([[1] * len(seq) + [0] * (width - len(seq)) for seq, _ in examples], device=device)
+    # The lab's targets (train-step.ts packTrainBatch): a token whose mask is 1; padding is never a target.
+    labels = torch.tensor([[tok if m else -100 for tok, m in zip(seq, mask)] + [-100] * (width - len(seq)) for seq, mask in examples], device=device)
     return ids, att, labels
 
 
@@ -284,7 +285,7 @@ def train_run(session, cfg, run, scorer, model_id, revision, adapter_dir):
     micro = min(session.args.per_device_batch or per_rank, per_rank)
     accum = math.ceil(per_rank / micro)
     session.log(f"[{run['runId']}] {len(examples)} examples, {plan['total']} steps ({plan['warmup']} warm-up), global batch "
-                f"{plan['batch']} = {session.world} process(es) x {micro} x {accum} accumulation")
+                f"{plan['batch']} = {session.world} process(es) x up to {micro} examples x {accum} accumulation step(s)")
 
     # The seed first: PEFT draws the adapter's init (and dropout) from torch's generator when it builds it.
     set_seed(run["seed"])
