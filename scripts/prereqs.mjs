@@ -1,4 +1,5 @@
 // What the GPU and browser suites need from the machine, and what to do when it is missing.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter } from 'node:path';
 
@@ -31,4 +32,16 @@ export function gpuEnv() {
 export function chromiumProblem() {
   if (existsSync(CHROMIUM)) return null;
   return `The browser test suite needs Chromium at ${CHROMIUM} (or set CHROMIUM_PATH).\n${INSTALL}`;
+}
+
+/** The unit suite checks the exported recipe's Python against the lab (tests/python); it needs python3 ≥ 3.9. */
+export function pythonProblem() {
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
+  if (!r.error && r.status === 0 && r.stdout.trim() === 'True') return null;
+  const found = r.error ? 'python3 is not on the PATH' : `python3 is older than 3.9 (${(r.stdout || r.stderr).trim()})`;
+  return (
+    `The unit suite runs the recipe's Python tests (tests/python), and ${found}.\n` +
+    'Install it with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends python3\n' +
+    '(Debian/Ubuntu; macOS: brew install python). Only the standard library is needed (numpy is used when present).'
+  );
 }

@@ -4,14 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromiumProblem, gpuEnv } from './prereqs.mjs';
+import { chromiumProblem, gpuEnv, pythonProblem } from './prereqs.mjs';
 
 const out = join('tests', '.artifacts');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 const suites = [
-  { name: 'unit', env: () => ({ env: process.env }) },
+  { name: 'unit', env: () => (pythonProblem() ? { problem: pythonProblem() } : { env: process.env }) },
   { name: 'gpu', env: gpuEnv },
   { name: 'e2e', env: () => (chromiumProblem() ? { problem: chromiumProblem() } : gpuEnv()), build: true },
 ];

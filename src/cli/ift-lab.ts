@@ -2,6 +2,7 @@
  * `ift-lab`: the lab from the command line.
  *   ift-lab validate <questions file>           row-level report; exit 1 if any row is bad
  *   ift-lab experiment <config.json> [--out d]  run an experiment grid; results, manifest, report, recipe
+ *   ift-lab import-results <dir> [--out file]   a recipe's results.json → lab results (History import, share links)
  * Exit codes: 0 ok, 1 bad input or a failed run, 2 usage.
  */
 import fs from 'node:fs';
@@ -13,6 +14,8 @@ import { datasetFileStem, parseExperimentConfig, runExperiment, type ExperimentE
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
+import { exportJson } from '../share/records';
+import { recipeToShared } from '../share/recipe-results';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv, peftFiles } from './models';
@@ -27,7 +30,8 @@ const processIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => 
 
 const USAGE = `Usage:
   ift-lab validate <questions.csv|.jsonl|.parquet>
-  ift-lab experiment <config.json> [--out <dir>]`;
+  ift-lab experiment <config.json> [--out <dir>]
+  ift-lab import-results <recipe runs dir | results.json> [--out <lab-results.json>]`;
 
 function fail(io: Io, e: unknown): number {
   if (e instanceof LabError || (e && typeof e === 'object' && 'advice' in e)) {
@@ -125,7 +129,13 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
       fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(out.manifest, null, 2));
       fs.writeFileSync(path.join(outDir, 'report.md'), out.markdown);
       for (const d of out.datasets) fs.writeFileSync(path.join(outDir, 'datasets', `${datasetFileStem(d, config)}.jsonl`), toJsonl(d));
-      const recipe = exportRecipe({ config, datasets: out.datasets, tests: { homo: out.splits.homo, id: out.splits.id, ood: out.splits.ood }, fewShot: bank.fewShot });
+      const recipe = exportRecipe({
+        config,
+        datasets: out.datasets,
+        tests: { homo: out.splits.homo, id: out.splits.id, ood: out.splits.ood },
+        fewShot: bank.fewShot,
+        probe: { counts: out.result.probe.counts },
+      });
       for (const [name, text] of Object.entries(recipe)) {
         const p = path.join(outDir, 'recipe', name);
         fs.mkdirSync(path.dirname(p), { recursive: true });
@@ -137,6 +147,37 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
     } finally {
       process.off('SIGINT', onSigint);
     }
+  } catch (e) {
+    return fail(io, e);
+  }
+}
+
+/** A recipe's results.json (train.py's output) → an IFT Lab export file the History page imports. */
+function importResults(input: string | undefined, outFile: string | undefined, io: Io): number {
+  if (!input) {
+    io.err(USAGE);
+    return 2;
+  }
+  try {
+    const file = fs.existsSync(input) && fs.statSync(input).isDirectory() ? path.join(input, 'results.json') : input;
+    if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, "Pass the recipe's output folder (train.py --out, default runs/) or its results.json.");
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Was train.py stopped while writing it? Run it again: finished runs are kept.');
+    }
+    const r = recipeToShared(json);
+    for (const i of r.issues) io.err(`${r.results.length ? 'warning' : 'error'}: ${i}`);
+    if (r.results.length === 0) {
+      io.err("what to do: pass the results.json that the recipe's train.py wrote, unedited.");
+      return 1;
+    }
+    const target = outFile ?? path.join(path.dirname(file), 'lab-results.json');
+    fs.writeFileSync(target, exportJson(r.results));
+    for (const x of r.results) io.out(`${x.title}: ${x.conditions.length} condition(s), ${x.manifest.protocol}`);
+    io.err(`Wrote ${target}: open IFT Lab's History page and import it (or ${path.basename(file)} itself).`);
+    return 0;
   } catch (e) {
     return fail(io, e);
   }
@@ -161,6 +202,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   if (command === 'validate') return validate(arg, io);
   if (command === 'experiment') return experiment(arg, parsed.values.out ?? 'ift-lab-out', io);
+  if (command === 'import-results') return importResults(arg, parsed.values.out, io);
   io.err(`Unknown command ${JSON.stringify(command)}.\n${USAGE}`);
   return 2;
 }

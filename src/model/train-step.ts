@@ -97,7 +97,8 @@ export function truncateLeft(e: TrainExample, max: number): TrainExample {
   return { ids: e.ids.slice(-max), lossMask: e.lossMask.slice(-max) };
 }
 
-function shuffled(n: number, seed: number, epoch: number): number[] {
+/** The example order of one epoch (the exported recipe's labmath.py epoch_order reproduces it). */
+export function epochOrder(n: number, seed: number, epoch: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
   const r = uniformPm1((seed * 1000003 + epoch * 7919) >>> 0);
   for (let i = n - 1; i > 0; i--) {
@@ -117,6 +118,14 @@ async function readState(core: ModelCore, lora: LoraBuffers, config: TrainConfig
   };
 }
 
+/** Batch size, steps and warm-up steps of a run on n examples (the recipe's labmath.py plan_steps mirrors it). */
+export function trainPlan(n: number, config: Pick<TrainConfig, 'batchSize' | 'epochs' | 'schedule'>): { batch: number; perEpoch: number; totalSteps: number; warmupSteps: number } {
+  const batch = Math.max(1, Math.min(config.batchSize, n));
+  const perEpoch = Math.ceil(n / batch);
+  const totalSteps = perEpoch * config.epochs;
+  return { batch, perEpoch, totalSteps, warmupSteps: Math.round(config.schedule.warmupFraction * totalSteps) };
+}
+
 /** LabModel.train: batches, schedule, hooks, resume, cancellation. */
 export async function trainLora(model: EngineModel, examples: readonly TrainExample[], config: TrainConfig, hooks: TrainHooks = {}): Promise<AdapterState> {
   const core = model.core;
@@ -127,10 +136,8 @@ export async function trainLora(model: EngineModel, examples: readonly TrainExam
   });
   const longest = Math.max(...data.map((e) => e.ids.length));
   const S = Math.min(roundUp(longest, core.quantum), Math.max(longest, config.maxSeqLen));
-  const B = Math.max(1, Math.min(config.batchSize, data.length));
-  const perEpoch = Math.ceil(data.length / B);
-  const totalSteps = perEpoch * config.epochs;
-  const schedule = { kind: config.schedule.kind, warmupSteps: Math.round(config.schedule.warmupFraction * totalSteps), peak: config.learningRate };
+  const { batch: B, perEpoch, totalSteps, warmupSteps } = trainPlan(data.length, config);
+  const schedule = { kind: config.schedule.kind, warmupSteps, peak: config.learningRate };
   const adam: Partial<AdamWConfig> = { beta1: config.betas[0], beta2: config.betas[1], eps: config.eps, weightDecay: config.weightDecay, maxGradNorm: config.clipNorm };
   const lora = core.slot(config.lora, true);
   const t = trainer(core, B, S, lora, adam);
@@ -144,7 +151,7 @@ export async function trainLora(model: EngineModel, examples: readonly TrainExam
 
   let step = start;
   for (let epoch = Math.floor(start / perEpoch); epoch < config.epochs; epoch++) {
-    const order = shuffled(data.length, config.seed, epoch);
+    const order = epochOrder(data.length, config.seed, epoch);
     for (let k = step - epoch * perEpoch; k < perEpoch; k++) {
       if (hooks.signal?.aborted) return readState(core, lora, config, step);
       const batch = packTrainBatch(order.slice(k * B, (k + 1) * B).map((i) => data[i]), B, S);

@@ -1,6 +1,7 @@
 /** Results in the store (`runs` collection) and their JSON export/import file. */
 import type { StoredRecord } from '../store/types';
 import { checkResult } from './codec';
+import { isRecipeResults, recipeToShared } from './recipe-results';
 import type { SharedResult } from './types';
 
 export interface ResultRecord extends StoredRecord {
@@ -68,8 +69,13 @@ export function parseImport(text: string): ImportOutcome {
     const r = (json as { results?: unknown }).results;
     if (!Array.isArray(r)) return none('The file says it is an IFT Lab export but has no list of results.');
     rows = r;
+  } else if (isRecipeResults(json)) {
+    // A recipe's results.json (train.py on a GPU machine): converted by the same code as a browser run's result.
+    const r = recipeToShared(json);
+    if (r.results.length === 0) return none(r.issues.join(' '));
+    return { results: r.results, errors: r.issues.map((message, i) => ({ row: i + 1, title: 'recipe results', message, issues: [] })), fatal: null };
   } else if (json && typeof json === 'object' && 'v' in json) rows = [json];
-  else return none('The file is JSON but not an IFT Lab export (no "format": "ift-lab-results").');
+  else return none('The file is JSON but not an IFT Lab export (no "format": "ift-lab-results") nor a recipe\'s results.json.');
   if (rows.length > IMPORT_LIMITS.rows) return none(`The file holds ${rows.length} results; at most ${IMPORT_LIMITS.rows} are read at once.`);
   const out: ImportOutcome = { results: [], errors: [], fatal: null };
   rows.forEach((row, i) => {

@@ -167,10 +167,23 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     expect(JSON.parse(JSON.stringify(m))).toEqual(m);
   });
 
-  it('exports a TRL/PEFT recipe with the same data and hyper-parameters', () => {
+  it('exports a PEFT/accelerate recipe with the same data and hyper-parameters (more in recipe.test.ts)', () => {
     const files = exportRecipe({ config: out.result.config, datasets: out.datasets, tests: { homo: out.splits.homo, id: out.splits.id, ood: out.splits.ood }, fewShot: dev });
     expect(Object.keys(files).sort()).toEqual(
-      ['README.md', 'config.json', 'fewshot.jsonl', 'train.py', 'tests/homo.jsonl', 'tests/id.jsonl', 'tests/ood.jsonl', ...out.datasets.map((d) => `datasets/${d.name}-d${d.dataSeed}.jsonl`)].sort(),
+      [
+        'README.md',
+        'accelerate-ddp.yaml',
+        'accelerate-fsdp.yaml',
+        'config.json',
+        'fewshot.jsonl',
+        'labmath.py',
+        'requirements.txt',
+        'train.py',
+        'tests/homo.jsonl',
+        'tests/id.jsonl',
+        'tests/ood.jsonl',
+        ...out.datasets.map((d) => `datasets/${d.name}-d${d.dataSeed}.jsonl`),
+      ].sort(),
     );
     const rows = files['datasets/harmonious-d1.jsonl'].trim().split('\n').map((l) => JSON.parse(l));
     expect(rows).toHaveLength(out.datasets[0].conversations.length);
@@ -182,9 +195,10 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     expect(cfg.protocols[0]).toEqual({ name: 'paper', base: { kind: 'kshot', shots: 2 }, tuned: { kind: 'chat', shots: 0 } });
     expect(cfg.runs).toHaveLength(14);
     expect(cfg.datasets.map((d: { sha256: string }) => d.sha256)).toEqual(out.datasets.map((d) => d.hash));
-    expect(files['train.py']).toContain('SFTTrainer');
-    expect(files['train.py']).toContain('completion_only_loss=True');
-    // The script is valid Python (parsed, not run: transformers/peft/trl are not installed here).
+    // No warmup_ratio (gone from transformers 5) and no device_map="auto" by default (refused under accelerate launch).
+    expect(files['train.py']).not.toContain('warmup_ratio');
+    expect(files['train.py']).not.toContain('device_map="auto"');
+    // The script is valid Python (parsed, not run: torch/transformers/peft are not installed here).
     const py = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: files['train.py'] });
     if (!py.error) expect(py.status, String(py.stderr)).toBe(0);
   });
