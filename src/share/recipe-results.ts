@@ -98,13 +98,6 @@ export function isRecipeResults(json: unknown): boolean {
   return !!json && typeof json === 'object' && (json as { format?: unknown }).format === RECIPE_RESULTS_FORMAT;
 }
 
-const LABELS: Record<ConditionKind, string> = {
-  harmonious: 'Harmonious',
-  incompatible: 'Incompatible',
-  selfAligning: 'Self-aligning',
-  randomWrong: 'Random-wrong',
-  mixture: 'Mixture',
-};
 
 const nan = (x: number | null) => (x === null ? NaN : x);
 const iv = (i: v.InferOutput<typeof interval>): Interval => ({ value: nan(i.value), lo: nan(i.lo), hi: nan(i.hi) });
