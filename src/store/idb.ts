@@ -83,6 +83,11 @@ export async function openIdbStore(opts: IdbStoreOptions = {}): Promise<Store> {
       if (query?.runId !== undefined) return (await db.getAllFromIndex(collection, 'runId', query.runId)) as T[];
       return (await db.getAllFromIndex(collection, 'createdAt')) as T[];
     },
+    async keys(collection, query) {
+      // '\uffff' sorts after every character an id uses: the range is exactly the ids with that prefix.
+      const range = query?.prefix !== undefined ? IDBKeyRange.bound(query.prefix, `${query.prefix}\uffff`) : undefined;
+      return ((await db.getAllKeys(collection, range)) as string[]).sort();
+    },
     async delete(collection, id) {
       await db.delete(collection, id);
     },

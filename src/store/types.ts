@@ -26,6 +26,8 @@ export interface Store {
   get<T extends StoredRecord>(collection: Collection, id: string): Promise<T | undefined>;
   /** All records, oldest first; or those of one run. */
   list<T extends StoredRecord>(collection: Collection, query?: { runId?: string }): Promise<T[]>;
+  /** The ids of a collection, sorted; or those starting with `prefix` (without reading the records). */
+  keys(collection: Collection, query?: { prefix?: string }): Promise<string[]>;
   delete(collection: Collection, id: string): Promise<void>;
   clear(collection: Collection): Promise<void>;
   usage(): Promise<StorageUsage>;
@@ -43,7 +45,7 @@ export class StorageFullError extends Error {
     this.name = 'StorageFullError';
   }
   get advice(): string {
-    return 'Nothing already stored was changed. Delete old runs or adapters in History, or export them first, then try again.';
+    return 'Nothing already stored was changed. Delete old runs in History (that frees their checkpoints and adapters; History shows what each takes), or export them first, then try again.';
   }
 }
 

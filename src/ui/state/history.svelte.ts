@@ -1,5 +1,6 @@
 /** The results stored in this browser (store collection `runs`), newest first, with import and export. */
 import { exportJson, isResultRecord, parseImport, toRecord, type ImportRowError, type ResultRecord } from '../../share';
+import { deleteRunData } from '../../store/run-data';
 import type { StoredRecord } from '../../store/types';
 import { storeErrorText, storeState } from './store.svelte';
 
@@ -34,7 +35,8 @@ class History {
 
   async remove(id: string): Promise<void> {
     const store = await storeState.open();
-    await store.delete('runs', id);
+    // The run's checkpoints and adapters go with it (they are most of what a run takes).
+    await deleteRunData(store, id);
     await this.refresh();
   }
 

@@ -65,9 +65,13 @@ describe('ift-lab validate', () => {
 describe('ift-lab experiment', () => {
   it('validates the config, loads MMLU, then explains a model it cannot download', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
-    const r = ift('experiment', 'examples/mmlu-qwen2.5-0.5b.json', '--out', out);
+    // The shipped example reads the whole release from ../shared; here the same config reads the test slice.
+    const cfg = path.join(out, 'mmlu.json');
+    const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
+    fs.writeFileSync(cfg, JSON.stringify({ ...example, questions: { ...example.questions, path: mmluDir } }));
+    const r = ift('experiment', cfg, '--out', out);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/\[load\] 15621 questions, 285 few-shot examples/);
+    expect(r.err).toMatch(/\[load\] 256 questions, 25 few-shot examples/);
     expect(r.err).toMatch(/Qwen\/Qwen2\.5-0\.5B/);
     expect(r.err).toMatch(/config\.json/);
   });
