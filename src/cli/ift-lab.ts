@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import pkg from '../../package.json';
 import { LabError } from '../lab/errors';
 import { parseExperimentConfig, runExperiment, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
+import { checkAgainstPool } from '../lab/experiment-config';
 import { stableJson } from '../lab/fingerprint';
 import { sha256Hex } from '../lab/hash';
 import type { ResumePolicy } from '../lab/train';
@@ -112,6 +113,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     const outDir = outArg ?? (await defaultOutDir(config));
     io.err(`[out] ${outDir}`);
     const bank = await loadBank(config);
+    checkAgainstPool(config, bank.pool.length);
     const general = config.general ? loadGeneral(config.general.path) : undefined;
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     const model = await createModel(config);

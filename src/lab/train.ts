@@ -4,6 +4,7 @@
  */
 import { CancelledError, ConfigError, LabError, TrainingDivergedError } from './errors';
 import { describeChanges, runFingerprint, type RunFingerprint } from './fingerprint';
+import { LIMITS, tooLarge, type LimitName } from './limits';
 import type { AdapterState, LabModel, LoraTarget, StepEvent, TrainConfig, TrainExample } from './model';
 
 /** A stored checkpoint: the adapter and optimizer state, and the fingerprint of the run that wrote it. */
@@ -112,7 +113,17 @@ export function validateTrainConfig(c: TrainConfig, examples?: readonly TrainExa
   const within = (v: number, lo: number, hi: number, name: string, hiOpen = true) => {
     if (!Number.isFinite(v) || v < lo || (hiOpen ? v >= hi : v > hi)) issues.push(`${name} must be in [${lo}, ${hi}${hiOpen ? ')' : ']'} (it is ${v})`);
   };
+  const atMost = (v: number, limit: LimitName, name: string) => {
+    if (v > LIMITS[limit].max) issues.push(`${name} ${tooLarge(limit)} (it is ${v})`);
+  };
   int(c.lora.rank, 1, 'lora.rank');
+  atMost(c.lora.rank, 'rank', 'lora.rank');
+  if (!Number.isFinite(c.lora.alpha)) issues.push(`lora.alpha must be a finite number (it is ${c.lora.alpha})`);
+  atMost(c.lora.alpha, 'alpha', 'lora.alpha');
+  atMost(c.learningRate, 'learningRate', 'learningRate');
+  atMost(c.epochs, 'epochs', 'epochs');
+  atMost(c.batchSize, 'batchSize', 'batchSize');
+  atMost(c.maxSeqLen, 'maxSeqLen', 'maxSeqLen');
   if (!(c.lora.alpha > 0)) issues.push(`lora.alpha must be > 0 (it is ${c.lora.alpha})`);
   within(c.lora.dropout, 0, 1, 'lora.dropout');
   if (c.lora.targets.length === 0) issues.push('lora.targets must name at least one projection');

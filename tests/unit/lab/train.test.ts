@@ -97,7 +97,11 @@ describe('runTraining', () => {
 
   it('stops with a clear message when the loss becomes non-finite, keeping stored checkpoints', async () => {
     const sink = new MemoryCheckpointSink();
-    const err = await runTraining({ runId: 'nan', model: fresh(), examples, config: bowTrainConfig({ learningRate: 1e38, epochs: 4, batchSize: 4 }), sink }).then(
+    // The learning rate is bounded (≤ 1), so the loss is made to overflow in the second epoch instead.
+    const inner = fresh();
+    const model = Object.create(inner) as typeof inner;
+    model.train = (ex, cfg, hooks = {}) => inner.train(ex, cfg, { ...hooks, onStep: (e) => hooks.onStep?.(e.step > 4 ? { ...e, loss: Infinity } : e) });
+    const err = await runTraining({ runId: 'nan', model, examples, config: bowTrainConfig({ epochs: 4, batchSize: 4 }), sink }).then(
       () => undefined,
       (e: unknown) => e,
     );
