@@ -32,7 +32,9 @@ export interface Io {
 const processIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 
 const USAGE = `Usage:
-  ift-lab validate <questions.csv|.jsonl|.parquet> [--subject <field path or name>]
+  ift-lab validate <questions.csv|.jsonl|.parquet> [--subject <name>] [--subject-field <path>]
+    --subject        the subject of rows that name none (header-less MMLU rows: default the file name)
+    --subject-field  JSONL: where each row's subject is, e.g. raw.labels (Xiezhi) or meta.subject
   ift-lab experiment <config.json> [--out <dir>] [--resume | --fresh]
     --out     default: ift-lab-out/<config name>-<config hash>
     --resume  resume every run from its checkpoint, and stop if one was written by a different configuration
@@ -50,15 +52,16 @@ function fail(io: Io, e: unknown): number {
   return 1;
 }
 
-async function validate(file: string | undefined, io: Io): Promise<number> {
+async function validate(file: string | undefined, io: Io, subject: { defaultSubject?: string; subjectField?: string } = {}): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
   }
   try {
     if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
-    const data = file.toLowerCase().endsWith('.parquet') ? new Uint8Array(fs.readFileSync(file)).buffer : fs.readFileSync(file, 'utf8');
-    const parsed = await parseQuestionFile(path.basename(file), data);
+    // Bytes, not text: the reader tells UTF-8 from UTF-16 and Latin-1 and says which it found.
+    const parsed = await parseQuestionFile(path.basename(file), new Uint8Array(fs.readFileSync(file)), subject);
+    for (const w of parsed.warnings ?? []) io.out(`${file}: warning: ${w}`);
     const subjects = new Set(parsed.questions.map((q) => q.subject));
     if (parsed.errors.length === 0) {
       io.out(`${file}: ${parsed.questions.length} questions, ${subjects.size} subject(s), no problems.`);
@@ -113,9 +116,9 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     const outDir = outArg ?? (await defaultOutDir(config));
     io.err(`[out] ${outDir}`);
     const bank = await loadBank(config);
+    io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     checkAgainstPool(config, bank.pool.length);
     const general = config.general ? loadGeneral(config.general.path) : undefined;
-    io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     const model = await createModel(config);
     const env = await modelEnv(model);
     const controller = new AbortController();
@@ -164,6 +167,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         resume: { type: 'boolean' },
         fresh: { type: 'boolean' },
         subject: { type: 'string' },
+        'subject-field': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -180,7 +184,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.err(`Unexpected argument(s): ${rest.join(' ')}\n${USAGE}`);
     return 2;
   }
-  if (command === 'validate') return validate(arg, io);
+  if (command === 'validate') return validate(arg, io, { defaultSubject: parsed.values.subject, subjectField: parsed.values['subject-field'] });
   if (command === 'experiment') {
     if (parsed.values.resume && parsed.values.fresh) {
       io.err(`--resume and --fresh exclude each other.\n${USAGE}`);
