@@ -57,3 +57,13 @@ export class StorageBlockedError extends Error {
     this.name = 'StorageBlockedError';
   }
 }
+
+/** This connection closed itself so that another tab could upgrade the database; this tab must reload. */
+export class StorageUpgradedError extends Error {
+  readonly code = 'storage-upgraded';
+  readonly advice = 'Reload this tab: another tab opened a newer version of IFT Lab and upgraded the database. Stored runs and checkpoints are kept, so a run can resume after the reload.';
+  constructor() {
+    super('The lab database was upgraded by a newer version of IFT Lab in another tab, so this tab can no longer read or write it.');
+    this.name = 'StorageUpgradedError';
+  }
+}

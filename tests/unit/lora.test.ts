@@ -103,7 +103,7 @@ describe('PEFT export / import', () => {
     poisoned.tensors[names[1]][0] = Infinity;
     poisoned.tensors[names[1]][1] = -Infinity;
     const bad = exportPeft(spec, poisoned, 'org/tiny').files['adapter_model.safetensors'];
-    const e = await importPeft(spec, adapterConfig, bad).catch((x: unknown) => x as Error);
+    const e = (await importPeft(spec, adapterConfig, bad).catch((x: unknown) => x)) as Error;
     expect(e).toBeInstanceOf(AdapterMismatchError);
     expect(e.message).toContain(`${names[0]} has 1 non-finite value(s)`);
     expect(e.message).toContain(`${names[1]} has 2 non-finite value(s)`);

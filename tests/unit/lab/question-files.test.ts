@@ -46,11 +46,11 @@ describe('question file encodings', () => {
 
   it('text decoded as UTF-8 elsewhere (File.text()) is refused with the encoding named, not a garbled header', async () => {
     const asUtf8 = (b: Uint8Array) => new TextDecoder().decode(b);
-    const e16 = await parseQuestionFile('cafes.csv', asUtf8(utf16(csv, true, true))).catch((e: unknown) => e as QuestionFileError);
+    const e16 = (await parseQuestionFile('cafes.csv', asUtf8(utf16(csv, true, true))).catch((e: unknown) => e)) as QuestionFileError;
     expect(e16).toBeInstanceOf(QuestionFileError);
     expect(e16.message).toMatch(/looks like UTF-16/);
     expect(e16.advice).toMatch(/UTF-8/);
-    const eL1 = await parseQuestionFile('cafes.csv', asUtf8(latin1(csv))).catch((e: unknown) => e as QuestionFileError);
+    const eL1 = (await parseQuestionFile('cafes.csv', asUtf8(latin1(csv))).catch((e: unknown) => e)) as QuestionFileError;
     expect(eL1.message).toMatch(/not UTF-8 .*Latin-1/);
   });
 });
