@@ -5,6 +5,7 @@
 import type { AdapterState, LabModel, TrainConfig, TrainExample, TrainHooks } from '../lab/model';
 import type { RunFingerprint } from '../lab/fingerprint';
 import { stateBytes, type Checkpoint, type CheckpointSink } from '../lab/train';
+import { SIZE_PREFIX } from '../store/run-data';
 import { StorageFullError, type Store, type StoredRecord } from '../store/types';
 
 interface CheckpointRecord extends StoredRecord {
@@ -39,6 +40,8 @@ export class StoreCheckpointSink implements CheckpointSink {
     }
     // Checkpoints an older version kept per epoch (`<runId>#0003`): only the latest one counts.
     for (const k of await this.store.keys('checkpoints', { prefix: `${runId}#` })) if (k !== id) await this.store.delete('checkpoints', k);
+    // Its size, for History (a few bytes; if even that does not fit, History just shows less).
+    await this.store.put('settings', { id: `${SIZE_PREFIX}${runId}`, createdAt: Date.now(), bytes: rec.bytes }).catch(() => undefined);
   }
 
   async latest(runId: string): Promise<Checkpoint | undefined> {
@@ -49,9 +52,14 @@ export class StoreCheckpointSink implements CheckpointSink {
 
   async delete(runId: string, opts: { prefix?: boolean } = {}): Promise<void> {
     for (const k of await this.store.keys('checkpoints', { prefix: opts.prefix ? runId : `${runId}#` })) await this.store.delete('checkpoints', k);
+    for (const k of await this.store.keys('settings', { prefix: `${SIZE_PREFIX}${runId}` })) {
+      if (opts.prefix || k === `${SIZE_PREFIX}${runId}`) await this.store.delete('settings', k);
+    }
   }
 
   async bytes(runId: string): Promise<number> {
+    const size = await this.store.get<StoredRecord & { bytes?: number }>('settings', `${SIZE_PREFIX}${runId}`);
+    if (typeof size?.bytes === 'number') return size.bytes;
     const all = await this.store.list<CheckpointRecord>('checkpoints', { runId });
     return all.reduce((n, r) => n + (r.bytes ?? stateBytes(r.state)), 0);
   }

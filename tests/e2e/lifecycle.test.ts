@@ -34,11 +34,14 @@ describe('checkpoints in IndexedDB', () => {
       await sink.save('exp2/a', 0, st(s1));
       const keys = await store.keys('checkpoints');
       const bytes = await sink.bytes('exp1/a');
+      const perRun = Object.fromEntries(await H.storagePerRun(store));
       store.close();
-      return { keys, bytes };
+      return { keys, bytes, perRun };
     }, { s1: state(3, 1000), s2: state(6, 1000) });
     expect(before.keys).toEqual(['exp1/a#latest', 'exp1/b#latest', 'exp2/a#latest']);
     expect(before.bytes).toBe(4000);
+    // History's storage per run, from the size records beside the checkpoints.
+    expect(before.perRun).toEqual({ exp1: 8000, exp2: 4000 });
 
     // Storage full: the next checkpoint (8 MB of random values: Chrome compresses IndexedDB values) cannot be
     // written; the previous one stays, and the error says what to free.
@@ -72,11 +75,11 @@ describe('checkpoints in IndexedDB', () => {
       await store.put('adapters', { id: 'ad1', createdAt: 1, runId: 'exp1' });
       await store.put('adapters', { id: 'ad2', createdAt: 1, runId: 'exp2' });
       const counts = await H.deleteRunData(store, 'exp1');
-      const r = { counts, checkpoints: await store.keys('checkpoints'), adapters: await store.keys('adapters'), runs: await store.keys('runs') };
+      const r = { counts, checkpoints: await store.keys('checkpoints'), adapters: await store.keys('adapters'), runs: await store.keys('runs'), perRun: Object.fromEntries(await H.storagePerRun(store)) };
       store.close();
       return r;
     });
-    expect(after).toEqual({ counts: { checkpoints: 2, adapters: 1 }, checkpoints: ['exp10/a#latest', 'exp2/a#latest'], adapters: ['ad2'], runs: ['exp10'] });
+    expect(after).toEqual({ counts: { checkpoints: 2, adapters: 1 }, checkpoints: ['exp10/a#latest', 'exp2/a#latest'], adapters: ['ad2'], runs: ['exp10'], perRun: { exp2: 4000 } });
     await context.close();
   });
 });
