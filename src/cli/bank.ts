@@ -33,8 +33,8 @@ export function loadMmluDir(dir: string, poolSplits: readonly string[]): Questio
 }
 
 export async function loadQuestionFile(file: string): Promise<Question[]> {
-  const data = file.toLowerCase().endsWith('.parquet') ? new Uint8Array(fs.readFileSync(file)).buffer : readText(file);
-  return requireValid(await parseQuestionFile(file, data), file);
+  if (!fs.existsSync(file)) throw new QuestionFileError(`${file} does not exist.`, 'Check the path (relative paths start from the current directory).');
+  return requireValid(await parseQuestionFile(file, new Uint8Array(fs.readFileSync(file))), file);
 }
 
 export async function loadBank(config: ExperimentConfig): Promise<QuestionBank> {

@@ -1,7 +1,10 @@
 /**
  * `ift-lab`: the lab from the command line.
  *   ift-lab validate <questions file>           row-level report; exit 1 if any row is bad
- *   ift-lab experiment <config.json> [--out d]  run an experiment grid; results, manifest, report, recipe
+ *   ift-lab experiment <config.json> [--out d] [--resume|--fresh]
+ *                                               run an experiment grid; results, manifest, report, recipe.
+ *     --out defaults to ift-lab-out/<name>-<config hash>, so another configuration never meets this one's
+ *     checkpoints; a checkpoint is resumed only when its run's fingerprint matches (else: fresh, and why).
  *   ift-lab import-results <dir> [--out file]   a recipe's results.json → lab results (History import, share links)
  * Exit codes: 0 ok, 1 bad input or a failed run, 2 usage.
  */
@@ -10,7 +13,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json';
 import { LabError } from '../lab/errors';
-import { datasetFileStem, parseExperimentConfig, runExperiment, type ExperimentEvent } from '../lab/experiment';
+import { datasetFileStem, parseExperimentConfig, runExperiment, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
+import { checkAgainstPool } from '../lab/experiment-config';
+import { stableJson } from '../lab/fingerprint';
+import { sha256Hex } from '../lab/hash';
+import type { ResumePolicy } from '../lab/train';
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
@@ -29,8 +36,14 @@ export interface Io {
 const processIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 
 const USAGE = `Usage:
-  ift-lab validate <questions.csv|.jsonl|.parquet>
-  ift-lab experiment <config.json> [--out <dir>]
+  ift-lab validate <questions.csv|.jsonl|.parquet> [--subject <name>] [--subject-field <path>]
+    --subject        the subject of rows that name none (header-less MMLU rows: default the file name)
+    --subject-field  JSONL: where each row's subject is, e.g. raw.labels (Xiezhi) or meta.subject
+  ift-lab experiment <config.json> [--out <dir>] [--resume | --fresh]
+    --out     default: ift-lab-out/<config name>-<config hash>
+    --resume  resume every run from its checkpoint, and stop if one was written by a different configuration
+    --fresh   ignore (and replace) stored checkpoints and progress
+    default   resume checkpoints of the same configuration; start the others fresh, saying what changed
   ift-lab import-results <recipe runs dir | results.json> [--out <lab-results.json>]`;
 
 function fail(io: Io, e: unknown): number {
@@ -44,15 +57,16 @@ function fail(io: Io, e: unknown): number {
   return 1;
 }
 
-async function validate(file: string | undefined, io: Io): Promise<number> {
+async function validate(file: string | undefined, io: Io, subject: { defaultSubject?: string; subjectField?: string } = {}): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
   }
   try {
     if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
-    const data = file.toLowerCase().endsWith('.parquet') ? new Uint8Array(fs.readFileSync(file)).buffer : fs.readFileSync(file, 'utf8');
-    const parsed = await parseQuestionFile(path.basename(file), data);
+    // Bytes, not text: the reader tells UTF-8 from UTF-16 and Latin-1 and says which it found.
+    const parsed = await parseQuestionFile(path.basename(file), new Uint8Array(fs.readFileSync(file)), subject);
+    for (const w of parsed.warnings ?? []) io.out(`${file}: warning: ${w}`);
     const subjects = new Set(parsed.questions.map((q) => q.subject));
     if (parsed.errors.length === 0) {
       io.out(`${file}: ${parsed.questions.length} questions, ${subjects.size} subject(s), no problems.`);
@@ -74,6 +88,11 @@ function progress(io: Io): (e: ExperimentEvent) => void {
       io.err(`[probe] accuracy ${(100 * e.accuracy).toFixed(1)} %: ${e.counts.known} known, ${e.counts.unknown} unknown, ${e.counts.discarded} discarded`);
       for (const w of e.warnings) io.err(`[probe] warning: ${w}`);
     } else if (e.type === 'run-start') io.err(`[run ${e.index + 1}/${e.total}] ${e.run.runId}`);
+    else if (e.type === 'train' && e.event.type === 'stale-checkpoint') {
+      io.err(`  not resuming the stored checkpoint: ${e.event.changes.join('; ')}. Training from the start.`);
+    } else if (e.type === 'train' && e.event.type === 'start' && e.event.resumedFromStep !== null) {
+      io.err(`  resuming from step ${e.event.resumedFromStep} of ${e.event.totalSteps} (same configuration, data, weights and engine)`);
+    }
     else if (e.type === 'train' && e.event.type === 'checkpoint') io.err(`  epoch ${e.event.epoch + 1} checkpointed (step ${e.event.step})`);
     else if (e.type === 'run-done') {
       const f = e.run.fit;
@@ -82,7 +101,13 @@ function progress(io: Io): (e: ExperimentEvent) => void {
   };
 }
 
-async function experiment(file: string | undefined, outDir: string, io: Io): Promise<number> {
+/** The default output folder: the config's name and a hash of the whole parsed config. */
+export async function defaultOutDir(config: ExperimentConfig): Promise<string> {
+  const slug = config.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '').slice(0, 80) || 'experiment';
+  return path.join('ift-lab-out', `${slug}-${(await sha256Hex(stableJson(config))).slice(0, 12)}`);
+}
+
+async function experiment(file: string | undefined, outArg: string | undefined, resume: ResumePolicy, io: Io): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
@@ -96,9 +121,12 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
       throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
     }
     const config = parseExperimentConfig(json);
+    const outDir = outArg ?? (await defaultOutDir(config));
+    io.err(`[out] ${outDir}`);
     const bank = await loadBank(config);
-    const general = config.general ? loadGeneral(config.general.path) : undefined;
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
+    checkAgainstPool(config, bank.pool.length);
+    const general = config.general ? loadGeneral(config.general.path) : undefined;
     const model = await createModel(config);
     const env = await modelEnv(model);
     const controller = new AbortController();
@@ -112,8 +140,8 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
         model,
         bank,
         general,
-        sink: new FileCheckpointSink(path.join(outDir, 'checkpoints')),
-        progress: new FileProgressStore(path.join(outDir, 'progress.json')),
+        sink: new FileCheckpointSink(path.join(outDir, 'checkpoints'), { identity: { weightsHash: env.weightsHash, engineVersion: pkg.version }, resume }),
+        progress: new FileProgressStore(path.join(outDir, 'progress.json'), { fresh: resume === 'never' }),
         onAdapter: (run, state) => {
           const dir = path.join(outDir, 'adapters', run.runId);
           fs.mkdirSync(dir, { recursive: true });
@@ -186,7 +214,15 @@ function importResults(input: string | undefined, outFile: string | undefined, i
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: {
+        out: { type: 'string', short: 'o' },
+        resume: { type: 'boolean' },
+        fresh: { type: 'boolean' },
+        subject: { type: 'string' },
+        'subject-field': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -200,8 +236,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.err(`Unexpected argument(s): ${rest.join(' ')}\n${USAGE}`);
     return 2;
   }
-  if (command === 'validate') return validate(arg, io);
-  if (command === 'experiment') return experiment(arg, parsed.values.out ?? 'ift-lab-out', io);
+  if (command === 'validate') return validate(arg, io, { defaultSubject: parsed.values.subject, subjectField: parsed.values['subject-field'] });
+  if (command === 'experiment') {
+    if (parsed.values.resume && parsed.values.fresh) {
+      io.err(`--resume and --fresh exclude each other.\n${USAGE}`);
+      return 2;
+    }
+    return experiment(arg, parsed.values.out, parsed.values.resume ? 'require' : parsed.values.fresh ? 'never' : 'auto', io);
+  }
   if (command === 'import-results') return importResults(arg, parsed.values.out, io);
   io.err(`Unknown command ${JSON.stringify(command)}.\n${USAGE}`);
   return 2;

@@ -5,10 +5,14 @@ import type { ExperimentProgress, ProgressStore } from '../lab/experiment';
 import type { ProbeResult } from '../lab/probe';
 
 export class FileProgressStore implements ProgressStore {
-  constructor(readonly file: string) {}
+  /** `fresh`: ignore what is stored (`--fresh`); it is replaced as the run advances. */
+  constructor(
+    readonly file: string,
+    private readonly opts: { fresh?: boolean } = {},
+  ) {}
 
   async load(): Promise<ExperimentProgress | undefined> {
-    if (!fs.existsSync(this.file)) return undefined;
+    if (this.opts.fresh || !fs.existsSync(this.file)) return undefined;
     try {
       return JSON.parse(fs.readFileSync(this.file, 'utf8')) as ExperimentProgress;
     } catch {

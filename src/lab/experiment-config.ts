@@ -5,8 +5,14 @@
 import * as v from 'valibot';
 import { ConfigError } from './errors';
 import { DEFAULT_LAYOUT } from './prompts';
+import { LIMITS, tooLarge, type LimitName } from './limits';
 
-const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min));
+/** A whole number in [min, the limit's max], the maximum's message saying why. */
+const int = (min: number, limit: LimitName = 'seed') => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(LIMITS[limit].max, tooLarge(limit)));
+/** A finite number ≤ the limit's max. */
+const upTo = (limit: LimitName) => v.pipe(v.number(), v.finite(), v.maxValue(LIMITS[limit].max, tooLarge(limit)));
+const list = <T extends v.GenericSchema>(item: T, limit: LimitName) =>
+  v.pipe(v.array(item), v.minLength(1), v.maxLength(LIMITS[limit].max, `may hold at most ${LIMITS[limit].max} entries (${LIMITS[limit].why})`));
 const fraction = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
 const CONDITIONS = ['harmonious', 'incompatible', 'selfAligning', 'randomWrong', 'mixture'] as const;
 
@@ -18,31 +24,31 @@ const QuestionSource = v.variant('kind', [
   /** A user's CSV or JSONL file; few-shot examples from another file, or none (0-shot probing). */
   v.strictObject({ kind: v.literal('file'), path: v.pipe(v.string(), v.minLength(1)), fewShotPath: v.optional(v.string()) }),
   /** The built-in toy world of invented facts (its generator's options pass through). */
-  v.strictObject({ kind: v.literal('toyworld'), seed: v.optional(int(0), 1), options: v.optional(v.record(v.string(), v.unknown()), {}) }),
+  v.strictObject({ kind: v.literal('toyworld'), seed: v.optional(int(0, 'seed'), 1), options: v.optional(v.record(v.string(), v.unknown()), {}) }),
 ]);
 
 const Lora = v.strictObject({
-  rank: int(1),
-  alpha: v.pipe(v.number(), v.gtValue(0)),
+  rank: int(1, 'rank'),
+  alpha: v.pipe(upTo('alpha'), v.gtValue(0)),
   dropout: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1)), 0),
   targets: v.pipe(v.array(v.picklist(['q', 'k', 'v', 'o', 'gate', 'up', 'down'])), v.minLength(1)),
 });
 
 const Training = v.strictObject({
   lora: Lora,
-  learningRate: v.pipe(v.number(), v.gtValue(0), v.finite()),
-  weightDecay: v.optional(v.pipe(v.number(), v.minValue(0)), 0),
+  learningRate: v.pipe(upTo('learningRate'), v.gtValue(0)),
+  weightDecay: v.optional(v.pipe(upTo('weightDecay'), v.minValue(0)), 0),
   betas: v.optional(v.tuple([v.pipe(v.number(), v.minValue(0), v.ltValue(1)), v.pipe(v.number(), v.minValue(0), v.ltValue(1))]), [0.9, 0.999]),
-  eps: v.optional(v.pipe(v.number(), v.gtValue(0)), 1e-8),
+  eps: v.optional(v.pipe(upTo('eps'), v.gtValue(0)), 1e-8),
   // Paper: cosine with 3 % warm-up.
   schedule: v.optional(
     v.strictObject({ kind: v.picklist(['constant', 'linear', 'cosine']), warmupFraction: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1)), 0.03) }),
     { kind: 'cosine', warmupFraction: 0.03 },
   ),
-  epochs: v.optional(int(1), 3),
-  batchSize: v.optional(int(1), 8),
-  maxSeqLen: v.optional(int(8), 512),
-  clipNorm: v.optional(v.pipe(v.number(), v.minValue(0)), 1),
+  epochs: v.optional(int(1, 'epochs'), 3),
+  batchSize: v.optional(int(1, 'batchSize'), 8),
+  maxSeqLen: v.optional(int(8, 'maxSeqLen'), 512),
+  clipNorm: v.optional(v.pipe(upTo('clipNorm'), v.minValue(0)), 1),
 });
 
 const once = (s: string, p: string) => s.split(p).length - 1 === 1;
@@ -72,19 +78,22 @@ const PromptLayoutSchema = v.strictObject({
 });
 
 export const ExperimentConfigSchema = v.strictObject({
-  name: v.pipe(v.string(), v.minLength(1)),
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(LIMITS.name.max, `may be at most ${LIMITS.name.max} characters (${LIMITS.name.why})`)),
   model: v.strictObject({ id: v.pipe(v.string(), v.minLength(1)), revision: v.optional(v.string(), 'main') }),
   questions: QuestionSource,
   subjects: v.strictObject({
-    train: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
+    train: list(v.pipe(v.string(), v.minLength(1)), 'subjects'),
     /** ID subjects: the training subjects' MMLU category, or a list. */
-    related: v.optional(v.union([v.literal('category'), v.array(v.string())]), 'category'),
+    related: v.optional(v.union([v.literal('category'), v.pipe(v.array(v.string()), v.maxLength(LIMITS.subjects.max, `may hold at most ${LIMITS.subjects.max} subjects`))]), 'category'),
   }),
   splits: v.optional(
     v.strictObject({
       seed: v.optional(int(0), 42),
       homoFraction: v.optional(v.pipe(v.number(), v.gtValue(0), v.ltValue(1)), 0.3),
-      caps: v.optional(v.strictObject({ train: v.optional(int(1)), homo: v.optional(int(1)), id: v.optional(int(1)), ood: v.optional(int(1)) }), {}),
+      caps: v.optional(
+        v.strictObject({ train: v.optional(int(1, 'caps')), homo: v.optional(int(1, 'caps')), id: v.optional(int(1, 'caps')), ood: v.optional(int(1, 'caps')) }),
+        {},
+      ),
       /** Splits that may be empty (a one-topic file has no ID or OOD subjects). */
       allowEmpty: v.optional(v.array(v.picklist(['homo', 'id', 'ood']))),
     }),
@@ -92,20 +101,20 @@ export const ExperimentConfigSchema = v.strictObject({
   ),
   probe: v.optional(
     v.strictObject({
-      shots: v.optional(int(0), 5),
+      shots: v.optional(int(0, 'shots'), 5),
       threshold: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1)), 0.5),
       method: v.optional(v.picklist(['letter', 'strict', 'debiased', 'continuation']), 'letter'),
-      batchSize: v.optional(int(1), 8),
-      minPerCondition: v.optional(int(1), 20),
+      batchSize: v.optional(int(1, 'probeBatch'), 8),
+      minPerCondition: v.optional(int(1, 'minPerCondition'), 20),
     }),
     {},
   ),
   /** How questions are written (the paper's MMLU layout by default); see src/lab/prompts.ts. */
   prompt: v.optional(PromptLayoutSchema, {}),
   conditions: v.optional(v.pipe(v.array(v.picklist(CONDITIONS)), v.minLength(1)), ['harmonious', 'incompatible', 'selfAligning', 'mixture']),
-  ratios: v.optional(v.pipe(v.array(fraction), v.minLength(1)), [0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1]),
+  ratios: v.optional(list(fraction, 'ratios'), [0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1]),
   /** Items per condition; default the largest every condition can have. */
-  size: v.optional(int(1)),
+  size: v.optional(int(1, 'size')),
   /**
    * Seed of the data choices (which questions, which items a mixture replaces, the random-wrong options, the
    * order): `"per-seed"` (default) redraws the data for every training seed, so seeds are independent evidence;
@@ -113,14 +122,14 @@ export const ExperimentConfigSchema = v.strictObject({
    */
   dataSeed: v.optional(v.union([v.literal('per-seed'), int(0)]), 'per-seed'),
   /** Training seeds: every condition is trained once per seed (the paper: 42). */
-  seeds: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer())), v.minLength(1)), [42]),
+  seeds: v.optional(list(int(0, 'seed'), 'seeds'), [42]),
   responses: v.optional(v.picklist(['letter', 'letter+explanation']), 'letter'),
   /** Alpaca-style instruction data mixed in; `ratio` general examples per knowledge item (paper: 1). */
-  general: v.optional(v.strictObject({ path: v.pipe(v.string(), v.minLength(1)), ratio: v.optional(v.pipe(v.number(), v.minValue(0)), 1) })),
+  general: v.optional(v.strictObject({ path: v.pipe(v.string(), v.minLength(1)), ratio: v.optional(v.pipe(upTo('generalRatio'), v.minValue(0)), 1) })),
   training: Training,
   protocols: v.optional(v.pipe(v.array(v.picklist(['paper', 'like-for-like'])), v.minLength(1)), ['paper', 'like-for-like']),
   evaluation: v.optional(
-    v.strictObject({ bootstrapSamples: v.optional(int(0), 1000), bootstrapSeed: v.optional(int(0), 0), batchSize: v.optional(int(1), 8) }),
+    v.strictObject({ bootstrapSamples: v.optional(int(0, 'bootstrapSamples'), 1000), bootstrapSeed: v.optional(int(0, 'seed'), 0), batchSize: v.optional(int(1, 'probeBatch'), 8) }),
     {},
   ),
 });
@@ -141,6 +150,17 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   const issues: string[] = [];
   if (c.conditions.includes('mixture') && c.ratios.length === 0) issues.push('ratios: the mixture condition needs at least one ratio');
   if (new Set(c.seeds).size !== c.seeds.length) issues.push('seeds: a seed appears twice');
+  if (new Set(c.conditions).size !== c.conditions.length) issues.push('conditions: a condition appears twice');
+  if (new Set(c.ratios).size !== c.ratios.length) issues.push('ratios: a ratio appears twice');
   if (issues.length) throw new ConfigError('experiment configuration', issues);
   return c;
+}
+
+/** Checks that need the loaded questions: a condition cannot hold more items than the pool has questions (caps are ceilings, and may exceed it). */
+export function checkAgainstPool(c: ExperimentConfig, poolSize: number): void {
+  const issues: string[] = [];
+  if (c.size !== undefined && c.size > poolSize) {
+    issues.push(`size: ${c.size} items per condition, but the question pool holds ${poolSize} questions (the training split is smaller still); lower size or leave it out for the largest possible`);
+  }
+  if (issues.length) throw new ConfigError('experiment configuration', issues);
 }

@@ -2,28 +2,102 @@
  * A training run over `LabModel.train`: validated settings, progress events, a checkpoint each epoch,
  * resumption from the latest checkpoint, cancellation, and a clear stop when the loss stops being finite.
  */
-import { CancelledError, ConfigError, TrainingDivergedError } from './errors';
+import { CancelledError, ConfigError, LabError, TrainingDivergedError } from './errors';
+import { describeChanges, runFingerprint, type RunFingerprint } from './fingerprint';
+import { LIMITS, tooLarge, type LimitName } from './limits';
 import type { AdapterState, LabModel, LoraTarget, StepEvent, TrainConfig, TrainExample } from './model';
 
-/** Where checkpoints go: IndexedDB in the browser, files in Node (the store layer implements it). */
-export interface CheckpointSink {
-  save(runId: string, epoch: number, state: AdapterState): Promise<void>;
-  latest(runId: string): Promise<AdapterState | undefined>;
+/** A stored checkpoint: the adapter and optimizer state, and the fingerprint of the run that wrote it. */
+export interface Checkpoint {
+  state: AdapterState;
+  fingerprint?: RunFingerprint;
 }
 
-/** Checkpoints in memory (tests, and a browser with storage denied). */
-export class MemoryCheckpointSink implements CheckpointSink {
-  readonly saved = new Map<string, { epoch: number; state: AdapterState }[]>();
-  async save(runId: string, epoch: number, state: AdapterState): Promise<void> {
-    this.saved.set(runId, [...(this.saved.get(runId) ?? []), { epoch, state }]);
+/**
+ * How a run treats a stored checkpoint: `auto` resumes when the fingerprints match and otherwise says what
+ * changed and starts fresh; `require` stops instead of starting fresh; `never` always starts fresh.
+ */
+export type ResumePolicy = 'auto' | 'require' | 'never';
+
+/**
+ * Where checkpoints go: IndexedDB in the browser, files in Node (the store layer implements it). A sink
+ * keeps only the latest checkpoint of a run (older ones are dropped when a newer one is written), and a
+ * failed write leaves the previous checkpoint intact.
+ */
+export interface CheckpointSink {
+  save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint): Promise<void>;
+  latest(runId: string): Promise<Checkpoint | undefined>;
+  /** Every checkpoint of this run; with `{ prefix: true }`, of every run whose id starts with `runId`. */
+  delete(runId: string, opts?: { prefix?: boolean }): Promise<void>;
+  /** Bytes the run's checkpoints take (what deleting it frees). */
+  bytes(runId: string): Promise<number>;
+  /** What else decides every run kept here (weights hash, engine version): part of each fingerprint. */
+  readonly identity?: Readonly<Record<string, string | null | undefined>>;
+  /** The default policy for runs kept here (the CLI's --resume / --fresh); `auto` when absent. */
+  readonly resume?: ResumePolicy;
+}
+
+/** The bytes of an adapter state's tensors and moments. */
+export function stateBytes(s: AdapterState): number {
+  let n = 0;
+  const add = (r: Record<string, Float32Array>) => {
+    for (const t of Object.values(r)) n += t.byteLength;
+  };
+  add(s.tensors);
+  if (s.optimizer) {
+    add(s.optimizer.m);
+    add(s.optimizer.v);
   }
-  async latest(runId: string): Promise<AdapterState | undefined> {
-    return this.saved.get(runId)?.at(-1)?.state;
+  return n;
+}
+
+/** Checkpoints in memory (tests, and a browser with storage denied); keeps the latest per run. */
+export class MemoryCheckpointSink implements CheckpointSink {
+  readonly saved = new Map<string, { epoch: number; state: AdapterState; fingerprint?: RunFingerprint }>();
+  /** Every save, in order (tests look at the history; only `saved` is kept). */
+  readonly history: { runId: string; epoch: number; step: number }[] = [];
+  constructor(readonly opts: { identity?: CheckpointSink['identity']; resume?: ResumePolicy } = {}) {}
+  get identity() {
+    return this.opts.identity;
+  }
+  get resume() {
+    return this.opts.resume;
+  }
+  async save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint): Promise<void> {
+    this.saved.set(runId, { epoch, state, fingerprint });
+    this.history.push({ runId, epoch, step: state.step });
+  }
+  async latest(runId: string): Promise<Checkpoint | undefined> {
+    const c = this.saved.get(runId);
+    return c && { state: c.state, fingerprint: c.fingerprint };
+  }
+  async delete(runId: string, opts: { prefix?: boolean } = {}): Promise<void> {
+    for (const id of [...this.saved.keys()]) if (opts.prefix ? id.startsWith(runId) : id === runId) this.saved.delete(id);
+  }
+  async bytes(runId: string): Promise<number> {
+    const c = this.saved.get(runId);
+    return c ? stateBytes(c.state) : 0;
+  }
+}
+
+/** A stored checkpoint that does not belong to this run, with `resume: 'require'`. */
+export class StaleCheckpointError extends LabError {
+  constructor(
+    readonly runId: string,
+    readonly changes: readonly string[],
+  ) {
+    super(
+      'stale-checkpoint',
+      `The checkpoint of run ${runId} was written by a different run: ${changes.join('; ')}.`,
+      'Start the run fresh (ift-lab: --fresh), or restore the settings it was trained with to resume it.',
+    );
   }
 }
 
 export type TrainEvent =
   | { type: 'start'; runId: string; totalSteps: number; examples: number; resumedFromStep: number | null }
+  /** A stored checkpoint of this run id was written by a different run: it is not resumed (and is dropped). */
+  | { type: 'stale-checkpoint'; runId: string; changes: string[] }
   | ({ type: 'step'; runId: string } & StepEvent)
   | { type: 'checkpoint'; runId: string; epoch: number; step: number }
   | { type: 'done'; runId: string; steps: number; seconds: number };
@@ -39,7 +113,17 @@ export function validateTrainConfig(c: TrainConfig, examples?: readonly TrainExa
   const within = (v: number, lo: number, hi: number, name: string, hiOpen = true) => {
     if (!Number.isFinite(v) || v < lo || (hiOpen ? v >= hi : v > hi)) issues.push(`${name} must be in [${lo}, ${hi}${hiOpen ? ')' : ']'} (it is ${v})`);
   };
+  const atMost = (v: number, limit: LimitName, name: string) => {
+    if (v > LIMITS[limit].max) issues.push(`${name} ${tooLarge(limit)} (it is ${v})`);
+  };
   int(c.lora.rank, 1, 'lora.rank');
+  atMost(c.lora.rank, 'rank', 'lora.rank');
+  if (!Number.isFinite(c.lora.alpha)) issues.push(`lora.alpha must be a finite number (it is ${c.lora.alpha})`);
+  atMost(c.lora.alpha, 'alpha', 'lora.alpha');
+  atMost(c.learningRate, 'learningRate', 'learningRate');
+  atMost(c.epochs, 'epochs', 'epochs');
+  atMost(c.batchSize, 'batchSize', 'batchSize');
+  atMost(c.maxSeqLen, 'maxSeqLen', 'maxSeqLen');
   if (!(c.lora.alpha > 0)) issues.push(`lora.alpha must be > 0 (it is ${c.lora.alpha})`);
   within(c.lora.dropout, 0, 1, 'lora.dropout');
   if (c.lora.targets.length === 0) issues.push('lora.targets must name at least one projection');
@@ -81,8 +165,13 @@ export interface TrainRunOptions {
   examples: readonly TrainExample[];
   config: TrainConfig;
   sink?: CheckpointSink;
-  /** Continue from the sink's latest checkpoint of this run when there is one (default true). */
-  resume?: boolean;
+  /**
+   * Continue from the sink's latest checkpoint of this run when its fingerprint matches (true / `auto`,
+   * the default: the sink's policy, else auto); false / `never` starts fresh; `require` stops on a mismatch.
+   */
+  resume?: boolean | ResumePolicy;
+  /** Whatever else decides the run, for the fingerprint (added to the sink's identity). */
+  identity?: Readonly<Record<string, string | null | undefined>>;
   signal?: AbortSignal;
   onEvent?(e: TrainEvent): void;
 }
@@ -102,7 +191,18 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   if (issues.length) throw new ConfigError('training configuration', issues);
   const totalSteps = stepsPerEpoch(o.examples.length, o.config.batchSize) * o.config.epochs;
   const t0 = performance.now();
-  const from = o.sink && o.resume !== false ? await o.sink.latest(o.runId) : undefined;
+  const policy: ResumePolicy = o.resume === false ? 'never' : o.resume === true || o.resume === undefined ? (o.sink?.resume ?? 'auto') : o.resume;
+  const fingerprint = await runFingerprint({ config: o.config, examples: o.examples, modelId: o.model.id, identity: { ...o.sink?.identity, ...o.identity } });
+  const stored = o.sink ? await o.sink.latest(o.runId) : undefined;
+  let from: AdapterState | undefined;
+  if (stored && policy !== 'never' && stored.fingerprint?.hash === fingerprint.hash) from = stored.state;
+  else if (stored) {
+    const changes = policy === 'never' ? ['a fresh start was asked for'] : describeChanges(stored.fingerprint, fingerprint);
+    if (policy === 'require') throw new StaleCheckpointError(o.runId, changes);
+    o.onEvent?.({ type: 'stale-checkpoint', runId: o.runId, changes });
+    // Dropped now, so that the fresh run's checkpoints are the only ones of this run id.
+    await o.sink!.delete(o.runId);
+  }
   const resumedFromStep = from ? from.step : null;
   o.onEvent?.({ type: 'start', runId: o.runId, totalSteps, examples: o.examples.length, resumedFromStep });
   if (from && from.step >= totalSteps) {
@@ -130,7 +230,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         // A non-finite checkpoint would poison a resume: keep the last good one instead.
         if (!finiteState(s)) throw new TrainingDivergedError(o.runId, s.step, `the adapter weights after epoch ${epoch + 1} are not finite`);
         if (o.sink) {
-          await o.sink.save(o.runId, epoch, s);
+          await o.sink.save(o.runId, epoch, s, fingerprint);
           o.onEvent?.({ type: 'checkpoint', runId: o.runId, epoch, step: s.step });
         }
       },

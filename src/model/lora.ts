@@ -148,8 +148,10 @@ export function parsePeftConfig(json: unknown): { config: LoraConfig; baseModel:
     if (!ok) throw new AdapterMismatchError(`${k} = ${JSON.stringify(c[k])} is not supported`);
   const r = c.r;
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new AdapterMismatchError(`r must be a positive integer, got ${JSON.stringify(r)}`);
+  if (r > 4096) throw new AdapterMismatchError(`r = ${r} is larger than any hidden size the lab loads (LoRA ranks are 4–256)`);
   const alpha = c.lora_alpha ?? 8;
-  if (typeof alpha !== 'number' || !(alpha > 0)) throw new AdapterMismatchError(`lora_alpha must be positive, got ${JSON.stringify(alpha)}`);
+  // JSON has no Infinity, but Python's json writes `Infinity` and `NaN` and JSON5-ish readers accept them.
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || !(alpha > 0)) throw new AdapterMismatchError(`lora_alpha must be a finite positive number, got ${JSON.stringify(alpha) ?? String(alpha)} (${String(alpha)})`);
   const dropout = c.lora_dropout ?? 0;
   if (typeof dropout !== 'number' || dropout < 0 || dropout >= 1) throw new AdapterMismatchError(`lora_dropout must be in [0, 1)`);
   const mods = c.target_modules;
@@ -167,8 +169,16 @@ export function parsePeftConfig(json: unknown): { config: LoraConfig; baseModel:
   };
 }
 
-/** Read a PEFT adapter for `spec`, validating every tensor name and shape (all problems listed at once). */
-export async function importPeft(spec: ModelSpec, adapterConfig: unknown, weights: Uint8Array | ByteSource): Promise<AdapterState & { baseModel: string | null }> {
+/**
+ * Read a PEFT adapter for `spec`, validating every tensor name and shape and that every value is finite (all
+ * problems listed at once). With `loadedModel`, warns when adapter_config.json names another base model.
+ */
+export async function importPeft(
+  spec: ModelSpec,
+  adapterConfig: unknown,
+  weights: Uint8Array | ByteSource,
+  opts: { loadedModel?: string } = {},
+): Promise<AdapterState & { baseModel: string | null; warnings: string[] }> {
   const { config, baseModel } = parsePeftConfig(adapterConfig);
   const file = await SafetensorsFile.open(weights instanceof Uint8Array ? sourceFromBytes(weights) : weights, 'adapter_model.safetensors');
   const want = loraShapes(spec, config);
@@ -187,8 +197,22 @@ export async function importPeft(spec: ModelSpec, adapterConfig: unknown, weight
   for (const n of have.keys()) if (!want.has(n)) problems.push(`unexpected ${n}`);
   if (problems.length) throw new AdapterMismatchError(problems.join('; '));
   const tensors: Record<string, Float32Array> = {};
-  for (const name of want.keys()) tensors[name] = Float32Array.from(await file.readF32(have.get(name)!));
-  return { config, tensors, step: 0, baseModel };
+  for (const name of want.keys()) {
+    const t = Float32Array.from(await file.readF32(have.get(name)!));
+    let bad = 0;
+    for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i])) bad++;
+    // One NaN in B·A makes every output NaN: refuse it here rather than as garbage scores later.
+    if (bad) problems.push(`${name} has ${bad} non-finite value(s) (NaN or ±Infinity)`);
+    tensors[name] = t;
+  }
+  if (problems.length) throw new AdapterMismatchError(problems.join('; '));
+  const warnings: string[] = [];
+  // By repository name, so that a mirror (onnx-community/Qwen2.5-0.5B for Qwen/Qwen2.5-0.5B) counts as the same model.
+  const name = (id: string) => id.trim().replace(/\/+$/, '').toLowerCase().split('/').at(-1);
+  if (opts.loadedModel && baseModel && name(baseModel) !== name(opts.loadedModel)) {
+    warnings.push(`The adapter was trained on ${baseModel}, but ${opts.loadedModel} is loaded: its shapes fit, but its effect will not be what it was trained for.`);
+  }
+  return { config, tensors, step: 0, baseModel, warnings };
 }
 
 /**

@@ -50,25 +50,31 @@ export function shareUrl(result: SharedResult, base: string): string {
   return `${base.split('#')[0]}${SHARE_PREFIX}${encodeShare(result)}`;
 }
 
-/** Inflates at most `limit` bytes; null when the data is not raw deflate, truncated, or unpacks past the limit. */
-function inflateLimited(data: Uint8Array, limit: number): Uint8Array | 'too-large' | null {
+/** Compressed bytes fed to the inflater at a time: deflate expands at most ~1032×, so one slice yields ≤ ~130 KiB. */
+const SLICE = 128;
+
+/**
+ * Inflates at most `limit` bytes, feeding the input in small slices so that a "zip bomb" stops within one
+ * slice of the limit instead of being unpacked whole first. Null when the data is not raw deflate or is
+ * truncated. `stats.inflated` counts the bytes actually produced (how far a bomb got).
+ */
+export function inflateLimited(data: Uint8Array, limit: number, stats: { inflated: number } = { inflated: 0 }): Uint8Array | 'too-large' | null {
   const chunks: Uint8Array[] = [];
   let total = 0;
   let done = false;
-  let over = false;
   const inf = new Inflate((chunk, final) => {
     total += chunk.length;
-    if (total > limit) {
-      over = true;
-      throw new Error('over');
-    }
+    stats.inflated = total;
     chunks.push(chunk);
     if (final) done = true;
   });
   try {
-    inf.push(data, true);
+    for (let at = 0; at < data.length; at += SLICE) {
+      inf.push(data.subarray(at, at + SLICE), at + SLICE >= data.length);
+      if (total > limit) return 'too-large';
+    }
   } catch {
-    return over ? 'too-large' : null;
+    return null;
   }
   if (!done) return null;
   const out = new Uint8Array(total);

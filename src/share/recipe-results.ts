@@ -9,7 +9,7 @@ import type { EvalReport, GroupMetrics, SetReport, TestSetName } from '../lab/ev
 import type { Interval } from '../lab/metrics';
 import { sharedResult, type RunForShare } from './from-runs';
 import { validateSharedResult } from './schema';
-import { CONDITION_KINDS, TEST_SETS, type ConditionKind, type Manifest, type SharedResult } from './types';
+import { CONDITION_KINDS, TEST_SETS, type Manifest, type SharedResult } from './types';
 
 export const RECIPE_RESULTS_FORMAT = 'ift-lab-recipe-results';
 

@@ -59,6 +59,17 @@ export function openFsStore(dir: string): Store {
       const all = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, collection, n), 'utf8'), decode) as T));
       return all.filter((r) => query?.runId === undefined || r.runId === query.runId).sort((a, b) => a.createdAt - b.createdAt);
     },
+    async keys(collection, query) {
+      let names: string[];
+      try {
+        names = (await readdir(join(dir, collection))).filter((n) => n.endsWith('.json'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw e;
+      }
+      const ids = names.map((n) => decodeURIComponent(n.slice(0, -'.json'.length)));
+      return ids.filter((id) => query?.prefix === undefined || id.startsWith(query.prefix)).sort();
+    },
     async delete(collection, id) {
       await rm(path(collection, id), { force: true });
     },

@@ -1,6 +1,6 @@
 /** The browser's store: IndexedDB through idb, schema versioned with explicit upgrade steps. */
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import { COLLECTIONS, StorageBlockedError, StorageFullError, type Collection, type StorageUsage, type Store, type StoredRecord } from './types';
+import { COLLECTIONS, StorageBlockedError, StorageFullError, StorageUpgradedError, type Collection, type StorageUsage, type Store, type StoredRecord } from './types';
 
 export const DB_NAME = 'ift-lab';
 
@@ -48,6 +48,11 @@ export async function requestPersistence(): Promise<boolean> {
 
 export async function openIdbStore(opts: IdbStoreOptions = {}): Promise<Store> {
   let blocked = false;
+  /** Closed for another tab's upgrade: every call says so (not idb's "connection is closing"). */
+  let upgraded = false;
+  const open = () => {
+    if (upgraded) throw new StorageUpgradedError();
+  };
   const db = await openDB(opts.name ?? DB_NAME, DB_VERSION, {
     upgrade(db, oldVersion, _newVersion, tx) {
       for (let v = oldVersion; v < DB_VERSION; v++) UPGRADES[v](db, tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>);
@@ -56,17 +61,21 @@ export async function openIdbStore(opts: IdbStoreOptions = {}): Promise<Store> {
       blocked = true;
     },
     blocking() {
-      // A newer version is waiting for us: close so that it can open, and tell the page.
+      // A newer version is waiting for us: close so that it can open, and tell the page (or the Worker).
+      upgraded = true;
       db.close();
       opts.onVersionChange?.();
     },
   }).catch((e: unknown) => {
     if (blocked) throw new StorageBlockedError();
+    // This code is older than the database another tab upgraded.
+    if (e instanceof DOMException && e.name === 'VersionError') throw new StorageUpgradedError();
     throw e;
   });
 
   return {
     async put(collection, value) {
+      open();
       try {
         await db.put(collection, value);
       } catch (e) {
@@ -77,16 +86,26 @@ export async function openIdbStore(opts: IdbStoreOptions = {}): Promise<Store> {
       }
     },
     async get<T extends StoredRecord>(collection: Collection, id: string) {
+      open();
       return (await db.get(collection, id)) as T | undefined;
     },
     async list<T extends StoredRecord>(collection: Collection, query?: { runId?: string }) {
+      open();
       if (query?.runId !== undefined) return (await db.getAllFromIndex(collection, 'runId', query.runId)) as T[];
       return (await db.getAllFromIndex(collection, 'createdAt')) as T[];
     },
+    async keys(collection, query) {
+      open();
+      // '\uffff' sorts after every character an id uses: the range is exactly the ids with that prefix.
+      const range = query?.prefix !== undefined ? IDBKeyRange.bound(query.prefix, `${query.prefix}\uffff`) : undefined;
+      return ((await db.getAllKeys(collection, range)) as string[]).sort();
+    },
     async delete(collection, id) {
+      open();
       await db.delete(collection, id);
     },
     async clear(collection) {
+      open();
       await db.clear(collection);
     },
     usage: storageUsage,

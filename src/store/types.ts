@@ -26,6 +26,8 @@ export interface Store {
   get<T extends StoredRecord>(collection: Collection, id: string): Promise<T | undefined>;
   /** All records, oldest first; or those of one run. */
   list<T extends StoredRecord>(collection: Collection, query?: { runId?: string }): Promise<T[]>;
+  /** The ids of a collection, sorted; or those starting with `prefix` (without reading the records). */
+  keys(collection: Collection, query?: { prefix?: string }): Promise<string[]>;
   delete(collection: Collection, id: string): Promise<void>;
   clear(collection: Collection): Promise<void>;
   usage(): Promise<StorageUsage>;
@@ -43,7 +45,7 @@ export class StorageFullError extends Error {
     this.name = 'StorageFullError';
   }
   get advice(): string {
-    return 'Nothing already stored was changed. Delete old runs or adapters in History, or export them first, then try again.';
+    return 'Nothing already stored was changed. Delete old runs in History (that frees their checkpoints and adapters; History shows what each takes), or export them first, then try again.';
   }
 }
 
@@ -53,5 +55,15 @@ export class StorageBlockedError extends Error {
   constructor() {
     super('The lab database is held open by another tab with an older version.');
     this.name = 'StorageBlockedError';
+  }
+}
+
+/** This connection closed itself so that another tab could upgrade the database; this tab must reload. */
+export class StorageUpgradedError extends Error {
+  readonly code = 'storage-upgraded';
+  readonly advice = 'Reload this tab: another tab opened a newer version of IFT Lab and upgraded the database. Stored runs and checkpoints are kept, so a run can resume after the reload.';
+  constructor() {
+    super('The lab database was upgraded by a newer version of IFT Lab in another tab, so this tab can no longer read or write it.');
+    this.name = 'StorageUpgradedError';
   }
 }

@@ -1,5 +1,6 @@
 /** The page's side of the Worker protocol: typed calls with progress and cancellation. */
 import type { ErrorInfo, FromWorker, Progress, RequestKind, RequestOf, Results, ToWorker } from './protocol';
+import { TAB_ID } from './run-lock';
 
 export class WorkerError extends Error {
   constructor(readonly info: ErrorInfo) {
@@ -45,7 +46,7 @@ export class LabClient {
   }
 
   static start(): LabClient {
-    return new LabClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'ift-lab' }));
+    return new LabClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: `ift-lab#${TAB_ID}` }));
   }
 
   call<K extends RequestKind>(request: RequestOf<K>, opts: CallOptions = {}): Promise<Results[K]> {

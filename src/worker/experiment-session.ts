@@ -17,6 +17,7 @@ import { browserExperimentConfig } from './browser-config';
 import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainConfig } from './protocol';
 import { questionChanges, sharedResultOf } from './result';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
+import { RunLockedError, withRunLock } from './run-lock';
 import { pausable, PauseGate, StoreCheckpointSink, totalSteps } from './training';
 
 /** A run in `runs` while it trains (or after a cut-off); on success it becomes a result record with the same id. */
@@ -121,8 +122,11 @@ export class ExperimentRunner {
     this.busy = true;
     this.gate.resume();
     try {
-      return await this.run(rec, ctx);
+      // One trainer per run across tabs: another tab resuming this run is refused while this one trains.
+      return await withRunLock(rec.id, () => this.run(rec, ctx));
     } catch (e) {
+      // The run trains in another tab: its record is that tab's to write.
+      if (e instanceof RunLockedError) throw e;
       const cancelled = ctx.signal.aborted || e instanceof CancelledError;
       rec.status = cancelled ? 'cancelled' : 'failed';
       if (!cancelled) rec.error = e instanceof Error ? e.message : String(e);

@@ -3,28 +3,79 @@
  * between optimizer steps (the model stops at a step boundary and continues exactly from its state).
  */
 import type { AdapterState, LabModel, TrainConfig, TrainExample, TrainHooks } from '../lab/model';
-import type { CheckpointSink } from '../lab/train';
-import type { Store, StoredRecord } from '../store/types';
+import type { RunFingerprint } from '../lab/fingerprint';
+import { stateBytes, type Checkpoint, type CheckpointSink } from '../lab/train';
+import { SIZE_PREFIX } from '../store/run-data';
+import { StorageFullError, type Store, type StoredRecord } from '../store/types';
 
 interface CheckpointRecord extends StoredRecord {
   runId: string;
   epoch: number;
   step: number;
   state: AdapterState;
+  fingerprint?: RunFingerprint;
+  /** Bytes of the tensors and moments (what deleting the run frees). */
+  bytes?: number;
 }
 
-/** Checkpoints in the store's `checkpoints` collection, one record per (training run, epoch). */
+/**
+ * Checkpoints in the store's `checkpoints` collection: one record per training run (`<runId>#latest`),
+ * replaced as the run advances. A put that fails (a full quota) aborts its transaction, so the previous
+ * checkpoint stays and the run stays resumable.
+ */
 export class StoreCheckpointSink implements CheckpointSink {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    readonly identity?: CheckpointSink['identity'],
+  ) {}
 
-  async save(runId: string, epoch: number, state: AdapterState): Promise<void> {
-    const rec: CheckpointRecord = { id: `${runId}#${String(epoch).padStart(4, '0')}`, createdAt: Date.now(), runId, epoch, step: state.step, state };
-    await this.store.put('checkpoints', rec);
+  async save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint): Promise<void> {
+    const id = `${runId}#latest`;
+    const rec: CheckpointRecord = { id, createdAt: Date.now(), runId, epoch, step: state.step, state, fingerprint, bytes: stateBytes(state) };
+    try {
+      await this.store.put('checkpoints', rec);
+    } catch (e) {
+      if (e instanceof StorageFullError) throw new CheckpointStorageError(e, runId, epoch);
+      throw e;
+    }
+    // Checkpoints an older version kept per epoch (`<runId>#0003`): only the latest one counts.
+    for (const k of await this.store.keys('checkpoints', { prefix: `${runId}#` })) if (k !== id) await this.store.delete('checkpoints', k);
+    // Its size, for History (a few bytes; if even that does not fit, History just shows less).
+    await this.store.put('settings', { id: `${SIZE_PREFIX}${runId}`, createdAt: Date.now(), bytes: rec.bytes }).catch(() => undefined);
   }
 
-  async latest(runId: string): Promise<AdapterState | undefined> {
+  async latest(runId: string): Promise<Checkpoint | undefined> {
     const all = await this.store.list<CheckpointRecord>('checkpoints', { runId });
-    return all.sort((a, b) => a.step - b.step).at(-1)?.state;
+    const last = all.sort((a, b) => a.step - b.step).at(-1);
+    return last && { state: last.state, fingerprint: last.fingerprint };
+  }
+
+  async delete(runId: string, opts: { prefix?: boolean } = {}): Promise<void> {
+    for (const k of await this.store.keys('checkpoints', { prefix: opts.prefix ? runId : `${runId}#` })) await this.store.delete('checkpoints', k);
+    for (const k of await this.store.keys('settings', { prefix: `${SIZE_PREFIX}${runId}` })) {
+      if (opts.prefix || k === `${SIZE_PREFIX}${runId}`) await this.store.delete('settings', k);
+    }
+  }
+
+  async bytes(runId: string): Promise<number> {
+    const size = await this.store.get<StoredRecord & { bytes?: number }>('settings', `${SIZE_PREFIX}${runId}`);
+    if (typeof size?.bytes === 'number') return size.bytes;
+    const all = await this.store.list<CheckpointRecord>('checkpoints', { runId });
+    return all.reduce((n, r) => n + (r.bytes ?? stateBytes(r.state)), 0);
+  }
+}
+
+/** A checkpoint that did not fit: the previous one is intact; say what it would take and what to free. */
+export class CheckpointStorageError extends StorageFullError {
+  constructor(
+    cause: StorageFullError,
+    readonly runId: string,
+    readonly epoch: number,
+  ) {
+    super(cause.usage, `the checkpoint of ${runId} after epoch ${epoch + 1}`);
+  }
+  override get advice(): string {
+    return 'The previous checkpoint is intact, so the run can resume. Delete old runs in History (each run\'s checkpoints and adapters go with it), then resume this run.';
   }
 }
 

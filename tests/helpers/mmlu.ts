@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseMmluCsv, type Question } from '../../src/lab/questions';
 import { mmluDir } from './paths';
 
-/** Questions of some MMLU subjects from ../shared/data/mmlu, read in place. */
+/** Questions of some MMLU subjects from the fixture slice (tests/fixtures/mmlu). */
 export function loadMmlu(subjects: readonly string[], splits: readonly ('dev' | 'val' | 'test')[]): Question[] {
   const out: Question[] = [];
   for (const subject of subjects) {

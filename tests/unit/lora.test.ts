@@ -90,4 +90,26 @@ describe('PEFT export / import', () => {
     expect(() => parsePeftConfig({ ...ok, target_modules: ['lm_head'] })).toThrow(/lm_head/);
     expect(() => parsePeftConfig({ ...ok, bias: 'all' })).toThrow(/bias/);
   });
+
+  it('rejects non-finite alpha and tensors, and warns when the adapter names another base model', async () => {
+    const ok = { peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['q_proj'] };
+    expect(() => parsePeftConfig({ ...ok, lora_alpha: Infinity })).toThrow(/lora_alpha must be a finite positive number.*Infinity/);
+    expect(() => parsePeftConfig({ ...ok, lora_alpha: NaN })).toThrow(/lora_alpha must be a finite positive number.*NaN/);
+    expect(() => parsePeftConfig({ ...ok, r: 1e6 })).toThrow(/r = 1000000 is larger/);
+    const { adapterConfig, files } = exportPeft(spec, state, 'org/tiny');
+    const poisoned: AdapterState = { ...state, tensors: Object.fromEntries(Object.entries(state.tensors).map(([n, t]) => [n, Float32Array.from(t)])) };
+    const names = Object.keys(poisoned.tensors);
+    poisoned.tensors[names[0]][3] = NaN;
+    poisoned.tensors[names[1]][0] = Infinity;
+    poisoned.tensors[names[1]][1] = -Infinity;
+    const bad = exportPeft(spec, poisoned, 'org/tiny').files['adapter_model.safetensors'];
+    const e = (await importPeft(spec, adapterConfig, bad).catch((x: unknown) => x)) as Error;
+    expect(e).toBeInstanceOf(AdapterMismatchError);
+    expect(e.message).toContain(`${names[0]} has 1 non-finite value(s)`);
+    expect(e.message).toContain(`${names[1]} has 2 non-finite value(s)`);
+    const same = await importPeft(spec, adapterConfig, files['adapter_model.safetensors'], { loadedModel: 'mirror/tiny' });
+    expect(same.warnings).toEqual([]);
+    const other = await importPeft(spec, adapterConfig, files['adapter_model.safetensors'], { loadedModel: 'org/tiny-instruct' });
+    expect(other.warnings).toEqual(['The adapter was trained on org/tiny, but org/tiny-instruct is loaded: its shapes fit, but its effect will not be what it was trained for.']);
+  });
 });

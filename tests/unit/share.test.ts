@@ -1,7 +1,8 @@
-import { deflateSync, strToU8 } from 'fflate';
+import { deflateSync, strFromU8, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { checkResult, compareResults, decodeShare, encodeShare, headlineContrasts, LIMITS, mixtureCurve, parseImport, exportJson, roundForShare, shareUrl, type SharedResult } from '../../src/share';
 import { fromBase64url, toBase64url } from '../../src/share/base64url';
+import { inflateLimited } from '../../src/share/codec';
 import { exampleResult } from '../fixtures/share-example';
 
 const pack = (value: unknown) => toBase64url(deflateSync(strToU8(typeof value === 'string' ? value : JSON.stringify(value))));
@@ -108,6 +109,20 @@ describe('malformed share links give a typed error and never throw', () => {
     const r = decodeShare(pack(json));
     expect(({} as any).polluted).toBeUndefined();
     if (r.ok) expect(Object.getPrototypeOf(r.result.manifest.hyper)).toBe(Object.prototype);
+  });
+
+  it('stops inflating a compression bomb at the size limit instead of unpacking it whole', () => {
+    // ~35 MiB of spaces in a link under the length limit: the decoder must stop near jsonBytes (256 kB).
+    const bomb = deflateSync(new Uint8Array(35 * 2 ** 20).fill(32), { level: 9 });
+    expect(toBase64url(bomb).length).toBeLessThan(LIMITS.fragmentChars);
+    const stats = { inflated: 0 };
+    expect(inflateLimited(bomb, LIMITS.jsonBytes, stats)).toBe('too-large');
+    expect(stats.inflated).toBeGreaterThan(LIMITS.jsonBytes);
+    expect(stats.inflated).toBeLessThan(LIMITS.jsonBytes + 2 ** 20);
+    expect(decodeShare(toBase64url(bomb))).toMatchObject({ ok: false, error: { code: 'too-large' } });
+    // A valid result still inflates whole.
+    const data = deflateSync(strToU8(JSON.stringify(good())));
+    expect(strFromU8(inflateLimited(data, LIMITS.jsonBytes) as Uint8Array)).toBe(JSON.stringify(good()));
   });
 
   it('survives every truncation of a valid link', () => {

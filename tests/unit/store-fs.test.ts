@@ -38,4 +38,12 @@ describe('file store (Node)', () => {
     expect(await readdir(join(d, 'runs'))).toHaveLength(1);
     expect((await s.get('runs', '../../etc/passwd'))?.id).toBe('../../etc/passwd');
   });
+
+  it('lists ids, all or by prefix, without reading the records (what checkpoint cleanup uses)', async () => {
+    const s = openFsStore(await fresh());
+    expect(await s.keys('checkpoints')).toEqual([]);
+    for (const id of ['exp1/a#latest', 'exp1/b#latest', 'exp10/a#latest', 'x.y%z']) await s.put('checkpoints', { id, createdAt: 1 });
+    expect(await s.keys('checkpoints')).toEqual(['exp1/a#latest', 'exp1/b#latest', 'exp10/a#latest', 'x.y%z']);
+    expect(await s.keys('checkpoints', { prefix: 'exp1/' })).toEqual(['exp1/a#latest', 'exp1/b#latest']);
+  });
 });

@@ -99,7 +99,15 @@ export function parseUserCsv(text: string, opts: { defaultSubject?: string; limi
   checkFileSize(text, limits);
   const { rows, errors } = readCsv(text);
   if (rows.length === 0) throw new QuestionFileError('The file has no rows.', 'Add a header row and at least one question.');
-  const header = rows[0].fields.map((h) => HEADER_ALIASES[h.trim().toLowerCase().replace(/[\s-]+/g, '_')]);
+  const norm = (h: string) => h.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  // Option columns past D (E, option_e, …) are read as options, so a 5-option file is refused row by row
+  // ("found 5") instead of silently losing its fifth option.
+  const extraOption = (h: string) => /^(?:option_?)?([e-j])$/.exec(norm(h))?.[1].toUpperCase();
+  const header = rows[0].fields.map((h) => HEADER_ALIASES[norm(h)] ?? extraOption(h));
+  const unknown = rows[0].fields.filter((h, i) => header[i] === undefined && h.trim() !== '');
+  const warnings = unknown.length
+    ? [`Column(s) ${unknown.map((h) => JSON.stringify(h.trim())).join(', ')} are not read: the reader knows question, A–D (or option_a …), answer, id, subject and explanation.`]
+    : [];
   const missing = ['question', 'A', 'B', 'C', 'D', 'answer'].filter((c) => !header.includes(c));
   const optionCols = header.filter((h) => h === 'A' || h === 'B' || h === 'C' || h === 'D').length;
   if (missing.includes('question') || missing.includes('answer') || optionCols === 0) {
@@ -124,7 +132,7 @@ export function parseUserCsv(text: string, opts: { defaultSubject?: string; limi
       id: get('id'),
       subject: get('subject'),
       question: get('question'),
-      options: ['A', 'B', 'C', 'D'].filter((l) => col(l) >= 0).map((l) => get(l)),
+      options: ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'].filter((l) => col(l) >= 0).map((l) => get(l)),
       answer: get('answer'),
       explanation: get('explanation'),
     };
@@ -134,5 +142,20 @@ export function parseUserCsv(text: string, opts: { defaultSubject?: string; limi
     makeId: (row) => `line-${row.line}`,
     rowErrors: errors,
   });
+  if (warnings.length) parsed.warnings = warnings;
   return onlyQuoting(parsed, quoting);
+}
+
+/**
+ * MMLU's header-less rows, told by their content rather than the file's name: the first row is not a
+ * header and most rows have 6 fields, the last a letter A–D.
+ */
+export function looksLikeHeaderlessMmlu(text: string): boolean {
+  const { rows } = readCsv(text.length > 1 << 20 ? text.slice(0, 1 << 20) : text);
+  const sample = rows.slice(0, 200);
+  if (sample.length === 0) return false;
+  const fits = (r: CsvRow) => r.fields.length === 6 && /^[A-D]$/i.test(r.fields[5].trim());
+  const first = sample[0].fields.map((h) => HEADER_ALIASES[h.trim().toLowerCase().replace(/[\s-]+/g, '_')]);
+  if (first.includes('question') || first.includes('answer') || !fits(sample[0])) return false;
+  return sample.filter(fits).length >= 0.5 * sample.length;
 }

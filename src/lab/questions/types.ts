@@ -34,6 +34,8 @@ export interface ParsedQuestions {
   errors: RowError[];
   /** Data rows seen (good + bad). */
   rows: number;
+  /** About the file as a whole: its encoding when not UTF-8, columns not read, a guessed format. */
+  warnings?: string[];
 }
 
 /** The data a raw row offers before validation; `line` is where the row starts in the file. */

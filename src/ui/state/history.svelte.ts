@@ -1,5 +1,6 @@
 /** The results stored in this browser (store collection `runs`), newest first, with import and export. */
 import { exportJson, isResultRecord, parseImport, toRecord, type ImportRowError, type ResultRecord } from '../../share';
+import { deleteRunData, storagePerRun } from '../../store/run-data';
 import type { StoredRecord } from '../../store/types';
 import { storeErrorText, storeState } from './store.svelte';
 
@@ -14,6 +15,8 @@ class History {
   /** Runs without a finished result (a lab run in progress or abandoned). */
   others = $state<StoredRecord[]>([]);
   loading = $state(true);
+  /** Bytes of checkpoints each run keeps (what deleting it frees). */
+  bytes = $state<Map<string, number>>(new Map());
   error = $state<string | null>(null);
 
   async refresh(): Promise<void> {
@@ -23,6 +26,7 @@ class History {
       all.sort((a, b) => b.createdAt - a.createdAt);
       this.results = all.filter(isResultRecord);
       this.others = all.filter((r) => !isResultRecord(r));
+      this.bytes = await storagePerRun(store);
       this.error = null;
     } catch (e) {
       this.error = storeErrorText(e);
@@ -34,7 +38,8 @@ class History {
 
   async remove(id: string): Promise<void> {
     const store = await storeState.open();
-    await store.delete('runs', id);
+    // The run's checkpoints and adapters go with it (they are most of what a run takes).
+    await deleteRunData(store, id);
     await this.refresh();
   }
 

@@ -30,7 +30,7 @@ describe('ift-lab validate', () => {
   it('accepts a clean MMLU file (exit 0)', () => {
     const r = ift('validate', path.join(mmluDir, 'test/astronomy_test.csv'));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/152 questions, 1 subject\(s\), no problems/);
+    expect(r.out).toMatch(/30 questions, 1 subject\(s\), no problems/);
   });
 
   it('prints every bad row with line and field, and exits 1', () => {
@@ -54,6 +54,27 @@ describe('ift-lab validate', () => {
     expect(missing.err).toMatch(/does not exist/);
   });
 
+  it('reads UTF-16, names the encoding, reports unknown columns and takes a subject (exit 0)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
+    const f = path.join(dir, 'excel.csv');
+    const text = 'question,A,B,C,D,answer,notes\nWhich café?,a,b,c,d,B,x\n';
+    fs.writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const r = ift('validate', f);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${f}: warning: The file is UTF-16LE, not UTF-8`);
+    expect(r.out).toContain('Column(s) "notes" are not read');
+    expect(r.out).toMatch(/1 questions, 1 subject\(s\), no problems/);
+    // Header-less MMLU rows under any name; Xiezhi-style JSONL with a subject path.
+    const renamed = path.join(dir, 'download.csv');
+    fs.copyFileSync(path.join(mmluDir, 'val/astronomy_val.csv'), renamed);
+    const m = ift('validate', renamed, '--subject', 'astronomy');
+    expect(m.code).toBe(0);
+    expect(m.out).toMatch(/read as MMLU's header-less format/);
+    const x = ift('validate', q('jsonl-xiezhi'), '--subject-field', 'raw.labels[2]');
+    expect(x.code).toBe(0);
+    expect(x.out).toMatch(/3 questions, 3 subject\(s\), no problems/);
+  });
+
   it('usage errors exit 2', () => {
     expect(ift().code).toBe(2);
     expect(ift('validate').code).toBe(2);
@@ -65,11 +86,35 @@ describe('ift-lab validate', () => {
 describe('ift-lab experiment', () => {
   it('validates the config, loads MMLU, then explains a model it cannot download', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
-    const r = ift('experiment', 'examples/mmlu-qwen2.5-0.5b.json', '--out', out);
+    // The shipped example reads the whole release from ../shared; here the same config reads the test slice.
+    const cfg = path.join(out, 'mmlu.json');
+    const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
+    fs.writeFileSync(cfg, JSON.stringify({ ...example, questions: { ...example.questions, path: mmluDir } }));
+    const r = ift('experiment', cfg, '--out', out);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/\[load\] 15621 questions, 285 few-shot examples/);
+    expect(r.err).toMatch(/\[load\] 256 questions, 25 few-shot examples/);
     expect(r.err).toMatch(/Qwen\/Qwen2\.5-0\.5B/);
     expect(r.err).toMatch(/config\.json/);
+  });
+
+  it('--out defaults to a folder named after the config name and hash; --resume and --fresh exclude each other', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
+    const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
+    const write = (name: string, lr: number) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, JSON.stringify({ ...example, questions: { ...example.questions, path: mmluDir }, training: { ...example.training, learningRate: lr } }));
+      return f;
+    };
+    const outOf = (r: { err: string }) => /\[out\] (.*)/.exec(r.err)?.[1];
+    const a = outOf(ift('experiment', write('a.json', 2e-4)));
+    const same = outOf(ift('experiment', write('b.json', 2e-4)));
+    const other = outOf(ift('experiment', write('c.json', 5e-3)));
+    expect(a).toMatch(/^ift-lab-out\/mmlu-social-sciences-qwen2\.5-0\.5b-[0-9a-f]{12}$/);
+    expect(same).toBe(a);
+    expect(other).not.toBe(a);
+    const both = ift('experiment', write('d.json', 2e-4), '--resume', '--fresh');
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/--resume and --fresh exclude each other/);
   });
 
   it('lists config problems with their paths', () => {

@@ -30,8 +30,8 @@ describe('makeSplits', () => {
   });
 
   it('applies size caps and a user list of related subjects', () => {
-    const s = makeSplits(questions, { ...base, related: ['astronomy'], caps: { train: 50, homo: 20, id: 10, ood: 30 } });
-    expect([s.train.length, s.homo.length, s.id.length, s.ood.length]).toEqual([50, 20, 10, 30]);
+    const s = makeSplits(questions, { ...base, related: ['astronomy'], caps: { train: 25, homo: 10, id: 10, ood: 30 } });
+    expect([s.train.length, s.homo.length, s.id.length, s.ood.length]).toEqual([25, 10, 10, 30]);
     expect(s.idSubjects).toEqual(['astronomy']);
     expect(s.id.every((q) => q.subject === 'astronomy')).toBe(true);
     expect(s.ood.every((q) => q.subject !== 'astronomy' && q.subject !== 'high_school_geography')).toBe(true);
