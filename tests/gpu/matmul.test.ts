@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bestMatmulVersion, prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engine/kernels/matmul/matmul';
-import { matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
+import { bestMatmulVersion, prepareGemvFused, prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engine/kernels/matmul/matmul';
+import { gemvFusedRef, matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 import type { Runtime } from '../../src/engine/runtime';
@@ -186,4 +186,68 @@ describe('matmul options', () => {
     expect(rt.counters.flops).toBe(3 * 2 * M * N * K);
     rt.destroy();
   });
+});
+
+// gemv's fused entry points (decode): several weights of one A in one dispatch, RMSNorm or SwiGLU folded
+// into the A loads. Awkward: part widths not multiples of the 8-column block, M not a multiple of 4, a
+// part starting mid-buffer (16-byte aligned, not 256), biases at offsets, accumulation.
+describe('gemv fused (q|k|v, gate|up, down) against the CPU reference', () => {
+  const cases = [
+    { M: 1, K: 24, cols: [13, 5, 5], prologue: 'rmsnorm' as const, three: true, f16: true },
+    { M: 5, K: 16, cols: [9, 7, 7], prologue: 'rmsnorm' as const, three: true, f16: false, bias: true },
+    { M: 3, K: 40, cols: [11, 11], prologue: 'rmsnorm' as const, three: false, f16: true },
+    { M: 6, K: 32, cols: [17], prologue: 'swiglu' as const, three: false, f16: true, accumulate: true },
+    { M: 2, K: 8, cols: [3, 1], prologue: undefined, three: false, f16: false, bias: true, accumulate: true },
+  ];
+  for (const c of cases) {
+    it(`M ${c.M} K ${c.K} parts [${c.cols}] ${c.prologue ?? 'plain'}${c.three ? ' (3 outputs)' : ''} ${c.f16 ? 'f16' : 'f32'}`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const { M, K } = c;
+      const per = c.f16 ? 8 : 4;
+      // Parts packed with an 8-element gap, so that wStart is aligned to 16 bytes but not to a row.
+      const wStarts: number[] = [];
+      let n = 0;
+      for (const cols of c.cols) {
+        wStarts.push(n);
+        n = Math.ceil((n + cols * K + 1) / per) * per;
+      }
+      const wRaw = randn(n, 7 + M, 1);
+      const w = c.f16 ? roundToF16(wRaw) : wRaw;
+      const upOffset = c.prologue === 'swiglu' ? Math.ceil((M * K + 3) / 4) * 4 : 0;
+      const a = randn(c.prologue === 'swiglu' ? upOffset + M * K : M * K, 3 + K, 2);
+      const g = randn(K, 5, 1.5);
+      const biasStarts = c.cols.map((_, i) => i * 64);
+      const bias = c.bias ? randn(64 * c.cols.length, 9, 1) : undefined;
+      const alpha = c.accumulate ? 0.5 : 1;
+      const A = rt.upload('a', a, [a.length]);
+      const B = c.f16 ? rt.upload('w16', f32ToF16Array(wRaw), [n], 'f16') : rt.upload('w', w, [n]);
+      const G = rt.upload('g', g, [K]);
+      const Bias = bias ? rt.upload('bias', bias, [bias.length]) : undefined;
+      const outStarts = c.three ? c.cols.map(() => 0) : c.cols.map((_, i) => i * 256);
+      const outs = c.three ? c.cols.map((cols, i) => rt.upload(`o${i}`, randn(M * cols, 11 + i, 1), [M * cols])) : [rt.upload('o', randn(256 * c.cols.length, 11, 1), [256 * c.cols.length])];
+      const before = await Promise.all(outs.map((o) => rt.readF32(o)));
+      const op = prepareGemvFused(rt, {
+        a: A, b: B, outs, M, K, alpha, bias: Bias, accumulate: c.accumulate,
+        parts: c.cols.map((cols, i) => ({ cols, wStart: wStarts[i], outStart: outStarts[i], biasStart: biasStarts[i] })),
+        prologue: c.prologue === 'rmsnorm' ? { kind: 'rmsnorm', weight: G, eps: 1e-5 } : c.prologue === 'swiglu' ? { kind: 'swiglu', upOffset } : undefined,
+      });
+      rt.run([op]);
+      const got = await Promise.all(outs.map((o) => rt.readF32(o)));
+      const want = gemvFusedRef(a, w, {
+        M, K, alpha, bias, parts: c.cols.map((cols, i) => ({ cols, wStart: wStarts[i], biasStart: biasStarts[i] })),
+        prologue: c.prologue === 'rmsnorm' ? { kind: 'rmsnorm', weight: g, eps: 1e-5 } : c.prologue === 'swiglu' ? { kind: 'swiglu', upOffset } : undefined,
+      });
+      c.cols.forEach((cols, i) => {
+        const o = c.three ? i : 0;
+        const start = outStarts[i];
+        const part = got[o].slice(start, start + M * cols);
+        const expected = want[i].map((v, j) => v + (c.accumulate ? before[o][start + j] : 0));
+        const r = closeTo(part, expected, 1e-5 * Math.sqrt(K) * 4 + 1e-6, 1e-5);
+        expect(r.ok, `part ${i}: ${r.worst}`).toBe(true);
+      });
+      // Outside the parts nothing is written (the single-output case leaves its gaps alone).
+      if (!c.three) for (let i = 0; i < got[0].length; i++) if (!outStarts.some((s, p) => i >= s && i < s + M * c.cols[p])) expect(got[0][i]).toBe(before[0][i]);
+      for (const t of [A, B, G, ...(Bias ? [Bias] : []), ...outs]) rt.release(t);
+    });
+  }
 });

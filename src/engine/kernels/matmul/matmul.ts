@@ -1,4 +1,5 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { bindAt } from '../grid';
 import common from './matmul_common.wgsl?raw';
 import block4 from './matmul_block4.wgsl?raw';
 import naive from './matmul_naive.wgsl?raw';
@@ -135,8 +136,8 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const drop = lora?.kind === 'dx' ? lora.dropout : undefined;
   const params = rt.uniform(
     `${label} params`,
-    [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.kind === 'up' ? lora.scale : 0, 0, 0, drop?.salt ?? 0, drop?.threshold ?? 0, drop?.keepScale ?? 1, 0],
-    'uuufuuuuufuuuufu',
+    [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.kind === 'up' ? lora.scale : 0, 0, 0, drop?.salt ?? 0, drop?.threshold ?? 0, drop?.keepScale ?? 1, 0, ...NO_FUSED],
+    PARAM_KINDS,
   );
   const resources = [params, args.a, args.b, bias ?? rt.empty, args.out];
   if (lora?.kind === 'up') resources.push(lora.u, lora.loraB);
@@ -152,5 +153,94 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
     workgroups: [ceilDiv(N, TILE[v][0]), ceilDiv(M, TILE[v][1]), batch],
     flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
     bytes,
+  };
+}
+
+/** The fused-gemv words of the matmul uniform (after the 16 every version reads), zero for the others. */
+const NO_FUSED = new Array<number>(20).fill(0);
+const PARAM_KINDS = 'uuufuuuuufuuuufu' + 'fuuu' + 'u'.repeat(16);
+
+/** One output part of a fused gemv: `cols` columns whose weight rows start at element `wStart` of `b`. */
+export interface GemvPart {
+  cols: number;
+  /** First element (f32, or half for packed f16) of the part's [cols, K] rows in `b`; 16-byte aligned. */
+  wStart: number;
+  /** First element of the part's dense [M, cols] output (in `out`, or in its own output tensor). */
+  outStart?: number;
+  /** First element of the part's bias in `bias`. */
+  biasStart?: number;
+}
+
+export type GemvPrologue =
+  /** a = rmsnorm(x)·g: `a` is the residual x [M, K], `weight` the norm weight g [K]. */
+  | { kind: 'rmsnorm'; weight: Tensor; eps: number }
+  /** a = silu(gate) ⊙ up: `a` holds gate [M, K] at element 0 and up [M, K] at `upOffset`. */
+  | { kind: 'swiglu'; upOffset: number };
+
+/**
+ * Several projections of one A in one dispatch, the op before them folded into the A loads (decode).
+ * `b` holds the parts' weights [cols_i, K] (each part at its `wStart`); part i goes to `outs[i]` when
+ * `outs` has one tensor per part (q, k, v: RoPE reads them separately), else every part to `outs[0]`
+ * at its `outStart`. Few rows (M ≤ GEMV_MAX_ROWS pays); K a multiple of 8 (f16) or 4 (f32).
+ */
+export interface GemvFusedArgs {
+  a: Tensor;
+  b: Tensor;
+  outs: Tensor[];
+  M: number;
+  K: number;
+  parts: GemvPart[];
+  bias?: Tensor;
+  accumulate?: boolean;
+  alpha?: number;
+  prologue?: GemvPrologue;
+}
+
+export function prepareGemvFused(rt: Runtime, args: GemvFusedArgs): Op {
+  const { a, b, outs, M, K, parts, bias, accumulate = false, alpha = 1, prologue } = args;
+  const f16 = b.dtype === 'f16';
+  const per = f16 ? 8 : 4; // elements per 16-byte word of B
+  if (parts.length < 1 || parts.length > 3) throw new Error('gemv fused: 1 to 3 parts');
+  if (outs.length !== 1 && outs.length !== parts.length) throw new Error('gemv fused: one output, or one per part');
+  if (K % per !== 0) throw new Error(`gemv fused: K = ${K} must be a multiple of ${per}`);
+  if (b.dtype !== 'f16' && b.dtype !== 'f32') throw new Error(`gemv fused: b (${b.label}) must be f32 or packed f16`);
+  for (const t of [a, b]) if ((t.offset ?? 0) % 16 !== 0) throw new Error(`gemv fused: ${t.label} must be 16-byte aligned`);
+  const colEnd: number[] = [];
+  let N = 0;
+  for (const part of parts) {
+    if (part.wStart % per !== 0) throw new Error(`gemv fused: part weights must start 16-byte aligned (wStart ${part.wStart})`);
+    colEnd.push((N += part.cols));
+  }
+  while (colEnd.length < 4) colEnd.push(N);
+  const upOffset = prologue?.kind === 'swiglu' ? prologue.upOffset : 0;
+  if (upOffset % 4 !== 0) throw new Error('gemv fused: the up block must start at a multiple of 4 elements');
+  const three = outs.length === 3;
+  const label = `matmul_gemv_fused${three ? '3' : ''}${prologue ? `+${prologue.kind}` : ''} ${M}x${N}x${K}`;
+  const pipeline = rt.pipeline(
+    label,
+    MATMUL_VERSIONS.gemv,
+    { F16: Number(f16), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), PROLOGUE: prologue ? (prologue.kind === 'rmsnorm' ? 1 : 2) : 0 },
+    three ? 'main_fused3' : 'main_fused',
+  );
+  const pad = (xs: number[]) => [...xs, 0, 0, 0, 0].slice(0, 4);
+  const params = rt.uniform(
+    `${label} params`,
+    [
+      M, N, K, alpha, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+      prologue?.kind === 'rmsnorm' ? prologue.eps : 0, upOffset / 4, 0, 0,
+      ...colEnd, ...pad(parts.map((q) => q.wStart / per)), ...pad(parts.map((q) => q.outStart ?? 0)), ...pad(parts.map((q) => q.biasStart ?? 0)),
+    ],
+    PARAM_KINDS,
+  );
+  const entries: [number, GPUBuffer | Tensor][] = [[0, params], [1, a], [2, b], [3, bias ?? rt.empty], [4, outs[0]], [5, prologue?.kind === 'rmsnorm' ? prologue.weight : rt.empty]];
+  if (three) entries.push([8, outs[1]], [9, outs[2]]);
+  const aBytes = 4 * M * K * (prologue?.kind === 'swiglu' ? 2 : 1);
+  return {
+    label,
+    pipeline,
+    bindGroup: bindAt(rt, pipeline, entries, label),
+    workgroups: [ceilDiv(N, TILE.gemv[0]), ceilDiv(M, TILE.gemv[1]), 1],
+    flops: 2 * M * N * K + (bias ? M * N : 0) + (prologue ? (prologue.kind === 'rmsnorm' ? 3 : 6) * M * K : 0),
+    bytes: aBytes + (f16 ? 2 : 4) * N * K + 4 * M * N * (accumulate ? 2 : 1) + (bias ? 4 * N : 0) + (prologue?.kind === 'rmsnorm' ? 4 * K : 0),
   };
 }

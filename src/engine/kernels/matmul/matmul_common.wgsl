@@ -15,6 +15,10 @@ struct Params {
   strideA: u32, strideB: u32, strideC: u32, _pad: u32,
   loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
   salt: u32, threshold: u32, keepScale: f32, _p3: u32,
+  // gemv's `main_fused` / `main_fused3` only (matmul_gemv.wgsl): the RMSNorm epsilon, the start of up in a
+  // gate|up A (in vec4s), and a table of up to three output parts of one product (q|k|v, gate|up).
+  eps: f32, upOffset4: u32, _p4: u32, _p5: u32,
+  colEnd: vec4<u32>, wStart: vec4<u32>, outStart: vec4<u32>, biasStart: vec4<u32>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
