@@ -1,4 +1,6 @@
 import { adapterCaps, pickSubgroupMatrix, SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixChoice, type SubgroupMatrixConfigInfo } from './features';
+import { probeSubgroupMatrix } from './kernels/matmul/sgmat-probe';
+import { Runtime } from './runtime';
 import { DeviceLostError, LimitTooLowError, NoAdapterError, WebGPUUnavailableError } from './errors';
 
 /** What the adapter is and offers, as plain data (it crosses the Worker boundary and goes into manifests). */
@@ -12,6 +14,8 @@ export interface AdapterReport {
   /** The adapter's subgroup-matrix shapes (Dawn), and the one the tensor-core matmul uses (null: none). */
   subgroupMatrixConfigs: SubgroupMatrixConfigInfo[];
   subgroupMatrix: SubgroupMatrixChoice | null;
+  /** Why the tensor-core path was turned off after its probe on this device (absent: it passed or never ran). */
+  subgroupMatrixProblem?: string;
   subgroupSizes?: [number, number];
   limits: Record<string, number>;
 }
@@ -114,5 +118,15 @@ export async function openDevice(opts: OpenOptions = {}): Promise<EngineDevice> 
   if (subgroupMatrix) features.push(SUBGROUP_MATRIX_FEATURE as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   const lost = device.lost.then((info) => new DeviceLostError(info.reason, info.message));
-  return { device, adapter, gpu, report, f16, subgroups, subgroupMatrix, lost };
+  const engine: EngineDevice = { device, adapter, gpu, report, f16, subgroups, subgroupMatrix, lost };
+  if (subgroupMatrix) {
+    // Checked once against the CPU reference before any kernel relies on it (an experimental extension).
+    const problem = await probeSubgroupMatrix(new Runtime(engine));
+    if (problem) {
+      engine.subgroupMatrix = null;
+      report.subgroupMatrix = null;
+      report.subgroupMatrixProblem = problem;
+    }
+  }
+  return engine;
 }

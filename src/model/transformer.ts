@@ -7,7 +7,6 @@ import type { LoraConfig, LoraTarget } from '../lab/model';
 import { f32ToF16Array } from '../engine/convert';
 import { prepareAttentionBackward, prepareAttentionForward, type AttentionOp } from '../engine/kernels/attention/attention';
 import { crossEntropyScratch, DEFAULT_CHUNK, type CrossEntropyScratch, type LmHeadWeight } from '../engine/kernels/cross_entropy/cross_entropy';
-import { prepareAdd } from '../engine/kernels/elementwise/elementwise';
 import { prepareEmbedding } from '../engine/kernels/embedding/embedding';
 import { prepareLoraBackward, prepareLoraForward, type LoraDropout } from '../engine/kernels/lora/lora';
 import { GEMV_MAX_ROWS, prepareGemvFused, prepareMatmul } from '../engine/kernels/matmul/matmul';
@@ -275,6 +274,8 @@ export interface PlanShape {
   lora?: LoraBuffers | null;
   /** Share an existing cache (decode after prefill); otherwise the plan allocates its own [B, L]. */
   kv?: KVCache;
+  /** false: no decode fusions (the bench counts the unfused plan beside the fused one). Default true. */
+  fuse?: boolean;
 }
 
 export interface Plan {
@@ -374,8 +375,11 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   const pastOps: { setPast(p: number): void }[] = [];
   const us = new Map<string, Tensor>();
 
-  /** y = x·Wᵀ (+ bias) (+ LoRA); with `accumulate`, y += … (inference adds o/down straight into the residual). */
-  const linear = (c: LinearCtx, y: Tensor, accumulate = false): Op[] => {
+  /**
+   * y = x·Wᵀ (+ bias) (+ LoRA); with `accumulate`, y += … (inference adds o/down straight into the residual);
+   * with `residual`, y = residual + … (training, whose backward keeps both streams).
+   */
+  const linear = (c: LinearCtx, y: Tensor, accumulate = false, residual?: Tensor): Op[] => {
     const W = w.layers[c.l].proj[c.target];
     const bias = w.layers[c.l].bias[c.target];
     if (hasLora(c.target)) {
@@ -383,10 +387,10 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
       us.set(`${c.l}.${c.target}`, u);
       return prepareLoraForward(rt, {
           T, inDim: c.inDim, outDim: c.outDim, rank, scale, dropout: dropout(c.l, c.target),
-          x: c.x, weight: W, bias, loraA: loraView(lora!.params, c.l, c.target, 'A'), loraB: loraView(lora!.params, c.l, c.target, 'B'), u, y, accumulate,
+          x: c.x, weight: W, bias, loraA: loraView(lora!.params, c.l, c.target, 'A'), loraB: loraView(lora!.params, c.l, c.target, 'B'), u, y, accumulate, residual,
         });
     }
-    return [prepareMatmul(rt, { a: c.x, b: W, bias, out: y, M: T, N: c.outDim, K: c.inDim, accumulate })];
+    return [prepareMatmul(rt, { a: c.x, b: W, bias, residual, out: y, M: T, N: c.outDim, K: c.inDim, accumulate })];
   };
   /** Backward of a frozen linear (+ LoRA): dx (+)= dy·W (+ LoRA term), LoRA grads written. */
   const linearBack = (c: LinearCtx, dy: Tensor, dx: Tensor | undefined, accumulateDx: boolean): Op[] => {
@@ -425,7 +429,7 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   // Decode-sized inference (few rows, gemv): q|k|v and gate|up run as one dispatch each with the RMSNorm
   // before them folded in, and SwiGLU folds into down's A loads, where no LoRA factor reads the normed
   // input or h (a LoRA target keeps the separate ops; training always does, its backward re-runs them).
-  const fusable = (K: number) => !train && T <= GEMV_MAX_ROWS && K % (w.precision === 'f16' ? 8 : 4) === 0;
+  const fusable = (K: number) => shape.fuse !== false && !train && T <= GEMV_MAX_ROWS && K % (w.precision === 'f16' ? 8 : 4) === 0;
   const noLora = (...ts: LoraTarget[]) => ts.every((t) => !hasLora(t));
   for (let l = 0; l < spec.numLayers; l++) {
     const lw = w.layers[l];
@@ -475,8 +479,7 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
     // place (the matmul's accumulate epilogue), two dispatches fewer per layer.
     const m = train ? rt.tensor(`mid.${l}`, [T, D]) : x;
     mid.push(m);
-    fwd.push(...linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m, !train));
-    if (train) fwd.push(prepareAdd(rt, { x, y: m, n: T * D }));
+    fwd.push(...linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m, !train, train ? x : undefined));
     const xn2 = act(l, 'xn2', [T, D]);
     const rstd2 = act(l, 'rstd2', [T]);
     // gate and up in one buffer [gate | pad | up] so that SwiGLU reads both (rowStride F, upOffset).
@@ -510,8 +513,7 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
         a: gu, b: w.layers[l].proj.down, outs: [next], M: T, K: F, accumulate: true, prologue: { kind: 'swiglu', upOffset },
         parts: [{ cols: D, wStart: 0 }],
       }));
-    } else fwd.push(...linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next, !train));
-    if (train) fwd.push(prepareAdd(rt, { x: m, y: next, n: T * D }));
+    } else fwd.push(...linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next, !train, train ? m : undefined));
     saved.push({ xn1, rstd1, q, kraw, vraw, ao, lse, xn2, rstd2, gu, gate, up, h, upOffset });
   }
   const hidden = res[spec.numLayers];

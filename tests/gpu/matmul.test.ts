@@ -167,6 +167,33 @@ describe('matmul options', () => {
     });
   }
 
+  for (const version of ['tiled', 'vec4', 'f16w', 'gemv'] as const) {
+    it(`${version}: adds a residual [M, N] in the epilogue (training's o/down), per batch slice`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const [M, N, K, batch] = version === 'gemv' ? [5, 13, 24, 1] : [9, 13, 12, 2];
+      const a = randn(batch * M * K, 31);
+      const b = randn(batch * N * K, 32);
+      const res = randn(batch * M * N, 33);
+      const f16 = version === 'f16w';
+      const A = rt.upload('a', a, [batch, M, K]);
+      const B = f16 ? rt.upload('b', f32ToF16Array(b), [batch, N, K]) : rt.upload('b', b, [batch, N, K]);
+      const R = rt.upload('residual', res, [batch, M, N]);
+      const C = rt.tensor('c', [batch, M, N]);
+      const op = prepareMatmul(rt, { a: A, b: B, residual: R, out: C, M, N, K, batch }, version);
+      expect(op.label).toContain(`matmul_${version} `);
+      rt.run([op]);
+      const got = await rt.readF32(C);
+      const bb = f16 ? roundToF16(b) : b;
+      const want = new Float32Array(batch * M * N);
+      for (let z = 0; z < batch; z++) {
+        want.set(matmulRef(a.subarray(z * M * K, (z + 1) * M * K), bb.subarray(z * N * K, (z + 1) * N * K), { M, N, K, c: res.subarray(z * M * N, (z + 1) * M * N) }), z * M * N);
+      }
+      for (const t of [A, B, R, C]) rt.release(t);
+      const r = closeTo(got, want, 1e-5, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+    });
+  }
+
   it('encodes a prepared op again without allocating, and counts dispatches and FLOPs', async () => {
     const rt = await testRuntime();
     const [M, N, K] = [8, 8, 8];
@@ -250,4 +277,47 @@ describe('gemv fused (q|k|v, gate|up, down) against the CPU reference', () => {
       for (const t of [A, B, G, ...(Bias ? [Bias] : []), ...outs]) rt.release(t);
     });
   }
+});
+
+// Tensor cores (subgroup matrices): run where the device offers them (a later run on a real GPU); here, on
+// SwiftShader, which offers none, asking for sgmat must fall back to the f32 ladder and stay correct.
+describe('matmul (sgmat: subgroup matrices, f16 operands, f32 accumulation)', () => {
+  const SG_SHAPES = [
+    [37, 45, 70, false, true],
+    [64, 64, 64, false, true],
+    [5, 130, 257, false, false],
+    [33, 17, 40, true, true],
+  ] as const;
+  for (const [M, N, K, transA, transB] of SG_SHAPES) {
+    it(`${M}x${N}x${K} transA=${transA} transB=${transB}, packed-f16 and f32 B: the CPU reference on f16-rounded operands`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const sg = rt.engine.subgroupMatrix;
+      const a = randn(M * K, 21 + M, 1);
+      const b = randn(K * N, 22 + N, 1);
+      for (const f16 of [true, false]) {
+        const A = rt.upload('a', a, transA ? [K, M] : [M, K]);
+        const bShape = transB ? [N, K] : [K, N];
+        const B = f16 ? rt.upload('b16', f32ToF16Array(b), bShape, 'f16') : rt.upload('b', b, bShape);
+        const bias = rt.upload('bias', randn(N, 3, 1), [N]);
+        const C = rt.upload('c', randn(M * N, 4, 1), [M, N]);
+        const c0 = await rt.readF32(C);
+        const op = prepareMatmul(rt, { a: A, b: B, out: C, M, N, K, transA, transB, bias, accumulate: true, alpha: 0.5 }, 'sgmat');
+        expect(op.label.startsWith('matmul_sgmat')).toBe(Boolean(sg));
+        rt.run([op]);
+        const got = await rt.readF32(C);
+        // sgmat rounds both operands to f16; the fallbacks round only a packed-f16 B.
+        const want = matmulRef(sg ? roundToF16(a) : a, sg || f16 ? roundToF16(b) : b, { M, N, K, transA, transB, alpha: 0.5, bias: await rt.readF32(bias), c: c0 });
+        const r = closeTo(got, want, 1e-5 * Math.sqrt(K) + 1e-5, 1e-5);
+        for (const t of [A, B, C, bias]) rt.release(t);
+        expect(r.ok, `${f16 ? 'f16' : 'f32'} B: ${r.worst}`).toBe(true);
+      }
+    });
+  }
+  it('the device reports the choice (SwiftShader: none, and nothing requested)', async () => {
+    const rt = (shared ??= await testRuntime());
+    const r = rt.engine.report;
+    expect(r.subgroupMatrix).toEqual(rt.engine.subgroupMatrix);
+    if (!r.features.subgroupMatrix) expect(rt.engine.subgroupMatrix).toBeNull();
+    expect(r.subgroupMatrixProblem).toBeUndefined();
+  });
 });

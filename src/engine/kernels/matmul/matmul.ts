@@ -7,6 +7,8 @@ import tiled from './matmul_tiled.wgsl?raw';
 import vec4 from './matmul_vec4.wgsl?raw';
 import f16w from './matmul_f16w.wgsl?raw';
 import gemv from './matmul_gemv.wgsl?raw';
+import sgmat from './matmul_sgmat.wgsl?raw';
+import type { SubgroupMatrixChoice } from '../../features';
 import dropoutCode from '../lora/dropout.wgsl?raw';
 
 /**
@@ -33,6 +35,8 @@ export interface MatmulArgs {
   bias?: Tensor;
   /** out += alpha·op(A)·op(B) instead of out = … */
   accumulate?: boolean;
+  /** out = … + residual, an f32 [M, N] tensor per slice (read through the bias binding: not with `bias`). */
+  residual?: Tensor;
   /** Independent products, each a contiguous [M,K]·[K,N] → [M,N] slice (z of the grid). */
   batch?: number;
   /** A LoRA term fused into the epilogue (batch 1; not in the naive version: tiled runs instead). */
@@ -71,10 +75,23 @@ export const MATMUL_VERSIONS = {
   f16w: prelude + f16w + block4,
   gemv: prelude + gemv,
 } as const;
-export type MatmulVersion = keyof typeof MATMUL_VERSIONS;
+/** `sgmat` (tensor cores) is compiled per adapter, for its subgroup-matrix shape: see sgmatShader. */
+export type MatmulVersion = keyof typeof MATMUL_VERSIONS | 'sgmat';
 
-/** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it). */
-const TILE: Record<MatmulVersion, readonly [number, number]> = { naive: [16, 16], tiled: [16, 16], vec4: [64, 64], f16w: [64, 64], gemv: [8, 4] };
+/**
+ * The sgmat version for one subgroup-matrix shape: its directives must open the module, before the prelude;
+ * the matrix dimensions must be const-expressions, so they are written into the text.
+ */
+export function sgmatShader(c: SubgroupMatrixChoice): string {
+  const head = 'enable f16;\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;\n' +
+    // Offsets are workgroup-uniform here, but Tint's analysis of subgroup-matrix calls is stricter than that.
+    'diagnostic(off, chromium.subgroup_matrix_uniformity);\n';
+  const body = sgmat.replace(/\bSG_M\b/g, `${c.M}u`).replace(/\bSG_N\b/g, `${c.N}u`).replace(/\bSG_K\b/g, `${c.K}u`).replace(/\bSG_LANES\b/g, `${c.lanes}u`);
+  return head + prelude + body;
+}
+
+/** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it); sgmat's is 2N × 2M. */
+const TILE: Record<Exclude<MatmulVersion, 'sgmat'>, readonly [number, number]> = { naive: [16, 16], tiled: [16, 16], vec4: [64, 64], f16w: [64, 64], gemv: [8, 4] };
 
 /** Rows of A up to which the gemv version beats a 64×64 tile (it reads the weight once per 4 rows). */
 export const GEMV_MAX_ROWS = 16;
@@ -99,10 +116,23 @@ export function vec4Eligible(args: MatmulArgs): boolean {
   return contA % 4 === 0 && contB % 4 === 0 && aligned(args.a) && aligned(args.b) && args.b.dtype === 'f32';
 }
 
-/** The version prepareMatmul uses when none is asked for. */
-export function bestMatmulVersion(args: MatmulArgs): MatmulVersion {
+/**
+ * sgmat takes any transposition, batch and shape (it stages bounds-checked tiles), with an f32 or packed-f16
+ * B, but no LoRA epilogue. Chosen automatically only for packed-f16 weights (the frozen projections, forward
+ * and dX): there f16 operands lose only the activations' low bits; f32 LoRA factors and gradients keep f32.
+ */
+export function sgmatEligible(args: MatmulArgs): boolean {
+  return !args.lora && (args.b.dtype === 'f16' || args.b.dtype === 'f32');
+}
+
+/**
+ * The version prepareMatmul uses when none is asked for. `sgmat`: the device's subgroup-matrix shape
+ * (EngineDevice.subgroupMatrix), when it has tensor cores.
+ */
+export function bestMatmulVersion(args: MatmulArgs, sgmat?: SubgroupMatrixChoice | null): MatmulVersion {
   // Decode steps and few-row heads: bound by reading the weight, which gemv does at full bandwidth.
   if (args.M <= GEMV_MAX_ROWS && gemvEligible(args)) return 'gemv';
+  if (sgmat && args.b.dtype === 'f16' && sgmatEligible(args) && args.M >= 2 * sgmat.M && args.N >= 2 * sgmat.N) return 'sgmat';
   if (args.b.dtype === 'f16') return 'f16w';
   // A 64×64 tile wastes most of its work on skinny products (decode steps, rank-r LoRA factors).
   if (args.M >= 32 && args.N >= 32 && vec4Eligible(args)) return 'vec4';
@@ -115,22 +145,28 @@ export function bestMatmulVersion(args: MatmulArgs): MatmulVersion {
  * (vec4 on non-multiples of 4) falls back to tiled; a packed-f16 B always uses f16w.
  */
 export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVersion): Op {
-  const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1 } = args;
-  let v: MatmulVersion = version ?? bestMatmulVersion(args);
+  const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1, residual } = args;
+  if (bias && residual) throw new Error('matmul: a bias and a residual share one binding; pass one of them');
+  const sg = rt.engine.subgroupMatrix ?? null;
+  let v: MatmulVersion = version ?? bestMatmulVersion(args, sg);
+  // sgmat where the device has no tensor cores (or for a LoRA epilogue): the best of the rest.
+  if (v === 'sgmat' && !(sg && sgmatEligible(args))) v = bestMatmulVersion(args);
   if (v === 'gemv' && !gemvEligible(args)) v = args.b.dtype === 'f16' ? 'f16w' : 'tiled';
-  if (args.b.dtype === 'f16' && v !== 'gemv') v = 'f16w';
+  if (args.b.dtype === 'f16' && v !== 'gemv' && v !== 'sgmat') v = 'f16w';
   else if (v === 'f16w' && args.b.dtype !== 'f16') throw new Error(`matmul f16w: b (${args.b.label}) must be a packed-f16 tensor`);
   if (v === 'vec4' && !vec4Eligible(args)) v = 'tiled';
   const lora = args.lora;
   if (lora && v === 'naive') v = 'tiled';
   if (lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
-  const label = `matmul_${v}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
+  const shape = v === 'sgmat' ? `${sg!.M}x${sg!.N}x${sg!.K}` : '';
+  const label = `matmul_${v}${shape}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
+  const flags = { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) };
   const pipeline = rt.pipeline(
     label,
-    MATMUL_VERSIONS[v],
+    v === 'sgmat' ? sgmatShader(sg!) : MATMUL_VERSIONS[v],
     v === 'gemv'
-      ? { F16: Number(args.b.dtype === 'f16'), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) }
-      : { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
+      ? { F16: Number(args.b.dtype === 'f16'), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) }
+      : v === 'sgmat' ? { ...flags, F16B: Number(args.b.dtype === 'f16') } : flags,
     !lora ? 'main' : lora.kind === 'up' ? 'main_lora' : 'main_lora_dx',
   );
   const drop = lora?.kind === 'dx' ? lora.dropout : undefined;
@@ -139,19 +175,19 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
     [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.kind === 'up' ? lora.scale : 0, 0, 0, drop?.salt ?? 0, drop?.threshold ?? 0, drop?.keepScale ?? 1, 0, ...NO_FUSED],
     PARAM_KINDS,
   );
-  const resources = [params, args.a, args.b, bias ?? rt.empty, args.out];
+  const resources = [params, args.a, args.b, bias ?? residual ?? rt.empty, args.out];
   if (lora?.kind === 'up') resources.push(lora.u, lora.loraB);
   if (lora?.kind === 'dx') resources.push(lora.g, lora.loraA, drop?.state ?? noDropoutState(rt));
   const bindGroup = rt.bindGroup(pipeline, resources, label);
   const bBytes = args.b.dtype === 'f16' ? 2 : 4;
   const loraBytes = lora ? 4 * (M + N) * lora.rank : 0;
-  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (accumulate ? 2 : 1)) + (bias ? 4 * N : 0) + loraBytes;
+  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (1 + Number(accumulate) + Number(Boolean(residual)))) + (bias ? 4 * N : 0) + loraBytes;
   return {
     label,
     pipeline,
     bindGroup,
-    workgroups: [ceilDiv(N, TILE[v][0]), ceilDiv(M, TILE[v][1]), batch],
-    flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
+    workgroups: v === 'sgmat' ? [ceilDiv(N, 2 * sg!.N), ceilDiv(M, 2 * sg!.M), batch] : [ceilDiv(N, TILE[v][0]), ceilDiv(M, TILE[v][1]), batch],
+    flops: 2 * batch * M * N * K + (bias || residual ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
     bytes,
   };
 }

@@ -9,6 +9,9 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = true;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
+// RESIDUAL: + R[row, col], an [M, N] tensor bound where the bias goes (training's o/down projections add the
+// residual stream this way instead of in a separate dispatch; those projections have no bias).
+override RESIDUAL: bool = false;
 
 struct Params {
   M: u32, N: u32, K: u32, alpha: f32,
@@ -52,8 +55,9 @@ fn loraDxTerm(row: u32, col: u32) -> f32 {
 // The epilogue after alpha (and any LoRA term): + bias, + the old C when accumulating, then the store.
 fn store(z: u32, row: u32, col: u32, v0: f32) {
   var v = v0;
-  if (HAS_BIAS) { v += bias[col]; }
   let ci = z * p.strideC + row * p.N + col;
+  if (HAS_BIAS) { v += bias[col]; }
+  if (RESIDUAL) { v += bias[ci]; }
   if (ACCUMULATE) { v += C[ci]; }
   C[ci] = v;
 }

@@ -16,10 +16,10 @@ override F16B: bool = true;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<u32>;
 
-const SM = SG_Mu;
-const SN = SG_Nu;
-const SK = SG_Ku;
-const LANES = SG_LANESu;
+const SM = SG_M;
+const SN = SG_N;
+const SK = SG_K;
+const LANES = SG_LANES;
 const TM = 2u * SM;
 const TN = 2u * SN;
 const KT = 2u * SK;
