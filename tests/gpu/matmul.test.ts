@@ -321,3 +321,31 @@ describe('matmul (sgmat: subgroup matrices, f16 operands, f32 accumulation)', ()
     expect(r.subgroupMatrixProblem).toBeUndefined();
   });
 });
+
+// shader-f16 arithmetic for packed-f16 weights (f16h): where the device grants shader-f16; here (SwiftShader
+// has none) asking for it falls back to f16w, f32 arithmetic.
+describe('matmul (f16h: f16 tiles and products, f32 accumulation)', () => {
+  for (const [M, N, K] of [[33, 65, 17], [5, 130, 257], [64, 64, 64]] as const) {
+    it(`${M}x${N}x${K} x·Wᵀ with a packed-f16 weight, bias, accumulate`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const f16 = rt.engine.f16;
+      const a = randn(M * K, 41 + M, 1);
+      const b = randn(N * K, 42 + N, 1);
+      const A = rt.upload('a', a, [M, K]);
+      const B = rt.upload('b16', f32ToF16Array(b), [N, K], 'f16');
+      const bias = randn(N, 43, 1);
+      const Bias = rt.upload('bias', bias, [N]);
+      const c0 = randn(M * N, 44, 1);
+      const C = rt.upload('c', c0, [M, N]);
+      const op = prepareMatmul(rt, { a: A, b: B, out: C, M, N, K, bias: Bias, accumulate: true }, 'f16h');
+      expect(op.label.startsWith(f16 ? 'matmul_f16h ' : 'matmul_f16w ')).toBe(true);
+      rt.run([op]);
+      const got = await rt.readF32(C);
+      const want = matmulRef(f16 ? roundToF16(a) : a, roundToF16(b), { M, N, K, bias, c: c0 });
+      for (const t of [A, B, Bias, C]) rt.release(t);
+      // f16 products: each rounded once (2⁻¹¹ relative), summed in f32.
+      const r = closeTo(got, want, (f16 ? 1e-3 : 1e-5) * Math.sqrt(K) + 1e-5, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+    });
+  }
+});

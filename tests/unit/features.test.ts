@@ -46,12 +46,20 @@ describe('bestMatmulVersion with and without tensor cores', () => {
   const mk = (M: number, N: number, K: number, b: Tensor['dtype'] = 'f16'): MatmulArgs => ({ a: t('f32'), b: t(b), out: t('f32'), M, N, K });
   const sg = pickSubgroupMatrix(nvidia)!;
   it('sgmat for packed-f16 weights on enough rows; gemv for decode; f32 operands keep the f32 ladder', () => {
-    expect(bestMatmulVersion(mk(2048, 1536, 576), sg)).toBe('sgmat');
-    expect(bestMatmulVersion(mk(2048, 1536, 576), null)).toBe('f16w');
-    expect(bestMatmulVersion(mk(1, 1536, 576), sg)).toBe('gemv');
-    expect(bestMatmulVersion(mk(2048, 8, 576), sg)).toBe('f16w'); // narrower than one 2 × 2 block of matrices
-    expect(bestMatmulVersion(mk(2048, 1536, 576, 'f32'), sg)).toBe('vec4');
-    expect(bestMatmulVersion({ ...mk(2048, 1536, 576), lora: { kind: 'up', u: t('f32'), loraB: t('f32'), rank: 8, scale: 2 } }, sg)).toBe('f16w');
+    const caps = { subgroupMatrix: sg, f16: true };
+    expect(bestMatmulVersion(mk(2048, 1536, 576), caps)).toBe('sgmat');
+    expect(bestMatmulVersion(mk(2048, 1536, 576), {})).toBe('f16w');
+    expect(bestMatmulVersion(mk(1, 1536, 576), caps)).toBe('gemv');
+    expect(bestMatmulVersion(mk(2048, 8, 576), caps)).toBe('f16h'); // narrower than one 2 × 2 block of matrices
+    expect(bestMatmulVersion(mk(2048, 1536, 576, 'f32'), caps)).toBe('vec4');
+    expect(bestMatmulVersion({ ...mk(2048, 1536, 576), lora: { kind: 'up', u: t('f32'), loraB: t('f32'), rank: 8, scale: 2 } }, caps)).toBe('f16h');
+  });
+
+  it('shader-f16 without tensor cores: f16h for forward products; the backward dX = dY·W keeps f32 operands', () => {
+    expect(bestMatmulVersion(mk(2048, 1536, 576), { f16: true })).toBe('f16h');
+    expect(bestMatmulVersion({ ...mk(2048, 576, 1536), transB: false }, { f16: true, subgroupMatrix: sg })).toBe('f16w');
+    expect(bestMatmulVersion({ ...mk(2048, 576, 1536), lora: { kind: 'dx', g: t('f32'), loraA: t('f32'), rank: 8 } }, { f16: true })).toBe('f16w');
+    expect(bestMatmulVersion(mk(2048, 1536, 576), { f16: false, subgroupMatrix: null })).toBe('f16w');
   });
 
   it('the sgmat shader is written for the chosen shape, its directives first', () => {

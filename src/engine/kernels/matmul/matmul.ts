@@ -68,15 +68,22 @@ function noDropoutState(rt: Runtime): Tensor {
  * takes either.
  */
 const prelude = dropoutCode + common;
+/** The element types of matmul_block4's staged tiles: f32, or f16 (f16h). */
+const f32Tiles = 'alias TileS = f32;\nalias TileV = vec4<f32>;\n';
 export const MATMUL_VERSIONS = {
   naive: prelude + naive,
   tiled: prelude + tiled,
-  vec4: prelude + vec4 + block4,
-  f16w: prelude + f16w + block4,
+  vec4: prelude + f32Tiles + vec4 + block4,
+  f16w: prelude + f32Tiles + f16w + block4,
   gemv: prelude + gemv,
 } as const;
-/** `sgmat` (tensor cores) is compiled per adapter, for its subgroup-matrix shape: see sgmatShader. */
-export type MatmulVersion = keyof typeof MATMUL_VERSIONS | 'sgmat';
+/**
+ * f16h: f16w's tiles and products in f16 (accumulated in f32), for devices with shader-f16; not in
+ * MATMUL_VERSIONS because it compiles only there.
+ */
+export const F16H_SHADER = 'enable f16;\n' + prelude + 'alias TileS = f16;\nalias TileV = vec4<f16>;\n' + f16w + block4;
+/** `sgmat` (tensor cores) is compiled per adapter, for its subgroup-matrix shape: see sgmatShader; f16h needs shader-f16. */
+export type MatmulVersion = keyof typeof MATMUL_VERSIONS | 'sgmat' | 'f16h';
 
 /**
  * The sgmat version for one subgroup-matrix shape: its directives must open the module, before the prelude;
@@ -91,7 +98,7 @@ export function sgmatShader(c: SubgroupMatrixChoice): string {
 }
 
 /** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it); sgmat's is 2N × 2M. */
-const TILE: Record<Exclude<MatmulVersion, 'sgmat'>, readonly [number, number]> = { naive: [16, 16], tiled: [16, 16], vec4: [64, 64], f16w: [64, 64], gemv: [8, 4] };
+const TILE: Record<Exclude<MatmulVersion, 'sgmat'>, readonly [number, number]> = { naive: [16, 16], tiled: [16, 16], vec4: [64, 64], f16w: [64, 64], f16h: [64, 64], gemv: [8, 4] };
 
 /** Rows of A up to which the gemv version beats a 64×64 tile (it reads the weight once per 4 rows). */
 export const GEMV_MAX_ROWS = 16;
@@ -126,13 +133,28 @@ export function sgmatEligible(args: MatmulArgs): boolean {
 }
 
 /**
+ * Where the f16-operand versions (sgmat, f16h) are chosen by themselves: packed-f16 weights in forward
+ * products x·Wᵀ (activations are O(1) there). The backward's dX = dY·W (transB false) keeps f32 operands:
+ * gradients would underflow f16 without loss scaling.
+ */
+const f16Operands = (args: MatmulArgs) => args.b.dtype === 'f16' && (args.transB ?? true) && !(args.transA ?? false);
+
+/** What the device offers the matmul beyond core WebGPU (EngineDevice's fields). */
+export interface MatmulCaps {
+  subgroupMatrix?: SubgroupMatrixChoice | null;
+  f16?: boolean;
+}
+
+/**
  * The version prepareMatmul uses when none is asked for. `sgmat`: the device's subgroup-matrix shape
  * (EngineDevice.subgroupMatrix), when it has tensor cores.
  */
-export function bestMatmulVersion(args: MatmulArgs, sgmat?: SubgroupMatrixChoice | null): MatmulVersion {
+export function bestMatmulVersion(args: MatmulArgs, caps: MatmulCaps = {}): MatmulVersion {
   // Decode steps and few-row heads: bound by reading the weight, which gemv does at full bandwidth.
   if (args.M <= GEMV_MAX_ROWS && gemvEligible(args)) return 'gemv';
-  if (sgmat && args.b.dtype === 'f16' && sgmatEligible(args) && args.M >= 2 * sgmat.M && args.N >= 2 * sgmat.N) return 'sgmat';
+  const sgmat = caps.subgroupMatrix;
+  if (sgmat && f16Operands(args) && sgmatEligible(args) && args.M >= 2 * sgmat.M && args.N >= 2 * sgmat.N) return 'sgmat';
+  if (caps.f16 && f16Operands(args) && args.lora?.kind !== 'dx') return 'f16h';
   if (args.b.dtype === 'f16') return 'f16w';
   // A 64×64 tile wastes most of its work on skinny products (decode steps, rank-r LoRA factors).
   if (args.M >= 32 && args.N >= 32 && vec4Eligible(args)) return 'vec4';
@@ -148,11 +170,13 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1, residual } = args;
   if (bias && residual) throw new Error('matmul: a bias and a residual share one binding; pass one of them');
   const sg = rt.engine.subgroupMatrix ?? null;
-  let v: MatmulVersion = version ?? bestMatmulVersion(args, sg);
-  // sgmat where the device has no tensor cores (or for a LoRA epilogue): the best of the rest.
+  let v: MatmulVersion = version ?? bestMatmulVersion(args, { subgroupMatrix: sg, f16: rt.engine.f16 });
+  // sgmat where the device has no tensor cores (or for a LoRA epilogue), f16h without shader-f16 or
+  // B not packed f16: the best of the rest.
   if (v === 'sgmat' && !(sg && sgmatEligible(args))) v = bestMatmulVersion(args);
+  if (v === 'f16h' && !(rt.engine.f16 && args.b.dtype === 'f16')) v = bestMatmulVersion(args);
   if (v === 'gemv' && !gemvEligible(args)) v = args.b.dtype === 'f16' ? 'f16w' : 'tiled';
-  if (args.b.dtype === 'f16' && v !== 'gemv' && v !== 'sgmat') v = 'f16w';
+  if (args.b.dtype === 'f16' && v !== 'gemv' && v !== 'sgmat' && v !== 'f16h') v = 'f16w';
   else if (v === 'f16w' && args.b.dtype !== 'f16') throw new Error(`matmul f16w: b (${args.b.label}) must be a packed-f16 tensor`);
   if (v === 'vec4' && !vec4Eligible(args)) v = 'tiled';
   const lora = args.lora;
@@ -163,7 +187,7 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const flags = { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) };
   const pipeline = rt.pipeline(
     label,
-    v === 'sgmat' ? sgmatShader(sg!) : MATMUL_VERSIONS[v],
+    v === 'sgmat' ? sgmatShader(sg!) : v === 'f16h' ? F16H_SHADER : MATMUL_VERSIONS[v],
     v === 'gemv'
       ? { F16: Number(args.b.dtype === 'f16'), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) }
       : v === 'sgmat' ? { ...flags, F16B: Number(args.b.dtype === 'f16') } : flags,
