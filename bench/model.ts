@@ -26,10 +26,12 @@ async function bestMatmulGflops(rt: Runtime, M: number, N: number, K: number, f1
   const b16 = f16 ? rt.tensor('bench b16', [N, K], 'f16') : null;
   const c = rt.tensor('bench c', [M, N]);
   let best = 0;
-  for (const v of Object.keys(MATMUL_VERSIONS) as MatmulVersion[]) {
+  // f16h and sgmat where the device offers shader-f16 / tensor cores: the best matmul is the device's best.
+  const extra: MatmulVersion[] = [...(rt.engine.f16 ? (['f16h'] as const) : []), ...(rt.engine.subgroupMatrix ? (['sgmat'] as const) : [])];
+  for (const v of [...(Object.keys(MATMUL_VERSIONS) as MatmulVersion[]), ...extra]) {
     // naive is the slow baseline; gemv is for few rows (it reads the weight once per 4 rows of A).
     if (v === 'naive' || (v === 'gemv' && M > GEMV_MAX_ROWS)) continue;
-    const b = v === 'f16w' ? b16 : b32;
+    const b = v === 'f16w' || v === 'f16h' || v === 'sgmat' ? b16 : b32;
     if (!b) continue;
     const ms = await timeOps(rt, [prepareMatmul(rt, { a, b, out: c, M, N, K }, v)], { samples: 3 });
     best = Math.max(best, (2 * M * N * K) / ms / 1e6);
