@@ -95,6 +95,7 @@ export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: ke
   const t0 = performance.now();
   const gen = await model.generate(prompt, { maxNewTokens: decodeTokens });
   const decMs = performance.now() - t0;
+  const decAllocations = rt.counters.allocations - mid.allocations;
   // Decode steps of a generation: one after each token but the last, unless it ended at end-of-sequence.
   const decodes = (n: number, max: number) => (n === max ? n - 1 : n);
   const decSteps = Math.max(1, decodes(gen.length, decodeTokens) - decodes(g2.length, 2));
@@ -113,7 +114,7 @@ export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: ke
     extra: {
       tokensPerSecond: gen.length / (decMs / 1000), tokens: gen.length, flopsPerToken: decFlops, dispatchesPerToken: perToken,
       dispatchesPerTokenUnfused: unfused, dispatchesPerLayer: (layers(true) - 1) / spec.numLayers, dispatchesPerLayerUnfused: (layers(false) - 1) / spec.numLayers,
-      allocationsPerCall: rt.counters.allocations - mid.allocations, peakMiB: rt.counters.peakBytes / 2 ** 20,
+      allocationsPerCall: decAllocations, peakMiB: rt.counters.peakBytes / 2 ** 20,
       fractionOfBestMatmul: decFlops / (decMs / Math.max(1, gen.length)) / 1e6 / best,
     },
   });
