@@ -124,9 +124,9 @@ export async function openDevice(opts: OpenOptions = {}): Promise<EngineDevice> 
     const problem = await probeSubgroupMatrix(new Runtime(engine));
     if (problem) {
       engine.subgroupMatrix = null;
-      report.subgroupMatrix = null;
       report.subgroupMatrixProblem = problem;
     }
+    report.subgroupMatrix = engine.subgroupMatrix; // with the load/store spelling the probe settled
   }
   return engine;
 }

@@ -22,6 +22,12 @@ export interface SubgroupMatrixChoice {
   K: number;
   /** Invocations per workgroup: the adapter's one subgroup size. */
   lanes: number;
+  /**
+   * How the shader spells the memory layout of subgroupMatrixLoad/Store: 'bool' (Dawn's documented
+   * `(ptr, offset, col_major, stride)`, the default) or 'template' (`<T, row_major>(ptr, offset, stride)`,
+   * the spelling of later drafts); openDevice's probe settles it on the device.
+   */
+  syntax?: 'bool' | 'template';
 }
 
 export interface AdapterCaps {

@@ -69,5 +69,15 @@ describe('bestMatmulVersion with and without tensor cores', () => {
     expect(code).toContain('const LANES = 32u;');
     expect(code).toContain('subgroup_matrix_left<f16, SK, SM>');
     expect(code).not.toMatch(/SG_(M|N|K|LANES)\b/);
+    expect(code).toContain('subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>>(&As, kk, false, KT)');
+  });
+
+  it('the later drafts\' spelling of load and store (the layout a template argument) when the probe asks for it', () => {
+    const code = sgmatShader({ ...sg, syntax: 'template' });
+    expect(code).toContain('subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>, row_major>(&As, SM * KT + kk, KT)');
+    expect(code).toContain('subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&Bs, kk * TN + SN, TN)');
+    expect(code).toContain('subgroupMatrixStore<row_major>(&Cs, 0u, c11, SN)');
+    expect(code.match(/subgroupMatrix(Load|Store)/g)?.length).toBe(code.match(/row_major>/g)?.length);
+    expect(code).not.toMatch(/, (false|true), /);
   });
 });

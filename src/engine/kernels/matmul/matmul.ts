@@ -93,7 +93,13 @@ export function sgmatShader(c: SubgroupMatrixChoice): string {
   const head = 'enable f16;\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;\n' +
     // Offsets are workgroup-uniform here, but Tint's analysis of subgroup-matrix calls is stricter than that.
     'diagnostic(off, chromium.subgroup_matrix_uniformity);\n';
-  const body = sgmat.replace(/\bSG_M\b/g, `${c.M}u`).replace(/\bSG_N\b/g, `${c.N}u`).replace(/\bSG_K\b/g, `${c.K}u`).replace(/\bSG_LANES\b/g, `${c.lanes}u`);
+  let code = sgmat;
+  if (c.syntax === 'template') {
+    code = code
+      .replace(/subgroupMatrixLoad<(subgroup_matrix_\w+<[^>]+>)>\((&\w+), ([^,]+), false, ([^)]+)\)/g, 'subgroupMatrixLoad<$1, row_major>($2, $3, $4)')
+      .replace(/subgroupMatrixStore\((&\w+), ([^,]+), (\w+), false, (\w+)\)/g, 'subgroupMatrixStore<row_major>($1, $2, $3, $4)');
+  }
+  const body = code.replace(/\bSG_M\b/g, `${c.M}u`).replace(/\bSG_N\b/g, `${c.N}u`).replace(/\bSG_K\b/g, `${c.K}u`).replace(/\bSG_LANES\b/g, `${c.lanes}u`);
   return head + prelude + body;
 }
 
@@ -182,7 +188,7 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   const lora = args.lora;
   if (lora && v === 'naive') v = 'tiled';
   if (lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
-  const shape = v === 'sgmat' ? `${sg!.M}x${sg!.N}x${sg!.K}` : '';
+  const shape = v === 'sgmat' ? `${sg!.M}x${sg!.N}x${sg!.K}${sg!.syntax === 'template' ? 't' : ''}` : '';
   const label = `matmul_${v}${shape}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
   const flags = { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) };
   const pipeline = rt.pipeline(

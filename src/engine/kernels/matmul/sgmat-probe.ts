@@ -11,7 +11,21 @@ import { matmulRef } from './matmul.ref';
  * matrices misbehave costs speed, never results.
  */
 export async function probeSubgroupMatrix(rt: Runtime): Promise<string | null> {
-  if (!rt.engine.subgroupMatrix) return 'not offered';
+  const sg = rt.engine.subgroupMatrix;
+  if (!sg) return 'not offered';
+  // The extension is experimental and its load/store spelling has changed between drafts: try both.
+  const problems: string[] = [];
+  for (const syntax of ['bool', 'template'] as const) {
+    rt.engine.subgroupMatrix = { ...sg, syntax };
+    const problem = await probeOnce(rt);
+    if (!problem) return null;
+    problems.push(`${syntax}: ${problem}`);
+  }
+  rt.engine.subgroupMatrix = sg;
+  return problems.join('; ');
+}
+
+async function probeOnce(rt: Runtime): Promise<string | null> {
   const [M, N, K] = [37, 45, 70];
   const a = uniformArray(M * K, 11, 1);
   const b = uniformArray(N * K, 12, 1);
