@@ -67,9 +67,10 @@ export async function benchDense(rt: Runtime, opts: { full?: boolean }): Promise
       const b32 = up('b', w, [N, K]);
       const b16 = up('b16', f32ToF16Array(w), [N, K]);
       const c = t('c', [M, N]);
-      const versions: MatmulVersion[] = ['naive', 'tiled', 'vec4', 'f16w'];
+      // f16h (shader-f16) and sgmat (tensor cores) only where the device offers them.
+      const versions: MatmulVersion[] = ['naive', 'tiled', 'vec4', 'f16w', ...(rt.engine.f16 ? (['f16h'] as const) : []), ...(rt.engine.subgroupMatrix ? (['sgmat'] as const) : [])];
       for (const v of versions) {
-        const op = prepareMatmul(rt, { a, b: v === 'f16w' ? b16 : b32, out: c, M, N, K }, v);
+        const op = prepareMatmul(rt, { a, b: v === 'f16w' || v === 'f16h' || v === 'sgmat' ? b16 : b32, out: c, M, N, K }, v);
         out.push(entry(`matmul_${v}`, `M=${M} N=${N} K=${K}`, [op], await time(rt, [op], samples, inner)));
       }
     }

@@ -9,6 +9,7 @@ import type { LoraConfig } from '../src/lab/model';
 import { GEMV_MAX_ROWS, prepareMatmul, MATMUL_VERSIONS, type MatmulVersion } from '../src/engine/kernels/matmul/matmul';
 import type { Runtime } from '../src/engine/runtime';
 import { createEngineModel } from '../src/model/engine-model';
+import { buildPlan } from '../src/model/transformer';
 import { makeFixture } from '../src/model/fixtures';
 import { randomWeights, realSpec, REAL_CONFIGS } from '../src/model/memory';
 import { createTokenizer } from '../src/model/tokenizer';
@@ -25,10 +26,12 @@ async function bestMatmulGflops(rt: Runtime, M: number, N: number, K: number, f1
   const b16 = f16 ? rt.tensor('bench b16', [N, K], 'f16') : null;
   const c = rt.tensor('bench c', [M, N]);
   let best = 0;
-  for (const v of Object.keys(MATMUL_VERSIONS) as MatmulVersion[]) {
+  // f16h and sgmat where the device offers shader-f16 / tensor cores: the best matmul is the device's best.
+  const extra: MatmulVersion[] = [...(rt.engine.f16 ? (['f16h'] as const) : []), ...(rt.engine.subgroupMatrix ? (['sgmat'] as const) : [])];
+  for (const v of [...(Object.keys(MATMUL_VERSIONS) as MatmulVersion[]), ...extra]) {
     // naive is the slow baseline; gemv is for few rows (it reads the weight once per 4 rows of A).
     if (v === 'naive' || (v === 'gemv' && M > GEMV_MAX_ROWS)) continue;
-    const b = v === 'f16w' ? b16 : b32;
+    const b = v === 'f16w' || v === 'f16h' || v === 'sgmat' ? b16 : b32;
     if (!b) continue;
     const ms = await timeOps(rt, [prepareMatmul(rt, { a, b, out: c, M, N, K }, v)], { samples: 3 });
     best = Math.max(best, (2 * M * N * K) / ms / 1e6);
@@ -56,6 +59,10 @@ export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: ke
   const V = spec.vocabSize;
   const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729) % Math.min(V, 30000));
 
+  // The best matmul of this run on the model's largest projection, the yardstick of every entry's FLOP rate.
+  const best = await bestMatmulGflops(rt, B * S, spec.intermediateSize, spec.hiddenSize, precision === 'f16');
+  const tensorCores = rt.engine.subgroupMatrix ? `sgmat ${rt.engine.subgroupMatrix.M}x${rt.engine.subgroupMatrix.N}x${rt.engine.subgroupMatrix.K}` : 'none';
+
   // Prefill: B prompts of S tokens scored (next-token log-probs of 4 candidates) per batch.
   const prompts = Array.from({ length: B }, (_, b) => rand(S, b + 1));
   await model.nextTokenLogProbs({ prompts, candidates: [1, 2, 3, 4] });
@@ -68,16 +75,49 @@ export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: ke
   }
   const preMs = median(pre);
   const preFlops = (rt.counters.flops - before.flops) / 3;
-  out.push({ kernel: 'model_prefill', shape, ms: preMs, gflops: preFlops / preMs / 1e6, extra: { tokensPerSecond: (B * S) / (preMs / 1000), dispatches: (rt.counters.dispatches - before.dispatches) / 3 } });
+  out.push({
+    kernel: 'model_prefill', shape, ms: preMs, gflops: preFlops / preMs / 1e6,
+    extra: {
+      tokensPerSecond: (B * S) / (preMs / 1000), flopsPerToken: preFlops / (B * S), dispatches: (rt.counters.dispatches - before.dispatches) / 3,
+      allocationsPerCall: (rt.counters.allocations - before.allocations) / 3, peakMiB: rt.counters.peakBytes / 2 ** 20,
+      bestMatmulGflops: best, fractionOfBestMatmul: preFlops / preMs / 1e6 / best, tensorCores,
+    },
+  });
 
-  // Decode: greedy, one token per submit with the KV cache.
+  // Decode: greedy, one token per submit with the KV cache. Dispatches per decoded token = the difference
+  // between a long and a short generation (both have one prefill); the unfused count is that of the same
+  // decode plan without the gemv fusions (counted, not run): the before/after of the dispatch budget.
   const prompt = rand(Math.min(S, 32), 9);
-  await model.generate(prompt, { maxNewTokens: 2 });
+  await model.generate(prompt, { maxNewTokens: decodeTokens });
+  const short = { ...rt.counters };
+  const g2 = await model.generate(prompt, { maxNewTokens: 2 });
+  const mid = { ...rt.counters };
   const t0 = performance.now();
-  const d0 = rt.counters.dispatches;
   const gen = await model.generate(prompt, { maxNewTokens: decodeTokens });
   const decMs = performance.now() - t0;
-  out.push({ kernel: 'model_decode', shape: `${name} ${precision} prompt ${prompt.length}`, ms: decMs / Math.max(1, gen.length), extra: { tokensPerSecond: gen.length / (decMs / 1000), tokens: gen.length, dispatchesPerToken: (rt.counters.dispatches - d0) / Math.max(1, gen.length) } });
+  const decAllocations = rt.counters.allocations - mid.allocations;
+  // Decode steps of a generation: one after each token but the last, unless it ended at end-of-sequence.
+  const decodes = (n: number, max: number) => (n === max ? n - 1 : n);
+  const decSteps = Math.max(1, decodes(gen.length, decodeTokens) - decodes(g2.length, 2));
+  const perToken = (rt.counters.dispatches - mid.dispatches - (mid.dispatches - short.dispatches)) / decSteps;
+  const decFlops = (rt.counters.flops - mid.flops - (mid.flops - short.flops)) / decSteps;
+  const layers = (fused: boolean) => {
+    const plan = buildPlan(rt, core.w, { B: 1, S: 1, L: 64, past: 0, settablePast: true, fuse: fused });
+    const n = plan.forward.length;
+    plan.release();
+    return n;
+  };
+  const unfused = perToken - layers(true) + layers(false);
+  out.push({
+    kernel: 'model_decode', shape: `${name} ${precision} prompt ${prompt.length}`, ms: decMs / Math.max(1, gen.length),
+    gflops: decFlops / (decMs / Math.max(1, gen.length)) / 1e6,
+    extra: {
+      tokensPerSecond: gen.length / (decMs / 1000), tokens: gen.length, flopsPerToken: decFlops, dispatchesPerToken: perToken,
+      dispatchesPerTokenUnfused: unfused, dispatchesPerLayer: (layers(true) - 1) / spec.numLayers, dispatchesPerLayerUnfused: (layers(false) - 1) / spec.numLayers,
+      allocationsPerCall: decAllocations, peakMiB: rt.counters.peakBytes / 2 ** 20,
+      fractionOfBestMatmul: decFlops / (decMs / Math.max(1, gen.length)) / 1e6 / best,
+    },
+  });
 
   // LoRA training steps.
   const slot = core.slot(lora, true);
@@ -99,7 +139,6 @@ export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: ke
   const dispatchesPerStep = (rt.counters.dispatches - c0.dispatches) / n;
   const allocationsPerStep = (rt.counters.allocations - c0.allocations) / n;
   const peakMiB = rt.counters.peakBytes / 2 ** 20;
-  const best = await bestMatmulGflops(rt, B * S, spec.intermediateSize, spec.hiddenSize, precision === 'f16');
   out.push({
     kernel: 'model_lora_step',
     shape: `${shape} LoRA r8 q,v`,
@@ -109,7 +148,10 @@ export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: ke
       tokensPerSecond: (B * S) / (stepMs / 1000),
       flopsPerToken: flopsPerStep / (B * S),
       dispatchesPerStep,
+      // Before the o/down projections added the residual in their epilogue: one add dispatch each per layer.
+      dispatchesPerStepUnfused: dispatchesPerStep + 2 * spec.numLayers,
       allocationsPerStep,
+      tensorCores,
       peakMiB,
       bestMatmulGflops: best,
       fractionOfBestMatmul: achieved / best,

@@ -23,7 +23,10 @@ console.log = (...a: unknown[]) => console.error(...a);
 Object.assign(globalThis, globals);
 // Dawn's pending GPU callbacks do not keep Node's event loop alive on their own.
 const keepAlive = setInterval(() => {}, 1000);
-const gpu = create([]) as unknown as GPU;
+// IFT_DAWN_TOGGLES=allow_unsafe_apis (comma-separated Dawn toggles): where Dawn lists experimental features
+// such as chromium-experimental-subgroup-matrix (tensor cores) only behind a toggle.
+const toggles = process.env.IFT_DAWN_TOGGLES;
+const gpu = create(toggles ? [`enable-dawn-features=${toggles}`] : []) as unknown as GPU;
 const engine = await openDevice({ gpu });
 const rt = new Runtime(engine);
 const report = await runBench(rt, { full: args.has('--full'), only, runtime: `node ${process.version} (Dawn)`, log: (s) => process.stderr.write(`${s}\n`) });

@@ -119,12 +119,16 @@ const i64 = (rows: readonly (readonly number[])[]) =>
 
 /** Engine prefill and decode figures (tokens/s) and its greedy tokens. */
 async function engineSide(model: EngineModel, s: ReferenceSetup, prompts: number[][], prompt: number[]) {
+  const c0 = { ...model.counters };
+  await model.logits(prompts);
+  const c1 = { ...model.counters };
+  const counted = { dispatches: c1.dispatches - c0.dispatches, flopsPerToken: (c1.flops - c0.flops) / (s.B * s.S) };
   const preMs = await timed(s.samples, () => model.logits(prompts));
   const scoreMs = await timed(s.samples, () => model.nextTokenLogProbs({ prompts, candidates: [1, 2, 3, 4] }));
   const one = await timed(s.samples, () => model.generate(prompt, { maxNewTokens: 1, temperature: 0 }));
   let gen: number[] = [];
   const all = await timed(s.samples, async () => (gen = await model.generate(prompt, { maxNewTokens: s.decodeTokens, temperature: 0 })));
-  return { preMs, scoreMs, one, all, gen };
+  return { preMs, scoreMs, one, all, gen, counted, peakMiB: model.counters.peakBytes / 2 ** 20 };
 }
 
 async function referenceSide(hf: PreTrainedModel, s: ReferenceSetup, prompts: number[][], prompt: number[]) {
@@ -171,7 +175,7 @@ export async function runReference(rt: Runtime, opts: ReferenceOptions = {}): Pr
   run.greedy.engine = f32.gen;
   for (const { precision, r } of engines) {
     const backend = 'ift-lab engine (WebGPU)';
-    const prec = precision === 'f32' ? 'f32 weights, f32 math' : 'packed f16 weights, f32 math';
+    const prec = precision === 'f32' ? 'f32 weights, f32 math' : rt.engine.subgroupMatrix ? 'packed f16 weights, f16 tensor-core products (f32 accumulation)' : 'packed f16 weights, f32 math';
     entries.push({
       kernel: `engine_prefill_${precision}`,
       shape: shapePre,
@@ -182,6 +186,9 @@ export async function runReference(rt: Runtime, opts: ReferenceOptions = {}): Pr
         precision: prec,
         lmHead: 'all positions',
         tokensPerSecondLastPositionHead: (s.B * s.S) / (r.scoreMs / 1000),
+        dispatches: r.counted.dispatches,
+        flopsPerToken: r.counted.flopsPerToken,
+        peakMiB: r.peakMiB,
       },
     });
     entries.push({

@@ -70,7 +70,11 @@ export function formatTable(r: BenchReport): string {
     return `${e.kernel.padEnd(26)} ${e.shape.padEnd(34)} ${e.ms.toFixed(3).padStart(10)} ms  ${rate.padEnd(18)} ${extra}`;
   });
   const a = r.adapter;
-  return [`${r.runtime} · ${a.vendor} ${a.architecture} ${a.description}`.trim(), ...rows, ...ratioBlock(r.entries)].join('\n');
+  // Which arithmetic paths the figures come from: shader-f16 (f16h), tensor cores (sgmat), or f32 only.
+  const sg = a.subgroupMatrix;
+  const paths = [a.features.shaderF16 ? 'shader-f16' : '', sg ? `subgroup matrices ${sg.M}x${sg.N}x${sg.K}` : '', a.subgroupMatrixProblem ? `subgroup matrices off: ${a.subgroupMatrixProblem}` : ''].filter(Boolean);
+  const head = `${r.runtime} · ${a.vendor} ${a.architecture} ${a.description}${paths.length ? ` · ${paths.join(' · ')}` : ''}`.trim();
+  return [head, ...rows, ...ratioBlock(r.entries)].join('\n');
 }
 
 /** "prefill  engine f32 113 tok/s ÷ transformers.js (onnxruntime-node webgpu) 252 tok/s = ×0.45" per comparison. */

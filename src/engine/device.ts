@@ -1,3 +1,6 @@
+import { adapterCaps, pickSubgroupMatrix, SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixChoice, type SubgroupMatrixConfigInfo } from './features';
+import { probeSubgroupMatrix } from './kernels/matmul/sgmat-probe';
+import { Runtime } from './runtime';
 import { DeviceLostError, LimitTooLowError, NoAdapterError, WebGPUUnavailableError } from './errors';
 
 /** What the adapter is and offers, as plain data (it crosses the Worker boundary and goes into manifests). */
@@ -7,7 +10,13 @@ export interface AdapterReport {
   device: string;
   description: string;
   isFallbackAdapter: boolean;
-  features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean };
+  features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean; subgroupMatrix: boolean };
+  /** The adapter's subgroup-matrix shapes (Dawn), and the one the tensor-core matmul uses (null: none). */
+  subgroupMatrixConfigs: SubgroupMatrixConfigInfo[];
+  subgroupMatrix: SubgroupMatrixChoice | null;
+  /** Why the tensor-core path was turned off after its probe on this device (absent: it passed or never ran). */
+  subgroupMatrixProblem?: string;
+  subgroupSizes?: [number, number];
   limits: Record<string, number>;
 }
 
@@ -22,6 +31,8 @@ export interface EngineDevice {
   /** f16 storage and arithmetic available (shader-f16 granted). */
   f16: boolean;
   subgroups: boolean;
+  /** The tensor-core matmul's shape where `chromium-experimental-subgroup-matrix` was granted, else null. */
+  subgroupMatrix: SubgroupMatrixChoice | null;
   /** Resolves when the device is lost, with a typed error. */
   lost: Promise<DeviceLostError>;
 }
@@ -54,6 +65,7 @@ export function reportAdapter(adapter: GPUAdapter): AdapterReport {
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   const limits: Record<string, number> = {};
   for (const k of REPORTED_LIMITS) limits[k] = Number((adapter.limits as unknown as Record<string, number>)[k]);
+  const caps = adapterCaps(adapter);
   return {
     vendor: info.vendor ?? '',
     architecture: info.architecture ?? '',
@@ -64,7 +76,11 @@ export function reportAdapter(adapter: GPUAdapter): AdapterReport {
       shaderF16: adapter.features.has('shader-f16'),
       subgroups: adapter.features.has('subgroups'),
       timestampQuery: adapter.features.has('timestamp-query'),
+      subgroupMatrix: adapter.features.has(SUBGROUP_MATRIX_FEATURE),
     },
+    subgroupMatrixConfigs: caps.subgroupMatrixConfigs ? [...caps.subgroupMatrixConfigs] : [],
+    subgroupMatrix: pickSubgroupMatrix(caps),
+    ...(caps.subgroupMinSize && caps.subgroupMaxSize ? { subgroupSizes: [caps.subgroupMinSize, caps.subgroupMaxSize] as [number, number] } : {}),
     limits,
   };
 }
@@ -97,7 +113,20 @@ export async function openDevice(opts: OpenOptions = {}): Promise<EngineDevice> 
   if (f16) features.push('shader-f16');
   const subgroups = adapter.features.has('subgroups');
   if (subgroups) features.push('subgroups' as GPUFeatureName);
+  // Tensor cores: asked for only where the sgmat matmul can use them (f16 operands need shader-f16).
+  const subgroupMatrix = f16 && subgroups ? report.subgroupMatrix : null;
+  if (subgroupMatrix) features.push(SUBGROUP_MATRIX_FEATURE as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   const lost = device.lost.then((info) => new DeviceLostError(info.reason, info.message));
-  return { device, adapter, gpu, report, f16, subgroups, lost };
+  const engine: EngineDevice = { device, adapter, gpu, report, f16, subgroups, subgroupMatrix, lost };
+  if (subgroupMatrix) {
+    // Checked once against the CPU reference before any kernel relies on it (an experimental extension).
+    const problem = await probeSubgroupMatrix(new Runtime(engine));
+    if (problem) {
+      engine.subgroupMatrix = null;
+      report.subgroupMatrixProblem = problem;
+    }
+    report.subgroupMatrix = engine.subgroupMatrix; // with the load/store spelling the probe settled
+  }
+  return engine;
 }

@@ -65,7 +65,7 @@ export function countingRuntime(limits: Partial<GPUSupportedLimits> = {}): Runti
     createComputePipeline: stub,
     queue: { writeBuffer() {}, submit() {} },
   } as unknown as GPUDevice;
-  return new Runtime({ device, f16: false, subgroups: false } as unknown as EngineDevice);
+  return new Runtime({ device, f16: false, subgroups: false, subgroupMatrix: null } as unknown as EngineDevice);
 }
 
 export interface MemoryPlan {

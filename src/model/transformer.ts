@@ -7,14 +7,13 @@ import type { LoraConfig, LoraTarget } from '../lab/model';
 import { f32ToF16Array } from '../engine/convert';
 import { prepareAttentionBackward, prepareAttentionForward, type AttentionOp } from '../engine/kernels/attention/attention';
 import { crossEntropyScratch, DEFAULT_CHUNK, type CrossEntropyScratch, type LmHeadWeight } from '../engine/kernels/cross_entropy/cross_entropy';
-import { prepareAdd } from '../engine/kernels/elementwise/elementwise';
 import { prepareEmbedding } from '../engine/kernels/embedding/embedding';
 import { prepareLoraBackward, prepareLoraForward, type LoraDropout } from '../engine/kernels/lora/lora';
-import { prepareMatmul } from '../engine/kernels/matmul/matmul';
+import { GEMV_MAX_ROWS, prepareGemvFused, prepareMatmul } from '../engine/kernels/matmul/matmul';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../engine/kernels/rmsnorm/rmsnorm';
 import { prepareRope, prepareRopeQkv, ropeInvFreq } from '../engine/kernels/rope/rope';
 import { prepareSwiglu, prepareSwigluBackward } from '../engine/kernels/swiglu/swiglu';
-import { alignElems, type DType, type Op, type Runtime, type Tensor } from '../engine/runtime';
+import { alignElems, DTYPE_BYTES, numel, type DType, type Op, type Runtime, type Tensor } from '../engine/runtime';
 import { KVCache, prepareRopeAppend } from './kv-cache';
 import { loraDims, loraShapes, LORA_TARGETS, peftTensorName } from './lora';
 import type { TensorReader } from './safetensors';
@@ -33,8 +32,24 @@ export type WeightSource =
 export interface LayerWeights {
   inputNorm: Tensor;
   postNorm: Tensor;
+  /** Each projection's weight; q, k, v (and gate, up) are views into one buffer, `qkv` (`gateUp`). */
   proj: Record<LoraTarget, Tensor>;
   bias: Partial<Record<LoraTarget, Tensor>>;
+  qkv: WeightGroup;
+  gateUp: WeightGroup;
+}
+
+/**
+ * Weights that read the same input, back to back in one buffer (each part 256-byte aligned, so that its
+ * view binds on its own), so that decode runs them as one dispatch (prepareGemvFused).
+ */
+export interface WeightGroup {
+  weight: Tensor;
+  /** First element of each part in `weight`. */
+  starts: number[];
+  /** The parts' biases, back to back the same way (Qwen2's q, k, v). */
+  bias?: Tensor;
+  biasStarts?: number[];
 }
 
 export interface GpuWeights {
@@ -88,6 +103,24 @@ export async function uploadWeights(rt: Runtime, spec: ModelSpec, src: WeightSou
     bytes += t.bytes;
     return t;
   };
+  /** Tensors that read the same input, in one buffer; returns the group and a view per tensor. */
+  const group = async (names: string[], dtype: 'f32' | 'f16', label: string): Promise<[Tensor, number[], Tensor[]]> => {
+    const starts: number[] = [];
+    let n = 0;
+    for (const name of names) {
+      starts.push(n);
+      n = alignElems(n + numel(shapes.get(name)!), dtype);
+    }
+    const t = rt.tensor(label, [n], dtype);
+    for (const [i, name] of names.entries()) {
+      if (src === 'zeros') continue;
+      const w = await readWeight(src, name, shapes.get(name)!);
+      rt.write(t, dtype === 'f16' ? f32ToF16Array(w) : Float32Array.from(w), starts[i] * DTYPE_BYTES[dtype]);
+    }
+    all.push(t);
+    bytes += t.bytes;
+    return [t, starts, names.map((name, i) => rt.view(t, starts[i], shapes.get(name)!, name))];
+  };
   const embed = await big('model.embed_tokens.weight');
   const layers: LayerWeights[] = [];
   const mod: Record<LoraTarget, string> = {
@@ -97,10 +130,22 @@ export async function uploadWeights(rt: Runtime, spec: ModelSpec, src: WeightSou
   for (let i = 0; i < spec.numLayers; i++) {
     const p = `model.layers.${i}.`;
     const proj = {} as Record<LoraTarget, Tensor>;
-    for (const t of LORA_TARGETS) proj[t] = await big(`${p}${mod[t]}.weight`);
+    const [qkvW, qkvStarts, [qW, kW, vW]] = await group(['q', 'k', 'v'].map((t) => `${p}${mod[t as LoraTarget]}.weight`), precision, `${p}qkv`);
+    const [guW, guStarts, [gW, uW]] = await group([`${p}${mod.gate}.weight`, `${p}${mod.up}.weight`], precision, `${p}gate_up`);
+    Object.assign(proj, { q: qW, k: kW, v: vW, gate: gW, up: uW });
+    for (const t of ['o', 'down'] as const) proj[t] = await big(`${p}${mod[t]}.weight`);
     const bias: Partial<Record<LoraTarget, Tensor>> = {};
-    if (spec.attentionBias) for (const t of ['q', 'k', 'v'] as const) bias[t] = await small(`${p}${mod[t]}.bias`);
-    layers.push({ inputNorm: await small(p + 'input_layernorm.weight'), postNorm: await small(p + 'post_attention_layernorm.weight'), proj, bias });
+    const qkv: WeightGroup = { weight: qkvW, starts: qkvStarts };
+    if (spec.attentionBias) {
+      const [bq, bStarts, [q, k, v]] = await group(['q', 'k', 'v'].map((t) => `${p}${mod[t as LoraTarget]}.bias`), 'f32', `${p}qkv bias`);
+      Object.assign(bias, { q, k, v });
+      qkv.bias = bq;
+      qkv.biasStarts = bStarts;
+    }
+    layers.push({
+      inputNorm: await small(p + 'input_layernorm.weight'), postNorm: await small(p + 'post_attention_layernorm.weight'), proj, bias,
+      qkv, gateUp: { weight: guW, starts: guStarts },
+    });
   }
   const finalNorm = await small('model.norm.weight');
   const head = spec.tieWordEmbeddings ? embed : await big('lm_head.weight');
@@ -229,6 +274,8 @@ export interface PlanShape {
   lora?: LoraBuffers | null;
   /** Share an existing cache (decode after prefill); otherwise the plan allocates its own [B, L]. */
   kv?: KVCache;
+  /** false: no decode fusions (the bench counts the unfused plan beside the fused one). Default true. */
+  fuse?: boolean;
 }
 
 export interface Plan {
@@ -328,8 +375,11 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   const pastOps: { setPast(p: number): void }[] = [];
   const us = new Map<string, Tensor>();
 
-  /** y = x·Wᵀ (+ bias) (+ LoRA); with `accumulate`, y += … (inference adds o/down straight into the residual). */
-  const linear = (c: LinearCtx, y: Tensor, accumulate = false): Op[] => {
+  /**
+   * y = x·Wᵀ (+ bias) (+ LoRA); with `accumulate`, y += … (inference adds o/down straight into the residual);
+   * with `residual`, y = residual + … (training, whose backward keeps both streams).
+   */
+  const linear = (c: LinearCtx, y: Tensor, accumulate = false, residual?: Tensor): Op[] => {
     const W = w.layers[c.l].proj[c.target];
     const bias = w.layers[c.l].bias[c.target];
     if (hasLora(c.target)) {
@@ -337,10 +387,10 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
       us.set(`${c.l}.${c.target}`, u);
       return prepareLoraForward(rt, {
           T, inDim: c.inDim, outDim: c.outDim, rank, scale, dropout: dropout(c.l, c.target),
-          x: c.x, weight: W, bias, loraA: loraView(lora!.params, c.l, c.target, 'A'), loraB: loraView(lora!.params, c.l, c.target, 'B'), u, y, accumulate,
+          x: c.x, weight: W, bias, loraA: loraView(lora!.params, c.l, c.target, 'A'), loraB: loraView(lora!.params, c.l, c.target, 'B'), u, y, accumulate, residual,
         });
     }
-    return [prepareMatmul(rt, { a: c.x, b: W, bias, out: y, M: T, N: c.outDim, K: c.inDim, accumulate })];
+    return [prepareMatmul(rt, { a: c.x, b: W, bias, residual, out: y, M: T, N: c.outDim, K: c.inDim, accumulate })];
   };
   /** Backward of a frozen linear (+ LoRA): dx (+)= dy·W (+ LoRA term), LoRA grads written. */
   const linearBack = (c: LinearCtx, dy: Tensor, dx: Tensor | undefined, accumulateDx: boolean): Op[] => {
@@ -376,24 +426,40 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
   const attnOps: AttentionOp[] = [];
   const upOffset = alignElems(T * F);
 
+  // Decode-sized inference (few rows, gemv): q|k|v and gate|up run as one dispatch each with the RMSNorm
+  // before them folded in, and SwiGLU folds into down's A loads, where no LoRA factor reads the normed
+  // input or h (a LoRA target keeps the separate ops; training always does, its backward re-runs them).
+  const fusable = (K: number) => shape.fuse !== false && !train && T <= GEMV_MAX_ROWS && K % (w.precision === 'f16' ? 8 : 4) === 0;
+  const noLora = (...ts: LoraTarget[]) => ts.every((t) => !hasLora(t));
   for (let l = 0; l < spec.numLayers; l++) {
     const lw = w.layers[l];
     const x = res[l];
-    const xn1 = act(l, 'xn1', [T, D]);
-    const rstd1 = act(l, 'rstd1', [T]);
-    const norm1 = prepareRmsNorm(rt, { x, weight: lw.inputNorm, y: xn1, rstd: rstd1, T, D, eps });
     const q = act(l, 'q', [T, QD]);
     const kraw = act(l, 'kraw', [T, KD]);
     // Training: values go straight into the cache (L = S, past = 0: the same layout).
     const vraw = train ? kv.v[l] : act(l, 'vraw', [T, KD]);
-    const qOps = linear({ l, target: 'q', x: xn1, inDim: D, outDim: QD }, q);
-    fwd.push(norm1, ...qOps);
-    fwd.push(...linear({ l, target: 'k', x: xn1, inDim: D, outDim: KD }, kraw));
-    fwd.push(...linear({ l, target: 'v', x: xn1, inDim: D, outDim: KD }, vraw));
+    const xn1 = act(l, 'xn1', [T, D]);
+    const rstd1 = act(l, 'rstd1', [T]);
+    // Prepared only where they run (preparing compiles pipelines and allocates uniforms).
+    let norm1: Op | undefined;
+    let qOps: Op[] = [];
+    if (fusable(D) && noLora('q', 'k', 'v')) {
+      const g = lw.qkv;
+      fwd.push(prepareGemvFused(rt, {
+        a: x, b: g.weight, outs: [q, kraw, vraw], M: T, K: D, bias: g.bias, prologue: { kind: 'rmsnorm', weight: lw.inputNorm, eps },
+        parts: [QD, KD, KD].map((cols, i) => ({ cols, wStart: g.starts[i], biasStart: g.biasStarts?.[i] })),
+      }));
+    } else {
+      norm1 = prepareRmsNorm(rt, { x, weight: lw.inputNorm, y: xn1, rstd: rstd1, T, D, eps });
+      qOps = linear({ l, target: 'q', x: xn1, inDim: D, outDim: QD }, q);
+      fwd.push(norm1, ...qOps);
+      fwd.push(...linear({ l, target: 'k', x: xn1, inDim: D, outDim: KD }, kraw));
+      fwd.push(...linear({ l, target: 'v', x: xn1, inDim: D, outDim: KD }, vraw));
+    }
     if (train) {
       // The backward recomputes q (norm, projection, RoPE), so its RoPE stays a separate op.
       const ropeQ = prepareRope(rt, { out: q, positions, invFreq: w.invFreq, B, S, H, Dh });
-      recomputeAttn.push([norm1, ...qOps, ropeQ]);
+      recomputeAttn.push([norm1!, ...qOps, ropeQ]);
       const appendK = prepareRopeAppend(rt, { x: kraw, out: kv.k[l], positions, invFreq: w.invFreq, B, S, H: KVH, Dh, L, past });
       fwd.push(ropeQ, appendK);
       pastOps.push(appendK);
@@ -413,8 +479,7 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
     // place (the matmul's accumulate epilogue), two dispatches fewer per layer.
     const m = train ? rt.tensor(`mid.${l}`, [T, D]) : x;
     mid.push(m);
-    fwd.push(...linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m, !train));
-    if (train) fwd.push(prepareAdd(rt, { x, y: m, n: T * D }));
+    fwd.push(...linear({ l, target: 'o', x: ao, inDim: QD, outDim: D }, m, !train, train ? x : undefined));
     const xn2 = act(l, 'xn2', [T, D]);
     const rstd2 = act(l, 'rstd2', [T]);
     // gate and up in one buffer [gate | pad | up] so that SwiGLU reads both (rowStride F, upOffset).
@@ -422,18 +487,33 @@ export function buildPlan(rt0: Runtime, w: GpuWeights, shape: PlanShape): Plan {
     const gate = rt.view(gu, 0, [T, F], `gate.${l}`);
     const up = rt.view(gu, upOffset, [T, F], `up.${l}`);
     const h = act(l, 'h', [T, F]);
-    const mlpIn = [
+    const swiglu = () => prepareSwiglu(rt, { gu, h, T, F, rowStride: F, upOffset });
+    const mlpIn = () => [
       prepareRmsNorm(rt, { x: m, weight: lw.postNorm, y: xn2, rstd: rstd2, T, D, eps }),
       ...linear({ l, target: 'gate', x: xn2, inDim: D, outDim: F }, gate),
       ...linear({ l, target: 'up', x: xn2, inDim: D, outDim: F }, up),
-      prepareSwiglu(rt, { gu, h, T, F, rowStride: F, upOffset }),
     ];
-    recomputeMlp.push(mlpIn);
-    fwd.push(...mlpIn);
+    const fuseDown = fusable(F) && noLora('down');
+    if (fusable(D) && noLora('gate', 'up')) {
+      const g = lw.gateUp;
+      fwd.push(prepareGemvFused(rt, {
+        a: m, b: g.weight, outs: [gu], M: T, K: D, prologue: { kind: 'rmsnorm', weight: lw.postNorm, eps },
+        parts: [{ cols: F, wStart: g.starts[0], outStart: 0 }, { cols: F, wStart: g.starts[1], outStart: upOffset }],
+      }));
+      if (!fuseDown) fwd.push(swiglu());
+    } else {
+      const ops = [...mlpIn(), ...(fuseDown ? [] : [swiglu()])];
+      if (train) recomputeMlp.push(ops);
+      fwd.push(...ops);
+    }
     const next = train ? resBuf(l + 1) : m;
     res.push(next);
-    fwd.push(...linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next, !train));
-    if (train) fwd.push(prepareAdd(rt, { x: m, y: next, n: T * D }));
+    if (fuseDown) {
+      fwd.push(prepareGemvFused(rt, {
+        a: gu, b: w.layers[l].proj.down, outs: [next], M: T, K: F, accumulate: true, prologue: { kind: 'swiglu', upOffset },
+        parts: [{ cols: D, wStart: 0 }],
+      }));
+    } else fwd.push(...linear({ l, target: 'down', x: h, inDim: F, outDim: D }, next, !train, train ? m : undefined));
     saved.push({ xn1, rstd1, q, kraw, vraw, ao, lse, xn2, rstd2, gu, gate, up, h, upOffset });
   }
   const hidden = res[spec.numLayers];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bestMatmulVersion, prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engine/kernels/matmul/matmul';
-import { matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
+import { bestMatmulVersion, prepareGemvFused, prepareMatmul, vec4Eligible, type MatmulVersion } from '../../src/engine/kernels/matmul/matmul';
+import { gemvFusedRef, matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 import type { Runtime } from '../../src/engine/runtime';
@@ -167,6 +167,33 @@ describe('matmul options', () => {
     });
   }
 
+  for (const version of ['tiled', 'vec4', 'f16w', 'gemv'] as const) {
+    it(`${version}: adds a residual [M, N] in the epilogue (training's o/down), per batch slice`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const [M, N, K, batch] = version === 'gemv' ? [5, 13, 24, 1] : [9, 13, 12, 2];
+      const a = randn(batch * M * K, 31);
+      const b = randn(batch * N * K, 32);
+      const res = randn(batch * M * N, 33);
+      const f16 = version === 'f16w';
+      const A = rt.upload('a', a, [batch, M, K]);
+      const B = f16 ? rt.upload('b', f32ToF16Array(b), [batch, N, K]) : rt.upload('b', b, [batch, N, K]);
+      const R = rt.upload('residual', res, [batch, M, N]);
+      const C = rt.tensor('c', [batch, M, N]);
+      const op = prepareMatmul(rt, { a: A, b: B, residual: R, out: C, M, N, K, batch }, version);
+      expect(op.label).toContain(`matmul_${version} `);
+      rt.run([op]);
+      const got = await rt.readF32(C);
+      const bb = f16 ? roundToF16(b) : b;
+      const want = new Float32Array(batch * M * N);
+      for (let z = 0; z < batch; z++) {
+        want.set(matmulRef(a.subarray(z * M * K, (z + 1) * M * K), bb.subarray(z * N * K, (z + 1) * N * K), { M, N, K, c: res.subarray(z * M * N, (z + 1) * M * N) }), z * M * N);
+      }
+      for (const t of [A, B, R, C]) rt.release(t);
+      const r = closeTo(got, want, 1e-5, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+    });
+  }
+
   it('encodes a prepared op again without allocating, and counts dispatches and FLOPs', async () => {
     const rt = await testRuntime();
     const [M, N, K] = [8, 8, 8];
@@ -186,4 +213,139 @@ describe('matmul options', () => {
     expect(rt.counters.flops).toBe(3 * 2 * M * N * K);
     rt.destroy();
   });
+});
+
+// gemv's fused entry points (decode): several weights of one A in one dispatch, RMSNorm or SwiGLU folded
+// into the A loads. Awkward: part widths not multiples of the 8-column block, M not a multiple of 4, a
+// part starting mid-buffer (16-byte aligned, not 256), biases at offsets, accumulation.
+describe('gemv fused (q|k|v, gate|up, down) against the CPU reference', () => {
+  const cases = [
+    { M: 1, K: 24, cols: [13, 5, 5], prologue: 'rmsnorm' as const, three: true, f16: true },
+    { M: 5, K: 16, cols: [9, 7, 7], prologue: 'rmsnorm' as const, three: true, f16: false, bias: true },
+    { M: 3, K: 40, cols: [11, 11], prologue: 'rmsnorm' as const, three: false, f16: true },
+    { M: 6, K: 32, cols: [17], prologue: 'swiglu' as const, three: false, f16: true, accumulate: true },
+    { M: 2, K: 8, cols: [3, 1], prologue: undefined, three: false, f16: false, bias: true, accumulate: true },
+  ];
+  for (const c of cases) {
+    it(`M ${c.M} K ${c.K} parts [${c.cols}] ${c.prologue ?? 'plain'}${c.three ? ' (3 outputs)' : ''} ${c.f16 ? 'f16' : 'f32'}`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const { M, K } = c;
+      const per = c.f16 ? 8 : 4;
+      // Parts packed with an 8-element gap, so that wStart is aligned to 16 bytes but not to a row.
+      const wStarts: number[] = [];
+      let n = 0;
+      for (const cols of c.cols) {
+        wStarts.push(n);
+        n = Math.ceil((n + cols * K + 1) / per) * per;
+      }
+      const wRaw = randn(n, 7 + M, 1);
+      const w = c.f16 ? roundToF16(wRaw) : wRaw;
+      const upOffset = c.prologue === 'swiglu' ? Math.ceil((M * K + 3) / 4) * 4 : 0;
+      const a = randn(c.prologue === 'swiglu' ? upOffset + M * K : M * K, 3 + K, 2);
+      const g = randn(K, 5, 1.5);
+      const biasStarts = c.cols.map((_, i) => i * 64);
+      const bias = c.bias ? randn(64 * c.cols.length, 9, 1) : undefined;
+      const alpha = c.accumulate ? 0.5 : 1;
+      const A = rt.upload('a', a, [a.length]);
+      const B = c.f16 ? rt.upload('w16', f32ToF16Array(wRaw), [n], 'f16') : rt.upload('w', w, [n]);
+      const G = rt.upload('g', g, [K]);
+      const Bias = bias ? rt.upload('bias', bias, [bias.length]) : undefined;
+      const outStarts = c.three ? c.cols.map(() => 0) : c.cols.map((_, i) => i * 256);
+      const outs = c.three ? c.cols.map((cols, i) => rt.upload(`o${i}`, randn(M * cols, 11 + i, 1), [M * cols])) : [rt.upload('o', randn(256 * c.cols.length, 11, 1), [256 * c.cols.length])];
+      const before = await Promise.all(outs.map((o) => rt.readF32(o)));
+      const op = prepareGemvFused(rt, {
+        a: A, b: B, outs, M, K, alpha, bias: Bias, accumulate: c.accumulate,
+        parts: c.cols.map((cols, i) => ({ cols, wStart: wStarts[i], outStart: outStarts[i], biasStart: biasStarts[i] })),
+        prologue: c.prologue === 'rmsnorm' ? { kind: 'rmsnorm', weight: G, eps: 1e-5 } : c.prologue === 'swiglu' ? { kind: 'swiglu', upOffset } : undefined,
+      });
+      rt.run([op]);
+      const got = await Promise.all(outs.map((o) => rt.readF32(o)));
+      const want = gemvFusedRef(a, w, {
+        M, K, alpha, bias, parts: c.cols.map((cols, i) => ({ cols, wStart: wStarts[i], biasStart: biasStarts[i] })),
+        prologue: c.prologue === 'rmsnorm' ? { kind: 'rmsnorm', weight: g, eps: 1e-5 } : c.prologue === 'swiglu' ? { kind: 'swiglu', upOffset } : undefined,
+      });
+      c.cols.forEach((cols, i) => {
+        const o = c.three ? i : 0;
+        const start = outStarts[i];
+        const part = got[o].slice(start, start + M * cols);
+        const expected = want[i].map((v, j) => v + (c.accumulate ? before[o][start + j] : 0));
+        const r = closeTo(part, expected, 1e-5 * Math.sqrt(K) * 4 + 1e-6, 1e-5);
+        expect(r.ok, `part ${i}: ${r.worst}`).toBe(true);
+      });
+      // Outside the parts nothing is written (the single-output case leaves its gaps alone).
+      if (!c.three) for (let i = 0; i < got[0].length; i++) if (!outStarts.some((s, p) => i >= s && i < s + M * c.cols[p])) expect(got[0][i]).toBe(before[0][i]);
+      for (const t of [A, B, G, ...(Bias ? [Bias] : []), ...outs]) rt.release(t);
+    });
+  }
+});
+
+// Tensor cores (subgroup matrices): run where the device offers them (a later run on a real GPU); here, on
+// SwiftShader, which offers none, asking for sgmat must fall back to the f32 ladder and stay correct.
+describe('matmul (sgmat: subgroup matrices, f16 operands, f32 accumulation)', () => {
+  const SG_SHAPES = [
+    [37, 45, 70, false, true],
+    [64, 64, 64, false, true],
+    [5, 130, 257, false, false],
+    [33, 17, 40, true, true],
+  ] as const;
+  for (const [M, N, K, transA, transB] of SG_SHAPES) {
+    it(`${M}x${N}x${K} transA=${transA} transB=${transB}, packed-f16 and f32 B: the CPU reference on f16-rounded operands`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const sg = rt.engine.subgroupMatrix;
+      const a = randn(M * K, 21 + M, 1);
+      const b = randn(K * N, 22 + N, 1);
+      for (const f16 of [true, false]) {
+        const A = rt.upload('a', a, transA ? [K, M] : [M, K]);
+        const bShape = transB ? [N, K] : [K, N];
+        const B = f16 ? rt.upload('b16', f32ToF16Array(b), bShape, 'f16') : rt.upload('b', b, bShape);
+        const bias = rt.upload('bias', randn(N, 3, 1), [N]);
+        const C = rt.upload('c', randn(M * N, 4, 1), [M, N]);
+        const c0 = await rt.readF32(C);
+        const op = prepareMatmul(rt, { a: A, b: B, out: C, M, N, K, transA, transB, bias, accumulate: true, alpha: 0.5 }, 'sgmat');
+        expect(op.label.startsWith('matmul_sgmat')).toBe(Boolean(sg));
+        rt.run([op]);
+        const got = await rt.readF32(C);
+        // sgmat rounds both operands to f16; the fallbacks round only a packed-f16 B.
+        const want = matmulRef(sg ? roundToF16(a) : a, sg || f16 ? roundToF16(b) : b, { M, N, K, transA, transB, alpha: 0.5, bias: await rt.readF32(bias), c: c0 });
+        const r = closeTo(got, want, 1e-5 * Math.sqrt(K) + 1e-5, 1e-5);
+        for (const t of [A, B, C, bias]) rt.release(t);
+        expect(r.ok, `${f16 ? 'f16' : 'f32'} B: ${r.worst}`).toBe(true);
+      }
+    });
+  }
+  it('the device reports the choice (SwiftShader: none, and nothing requested)', async () => {
+    const rt = (shared ??= await testRuntime());
+    const r = rt.engine.report;
+    expect(r.subgroupMatrix).toEqual(rt.engine.subgroupMatrix);
+    if (!r.features.subgroupMatrix) expect(rt.engine.subgroupMatrix).toBeNull();
+    expect(r.subgroupMatrixProblem).toBeUndefined();
+  });
+});
+
+// shader-f16 arithmetic for packed-f16 weights (f16h): where the device grants shader-f16; here (SwiftShader
+// has none) asking for it falls back to f16w, f32 arithmetic.
+describe('matmul (f16h: f16 tiles and products, f32 accumulation)', () => {
+  for (const [M, N, K] of [[33, 65, 17], [5, 130, 257], [64, 64, 64]] as const) {
+    it(`${M}x${N}x${K} x·Wᵀ with a packed-f16 weight, bias, accumulate`, async () => {
+      const rt = (shared ??= await testRuntime());
+      const f16 = rt.engine.f16;
+      const a = randn(M * K, 41 + M, 1);
+      const b = randn(N * K, 42 + N, 1);
+      const A = rt.upload('a', a, [M, K]);
+      const B = rt.upload('b16', f32ToF16Array(b), [N, K], 'f16');
+      const bias = randn(N, 43, 1);
+      const Bias = rt.upload('bias', bias, [N]);
+      const c0 = randn(M * N, 44, 1);
+      const C = rt.upload('c', c0, [M, N]);
+      const op = prepareMatmul(rt, { a: A, b: B, out: C, M, N, K, bias: Bias, accumulate: true }, 'f16h');
+      expect(op.label.startsWith(f16 ? 'matmul_f16h ' : 'matmul_f16w ')).toBe(true);
+      rt.run([op]);
+      const got = await rt.readF32(C);
+      const want = matmulRef(f16 ? roundToF16(a) : a, roundToF16(b), { M, N, K, bias, c: c0 });
+      for (const t of [A, B, Bias, C]) rt.release(t);
+      // f16 products: each rounded once (2⁻¹¹ relative), summed in f32.
+      const r = closeTo(got, want, (f16 ? 1e-3 : 1e-5) * Math.sqrt(K) + 1e-5, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+    });
+  }
 });

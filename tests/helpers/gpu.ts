@@ -11,7 +11,10 @@ let instance: GPU | undefined;
 /** Dawn's GPU object. Kept alive for the whole process: if it is garbage-collected, Dawn aborts. */
 export function nodeGPU(): GPU {
   Object.assign(globalThis, globals);
-  instance ??= create([]) as unknown as GPU;
+  // IFT_DAWN_TOGGLES (comma-separated Dawn toggles, e.g. allow_unsafe_apis): on a GPU where Dawn lists the
+  // subgroup-matrix feature only behind a toggle, so that the sgmat tests run there. Unset: Dawn's defaults.
+  const toggles = process.env.IFT_DAWN_TOGGLES;
+  instance ??= create(toggles ? [`enable-dawn-features=${toggles}`] : []) as unknown as GPU;
   return instance;
 }
 

@@ -4,8 +4,8 @@ import type { Runtime, Tensor } from '../runtime';
 import type { SelfTestResult } from './types';
 import { f32ToF16Array, roundToF16 } from '../convert';
 import { uniformArray as rand } from '../random';
-import { prepareMatmul, type MatmulVersion } from '../kernels/matmul/matmul';
-import { matmulRef } from '../kernels/matmul/matmul.ref';
+import { prepareGemvFused, prepareMatmul, type MatmulVersion } from '../kernels/matmul/matmul';
+import { gemvFusedRef, matmulRef } from '../kernels/matmul/matmul.ref';
 import { prepareEmbedding } from '../kernels/embedding/embedding';
 import { embeddingRef } from '../kernels/embedding/embedding.ref';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../kernels/rmsnorm/rmsnorm';
@@ -63,6 +63,32 @@ export async function selfTestDense(rt: Runtime): Promise<SelfTestResult[]> {
         const w = v === 'f16w' ? matmulRef(a, roundToF16(b), { M, N, K }) : want;
         check(`matmul_${v} ${M}x${N}x${K}`, await rt.readF32(C), w, 1e-4);
       }
+      // The f16-operand versions where this device offers them (shader-f16; tensor cores): both operands
+      // rounded to f16 in the reference; f16h also rounds each product (2⁻¹¹ relative).
+      const f16Versions = [...(rt.engine.f16 ? [['f16h', 1e-2]] : []), ...(rt.engine.subgroupMatrix ? [['sgmat', 1e-3]] : [])] as [MatmulVersion, number][];
+      for (const [v, tol] of f16Versions) {
+        const B = up('b16', f32ToF16Array(b), [N, K]);
+        const C = zeros('c', [M, N]);
+        rt.run([prepareMatmul(rt, { a: A, b: B, out: C, M, N, K }, v)]);
+        check(`matmul_${v} ${M}x${N}x${K}`, await rt.readF32(C), matmulRef(roundToF16(a), roundToF16(b), { M, N, K }), tol);
+      }
+    }
+    // Decode's fused projections: q|k|v from one packed-f16 buffer with the RMSNorm folded in, 3 outputs.
+    {
+      const [M, K] = [3, 24];
+      const cols = [13, 5, 5];
+      const starts = [0, 320, 448]; // 16-byte aligned parts, rows of 24 halves
+      const a = rand(M * K, 21, 2);
+      const g = rand(K, 22, 1);
+      const wRaw = rand(starts[2] + cols[2] * K, 23);
+      const outs = cols.map((c, i) => zeros(`o${i}`, [M, c]));
+      rt.run([prepareGemvFused(rt, {
+        a: up('x', a, [M, K]), b: up('w16', f32ToF16Array(wRaw), [wRaw.length]), outs, M, K,
+        parts: cols.map((c, i) => ({ cols: c, wStart: starts[i] })), prologue: { kind: 'rmsnorm', weight: up('g', g, [K]), eps: 1e-5 },
+      })]);
+      const want = gemvFusedRef(a, roundToF16(wRaw), { M, K, parts: cols.map((c, i) => ({ cols: c, wStart: starts[i] })), prologue: { kind: 'rmsnorm', weight: g, eps: 1e-5 } });
+      const got = await Promise.all(outs.map((o) => rt.readF32(o)));
+      check(`matmul_gemv_fused3+rmsnorm ${M}x${cols.join('|')}x${K}`, got.flatMap((x) => [...x]), want.flatMap((x) => [...x]), 1e-4);
     }
     // Embedding gather from a packed-f16 table with odd D.
     {

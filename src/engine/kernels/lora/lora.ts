@@ -42,6 +42,8 @@ export interface LoraForwardArgs extends LoraDims {
   loraB: Tensor;
   /** f32 [T, r], written: dropout(x)·Aᵀ, kept for the backward. */
   u: Tensor;
+  /** y = … + residual (training's o_proj / down_proj: the residual stream added in the same dispatch). */
+  residual?: Tensor;
   /** f32 [T, out], written — or added to with `accumulate` (o_proj / down_proj into the residual stream). */
   y: Tensor;
   accumulate?: boolean;
@@ -117,7 +119,7 @@ export function prepareLoraForward(rt: Runtime, a: LoraForwardArgs): Op[] {
   return [
     prepareLoraMatmul(rt, a, { a: a.x, b: a.loraA, out: a.u, M: T, N: rank, K: inDim, mask: 1 }, 'down'),
     prepareMatmul(rt, {
-      a: a.x, b: a.weight, bias: a.bias, out: a.y, M: T, N: outDim, K: inDim, accumulate: a.accumulate,
+      a: a.x, b: a.weight, bias: a.bias, residual: a.residual, out: a.y, M: T, N: outDim, K: inDim, accumulate: a.accumulate,
       lora: { kind: 'up', u: a.u, loraB: a.loraB, rank, scale: a.scale },
     }),
   ];

@@ -1,4 +1,5 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { bindAt } from '../grid';
 import common from './matmul_common.wgsl?raw';
 import block4 from './matmul_block4.wgsl?raw';
 import naive from './matmul_naive.wgsl?raw';
@@ -6,6 +7,8 @@ import tiled from './matmul_tiled.wgsl?raw';
 import vec4 from './matmul_vec4.wgsl?raw';
 import f16w from './matmul_f16w.wgsl?raw';
 import gemv from './matmul_gemv.wgsl?raw';
+import sgmat from './matmul_sgmat.wgsl?raw';
+import type { SubgroupMatrixChoice } from '../../features';
 import dropoutCode from '../lora/dropout.wgsl?raw';
 
 /**
@@ -32,6 +35,8 @@ export interface MatmulArgs {
   bias?: Tensor;
   /** out += alpha·op(A)·op(B) instead of out = … */
   accumulate?: boolean;
+  /** out = … + residual, an f32 [M, N] tensor per slice (read through the bias binding: not with `bias`). */
+  residual?: Tensor;
   /** Independent products, each a contiguous [M,K]·[K,N] → [M,N] slice (z of the grid). */
   batch?: number;
   /** A LoRA term fused into the epilogue (batch 1; not in the naive version: tiled runs instead). */
@@ -63,17 +68,43 @@ function noDropoutState(rt: Runtime): Tensor {
  * takes either.
  */
 const prelude = dropoutCode + common;
+/** The element types of matmul_block4's staged tiles: f32, or f16 (f16h). */
+const f32Tiles = 'alias TileS = f32;\nalias TileV = vec4<f32>;\n';
 export const MATMUL_VERSIONS = {
   naive: prelude + naive,
   tiled: prelude + tiled,
-  vec4: prelude + vec4 + block4,
-  f16w: prelude + f16w + block4,
+  vec4: prelude + f32Tiles + vec4 + block4,
+  f16w: prelude + f32Tiles + f16w + block4,
   gemv: prelude + gemv,
 } as const;
-export type MatmulVersion = keyof typeof MATMUL_VERSIONS;
+/**
+ * f16h: f16w's tiles and products in f16 (accumulated in f32), for devices with shader-f16; not in
+ * MATMUL_VERSIONS because it compiles only there.
+ */
+export const F16H_SHADER = 'enable f16;\n' + prelude + 'alias TileS = f16;\nalias TileV = vec4<f16>;\n' + f16w + block4;
+/** `sgmat` (tensor cores) is compiled per adapter, for its subgroup-matrix shape: see sgmatShader; f16h needs shader-f16. */
+export type MatmulVersion = keyof typeof MATMUL_VERSIONS | 'sgmat' | 'f16h';
 
-/** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it). */
-const TILE: Record<MatmulVersion, readonly [number, number]> = { naive: [16, 16], tiled: [16, 16], vec4: [64, 64], f16w: [64, 64], gemv: [8, 4] };
+/**
+ * The sgmat version for one subgroup-matrix shape: its directives must open the module, before the prelude;
+ * the matrix dimensions must be const-expressions, so they are written into the text.
+ */
+export function sgmatShader(c: SubgroupMatrixChoice): string {
+  const head = 'enable f16;\nenable subgroups;\nenable chromium_experimental_subgroup_matrix;\n' +
+    // Offsets are workgroup-uniform here, but Tint's analysis of subgroup-matrix calls is stricter than that.
+    'diagnostic(off, chromium.subgroup_matrix_uniformity);\n';
+  let code = sgmat;
+  if (c.syntax === 'template') {
+    code = code
+      .replace(/subgroupMatrixLoad<(subgroup_matrix_\w+<[^>]+>)>\((&\w+), ([^,]+), false, ([^)]+)\)/g, 'subgroupMatrixLoad<$1, row_major>($2, $3, $4)')
+      .replace(/subgroupMatrixStore\((&\w+), ([^,]+), (\w+), false, (\w+)\)/g, 'subgroupMatrixStore<row_major>($1, $2, $3, $4)');
+  }
+  const body = code.replace(/\bSG_M\b/g, `${c.M}u`).replace(/\bSG_N\b/g, `${c.N}u`).replace(/\bSG_K\b/g, `${c.K}u`).replace(/\bSG_LANES\b/g, `${c.lanes}u`);
+  return head + prelude + body;
+}
+
+/** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it); sgmat's is 2N × 2M. */
+const TILE: Record<Exclude<MatmulVersion, 'sgmat'>, readonly [number, number]> = { naive: [16, 16], tiled: [16, 16], vec4: [64, 64], f16w: [64, 64], f16h: [64, 64], gemv: [8, 4] };
 
 /** Rows of A up to which the gemv version beats a 64×64 tile (it reads the weight once per 4 rows). */
 export const GEMV_MAX_ROWS = 16;
@@ -98,10 +129,38 @@ export function vec4Eligible(args: MatmulArgs): boolean {
   return contA % 4 === 0 && contB % 4 === 0 && aligned(args.a) && aligned(args.b) && args.b.dtype === 'f32';
 }
 
-/** The version prepareMatmul uses when none is asked for. */
-export function bestMatmulVersion(args: MatmulArgs): MatmulVersion {
+/**
+ * sgmat takes any transposition, batch and shape (it stages bounds-checked tiles), with an f32 or packed-f16
+ * B, but no LoRA epilogue. Chosen automatically only for packed-f16 weights (the frozen projections, forward
+ * and dX): there f16 operands lose only the activations' low bits; f32 LoRA factors and gradients keep f32.
+ */
+export function sgmatEligible(args: MatmulArgs): boolean {
+  return !args.lora && (args.b.dtype === 'f16' || args.b.dtype === 'f32');
+}
+
+/**
+ * Where the f16-operand versions (sgmat, f16h) are chosen by themselves: packed-f16 weights in forward
+ * products x·Wᵀ (activations are O(1) there). The backward's dX = dY·W (transB false) keeps f32 operands:
+ * gradients would underflow f16 without loss scaling.
+ */
+const f16Operands = (args: MatmulArgs) => args.b.dtype === 'f16' && (args.transB ?? true) && !(args.transA ?? false);
+
+/** What the device offers the matmul beyond core WebGPU (EngineDevice's fields). */
+export interface MatmulCaps {
+  subgroupMatrix?: SubgroupMatrixChoice | null;
+  f16?: boolean;
+}
+
+/**
+ * The version prepareMatmul uses when none is asked for. `sgmat`: the device's subgroup-matrix shape
+ * (EngineDevice.subgroupMatrix), when it has tensor cores.
+ */
+export function bestMatmulVersion(args: MatmulArgs, caps: MatmulCaps = {}): MatmulVersion {
   // Decode steps and few-row heads: bound by reading the weight, which gemv does at full bandwidth.
   if (args.M <= GEMV_MAX_ROWS && gemvEligible(args)) return 'gemv';
+  const sgmat = caps.subgroupMatrix;
+  if (sgmat && f16Operands(args) && sgmatEligible(args) && args.M >= 2 * sgmat.M && args.N >= 2 * sgmat.N) return 'sgmat';
+  if (caps.f16 && f16Operands(args) && args.lora?.kind !== 'dx') return 'f16h';
   if (args.b.dtype === 'f16') return 'f16w';
   // A 64×64 tile wastes most of its work on skinny products (decode steps, rank-r LoRA factors).
   if (args.M >= 32 && args.N >= 32 && vec4Eligible(args)) return 'vec4';
@@ -114,43 +173,140 @@ export function bestMatmulVersion(args: MatmulArgs): MatmulVersion {
  * (vec4 on non-multiples of 4) falls back to tiled; a packed-f16 B always uses f16w.
  */
 export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVersion): Op {
-  const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1 } = args;
-  let v: MatmulVersion = version ?? bestMatmulVersion(args);
+  const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1, residual } = args;
+  if (bias && residual) throw new Error('matmul: a bias and a residual share one binding; pass one of them');
+  const sg = rt.engine.subgroupMatrix ?? null;
+  let v: MatmulVersion = version ?? bestMatmulVersion(args, { subgroupMatrix: sg, f16: rt.engine.f16 });
+  // sgmat where the device has no tensor cores (or for a LoRA epilogue), f16h without shader-f16 or
+  // B not packed f16: the best of the rest.
+  if (v === 'sgmat' && !(sg && sgmatEligible(args))) v = bestMatmulVersion(args);
+  if (v === 'f16h' && !(rt.engine.f16 && args.b.dtype === 'f16')) v = bestMatmulVersion(args);
   if (v === 'gemv' && !gemvEligible(args)) v = args.b.dtype === 'f16' ? 'f16w' : 'tiled';
-  if (args.b.dtype === 'f16' && v !== 'gemv') v = 'f16w';
+  if (args.b.dtype === 'f16' && v !== 'gemv' && v !== 'sgmat' && v !== 'f16h') v = 'f16w';
   else if (v === 'f16w' && args.b.dtype !== 'f16') throw new Error(`matmul f16w: b (${args.b.label}) must be a packed-f16 tensor`);
   if (v === 'vec4' && !vec4Eligible(args)) v = 'tiled';
   const lora = args.lora;
   if (lora && v === 'naive') v = 'tiled';
   if (lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
-  const label = `matmul_${v}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
+  const shape = v === 'sgmat' ? `${sg!.M}x${sg!.N}x${sg!.K}${sg!.syntax === 'template' ? 't' : ''}` : '';
+  const label = `matmul_${v}${shape}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
+  const flags = { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) };
   const pipeline = rt.pipeline(
     label,
-    MATMUL_VERSIONS[v],
+    v === 'sgmat' ? sgmatShader(sg!) : v === 'f16h' ? F16H_SHADER : MATMUL_VERSIONS[v],
     v === 'gemv'
-      ? { F16: Number(args.b.dtype === 'f16'), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) }
-      : { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate) },
+      ? { F16: Number(args.b.dtype === 'f16'), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) }
+      : v === 'sgmat' ? { ...flags, F16B: Number(args.b.dtype === 'f16') } : flags,
     !lora ? 'main' : lora.kind === 'up' ? 'main_lora' : 'main_lora_dx',
   );
   const drop = lora?.kind === 'dx' ? lora.dropout : undefined;
   const params = rt.uniform(
     `${label} params`,
-    [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.kind === 'up' ? lora.scale : 0, 0, 0, drop?.salt ?? 0, drop?.threshold ?? 0, drop?.keepScale ?? 1, 0],
-    'uuufuuuuufuuuufu',
+    [M, N, K, alpha, M * K, K * N, M * N, 0, lora?.rank ?? 0, lora?.kind === 'up' ? lora.scale : 0, 0, 0, drop?.salt ?? 0, drop?.threshold ?? 0, drop?.keepScale ?? 1, 0, ...NO_FUSED],
+    PARAM_KINDS,
   );
-  const resources = [params, args.a, args.b, bias ?? rt.empty, args.out];
+  const resources = [params, args.a, args.b, bias ?? residual ?? rt.empty, args.out];
   if (lora?.kind === 'up') resources.push(lora.u, lora.loraB);
   if (lora?.kind === 'dx') resources.push(lora.g, lora.loraA, drop?.state ?? noDropoutState(rt));
   const bindGroup = rt.bindGroup(pipeline, resources, label);
   const bBytes = args.b.dtype === 'f16' ? 2 : 4;
   const loraBytes = lora ? 4 * (M + N) * lora.rank : 0;
-  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (accumulate ? 2 : 1)) + (bias ? 4 * N : 0) + loraBytes;
+  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (1 + Number(accumulate) + Number(Boolean(residual)))) + (bias ? 4 * N : 0) + loraBytes;
   return {
     label,
     pipeline,
     bindGroup,
-    workgroups: [ceilDiv(N, TILE[v][0]), ceilDiv(M, TILE[v][1]), batch],
-    flops: 2 * batch * M * N * K + (bias ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
+    workgroups: v === 'sgmat' ? [ceilDiv(N, 2 * sg!.N), ceilDiv(M, 2 * sg!.M), batch] : [ceilDiv(N, TILE[v][0]), ceilDiv(M, TILE[v][1]), batch],
+    flops: 2 * batch * M * N * K + (bias || residual ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
     bytes,
+  };
+}
+
+/** The fused-gemv words of the matmul uniform (after the 16 every version reads), zero for the others. */
+const NO_FUSED = new Array<number>(20).fill(0);
+const PARAM_KINDS = 'uuufuuuuufuuuufu' + 'fuuu' + 'u'.repeat(16);
+
+/** One output part of a fused gemv: `cols` columns whose weight rows start at element `wStart` of `b`. */
+export interface GemvPart {
+  cols: number;
+  /** First element (f32, or half for packed f16) of the part's [cols, K] rows in `b`; 16-byte aligned. */
+  wStart: number;
+  /** First element of the part's dense [M, cols] output (in `out`, or in its own output tensor). */
+  outStart?: number;
+  /** First element of the part's bias in `bias`. */
+  biasStart?: number;
+}
+
+export type GemvPrologue =
+  /** a = rmsnorm(x)·g: `a` is the residual x [M, K], `weight` the norm weight g [K]. */
+  | { kind: 'rmsnorm'; weight: Tensor; eps: number }
+  /** a = silu(gate) ⊙ up: `a` holds gate [M, K] at element 0 and up [M, K] at `upOffset`. */
+  | { kind: 'swiglu'; upOffset: number };
+
+/**
+ * Several projections of one A in one dispatch, the op before them folded into the A loads (decode).
+ * `b` holds the parts' weights [cols_i, K] (each part at its `wStart`); part i goes to `outs[i]` when
+ * `outs` has one tensor per part (q, k, v: RoPE reads them separately), else every part to `outs[0]`
+ * at its `outStart`. Few rows (M ≤ GEMV_MAX_ROWS pays); K a multiple of 8 (f16) or 4 (f32).
+ */
+export interface GemvFusedArgs {
+  a: Tensor;
+  b: Tensor;
+  outs: Tensor[];
+  M: number;
+  K: number;
+  parts: GemvPart[];
+  bias?: Tensor;
+  accumulate?: boolean;
+  alpha?: number;
+  prologue?: GemvPrologue;
+}
+
+export function prepareGemvFused(rt: Runtime, args: GemvFusedArgs): Op {
+  const { a, b, outs, M, K, parts, bias, accumulate = false, alpha = 1, prologue } = args;
+  const f16 = b.dtype === 'f16';
+  const per = f16 ? 8 : 4; // elements per 16-byte word of B
+  if (parts.length < 1 || parts.length > 3) throw new Error('gemv fused: 1 to 3 parts');
+  if (outs.length !== 1 && outs.length !== parts.length) throw new Error('gemv fused: one output, or one per part');
+  if (K % per !== 0) throw new Error(`gemv fused: K = ${K} must be a multiple of ${per}`);
+  if (b.dtype !== 'f16' && b.dtype !== 'f32') throw new Error(`gemv fused: b (${b.label}) must be f32 or packed f16`);
+  for (const t of [a, b]) if ((t.offset ?? 0) % 16 !== 0) throw new Error(`gemv fused: ${t.label} must be 16-byte aligned`);
+  const colEnd: number[] = [];
+  let N = 0;
+  for (const part of parts) {
+    if (part.wStart % per !== 0) throw new Error(`gemv fused: part weights must start 16-byte aligned (wStart ${part.wStart})`);
+    colEnd.push((N += part.cols));
+  }
+  while (colEnd.length < 4) colEnd.push(N);
+  const upOffset = prologue?.kind === 'swiglu' ? prologue.upOffset : 0;
+  if (upOffset % 4 !== 0) throw new Error('gemv fused: the up block must start at a multiple of 4 elements');
+  const three = outs.length === 3;
+  const label = `matmul_gemv_fused${three ? '3' : ''}${prologue ? `+${prologue.kind}` : ''} ${M}x${N}x${K}`;
+  const pipeline = rt.pipeline(
+    label,
+    MATMUL_VERSIONS.gemv,
+    { F16: Number(f16), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), PROLOGUE: prologue ? (prologue.kind === 'rmsnorm' ? 1 : 2) : 0 },
+    three ? 'main_fused3' : 'main_fused',
+  );
+  const pad = (xs: number[]) => [...xs, 0, 0, 0, 0].slice(0, 4);
+  const params = rt.uniform(
+    `${label} params`,
+    [
+      M, N, K, alpha, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+      prologue?.kind === 'rmsnorm' ? prologue.eps : 0, upOffset / 4, 0, 0,
+      ...colEnd, ...pad(parts.map((q) => q.wStart / per)), ...pad(parts.map((q) => q.outStart ?? 0)), ...pad(parts.map((q) => q.biasStart ?? 0)),
+    ],
+    PARAM_KINDS,
+  );
+  const entries: [number, GPUBuffer | Tensor][] = [[0, params], [1, a], [2, b], [3, bias ?? rt.empty], [4, outs[0]], [5, prologue?.kind === 'rmsnorm' ? prologue.weight : rt.empty]];
+  if (three) entries.push([8, outs[1]], [9, outs[2]]);
+  const aBytes = 4 * M * K * (prologue?.kind === 'swiglu' ? 2 : 1);
+  return {
+    label,
+    pipeline,
+    bindGroup: bindAt(rt, pipeline, entries, label),
+    workgroups: [ceilDiv(N, TILE.gemv[0]), ceilDiv(M, TILE.gemv[1]), 1],
+    flops: 2 * M * N * K + (bias ? M * N : 0) + (prologue ? (prologue.kind === 'rmsnorm' ? 3 : 6) * M * K : 0),
+    bytes: aBytes + (f16 ? 2 : 4) * N * K + 4 * M * N * (accumulate ? 2 : 1) + (bias ? 4 * N : 0) + (prologue?.kind === 'rmsnorm' ? 4 * K : 0),
   };
 }

@@ -6,8 +6,10 @@
 const TM = 64u;
 const TK = 16u;
 // k-major tiles: As[k][m], Bs[k][n], so the inner loop reads 4 consecutive m (or n) as one vec4.
-var<workgroup> As: array<vec4<f32>, 256>; // [TK][TM/4]
-var<workgroup> Bs: array<vec4<f32>, 256>; // [TK][TN/4]
+// TileV is vec4<f32>, or vec4<f16> in the f16h version (matmul.ts declares it in front of the version):
+// there the tiles hold f16 and the products are f16, accumulated in f32.
+var<workgroup> As: array<TileV, 256>; // [TK][TM/4]
+var<workgroup> Bs: array<TileV, 256>; // [TK][TN/4]
 
 // acc[i] += As[k][l.y][i] · Bs[k][l.x] over the K slice just staged, between the barriers that make the
 // staging visible and keep the next slice from overwriting it.
@@ -16,10 +18,10 @@ fn multiplyStaged(acc: ptr<function, array<vec4<f32>, 4>>, l: vec3<u32>) {
   for (var k = 0u; k < TK; k++) {
     let a = As[k * 16u + l.y];
     let b = Bs[k * 16u + l.x];
-    (*acc)[0] += a.x * b;
-    (*acc)[1] += a.y * b;
-    (*acc)[2] += a.z * b;
-    (*acc)[3] += a.w * b;
+    (*acc)[0] += vec4<f32>(a.x * b);
+    (*acc)[1] += vec4<f32>(a.y * b);
+    (*acc)[2] += vec4<f32>(a.z * b);
+    (*acc)[3] += vec4<f32>(a.w * b);
   }
   workgroupBarrier();
 }

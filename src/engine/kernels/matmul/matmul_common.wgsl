@@ -9,12 +9,19 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = true;
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
+// RESIDUAL: + R[row, col], an [M, N] tensor bound where the bias goes (training's o/down projections add the
+// residual stream this way instead of in a separate dispatch; those projections have no bias).
+override RESIDUAL: bool = false;
 
 struct Params {
   M: u32, N: u32, K: u32, alpha: f32,
   strideA: u32, strideB: u32, strideC: u32, _pad: u32,
   loraRank: u32, loraScale: f32, _p1: u32, _p2: u32,
   salt: u32, threshold: u32, keepScale: f32, _p3: u32,
+  // gemv's `main_fused` / `main_fused3` only (matmul_gemv.wgsl): the RMSNorm epsilon, the start of up in a
+  // gate|up A (in vec4s), and a table of up to three output parts of one product (q|k|v, gate|up).
+  eps: f32, upOffset4: u32, _p4: u32, _p5: u32,
+  colEnd: vec4<u32>, wStart: vec4<u32>, outStart: vec4<u32>, biasStart: vec4<u32>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -48,8 +55,9 @@ fn loraDxTerm(row: u32, col: u32) -> f32 {
 // The epilogue after alpha (and any LoRA term): + bias, + the old C when accumulating, then the store.
 fn store(z: u32, row: u32, col: u32, v0: f32) {
   var v = v0;
-  if (HAS_BIAS) { v += bias[col]; }
   let ci = z * p.strideC + row * p.N + col;
+  if (HAS_BIAS) { v += bias[col]; }
+  if (RESIDUAL) { v += bias[ci]; }
   if (ACCUMULATE) { v += C[ci]; }
   C[ci] = v;
 }

@@ -5,6 +5,8 @@
 // [out, in] (TRANS_B), or [K, N] for the backward dX = dY·W.
 // Same 64×64 register-blocked scheme as matmul_vec4, with scalar, bounds-checked global loads so any
 // shape works (an f16 weight cannot be read as vec4<f32> anyway).
+// The same body is the f16h version where shader-f16 exists: TileS = f16, so the staged tiles are f16 (A
+// rounded to f16 there; B already is) and the products f16, accumulated in f32 (matmul_block4.wgsl).
 
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<u32>;
@@ -35,7 +37,7 @@ fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
       if (gm < p.M && gk < p.K) {
         if (TRANS_A) { v = A[a0 + gk * p.M + gm]; } else { v = A[a0 + gm * p.K + gk]; }
       }
-      As[k * 16u + m / 4u][m % 4u] = v;
+      As[k * 16u + m / 4u][m % 4u] = TileS(v);
     }
     for (var r = 0u; r < 4u; r++) {
       let e = r * 256u + li;
@@ -47,7 +49,7 @@ fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
       if (gn < p.N && gk < p.K) {
         if (TRANS_B) { v = half(b0 + gn * p.K + gk); } else { v = half(b0 + gk * p.N + gn); }
       }
-      Bs[k * 16u + n / 4u][n % 4u] = v;
+      Bs[k * 16u + n / 4u][n % 4u] = TileS(v);
     }
     multiplyStaged(&acc, l);
   }

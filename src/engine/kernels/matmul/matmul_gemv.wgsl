@@ -96,3 +96,140 @@ fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
   if (!c.lead) { return; }
   for (var r = 0u; r < ROWS && c.m0 + r < p.M; r++) { store(0u, c.m0 + r, c.col, c.sum[r] * p.alpha + loraTerm(c.m0 + r, c.col)); }
 }
+
+// ---------------------------------------------------------------- fused entry points (inference decode)
+// One dispatch for several projections that read the same A (q|k|v, gate|up: their weights concatenated in
+// one buffer, each part starting at a 16-byte aligned word `wStart`), with the op before them folded in:
+//   PROLOGUE 1: RMSNorm. A is the residual x; U (binding 5) the norm weight g. Each workgroup computes
+//     rstd of its ROWS rows itself (x is a few KiB, read from cache), the dot products take x ⊙ g, and the
+//     sums are scaled by rstd: rstd·((x ⊙ g)·w) = (g ⊙ x·rstd)·w, the normed row never stored.
+//   PROLOGUE 2: SwiGLU. A is gate|up (gate [M, K] at 0, up at upOffset4 vec4s), a = silu(gate) ⊙ up.
+// Output part i covers columns colEnd[i-1] … colEnd[i]-1 (unused parts: colEnd = N), stored densely
+// [M, cols_i] from element outStart[i] of C (`main_fused`) or of C, O1, O2 (`main_fused3`: q, k and v in
+// three buffers, because the RoPE after them writes q in place while it reads k and v). Bias part i starts
+// at biasStart[i]. No LoRA term: a projection a LoRA factor reads keeps its own dispatches.
+
+override PROLOGUE: u32 = 0u;
+
+@group(0) @binding(8) var<storage, read_write> O1: array<f32>;
+@group(0) @binding(9) var<storage, read_write> O2: array<f32>;
+
+// vec4 `j` of row `row` of A (`row` already times K/4) after the prologue.
+fn aLoad(row: u32, j: u32) -> vec4<f32> {
+  let x = A[row + j];
+  if (PROLOGUE == 2u) { return x * (1.0 / (1.0 + exp(-x))) * A[p.upOffset4 + row + j]; }
+  if (PROLOGUE == 1u) {
+    let k = 4u * j;
+    return x * vec4<f32>(U[k], U[k + 1u], U[k + 2u], U[k + 3u]);
+  }
+  return x;
+}
+
+// partial() with the prologue, for the weight row starting at vec4 word `base` of B.
+fn partialFused(base: u32, lane: u32, m0: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  let a0 = aRow(0u, m0);
+  let a1 = aRow(1u, m0);
+  let a2 = aRow(2u, m0);
+  let a3 = aRow(3u, m0);
+  if (F16) {
+    for (var j = lane; j < p.K / 8u; j += LANES) {
+      let w = B[base + j];
+      let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+      let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+      let k = 2u * j;
+      acc.x += dot(aLoad(a0, k), lo) + dot(aLoad(a0, k + 1u), hi);
+      acc.y += dot(aLoad(a1, k), lo) + dot(aLoad(a1, k + 1u), hi);
+      acc.z += dot(aLoad(a2, k), lo) + dot(aLoad(a2, k + 1u), hi);
+      acc.w += dot(aLoad(a3, k), lo) + dot(aLoad(a3, k + 1u), hi);
+    }
+  } else {
+    for (var j = lane; j < p.K / 4u; j += LANES) {
+      let w = bitcast<vec4<f32>>(B[base + j]);
+      acc.x += dot(aLoad(a0, j), w);
+      acc.y += dot(aLoad(a1, j), w);
+      acc.z += dot(aLoad(a2, j), w);
+      acc.w += dot(aLoad(a3, j), w);
+    }
+  }
+  return acc;
+}
+
+// rstd of the workgroup's ROWS rows (RMSNorm prologue; 1 otherwise). Every invocation calls it (barriers).
+fn rowScales(li: u32, m0: u32) -> vec4<f32> {
+  if (PROLOGUE != 1u) { return vec4<f32>(1.0); }
+  let a0 = aRow(0u, m0);
+  let a1 = aRow(1u, m0);
+  let a2 = aRow(2u, m0);
+  let a3 = aRow(3u, m0);
+  var ss = vec4<f32>(0.0);
+  for (var j = li; j < p.K / 4u; j += 256u) {
+    let x0 = A[a0 + j];
+    let x1 = A[a1 + j];
+    let x2 = A[a2 + j];
+    let x3 = A[a3 + j];
+    ss += vec4<f32>(dot(x0, x0), dot(x1, x1), dot(x2, x2), dot(x3, x3));
+  }
+  part[li] = ss;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (li < s) { part[li] += part[li + s]; }
+    workgroupBarrier();
+  }
+  let r = inverseSqrt(part[0] / f32(p.K) + p.eps);
+  workgroupBarrier(); // everyone has read part[0] before reduce() writes part[] again
+  return r;
+}
+
+struct FusedSums { sum: vec4<f32>, pi: u32, local: u32, cols: u32, m0: u32, lead: bool }
+
+fn fusedSums(wg: vec3<u32>, li: u32) -> FusedSums {
+  let lane = li % LANES;
+  let col = wg.x * COLS + li / LANES;
+  let m0 = wg.y * ROWS;
+  let rs = rowScales(li, m0);
+  let c = min(col, p.N - 1u);
+  let pi = select(select(2u, 1u, c < p.colEnd.y), 0u, c < p.colEnd.x);
+  var c0 = 0u;
+  if (pi > 0u) { c0 = p.colEnd[pi - 1u]; }
+  let local = c - c0;
+  let words = select(p.K / 4u, p.K / 8u, F16);
+  var acc = vec4<f32>(0.0);
+  if (col < p.N) { acc = partialFused(p.wStart[pi] + local * words, lane, m0); }
+  let sum = reduce(li, lane, acc) * rs * p.alpha;
+  return FusedSums(sum, pi, local, p.colEnd[pi] - c0, m0, lane == 0u && col < p.N);
+}
+
+fn fusedBias(f: FusedSums) -> f32 {
+  if (HAS_BIAS) { return bias[p.biasStart[f.pi] + f.local]; }
+  return 0.0;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn main_fused(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let f = fusedSums(wg, li);
+  if (!f.lead) { return; }
+  for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
+    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
+    var v = f.sum[r] + fusedBias(f);
+    if (ACCUMULATE) { v += C[ci]; }
+    C[ci] = v;
+  }
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn main_fused3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let f = fusedSums(wg, li);
+  if (!f.lead) { return; }
+  for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
+    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
+    let v = f.sum[r] + fusedBias(f);
+    if (f.pi == 0u) {
+      C[ci] = select(v, v + C[ci], ACCUMULATE);
+    } else if (f.pi == 1u) {
+      O1[ci] = select(v, v + O1[ci], ACCUMULATE);
+    } else {
+      O2[ci] = select(v, v + O2[ci], ACCUMULATE);
+    }
+  }
+}
