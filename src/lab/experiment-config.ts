@@ -46,7 +46,12 @@ const Training = v.strictObject({
 
 export const ExperimentConfigSchema = v.strictObject({
   name: v.pipe(v.string(), v.minLength(1)),
-  model: v.strictObject({ id: v.pipe(v.string(), v.minLength(1)), revision: v.optional(v.string(), 'main') }),
+  model: v.strictObject({
+    id: v.pipe(v.string(), v.minLength(1)),
+    revision: v.optional(v.string(), 'main'),
+    /** Frozen weights: `auto` keeps an F32 checkpoint's f32 when it fits comfortably, else packs to f16 (src/model/precision.ts). */
+    precision: v.optional(v.picklist(['auto', 'f32', 'f16']), 'auto'),
+  }),
   questions: QuestionSource,
   subjects: v.strictObject({
     train: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),

@@ -18,10 +18,14 @@ import {
 } from './transformer';
 import { generateTokens } from './generate';
 import { PrefixCache, type PrefixEntry } from './prefix-cache';
+import { choosePrecision, type PrecisionChoice } from './precision';
 import { trainLora } from './train-step';
 
 export interface EngineModelOptions {
-  precision?: Precision;
+  /** Weights' precision; `auto` chooses from the checkpoint and the device (src/model/precision.ts). Default f16. */
+  precision?: PrecisionChoice;
+  /** GPU memory `auto` may plan the weights against (default DEFAULT_MEMORY_BUDGET). */
+  memoryBudget?: number;
   id?: string;
   /** Prompts scored per batch (plans are made for this batch size). Default 8. */
   maxBatch?: number;
@@ -157,6 +161,8 @@ export class EngineModel implements LabModel {
   readonly id: string;
   readonly tokenizer: LabTokenizer;
   readonly precision: Precision;
+  /** Why the weights are in this precision (UI, manifest). */
+  precisionReason = '';
   private adapters = new Map<string, LoadedAdapter>();
   private nextAdapter = 1;
   private generation = 0;
@@ -381,7 +387,10 @@ export async function createEngineModel(
   model: { spec: ModelSpec; tokenizer: LabTokenizer; weights: WeightSource; modelId?: string },
   opts: EngineModelOptions = {},
 ): Promise<EngineModel> {
-  const precision = opts.precision ?? 'f16';
-  const w = await uploadWeights(rt, model.spec, model.weights, precision);
-  return new EngineModel(new ModelCore(rt, w, opts), model.tokenizer, opts.id ?? model.modelId ?? 'model');
+  const choice = opts.precision ?? 'f16';
+  const decision = choosePrecision(choice, model.spec, model.weights, { maxBufferSize: rt.device.limits.maxBufferSize, memoryBudget: opts.memoryBudget });
+  const w = await uploadWeights(rt, model.spec, model.weights, decision.precision);
+  const m = new EngineModel(new ModelCore(rt, w, opts), model.tokenizer, opts.id ?? model.modelId ?? 'model');
+  m.precisionReason = decision.reason;
+  return m;
 }

@@ -112,7 +112,8 @@ export interface VerifyOutcome {
 }
 
 export type ModelRequest =
-  | { kind: 'loadModel'; id: string; revision?: string }
+  /** `precision`: the experiment config's `model.precision` (default 'auto', src/model/precision.ts). */
+  | { kind: 'loadModel'; id: string; revision?: string; precision?: 'auto' | 'f32' | 'f16' }
   | { kind: 'cachedModels' }
   | { kind: 'deleteCachedModel'; id: string; revision?: string }
   /** The loaded model on our engine vs transformers.js (onnxruntime-web, WebGPU) on a few prompts. */

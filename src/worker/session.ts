@@ -12,6 +12,7 @@ import { probe as runProbe, type ProbeSettings } from '../lab/probe';
 import { makeSplits, type SplitConfig } from '../lab/splits';
 import { isBuiltin, TOY_WORLD_ID } from '../model/builtin';
 import { createEngineModel, type EngineModel } from '../model/engine-model';
+import type { PrecisionChoice } from '../model/precision';
 import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
 import type { Store } from '../store/types';
@@ -85,24 +86,27 @@ export class Session {
     });
   }
 
+  /** The `model.precision` the loaded model was loaded with (src/model/precision.ts). */
+  private precisionChoice: PrecisionChoice = 'auto';
+
   get loaded(): ModelInfo | null {
     return this.info;
   }
 
   // ---- the model --------------------------------------------------------------------------------------
 
-  async loadModel(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
-    const same = this.info && this.info.id === id && this.info.revision === revision;
+  async loadModel(id: string, revision: string, ctx: Ctx, precision: PrecisionChoice = 'auto'): Promise<ModelInfo> {
+    const same = this.info && this.info.id === id && this.info.revision === revision && this.precisionChoice === precision;
     if (this.experiments.running && !same) throw new LabError('busy', 'An experiment is running on the current model.', 'Wait for it to finish, or cancel it, then load another model.');
-    return this.loadOnce(id, revision, ctx);
+    return this.loadOnce(id, revision, ctx, precision);
   }
 
   /** Load unless already loaded; concurrent loads wait for each other. */
-  private async loadOnce(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
-    if (this.info && this.info.id === id && this.info.revision === revision) return this.info;
+  private async loadOnce(id: string, revision: string, ctx: Ctx, precision: PrecisionChoice = this.precisionChoice): Promise<ModelInfo> {
+    if (this.info && this.info.id === id && this.info.revision === revision && this.precisionChoice === precision) return this.info;
     const prev = this.loading;
     if (prev) await prev.catch(() => undefined);
-    this.loading = this.load(id, revision, ctx);
+    this.loading = this.load(id, revision, ctx, precision);
     try {
       return await this.loading;
     } finally {
@@ -110,7 +114,7 @@ export class Session {
     }
   }
 
-  private async load(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
+  private async load(id: string, revision: string, ctx: Ctx, precisionChoice: PrecisionChoice): Promise<ModelInfo> {
     const t0 = performance.now();
     let fromCache = true;
     const files = await this.deps.modelFiles(
@@ -136,8 +140,9 @@ export class Session {
     this.model = null;
     this.info = null;
     const builtin = isBuiltin(id);
-    const precision = builtin ? 'f32' : 'f16';
-    const model = await createEngineModel(await this.deps.runtime(), checked, { precision, id });
+    const model = await createEngineModel(await this.deps.runtime(), checked, { precision: precisionChoice, id });
+    const precision = model.precision;
+    this.precisionChoice = precisionChoice;
     const spec = model.spec;
     this.model = model;
     this.info = {
@@ -149,9 +154,7 @@ export class Session {
       vocabSize: spec.vocabSize,
       params: paramCount(files),
       precision,
-      precisionReason: builtin
-        ? 'The built-in model is tiny: its weights stay exact (f32).'
-        : 'Frozen base weights are packed as f16 (half the GPU memory; every kernel accumulates in f32). LoRA weights and optimizer state stay f32.',
+      precisionReason: `${model.precisionReason} LoRA weights and optimizer state stay f32.`,
       weightBytes: model.core.w.bytes,
       fromCache,
       builtin,

@@ -100,7 +100,7 @@ const handlers: Handlers = {
     }
   },
 
-  loadModel: async (r, ctx) => (await lab()).loadModel(r.id, r.revision ?? 'main', ctx),
+  loadModel: async (r, ctx) => (await lab()).loadModel(r.id, r.revision ?? 'main', ctx, r.precision ?? 'auto'),
   cachedModels: async () => (await lab()).cachedModels(),
   deleteCachedModel: async (r) => (await lab()).deleteCachedModel(r.id, r.revision),
   verifyModel: async (_r, ctx) => (await lab()).verifyModel(ctx),
