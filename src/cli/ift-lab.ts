@@ -2,6 +2,8 @@
  * `ift-lab`: the lab from the command line.
  *   ift-lab validate <questions file>           row-level report; exit 1 if any row is bad
  *   ift-lab experiment <config.json> [--out d]  run an experiment grid; results, manifest, report, recipe
+ *                                               (estimated first; --no-estimate skips the timing)
+ *   ift-lab estimate <config.json>              expected time per stage on this device, before running
  * Exit codes: 0 ok, 1 bad input or a failed run, 2 usage.
  */
 import fs from 'node:fs';
@@ -13,6 +15,8 @@ import { parseExperimentConfig, runExperiment, type ExperimentEvent } from '../l
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
+import { formatEstimate } from '../lab/estimate';
+import { estimateExperiment } from '../model/speed';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv } from './models';
@@ -26,7 +30,8 @@ const processIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => 
 
 const USAGE = `Usage:
   ift-lab validate <questions.csv|.jsonl|.parquet>
-  ift-lab experiment <config.json> [--out <dir>]`;
+  ift-lab experiment <config.json> [--out <dir>] [--no-estimate]
+  ift-lab estimate <config.json>`;
 
 function fail(io: Io, e: unknown): number {
   if (e instanceof LabError || (e && typeof e === 'object' && 'advice' in e)) {
@@ -74,25 +79,54 @@ function progress(io: Io): (e: ExperimentEvent) => void {
   };
 }
 
-async function experiment(file: string | undefined, outDir: string, io: Io): Promise<number> {
+function readConfig(file: string) {
+  if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
+  }
+  return parseExperimentConfig(json);
+}
+
+/** The grid's counted work and this device's measured speed: expected time per stage and in total. */
+async function estimate(file: string | undefined, io: Io): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
   }
   try {
-    if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
-    let json: unknown;
-    try {
-      json = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
-    }
-    const config = parseExperimentConfig(json);
+    const config = readConfig(file);
+    const bank = await loadBank(config);
+    io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
+    const model = await createModel(config, (s) => io.err(`[model] ${s}`));
+    io.err('[estimate] timing a few scoring calls and LoRA steps on this device…');
+    const e = await estimateExperiment(model, config, bank);
+    io.out(`Estimate for ${config.name} (${config.model.id}, ${model.precision} weights):`);
+    for (const line of formatEstimate(e)) io.out(`  ${line}`);
+    model.dispose();
+    return 0;
+  } catch (e) {
+    return fail(io, e);
+  }
+}
+
+async function experiment(file: string | undefined, outDir: string, io: Io, withEstimate = true): Promise<number> {
+  if (!file) {
+    io.err(USAGE);
+    return 2;
+  }
+  try {
+    const config = readConfig(file);
     const bank = await loadBank(config);
     const general = config.general ? loadGeneral(config.general.path) : undefined;
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     const model = await createModel(config);
     const env = await modelEnv(model);
+    // Estimated before every run, so that the manifest can set the estimate against the actual time.
+    const est = withEstimate ? await estimateExperiment(model, config, bank) : null;
+    for (const line of est ? formatEstimate(est) : []) io.err(`[estimate] ${line}`);
     const controller = new AbortController();
     const onSigint = () => {
       io.err('Stopping after the current step; checkpoints are kept (run the same command again to resume).');
@@ -107,7 +141,7 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
         sink: new FileCheckpointSink(path.join(outDir, 'checkpoints')),
         signal: controller.signal,
         onEvent: progress(io),
-        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device },
+        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, estimate: est, precision: { used: model.precision, reason: model.precisionReason } },
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
       fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(out.result, null, 1));
@@ -134,7 +168,7 @@ async function experiment(file: string | undefined, outDir: string, io: Io): Pro
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' }, 'no-estimate': { type: 'boolean' } } });
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -149,7 +183,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return 2;
   }
   if (command === 'validate') return validate(arg, io);
-  if (command === 'experiment') return experiment(arg, parsed.values.out ?? 'ift-lab-out', io);
+  if (command === 'experiment') return experiment(arg, parsed.values.out ?? 'ift-lab-out', io, !parsed.values['no-estimate']);
+  if (command === 'estimate') return estimate(arg, io);
   io.err(`Unknown command ${JSON.stringify(command)}.\n${USAGE}`);
   return 2;
 }

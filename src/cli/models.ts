@@ -54,7 +54,7 @@ async function modelFiles(id: string, revision: string, onLog?: (s: string) => v
 
 const loaded = new WeakMap<LabModel, { files: ModelFiles; engine: EngineModel }>();
 
-export async function createModel(config: ExperimentConfig, onLog?: (s: string) => void): Promise<LabModel> {
+export async function createModel(config: ExperimentConfig, onLog?: (s: string) => void): Promise<EngineModel> {
   const files = await modelFiles(config.model.id, config.model.revision, onLog);
   const checked = checkModelFiles(files);
   const rt = new Runtime(await nodeDevice());

@@ -3,6 +3,7 @@
  * for every (condition, ratio, seed) train, evaluate under each protocol, unload → partial correlation
  * across the mixture sweep → result record, manifest and Markdown table.
  */
+import type { RunEstimate, Stage } from './estimate';
 import { CancelledError } from './errors';
 import { evaluate, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSets } from './evaluate';
 import { parseExperimentConfig, type ExperimentConfig } from './experiment-config';
@@ -125,6 +126,12 @@ export interface ExperimentEnv {
   engineVersion: string;
   device?: DeviceInfo | null;
   now?: () => Date;
+  /** The estimate made before the run (src/lab/estimate.ts); the manifest sets it against the actual time. */
+  estimate?: RunEstimate | null;
+  /** Measured seconds per stage, where the runner timed them (manifest: estimate vs actual per stage). */
+  stageSeconds?: Partial<Record<Stage, number>>;
+  /** The precision the weights were loaded in and why (src/model/precision.ts). */
+  precision?: { used: 'f32' | 'f16'; reason: string } | null;
 }
 
 export interface ExperimentDeps {

@@ -2,6 +2,7 @@
  * What makes a result reproducible (manifest) and readable (Markdown table).
  */
 import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
+import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
@@ -12,7 +13,8 @@ export interface Manifest {
   name: string;
   startedAt: string;
   finishedAt: string;
-  model: { id: string; revision: string; weightsHash: string | null };
+  /** `precision`: as configured (auto/f32/f16); `precisionUsed`: what the weights were loaded in, and why. */
+  model: { id: string; revision: string; weightsHash: string | null; precision: string; precisionUsed: string | null; precisionReason: string | null };
   engineVersion: string;
   device: DeviceInfo | null;
   questions: ExperimentResult['config']['questions'];
@@ -34,6 +36,8 @@ export interface Manifest {
     evaluation: ExperimentResult['config']['evaluation'];
   };
   runs: { runId: string; datasetHash: string; seed: number; steps: number }[];
+  /** The estimate made before the run, the actual wall time, and actual ÷ estimate. */
+  timing: EstimateRecord;
 }
 
 export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest {
@@ -43,7 +47,10 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
     name: r.name,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
-    model: { id: c.model.id, revision: c.model.revision, weightsHash: env.weightsHash ?? null },
+    model: {
+      id: c.model.id, revision: c.model.revision, weightsHash: env.weightsHash ?? null,
+      precision: c.model.precision ?? 'auto', precisionUsed: env.precision?.used ?? null, precisionReason: env.precision?.reason ?? null,
+    },
     engineVersion: env.engineVersion,
     device: env.device ?? null,
     questions: c.questions,
@@ -64,6 +71,7 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
       evaluation: c.evaluation,
     },
     runs: r.runs.map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, steps: x.train.steps })),
+    timing: estimateRecord(env.estimate, r.startedAt, r.finishedAt, env.stageSeconds),
   };
 }
 

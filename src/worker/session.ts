@@ -17,10 +17,12 @@ import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelC
 import { checkModelFiles } from '../model/load';
 import type { Store } from '../store/types';
 import { loadSource } from './bank';
+import { estimateRequest } from './estimate';
+import type { RunEstimate } from '../lab/estimate';
 import { ExperimentRunner } from './experiment-session';
 import type {
   CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
-  ProbeSummary, TrainConfig, VerifyOutcome,
+  ProbeSummary, QuestionSource, TrainConfig, VerifyOutcome,
 } from './protocol';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 
@@ -188,6 +190,11 @@ export class Session {
     if (info.builtin) return skip('No ONNX export for this model: the built-in toy world ships safetensors only (the test suite checks it against PyTorch).');
     if (!this.deps.verify) return skip('No reference implementation is available here.');
     return this.deps.verify(model, info);
+  }
+
+  /** Expected time per stage of an experiment configuration on this device (src/worker/estimate.ts). */
+  estimate(req: { config: unknown; source?: QuestionSource }, ctx: Ctx): Promise<RunEstimate> {
+    return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson() }, ctx);
   }
 
   // ---- probe ------------------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ const handlers: Handlers = {
   experiment: async (r, ctx) => (await lab()).experiment(r.train, r.protocol, ctx),
   resumeExperiment: async (r, ctx) => (await lab()).resumeExperiment(r.runId, ctx),
   trainControl: async (r) => (await lab()).trainControl(r.action),
+  estimate: async (r, ctx) => (await lab()).estimate(r, ctx),
 };
 
 const running = new Map<number, AbortController>();
