@@ -15,7 +15,7 @@ import { parseExperimentConfig, runExperiment, type ExperimentEvent } from '../l
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
-import { formatEstimate } from '../lab/estimate';
+import { formatDuration, formatEstimate, stageClock } from '../lab/estimate';
 import { estimateExperiment } from '../model/speed';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
@@ -133,6 +133,8 @@ async function experiment(file: string | undefined, outDir: string, io: Io, with
       controller.abort();
     };
     process.once('SIGINT', onSigint);
+    const clock = stageClock();
+    const report = progress(io);
     try {
       const out = await runExperiment(config, {
         model,
@@ -140,8 +142,14 @@ async function experiment(file: string | undefined, outDir: string, io: Io, with
         general,
         sink: new FileCheckpointSink(path.join(outDir, 'checkpoints')),
         signal: controller.signal,
-        onEvent: progress(io),
-        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, estimate: est, precision: { used: model.precision, reason: model.precisionReason } },
+        onEvent: (e) => {
+          clock.onEvent(e);
+          report(e);
+        },
+        env: {
+          engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device,
+          estimate: est, stageSeconds: clock.seconds, precision: { used: model.precision, reason: model.precisionReason },
+        },
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
       fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(out.result, null, 1));
@@ -155,6 +163,8 @@ async function experiment(file: string | undefined, outDir: string, io: Io, with
         fs.writeFileSync(p, text);
       }
       io.out(out.markdown);
+      const t = out.manifest.timing;
+      if (t.ratio !== null) io.err(`[estimate] actual ${formatDuration(t.actualSeconds)} = ${t.ratio.toFixed(2)} × the estimate (manifest.json: timing)`);
       io.err(`Wrote ${outDir}/result.json, manifest.json, report.md, datasets/ and recipe/.`);
       return 0;
     } finally {

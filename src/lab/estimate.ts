@@ -9,6 +9,7 @@
  * scored variant (×4 for the strict and debiased methods: the four cyclic shifts of the options), one model
  * call per batch. Continuation scoring forwards the whole prompt with each of the 4 options (no prefix reuse).
  */
+import type { ExperimentEvent } from './experiment';
 import type { ExperimentConfig } from './experiment-config';
 import { chatUserText, fewShotPrefix, formatQuestion, pickShots } from './prompts';
 import type { LabTokenizer } from './model';
@@ -236,11 +237,11 @@ export function formatDuration(s: number): string {
 /** A table a student can read: stages, their work and expected time. */
 export function formatEstimate(e: RunEstimate): string[] {
   const w = e.work;
-  const tok = (s: ScoringWork) => `${s.calls} calls, ${s.prefixTokens + s.promptTokens} tokens`;
+  const tok = (s: ScoringWork) => `${s.calls} calls, ${Math.round(s.prefixTokens + s.promptTokens)} tokens`;
   const lines = [
     `probe       ${formatDuration(e.seconds.probe).padStart(9)}   ${tok(w.probe)}`,
     `baseline    ${formatDuration(e.seconds.baseline).padStart(9)}   ${tok(w.baseline)}`,
-    `training    ${formatDuration(e.seconds.training).padStart(9)}   ${w.training.runs} runs × ${w.training.examplesPerRun} examples, ${w.training.steps} steps, ${w.training.tokens} tokens`,
+    `training    ${formatDuration(e.seconds.training).padStart(9)}   ${w.training.runs} runs × ${w.training.examplesPerRun} examples, ${w.training.steps} steps, ${Math.round(w.training.tokens)} tokens`,
     `evaluation  ${formatDuration(e.seconds.evaluation).padStart(9)}   ${tok(w.evaluation)}`,
     `total       ${formatDuration(e.totalSeconds).padStart(9)}`,
     `device: ${Math.round(e.speed.forwardTokensPerSecond)} scoring tokens/s, ${(1000 * e.speed.callSeconds).toFixed(1)} ms per call, ${(1000 * e.speed.stepSeconds).toFixed(0)} ms per LoRA step of ${e.speed.stepTokens} tokens (${e.speed.shapes}; measured in ${e.speed.measuredSeconds.toFixed(1)} s)`,
@@ -308,5 +309,36 @@ export function workInputs(config: ExperimentConfig, splits: Splits, tokens: Pro
     config,
     split: { train: perSubject(splits.train), homo: perSubject(splits.homo), id: perSubject(splits.id), ood: perSubject(splits.ood) },
     tokens,
+  };
+}
+
+/**
+ * Measured seconds per stage from an experiment's event stream, for the manifest's estimate-vs-actual record:
+ * the probe and baseline stages by their boundaries, training as the runs' own training time, evaluation as
+ * the rest of the runs stage. `seconds` fills in as events arrive (pass it as ExperimentEnv.stageSeconds).
+ */
+export function stageClock(now: () => number = () => performance.now() / 1000): {
+  onEvent(e: ExperimentEvent): void;
+  seconds: Partial<Record<Stage, number>>;
+} {
+  const seconds: Partial<Record<Stage, number>> = {};
+  let current: string | null = null;
+  let since = 0;
+  let training = 0;
+  return {
+    seconds,
+    onEvent(e) {
+      if (e.type === 'run-done') {
+        training += e.run.train.seconds;
+        seconds.training = training;
+      }
+      if (e.type !== 'stage') return;
+      const t = now();
+      if (current === 'probe') seconds.probe = t - since;
+      else if (current === 'baseline') seconds.baseline = t - since;
+      else if (current === 'runs') seconds.evaluation = Math.max(0, t - since - training);
+      current = e.stage;
+      since = t;
+    },
   };
 }

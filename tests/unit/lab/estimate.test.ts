@@ -1,6 +1,7 @@
 // The estimate's work model against counts computed by hand, and its combination with a device speed.
 import { describe, expect, it } from 'vitest';
-import { countWork, estimateRecord, estimateRun, gridRuns, measurePromptTokens, scoringWork, type DeviceSpeed, type WorkInputs } from '../../../src/lab/estimate';
+import { countWork, estimateRecord, estimateRun, gridRuns, measurePromptTokens, scoringWork, stageClock, type DeviceSpeed, type WorkInputs } from '../../../src/lab/estimate';
+import type { ExperimentEvent } from '../../../src/lab/experiment';
 import { makeFixture } from '../../../src/model/fixtures';
 import { createTokenizer } from '../../../src/model/tokenizer';
 import { syntheticSubjects } from '../../../bench/prefix';
@@ -89,5 +90,25 @@ describe('measurePromptTokens', () => {
     expect(t.chatPrefix).toBeGreaterThan(10);
     expect(t.trainExample).toBeGreaterThan(t.chatPrefix + t.chatQuestion);
     expect(t.option).toBeGreaterThan(1);
+  });
+});
+
+describe('stageClock', () => {
+  it('probe and baseline by their stage boundaries; training from the runs; evaluation the rest of the runs stage', () => {
+    let t = 0;
+    const c = stageClock(() => t);
+    const stage = (s: string, at: number) => {
+      t = at;
+      c.onEvent({ type: 'stage', stage: s, message: '' } as ExperimentEvent);
+    };
+    stage('split', 0);
+    stage('probe', 1);
+    stage('datasets', 11);
+    stage('baseline', 12);
+    stage('runs', 20);
+    c.onEvent({ type: 'run-done', run: { train: { seconds: 30 } }, index: 0, total: 2 } as unknown as ExperimentEvent);
+    c.onEvent({ type: 'run-done', run: { train: { seconds: 25 } }, index: 1, total: 2 } as unknown as ExperimentEvent);
+    stage('report', 100);
+    expect(c.seconds).toEqual({ probe: 10, baseline: 8, training: 55, evaluation: 25 });
   });
 });
