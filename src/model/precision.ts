@@ -53,7 +53,7 @@ export function f32WeightBytes(spec: ModelSpec): { total: number; largest: numbe
   return { total, largest };
 }
 
-const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
+const gb = (b: number) => (b < 1e8 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e9).toFixed(2)} GB`);
 
 export function choosePrecision(
   choice: PrecisionChoice,
