@@ -2,8 +2,7 @@
  * `ift-lab`: the lab from the command line.
  *   ift-lab validate <questions file>           row-level report; exit 1 if any row is bad
  *   ift-lab experiment <config.json> [--out d]  run an experiment grid; results, manifest, report, recipe
- *                                               (estimated first; --no-estimate skips the timing)
- *   ift-lab estimate <config.json>              expected time per stage on this device, before running
+ *   ift-lab estimate <config.json>              expected time per stage on this device (src/cli/estimate.ts)
  * Exit codes: 0 ok, 1 bad input or a failed run, 2 usage.
  */
 import fs from 'node:fs';
@@ -15,11 +14,10 @@ import { parseExperimentConfig, runExperiment, type ExperimentEvent } from '../l
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
-import { formatDuration, formatEstimate, stageClock } from '../lab/estimate';
-import { estimateExperiment } from '../model/speed';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv } from './models';
+import { estimateBeforeRun, estimateCommand } from './estimate';
 
 export interface Io {
   out(s: string): void;
@@ -79,62 +77,33 @@ function progress(io: Io): (e: ExperimentEvent) => void {
   };
 }
 
-function readConfig(file: string) {
-  if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
-  }
-  return parseExperimentConfig(json);
-}
-
-/** The grid's counted work and this device's measured speed: expected time per stage and in total. */
-async function estimate(file: string | undefined, io: Io): Promise<number> {
-  if (!file) {
-    io.err(USAGE);
-    return 2;
-  }
-  try {
-    const config = readConfig(file);
-    const bank = await loadBank(config);
-    io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
-    const model = await createModel(config, (s) => io.err(`[model] ${s}`));
-    io.err('[estimate] timing a few scoring calls and LoRA steps on this device…');
-    const e = await estimateExperiment(model, config, bank);
-    io.out(`Estimate for ${config.name} (${config.model.id}, ${model.precision} weights):`);
-    for (const line of formatEstimate(e)) io.out(`  ${line}`);
-    model.dispose();
-    return 0;
-  } catch (e) {
-    return fail(io, e);
-  }
-}
-
 async function experiment(file: string | undefined, outDir: string, io: Io, withEstimate = true): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
   }
   try {
-    const config = readConfig(file);
+    if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
+    }
+    const config = parseExperimentConfig(json);
     const bank = await loadBank(config);
     const general = config.general ? loadGeneral(config.general.path) : undefined;
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     const model = await createModel(config);
     const env = await modelEnv(model);
-    // Estimated before every run, so that the manifest can set the estimate against the actual time.
-    const est = withEstimate ? await estimateExperiment(model, config, bank) : null;
-    for (const line of est ? formatEstimate(est) : []) io.err(`[estimate] ${line}`);
+    // Estimated before every run; the manifest sets the estimate against the actual time (manifest.timing).
+    const est = await estimateBeforeRun(model, config, bank, io, withEstimate);
     const controller = new AbortController();
     const onSigint = () => {
       io.err('Stopping after the current step; checkpoints are kept (run the same command again to resume).');
       controller.abort();
     };
     process.once('SIGINT', onSigint);
-    const clock = stageClock();
-    const report = progress(io);
     try {
       const out = await runExperiment(config, {
         model,
@@ -143,13 +112,10 @@ async function experiment(file: string | undefined, outDir: string, io: Io, with
         sink: new FileCheckpointSink(path.join(outDir, 'checkpoints')),
         signal: controller.signal,
         onEvent: (e) => {
-          clock.onEvent(e);
-          report(e);
+          est.clock.onEvent(e);
+          progress(io)(e);
         },
-        env: {
-          engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device,
-          estimate: est, stageSeconds: clock.seconds, precision: { used: model.precision, reason: model.precisionReason },
-        },
+        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, ...est.env },
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
       fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(out.result, null, 1));
@@ -163,8 +129,7 @@ async function experiment(file: string | undefined, outDir: string, io: Io, with
         fs.writeFileSync(p, text);
       }
       io.out(out.markdown);
-      const t = out.manifest.timing;
-      if (t.ratio !== null) io.err(`[estimate] actual ${formatDuration(t.actualSeconds)} = ${t.ratio.toFixed(2)} × the estimate (manifest.json: timing)`);
+      est.report(out.manifest.timing);
       io.err(`Wrote ${outDir}/result.json, manifest.json, report.md, datasets/ and recipe/.`);
       return 0;
     } finally {
@@ -194,7 +159,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   if (command === 'validate') return validate(arg, io);
   if (command === 'experiment') return experiment(arg, parsed.values.out ?? 'ift-lab-out', io, !parsed.values['no-estimate']);
-  if (command === 'estimate') return estimate(arg, io);
+  if (command === 'estimate') return arg ? estimateCommand(arg, io).catch((e) => fail(io, e)) : (io.err(USAGE), 2);
   io.err(`Unknown command ${JSON.stringify(command)}.\n${USAGE}`);
   return 2;
 }

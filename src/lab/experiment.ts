@@ -3,7 +3,6 @@
  * for every (condition, ratio, seed) train, evaluate under each protocol, unload → partial correlation
  * across the mixture sweep → result record, manifest and Markdown table.
  */
-import type { RunEstimate, Stage } from './estimate';
 import { CancelledError } from './errors';
 import { evaluate, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSets } from './evaluate';
 import { parseExperimentConfig, type ExperimentConfig } from './experiment-config';
@@ -22,6 +21,7 @@ import { partialSpearman, type PartialCorrelation } from './metrics';
 import type { LabModel, TrainConfig } from './model';
 import { probe, type ProbeResult, type ProbeSettings, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
+import type { RunEstimate, Stage } from './estimate';
 import { makeSplits, type Splits } from './splits';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
 

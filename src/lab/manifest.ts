@@ -17,6 +17,8 @@ export interface Manifest {
   model: { id: string; revision: string; weightsHash: string | null; precision: string; precisionUsed: string | null; precisionReason: string | null };
   engineVersion: string;
   device: DeviceInfo | null;
+  /** The estimate made before the run, the actual wall time, and actual ÷ estimate. */
+  timing: EstimateRecord;
   questions: ExperimentResult['config']['questions'];
   subjects: ExperimentResult['config']['subjects'];
   splits: ExperimentResult['config']['splits'] & { counts: ExperimentResult['splits']['counts']; idSubjects: string[]; oodSubjects: string[] };
@@ -36,8 +38,6 @@ export interface Manifest {
     evaluation: ExperimentResult['config']['evaluation'];
   };
   runs: { runId: string; datasetHash: string; seed: number; steps: number }[];
-  /** The estimate made before the run, the actual wall time, and actual ÷ estimate. */
-  timing: EstimateRecord;
 }
 
 export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest {
@@ -53,6 +53,7 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
     },
     engineVersion: env.engineVersion,
     device: env.device ?? null,
+    timing: estimateRecord(env.estimate, r.startedAt, r.finishedAt, env.stageSeconds),
     questions: c.questions,
     subjects: c.subjects,
     splits: { ...c.splits, counts: r.splits.counts, idSubjects: r.splits.idSubjects, oodSubjects: r.splits.oodSubjects },
@@ -71,7 +72,6 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
       evaluation: c.evaluation,
     },
     runs: r.runs.map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, steps: x.train.steps })),
-    timing: estimateRecord(env.estimate, r.startedAt, r.finishedAt, env.stageSeconds),
   };
 }
 

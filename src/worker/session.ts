@@ -15,10 +15,10 @@ import { createEngineModel, type EngineModel } from '../model/engine-model';
 import type { PrecisionChoice } from '../model/precision';
 import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
+import type { RunEstimate } from '../lab/estimate';
+import { estimateRequest } from './estimate';
 import type { Store } from '../store/types';
 import { loadSource } from './bank';
-import { estimateRequest } from './estimate';
-import type { RunEstimate } from '../lab/estimate';
 import { ExperimentRunner } from './experiment-session';
 import type {
   CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
