@@ -4,6 +4,7 @@ import type { Runtime } from '../src/engine/runtime';
 import { benchAttention } from './attention';
 import { benchDense } from './kernels';
 import { benchModel } from './model';
+import { benchPrefix } from './prefix';
 import { benchReference } from './reference';
 import type { BenchEntry } from './types';
 
@@ -29,6 +30,7 @@ export const SUITES: readonly { id: string; title: string; run: (rt: Runtime, o:
   { id: 'kernels', title: 'dense kernels', run: benchDense },
   { id: 'attention', title: 'attention, loss, optimizer', run: benchAttention },
   { id: 'model', title: 'whole model', run: benchModel },
+  { id: 'prefix', title: 'probe prefix reuse', run: benchPrefix },
   { id: 'reference', title: 'engine vs transformers.js', run: benchReference },
 ];
 

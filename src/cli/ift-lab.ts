@@ -1,10 +1,11 @@
 /**
  * `ift-lab`: the lab from the command line.
  *   ift-lab validate <questions file>           row-level report; exit 1 if any row is bad
- *   ift-lab experiment <config.json> [--out d] [--resume|--fresh]
+ *   ift-lab experiment <config.json> [--out d] [--resume|--fresh] [--no-estimate]
  *                                               run an experiment grid; results, manifest, report, recipe.
  *     --out defaults to ift-lab-out/<name>-<config hash>, so another configuration never meets this one's
  *     checkpoints; a checkpoint is resumed only when its run's fingerprint matches (else: fresh, and why).
+ *   ift-lab estimate <config.json>              expected time per stage on this device (src/cli/estimate.ts)
  *   ift-lab import-results <dir> [--out file]   a recipe's results.json → lab results (History import, share links)
  * Exit codes: 0 ok, 1 bad input or a failed run, 2 usage.
  */
@@ -26,6 +27,7 @@ import { recipeToShared } from '../share/recipe-results';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv, peftFiles } from './models';
+import { estimateBeforeRun, estimateCommand } from './estimate';
 import { FileProgressStore, probeRecords } from './progress';
 
 export interface Io {
@@ -39,11 +41,13 @@ const USAGE = `Usage:
   ift-lab validate <questions.csv|.jsonl|.parquet> [--subject <name>] [--subject-field <path>]
     --subject        the subject of rows that name none (header-less MMLU rows: default the file name)
     --subject-field  JSONL: where each row's subject is, e.g. raw.labels (Xiezhi) or meta.subject
-  ift-lab experiment <config.json> [--out <dir>] [--resume | --fresh]
-    --out     default: ift-lab-out/<config name>-<config hash>
-    --resume  resume every run from its checkpoint, and stop if one was written by a different configuration
-    --fresh   ignore (and replace) stored checkpoints and progress
-    default   resume checkpoints of the same configuration; start the others fresh, saying what changed
+  ift-lab experiment <config.json> [--out <dir>] [--resume | --fresh] [--no-estimate]
+    --out          default: ift-lab-out/<config name>-<config hash>
+    --resume       resume every run from its checkpoint, and stop if one was written by a different configuration
+    --fresh        ignore (and replace) stored checkpoints and progress
+    default        resume checkpoints of the same configuration; start the others fresh, saying what changed
+    --no-estimate  skip the time estimate (a few timed runs on this device) before the experiment
+  ift-lab estimate <config.json>
   ift-lab import-results <recipe runs dir | results.json> [--out <lab-results.json>]`;
 
 function fail(io: Io, e: unknown): number {
@@ -107,7 +111,7 @@ export async function defaultOutDir(config: ExperimentConfig): Promise<string> {
   return path.join('ift-lab-out', `${slug}-${(await sha256Hex(stableJson(config))).slice(0, 12)}`);
 }
 
-async function experiment(file: string | undefined, outArg: string | undefined, resume: ResumePolicy, io: Io): Promise<number> {
+async function experiment(file: string | undefined, outArg: string | undefined, resume: ResumePolicy, io: Io, withEstimate = true): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
@@ -129,6 +133,8 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     const general = config.general ? loadGeneral(config.general.path) : undefined;
     const model = await createModel(config);
     const env = await modelEnv(model);
+    // Estimated before every run; the manifest sets the estimate against the actual time (manifest.timing).
+    const est = await estimateBeforeRun(model, config, bank, io, withEstimate);
     const controller = new AbortController();
     const onSigint = () => {
       io.err('Stopping after the current step; checkpoints are kept (run the same command again to resume).');
@@ -148,8 +154,11 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
           for (const [name, bytes] of Object.entries(peftFiles(model, state, config.model.id))) fs.writeFileSync(path.join(dir, name), bytes);
         },
         signal: controller.signal,
-        onEvent: progress(io),
-        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device },
+        onEvent: (e) => {
+          est.clock.onEvent(e);
+          progress(io)(e);
+        },
+        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, ...est.env },
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
       fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(out.result, null, 1));
@@ -170,6 +179,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
         fs.writeFileSync(p, text);
       }
       io.out(out.markdown);
+      est.report(out.manifest.timing);
       io.err(`Wrote ${outDir}/result.json, probe.json, manifest.json, report.md, datasets/, adapters/ and recipe/.`);
       return 0;
     } finally {
@@ -220,6 +230,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         fresh: { type: 'boolean' },
         subject: { type: 'string' },
         'subject-field': { type: 'string' },
+        'no-estimate': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -242,8 +253,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.err(`--resume and --fresh exclude each other.\n${USAGE}`);
       return 2;
     }
-    return experiment(arg, parsed.values.out, parsed.values.resume ? 'require' : parsed.values.fresh ? 'never' : 'auto', io);
+    return experiment(arg, parsed.values.out, parsed.values.resume ? 'require' : parsed.values.fresh ? 'never' : 'auto', io, !parsed.values['no-estimate']);
   }
+  if (command === 'estimate') return arg ? estimateCommand(arg, io).catch((e) => fail(io, e)) : (io.err(USAGE), 2);
   if (command === 'import-results') return importResults(arg, parsed.values.out, io);
   io.err(`Unknown command ${JSON.stringify(command)}.\n${USAGE}`);
   return 2;

@@ -55,13 +55,13 @@ async function modelFiles(id: string, revision: string, onLog?: (s: string) => v
 
 const loaded = new WeakMap<LabModel, { files: ModelFiles; engine: EngineModel }>();
 
-export async function createModel(config: ExperimentConfig, onLog?: (s: string) => void): Promise<LabModel> {
+export async function createModel(config: ExperimentConfig, onLog?: (s: string) => void): Promise<EngineModel> {
   const files = await modelFiles(config.model.id, config.model.revision, onLog);
   const checked = checkModelFiles(files);
   const rt = new Runtime(await nodeDevice());
-  // f32 weights for the tiny built-in model (exact), packed f16 for real ones (half the memory).
-  const precision = config.model.id in BUILTIN_MODELS ? 'f32' : 'f16';
-  const engine = await createEngineModel(rt, checked, { precision, id: config.model.id });
+  // `auto`: an F32 checkpoint that fits comfortably stays f32 (the built-in model does), others pack to f16.
+  const engine = await createEngineModel(rt, checked, { precision: config.model.precision ?? 'auto', id: config.model.id });
+  onLog?.(`weights: ${engine.precision} — ${engine.precisionReason}`);
   loaded.set(engine, { files, engine });
   return engine;
 }
@@ -78,7 +78,7 @@ export async function modelEnv(model: LabModel): Promise<{ weightsHash: string |
   const a = m.engine.core.rt.engine.report;
   return {
     weightsHash: h.digest('hex'),
-    device: { vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.isFallbackAdapter, precision: m.engine.precision },
+    device: { vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.isFallbackAdapter, precision: m.engine.precision, precisionReason: m.engine.precisionReason },
   };
 }
 

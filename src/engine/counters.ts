@@ -18,10 +18,17 @@ export interface Counters {
   peakBytes: number;
   /** Buffers created (a steady-state step should create none). */
   allocations: number;
+  /** Read-back staging buffers created (pooled: a steady state of reads of one size creates none). */
+  stagingAllocations: number;
+  /** Prefix tokens run through the model (scoring with a shared prefix; reused KV rows are not counted). */
+  prefixTokensForwarded: number;
+  /** Prefix tokens whose KV rows came from the prefix cache instead. */
+  prefixTokensReused: number;
 }
 
 export function zeroCounters(): Counters {
-  return { dispatches: 0, submits: 0, flops: 0, bytes: 0, uploadBytes: 0, readbackBytes: 0, liveBytes: 0, peakBytes: 0, allocations: 0 };
+  return { dispatches: 0, submits: 0, flops: 0, bytes: 0, uploadBytes: 0, readbackBytes: 0, liveBytes: 0, peakBytes: 0, allocations: 0,
+    stagingAllocations: 0, prefixTokensForwarded: 0, prefixTokensReused: 0 };
 }
 
 /** The difference `after - before` for the additive counters; live and peak are taken from `after`. */
@@ -36,5 +43,8 @@ export function diffCounters(after: Counters, before: Counters): Counters {
     liveBytes: after.liveBytes,
     peakBytes: after.peakBytes,
     allocations: after.allocations - before.allocations,
+    stagingAllocations: after.stagingAllocations - before.stagingAllocations,
+    prefixTokensForwarded: after.prefixTokensForwarded - before.prefixTokensForwarded,
+    prefixTokensReused: after.prefixTokensReused - before.prefixTokensReused,
   };
 }

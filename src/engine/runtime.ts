@@ -192,18 +192,49 @@ export class Runtime {
     pass.end();
   }
 
+  /**
+   * Free read-back staging buffers by size class (powers of two). Scoring reads one small result per batch:
+   * a buffer per read was an allocation per batch; pooled, a steady state of reads allocates none.
+   */
+  private readonly staging = new Map<number, GPUBuffer[]>();
+  private static readonly STAGING_KEEP = 4;
+
+  private takeStaging(size: number): GPUBuffer {
+    const cls = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+    const free = this.staging.get(cls);
+    const b = free?.pop();
+    if (b) return b;
+    this.counters.stagingAllocations++;
+    return this.device.createBuffer({ label: `read staging ${cls}`, size: cls, usage: STORAGE.read });
+  }
+
+  private giveStaging(b: GPUBuffer): void {
+    const free = this.staging.get(b.size) ?? [];
+    if (free.length >= Runtime.STAGING_KEEP) b.destroy();
+    else {
+      free.push(b);
+      this.staging.set(b.size, free);
+    }
+  }
+
   /** Copy a tensor back to the CPU. Waits for all submitted work. */
   async read(t: Tensor): Promise<Float32Array | Uint32Array | Int32Array | Uint16Array> {
     const bytes = numel(t.shape) * DTYPE_BYTES[t.dtype];
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({ label: `read ${t.label}`, size, usage: STORAGE.read });
+    const staging = this.takeStaging(size);
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(t.buffer, t.offset ?? 0, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(1 /* GPUMapMode.READ */);
-    const copy = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    staging.destroy();
+    let copy: ArrayBuffer;
+    try {
+      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, size);
+      copy = staging.getMappedRange(0, size).slice(0, bytes);
+      staging.unmap();
+    } catch (e) {
+      staging.destroy();
+      throw e;
+    }
+    this.giveStaging(staging);
     this.counters.readbackBytes += bytes;
     switch (t.dtype) {
       case 'f32':
@@ -267,7 +298,8 @@ export class Runtime {
 
   /** Free every tensor this runtime made (after the queue drains, as `release`). */
   destroy(): void {
-    this.destroyLater([...this.live.keys()]);
+    this.destroyLater([...this.live.keys(), ...[...this.staging.values()].flat()]);
+    this.staging.clear();
     this.live.clear();
     this.counters.liveBytes = 0;
   }

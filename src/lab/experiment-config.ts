@@ -79,7 +79,12 @@ const PromptLayoutSchema = v.strictObject({
 
 export const ExperimentConfigSchema = v.strictObject({
   name: v.pipe(v.string(), v.minLength(1), v.maxLength(LIMITS.name.max, `may be at most ${LIMITS.name.max} characters (${LIMITS.name.why})`)),
-  model: v.strictObject({ id: v.pipe(v.string(), v.minLength(1)), revision: v.optional(v.string(), 'main') }),
+  model: v.strictObject({
+    id: v.pipe(v.string(), v.minLength(1)),
+    revision: v.optional(v.string(), 'main'),
+    /** Frozen weights: `auto` keeps an F32 checkpoint's f32 when it fits comfortably, else packs to f16 (src/model/precision.ts). */
+    precision: v.optional(v.picklist(['auto', 'f32', 'f16']), 'auto'),
+  }),
   questions: QuestionSource,
   subjects: v.strictObject({
     train: list(v.pipe(v.string(), v.minLength(1)), 'subjects'),

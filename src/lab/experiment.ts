@@ -28,6 +28,7 @@ import { mean, partialSpearman, type PartialCorrelation } from './metrics';
 import type { AdapterState, LabModel, TrainConfig } from './model';
 import { beliefMethodOf, probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
+import type { RunEstimate, Stage } from './estimate';
 import { makeSplits, type Splits } from './splits';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
 
@@ -204,6 +205,12 @@ export interface ExperimentEnv {
   engineVersion: string;
   device?: DeviceInfo | null;
   now?: () => Date;
+  /** The estimate made before the run (src/lab/estimate.ts); the manifest sets it against the actual time. */
+  estimate?: RunEstimate | null;
+  /** Measured seconds per stage, where the runner timed them (manifest: estimate vs actual per stage). */
+  stageSeconds?: Partial<Record<Stage, number>>;
+  /** The precision the weights were loaded in and why (src/model/precision.ts). */
+  precision?: { used: 'f32' | 'f16'; reason: string } | null;
 }
 
 /** What survives a cut-off: every finished stage, under the fingerprint it was computed for. */

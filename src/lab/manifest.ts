@@ -3,6 +3,7 @@
  */
 import type { Contrast } from './contrasts';
 import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
+import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
@@ -13,9 +14,12 @@ export interface Manifest {
   name: string;
   startedAt: string;
   finishedAt: string;
-  model: { id: string; revision: string; weightsHash: string | null };
+  /** `precision`: as configured (auto/f32/f16); `precisionUsed`: what the weights were loaded in, and why. */
+  model: { id: string; revision: string; weightsHash: string | null; precision: string; precisionUsed: string | null; precisionReason: string | null };
   engineVersion: string;
   device: DeviceInfo | null;
+  /** The estimate made before the run, the actual wall time, and actual ÷ estimate. */
+  timing: EstimateRecord;
   questions: ExperimentResult['config']['questions'];
   subjects: ExperimentResult['config']['subjects'];
   splits: ExperimentResult['config']['splits'] & { counts: ExperimentResult['splits']['counts']; idSubjects: string[]; oodSubjects: string[] };
@@ -44,9 +48,13 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
     name: r.name,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
-    model: { id: c.model.id, revision: c.model.revision, weightsHash: env.weightsHash ?? null },
+    model: {
+      id: c.model.id, revision: c.model.revision, weightsHash: env.weightsHash ?? null,
+      precision: c.model.precision ?? 'auto', precisionUsed: env.precision?.used ?? null, precisionReason: env.precision?.reason ?? null,
+    },
     engineVersion: env.engineVersion,
     device: env.device ?? null,
+    timing: estimateRecord(env.estimate, r.startedAt, r.finishedAt, env.stageSeconds),
     questions: c.questions,
     subjects: c.subjects,
     splits: { ...c.splits, counts: r.splits.counts, idSubjects: r.splits.idSubjects, oodSubjects: r.splits.oodSubjects },

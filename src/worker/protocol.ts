@@ -6,6 +6,7 @@
 import type { AdapterReport } from '../engine/device';
 import type { ErrorInfo } from '../engine/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
+import type { RunEstimate } from '../lab/estimate';
 import type { SharedResult } from '../share/types';
 
 export type { ErrorInfo };
@@ -112,7 +113,8 @@ export interface VerifyOutcome {
 }
 
 export type ModelRequest =
-  | { kind: 'loadModel'; id: string; revision?: string }
+  /** `precision`: the experiment config's `model.precision` (default 'auto', src/model/precision.ts). */
+  | { kind: 'loadModel'; id: string; revision?: string; precision?: 'auto' | 'f32' | 'f16' }
   | { kind: 'cachedModels' }
   | { kind: 'deleteCachedModel'; id: string; revision?: string }
   /** The loaded model on our engine vs transformers.js (onnxruntime-web, WebGPU) on a few prompts. */
@@ -244,7 +246,12 @@ export type LabRequest =
   /** Continue a stored run cut off by a reload (or a cancel): from its last checkpoint, same progress. */
   | { kind: 'resumeExperiment'; runId: string }
   /** Pause or resume a running `experiment` (cancel is the protocol's own `cancel`). */
-  | { kind: 'trainControl'; action: 'pause' | 'resume' };
+  | { kind: 'trainControl'; action: 'pause' | 'resume' }
+  /**
+   * Expected time per stage of an experiment configuration (ExperimentConfigInput) on this device, before it
+   * runs; `source` carries a user's question file (the browser cannot read the configuration's paths).
+   */
+  | { kind: 'estimate'; config: unknown; source?: QuestionSource };
 
 export interface LabResults {
   probe: ProbeSummary;
@@ -252,6 +259,7 @@ export interface LabResults {
   experiment: ExperimentOutcome;
   resumeExperiment: ExperimentOutcome;
   trainControl: { paused: boolean };
+  estimate: RunEstimate;
 }
 export type LabRequestKind = LabRequest['kind'];
 export type LabRequestOf<K extends LabRequestKind> = Extract<LabRequest, { kind: K }>;

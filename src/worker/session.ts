@@ -12,15 +12,18 @@ import type { LabTokenizer } from '../lab/model';
 import type { SplitConfig } from '../lab/splits';
 import { isBuiltin, TOY_WORLD_ID } from '../model/builtin';
 import { createEngineModel, type EngineModel } from '../model/engine-model';
+import type { PrecisionChoice } from '../model/precision';
 import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
+import type { RunEstimate } from '../lab/estimate';
+import { estimateRequest } from './estimate';
 import type { Store } from '../store/types';
 import { loadSource } from './bank';
 import { browserExperimentConfig } from './browser-config';
 import { ExperimentRunner } from './experiment-session';
 import type {
   CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
-  ProbeSummary, TrainConfig, VerifyOutcome,
+  ProbeSummary, QuestionSource, TrainConfig, VerifyOutcome,
 } from './protocol';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 
@@ -86,24 +89,27 @@ export class Session {
     });
   }
 
+  /** The `model.precision` the loaded model was loaded with (src/model/precision.ts). */
+  private precisionChoice: PrecisionChoice = 'auto';
+
   get loaded(): ModelInfo | null {
     return this.info;
   }
 
   // ---- the model --------------------------------------------------------------------------------------
 
-  async loadModel(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
-    const same = this.info && this.info.id === id && this.info.revision === revision;
+  async loadModel(id: string, revision: string, ctx: Ctx, precision: PrecisionChoice = 'auto'): Promise<ModelInfo> {
+    const same = this.info && this.info.id === id && this.info.revision === revision && this.precisionChoice === precision;
     if (this.experiments.running && !same) throw new LabError('busy', 'An experiment is running on the current model.', 'Wait for it to finish, or cancel it, then load another model.');
-    return this.loadOnce(id, revision, ctx);
+    return this.loadOnce(id, revision, ctx, precision);
   }
 
   /** Load unless already loaded; concurrent loads wait for each other. */
-  private async loadOnce(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
-    if (this.info && this.info.id === id && this.info.revision === revision) return this.info;
+  private async loadOnce(id: string, revision: string, ctx: Ctx, precision: PrecisionChoice = this.precisionChoice): Promise<ModelInfo> {
+    if (this.info && this.info.id === id && this.info.revision === revision && this.precisionChoice === precision) return this.info;
     const prev = this.loading;
     if (prev) await prev.catch(() => undefined);
-    this.loading = this.load(id, revision, ctx);
+    this.loading = this.load(id, revision, ctx, precision);
     try {
       return await this.loading;
     } finally {
@@ -111,7 +117,7 @@ export class Session {
     }
   }
 
-  private async load(id: string, revision: string, ctx: Ctx): Promise<ModelInfo> {
+  private async load(id: string, revision: string, ctx: Ctx, precisionChoice: PrecisionChoice): Promise<ModelInfo> {
     const t0 = performance.now();
     let fromCache = true;
     const files = await this.deps.modelFiles(
@@ -137,8 +143,9 @@ export class Session {
     this.model = null;
     this.info = null;
     const builtin = isBuiltin(id);
-    const precision = builtin ? 'f32' : 'f16';
-    const model = await createEngineModel(await this.deps.runtime(), checked, { precision, id });
+    const model = await createEngineModel(await this.deps.runtime(), checked, { precision: precisionChoice, id });
+    const precision = model.precision;
+    this.precisionChoice = precisionChoice;
     const spec = model.spec;
     this.model = model;
     this.info = {
@@ -150,9 +157,7 @@ export class Session {
       vocabSize: spec.vocabSize,
       params: paramCount(files),
       precision,
-      precisionReason: builtin
-        ? 'The built-in model is tiny: its weights stay exact (f32).'
-        : 'Frozen base weights are packed as f16 (half the GPU memory; every kernel accumulates in f32). LoRA weights and optimizer state stay f32.',
+      precisionReason: `${model.precisionReason} LoRA weights and optimizer state stay f32.`,
       weightBytes: model.core.w.bytes,
       fromCache,
       builtin,
@@ -186,6 +191,11 @@ export class Session {
     if (info.builtin) return skip('No ONNX export for this model: the built-in toy world ships safetensors only (the test suite checks it against PyTorch).');
     if (!this.deps.verify) return skip('No reference implementation is available here.');
     return this.deps.verify(model, info);
+  }
+
+  /** Expected time per stage of an experiment configuration on this device (src/worker/estimate.ts). */
+  estimate(req: { config: unknown; source?: QuestionSource }, ctx: Ctx): Promise<RunEstimate> {
+    return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson() }, ctx);
   }
 
   // ---- probe ------------------------------------------------------------------------------------------

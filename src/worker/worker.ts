@@ -100,7 +100,7 @@ const handlers: Handlers = {
     }
   },
 
-  loadModel: async (r, ctx) => (await lab()).loadModel(r.id, r.revision ?? 'main', ctx),
+  loadModel: async (r, ctx) => (await lab()).loadModel(r.id, r.revision ?? 'main', ctx, r.precision ?? 'auto'),
   cachedModels: async () => (await lab()).cachedModels(),
   deleteCachedModel: async (r) => (await lab()).deleteCachedModel(r.id, r.revision),
   verifyModel: async (_r, ctx) => (await lab()).verifyModel(ctx),
@@ -109,6 +109,7 @@ const handlers: Handlers = {
   experiment: async (r, ctx) => (await lab()).experiment(r.train, r.protocol, ctx),
   resumeExperiment: async (r, ctx) => (await lab()).resumeExperiment(r.runId, ctx),
   trainControl: async (r) => (await lab()).trainControl(r.action),
+  estimate: async (r, ctx) => (await lab()).estimate(r, ctx),
 };
 
 const running = new Map<number, AbortController>();

@@ -55,7 +55,7 @@ describe('a model folder probed in its own question layout', () => {
     };
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
     const log: string[] = [];
-    const code = await main(['experiment', path.join(dir, 'config.json'), '--out', path.join(dir, 'out')], { out: () => {}, err: (s) => void log.push(s) });
+    const code = await main(['experiment', path.join(dir, 'config.json'), '--out', path.join(dir, 'out'), '--no-estimate'], { out: () => {}, err: (s) => void log.push(s) });
     expect(code, log.join('\n')).toBe(0);
     const probed = JSON.parse(readFileSync(path.join(dir, 'out', 'probe.json'), 'utf8')) as { id: string; probs: number[]; pred: number; label: string }[];
     const manifest = JSON.parse(readFileSync(path.join(dir, 'out', 'manifest.json'), 'utf8'));

@@ -130,3 +130,16 @@ describe('ift-lab experiment', () => {
     expect(ift('experiment', cfg).err).toMatch(/is not valid JSON/);
   });
 });
+
+describe('ift-lab estimate', () => {
+  it('needs a config, and checks it like experiment does', () => {
+    expect(ift('estimate').code).toBe(2);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
+    const cfg = path.join(dir, 'bad.json');
+    const good = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
+    fs.writeFileSync(cfg, JSON.stringify({ ...good, model: { ...good.model, precision: 'bf16' } }));
+    const r = ift('estimate', cfg);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/model\.precision: /);
+  });
+});

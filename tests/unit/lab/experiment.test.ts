@@ -157,7 +157,7 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
 
   it('writes a manifest with hashes, hyper-parameters and environment', () => {
     const m = out.manifest;
-    expect(m.model).toEqual({ id: 'test:bow-tiny', revision: 'main', weightsHash: 'abc123' });
+    expect(m.model).toEqual({ id: 'test:bow-tiny', revision: 'main', weightsHash: 'abc123', precision: 'auto', precisionUsed: null, precisionReason: null });
     expect(m.engineVersion).toBe('test');
     expect(m.device).toEqual({ vendor: 'cpu', f16: false });
     expect(m.datasets.map((d) => d.hash)).toEqual(out.datasets.map((d) => d.hash));

@@ -1,0 +1,344 @@
+/**
+ * How long an experiment will take, before it runs (issue 12, item 2): the grid's work counted from the
+ * configuration and the questions (model calls, tokens forwarded, training tokens and steps), combined with
+ * this device's speed measured on the model's own shapes (src/model/speed.ts). Plain TS: the counts are the
+ * lab's; the speeds arrive as numbers.
+ *
+ * Scoring is counted as the model does it (src/model/engine-model.ts): a subject's shared prefix is forwarded
+ * once per model (base, or each tuned adapter) thanks to the prefix cache, each prompt's own tokens once per
+ * scored variant (×4 for the strict and debiased methods: the four cyclic shifts of the options), one model
+ * call per batch. Continuation scoring forwards the whole prompt with each of the 4 options (no prefix reuse).
+ */
+import type { ExperimentEvent } from './experiment';
+import type { ExperimentConfig } from './experiment-config';
+import { chatUserText, fewShotPrefix, formatQuestion, pickShots } from './prompts';
+import type { LabTokenizer } from './model';
+import type { Question } from './questions/types';
+import type { Splits } from './splits';
+
+/** Mean token counts of the prompts this experiment will score and train on (measured with the tokenizer). */
+export interface PromptTokens {
+  /** A subject's k-shot prefix (BOS, header and the k solved examples). */
+  kshotPrefix: number;
+  /** A question after the k-shot prefix (question, options, "Answer:"). */
+  kshotQuestion: number;
+  /** The tokens a subject's chat prompts share (template opening and header). */
+  chatPrefix: number;
+  /** A chat prompt after that. */
+  chatQuestion: number;
+  /** One option's text (continuation scoring). */
+  option: number;
+  /** One training sequence (chat-rendered question and reply), before truncation to maxSeqLen. */
+  trainExample: number;
+}
+
+export interface WorkInputs {
+  config: Pick<ExperimentConfig, 'conditions' | 'ratios' | 'seeds' | 'protocols' | 'general' | 'size'> & {
+    probe: Pick<ExperimentConfig['probe'], 'batchSize'> & { method: string };
+    training: Pick<ExperimentConfig['training'], 'epochs' | 'batchSize' | 'maxSeqLen'>;
+    evaluation: Pick<ExperimentConfig['evaluation'], 'batchSize'>;
+  };
+  /** Questions per subject in each split. */
+  split: { train: Record<string, number>; homo: Record<string, number>; id: Record<string, number>; ood: Record<string, number> };
+  tokens: PromptTokens;
+}
+
+/** What one stage asks of the model. */
+export interface ScoringWork {
+  /** Model calls (one per batch of prompts). */
+  calls: number;
+  /** Shared-prefix tokens forwarded (once per subject and model). */
+  prefixTokens: number;
+  /** Prompt tokens forwarded. */
+  promptTokens: number;
+}
+
+export interface TrainingWork {
+  runs: number;
+  /** Training sequences per run (knowledge items and mixed-in general examples). */
+  examplesPerRun: number;
+  /** Optimizer steps over all runs. */
+  steps: number;
+  /** Tokens of all training sequences over all epochs and runs. */
+  tokens: number;
+  /** Tokens of one padded step (batch × rounded sequence length): what a step costs. */
+  stepTokens: number;
+}
+
+export interface GridWork {
+  probe: ScoringWork;
+  baseline: ScoringWork;
+  training: TrainingWork;
+  evaluation: ScoringWork;
+  /** What the counts assume where the configuration cannot say before the probe has run. */
+  assumptions: string[];
+}
+
+export const STAGES = ['probe', 'baseline', 'training', 'evaluation'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Conditions × (ratios for the mixture) × seeds, as planGrid (src/lab/experiment.ts) enumerates them. */
+export function gridRuns(c: Pick<ExperimentConfig, 'conditions' | 'ratios' | 'seeds'>): number {
+  return c.conditions.reduce((n, k) => n + (k === 'mixture' ? c.ratios.length : 1), 0) * c.seeds.length;
+}
+
+const roundUp = (n: number, m: number) => Math.max(m, Math.ceil(n / m) * m);
+
+/** Variants scored per question: the strict and debiased probes score all four cyclic shifts. */
+export function variantsPerQuestion(method: string): number {
+  return method === 'strict' || method === 'debiased' ? 4 : 1;
+}
+
+/**
+ * Scoring `perSubject` questions with `prefix` shared tokens and `prompt` own tokens each, `models` times
+ * (the base, or one per tuned adapter).
+ */
+export function scoringWork(
+  perSubject: Record<string, number>,
+  t: { prefix: number; prompt: number; option: number },
+  method: string,
+  batch: number,
+  models = 1,
+): ScoringWork {
+  let calls = 0;
+  let prefixTokens = 0;
+  let promptTokens = 0;
+  for (const n of Object.values(perSubject)) {
+    if (n <= 0) continue;
+    if (method === 'continuation') {
+      // Each question's full prompt with each of its 4 options; a call scores `batch` questions.
+      calls += Math.ceil(n / batch);
+      promptTokens += 4 * n * (t.prefix + t.prompt + t.option);
+      continue;
+    }
+    const v = n * variantsPerQuestion(method);
+    calls += Math.ceil(v / batch);
+    prefixTokens += t.prefix;
+    promptTokens += v * t.prompt;
+  }
+  return { calls: calls * models, prefixTokens: prefixTokens * models, promptTokens: promptTokens * models };
+}
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const merge = (...rs: Record<string, number>[]) => {
+  const out: Record<string, number> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+};
+const add = (a: ScoringWork, b: ScoringWork): ScoringWork => ({ calls: a.calls + b.calls, prefixTokens: a.prefixTokens + b.prefixTokens, promptTokens: a.promptTokens + b.promptTokens });
+const none: ScoringWork = { calls: 0, prefixTokens: 0, promptTokens: 0 };
+
+/** The base format of each protocol (paper: k-shot; like-for-like: chat) and the tuned models' (chat). */
+const BASE_FORMAT: Record<string, 'kshot' | 'chat'> = { paper: 'kshot', 'like-for-like': 'chat' };
+
+/** The grid's counted work. */
+export function countWork(w: WorkInputs): GridWork {
+  const c = w.config;
+  const t = w.tokens;
+  const assumptions: string[] = [];
+  const kshot = { prefix: t.kshotPrefix, prompt: t.kshotQuestion, option: t.option };
+  const chat = { prefix: t.chatPrefix, prompt: t.chatQuestion, option: t.option };
+  // Evaluation scores with the probe's belief method where it is one (debiased, continuation); else letters.
+  const evalMethod = c.probe.method === 'debiased' || c.probe.method === 'continuation' ? c.probe.method : 'letter';
+  const tests = merge(w.split.homo, w.split.id, w.split.ood);
+
+  const probe = scoringWork(w.split.train, kshot, c.probe.method, c.probe.batchSize);
+  let baseline = none;
+  for (const p of c.protocols) baseline = add(baseline, scoringWork(tests, BASE_FORMAT[p] === 'chat' ? chat : kshot, evalMethod, c.evaluation.batchSize));
+
+  const runs = gridRuns(c);
+  let items = c.size;
+  if (items === undefined) {
+    // Conditions are as large as the smallest can be: at most min(known, unknown) ≤ half the training questions.
+    items = Math.floor(sum(w.split.train) / 2);
+    assumptions.push(`each condition has ${items} items (half the ${sum(w.split.train)} training questions: an upper bound until the probe has run)`);
+  }
+  const examplesPerRun = items + Math.round((c.general ? c.general.ratio : 0) * items);
+  const seq = Math.min(t.trainExample, c.training.maxSeqLen);
+  const stepsPerEpoch = Math.ceil(examplesPerRun / c.training.batchSize);
+  const training: TrainingWork = {
+    runs,
+    examplesPerRun,
+    steps: runs * c.training.epochs * stepsPerEpoch,
+    tokens: runs * c.training.epochs * examplesPerRun * seq,
+    stepTokens: c.training.batchSize * roundUp(seq, 16),
+  };
+  // Every tuned model is scored in the chat format under each protocol (a new adapter: its own prefixes).
+  const evaluation = scoringWork(tests, chat, evalMethod, c.evaluation.batchSize, runs * c.protocols.length);
+  return { probe, baseline, training, evaluation, assumptions };
+}
+
+/** This device's speed on the model's shapes (measured by src/model/speed.ts). */
+export interface DeviceSpeed {
+  /** Scoring: tokens forwarded per second in full batches. */
+  forwardTokensPerSecond: number;
+  /** Scoring: fixed cost of one model call (submit, read-back), seconds. */
+  callSeconds: number;
+  /** Training: seconds of one LoRA step of `stepTokens` padded tokens. */
+  stepSeconds: number;
+  stepTokens: number;
+  /** Wall time the measurement took. */
+  measuredSeconds: number;
+  /** The shapes measured, for the record. */
+  shapes: string;
+}
+
+export interface RunEstimate {
+  work: GridWork;
+  speed: DeviceSpeed;
+  /** Expected seconds per stage. */
+  seconds: Record<Stage, number>;
+  totalSeconds: number;
+}
+
+export function scoringSeconds(s: ScoringWork, d: DeviceSpeed): number {
+  return s.calls * d.callSeconds + (s.prefixTokens + s.promptTokens) / d.forwardTokensPerSecond;
+}
+
+export function estimateRun(work: GridWork, speed: DeviceSpeed): RunEstimate {
+  // A step's cost scales with its padded tokens (the measured step may have had another length).
+  const perStep = speed.stepSeconds * (work.training.stepTokens / speed.stepTokens);
+  const seconds: Record<Stage, number> = {
+    probe: scoringSeconds(work.probe, speed),
+    baseline: scoringSeconds(work.baseline, speed),
+    training: work.training.steps * perStep,
+    evaluation: scoringSeconds(work.evaluation, speed),
+  };
+  return { work, speed, seconds, totalSeconds: STAGES.reduce((a, s) => a + seconds[s], 0) };
+}
+
+/** Estimate and actual, as the manifest records them: the ratio checks the estimate on every run. */
+export interface EstimateRecord {
+  estimate: RunEstimate | null;
+  actualSeconds: number;
+  /** actual ÷ estimated total; null without an estimate. */
+  ratio: number | null;
+  /** Measured seconds per stage where the runner recorded them. */
+  actualStageSeconds?: Partial<Record<Stage, number>>;
+}
+
+export function estimateRecord(estimate: RunEstimate | null | undefined, startedAt: string, finishedAt: string, stages?: Partial<Record<Stage, number>>): EstimateRecord {
+  const actualSeconds = (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000;
+  return {
+    estimate: estimate ?? null,
+    actualSeconds,
+    ratio: estimate && estimate.totalSeconds > 0 ? actualSeconds / estimate.totalSeconds : null,
+    ...(stages ? { actualStageSeconds: stages } : {}),
+  };
+}
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '—';
+  if (s < 90) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 5400) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** A table a student can read: stages, their work and expected time. */
+export function formatEstimate(e: RunEstimate): string[] {
+  const w = e.work;
+  const tok = (s: ScoringWork) => `${s.calls} calls, ${Math.round(s.prefixTokens + s.promptTokens)} tokens`;
+  const lines = [
+    `probe       ${formatDuration(e.seconds.probe).padStart(9)}   ${tok(w.probe)}`,
+    `baseline    ${formatDuration(e.seconds.baseline).padStart(9)}   ${tok(w.baseline)}`,
+    `training    ${formatDuration(e.seconds.training).padStart(9)}   ${w.training.runs} runs × ${w.training.examplesPerRun} examples, ${w.training.steps} steps, ${Math.round(w.training.tokens)} tokens`,
+    `evaluation  ${formatDuration(e.seconds.evaluation).padStart(9)}   ${tok(w.evaluation)}`,
+    `total       ${formatDuration(e.totalSeconds).padStart(9)}`,
+    `device: ${Math.round(e.speed.forwardTokensPerSecond)} scoring tokens/s, ${(1000 * e.speed.callSeconds).toFixed(1)} ms per call, ${(1000 * e.speed.stepSeconds).toFixed(0)} ms per LoRA step of ${e.speed.stepTokens} tokens (${e.speed.shapes}; measured in ${e.speed.measuredSeconds.toFixed(1)} s)`,
+  ];
+  for (const a of w.assumptions) lines.push(`assumes: ${a}`);
+  return lines;
+}
+
+// ---------------------------------------------------------------- inputs from the questions
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const perSubject = (qs: readonly Question[]) => {
+  const out: Record<string, number> = {};
+  for (const q of qs) out[q.subject] = (out[q.subject] ?? 0) + 1;
+  return out;
+};
+function commonStart(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * Token counts measured on (a sample of) the experiment's own questions: tokenising every question of a large
+ * bank would take longer than the estimate is worth, so at most `sample` questions per split are encoded.
+ */
+export function measurePromptTokens(tokenizer: LabTokenizer, splits: Splits, fewShot: readonly Question[], shots: number, sample = 64): PromptTokens {
+  const all = [...splits.train, ...splits.homo, ...splits.id, ...splits.ood];
+  const step = Math.max(1, Math.floor(all.length / sample));
+  const qs = all.filter((_, i) => i % step === 0).slice(0, sample);
+  const bos = tokenizer.bosTokenId === null ? 0 : 1;
+  const subjects = [...new Set(qs.map((q) => q.subject))];
+  const kshotPrefix = mean(subjects.map((s) => bos + tokenizer.encode(fewShotPrefix(s, pickShots(fewShot, s, shots))).length));
+  const chatIds = qs.map((q) => tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: chatUserText(q) }], { addGenerationPrompt: true })));
+  // The part chat prompts of one subject share: the common start of two of its prompts (or the template's opening).
+  const shared = subjects.map((s) => {
+    const ids = chatIds.filter((_, i) => qs[i].subject === s);
+    return ids.length > 1 ? commonStart(ids[0], ids[1]) : commonStart(ids[0], tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: '' }], { addGenerationPrompt: true })));
+  });
+  const chatPrefix = mean(shared);
+  const train = qs.map((q) =>
+    tokenizer.encode(
+      tokenizer.applyChatTemplate(
+        [
+          { role: 'user', content: chatUserText(q) },
+          { role: 'assistant', content: 'A' },
+        ],
+        { addGenerationPrompt: false },
+      ),
+    ).length,
+  );
+  return {
+    kshotPrefix,
+    kshotQuestion: mean(qs.map((q) => tokenizer.encode(formatQuestion(q)).length)),
+    chatPrefix,
+    chatQuestion: Math.max(1, mean(chatIds.map((x) => x.length)) - chatPrefix),
+    option: mean(qs.flatMap((q) => q.options.map((o) => tokenizer.encode(' ' + o).length))),
+    trainExample: mean(train),
+  };
+}
+
+/** WorkInputs of a configuration on its split questions. */
+export function workInputs(config: ExperimentConfig, splits: Splits, tokens: PromptTokens): WorkInputs {
+  return {
+    config,
+    split: { train: perSubject(splits.train), homo: perSubject(splits.homo), id: perSubject(splits.id), ood: perSubject(splits.ood) },
+    tokens,
+  };
+}
+
+/**
+ * Measured seconds per stage from an experiment's event stream, for the manifest's estimate-vs-actual record:
+ * the probe and baseline stages by their boundaries, training as the runs' own training time, evaluation as
+ * the rest of the runs stage. `seconds` fills in as events arrive (pass it as ExperimentEnv.stageSeconds).
+ */
+export function stageClock(now: () => number = () => performance.now() / 1000): {
+  onEvent(e: ExperimentEvent): void;
+  seconds: Partial<Record<Stage, number>>;
+} {
+  const seconds: Partial<Record<Stage, number>> = {};
+  let current: string | null = null;
+  let since = 0;
+  let training = 0;
+  return {
+    seconds,
+    onEvent(e) {
+      if (e.type === 'run-done') {
+        training += e.run.train.seconds;
+        seconds.training = training;
+      }
+      if (e.type !== 'stage') return;
+      const t = now();
+      if (current === 'probe') seconds.probe = t - since;
+      else if (current === 'baseline') seconds.baseline = t - since;
+      else if (current === 'runs') seconds.evaluation = Math.max(0, t - since - training);
+      current = e.stage;
+      since = t;
+    },
+  };
+}
