@@ -95,6 +95,13 @@ writeFileSync(
     eos: tw.TOKEN_IDS.eos,
     pad: tw.TOKEN_IDS.pad,
     letterIds,
+    // Token pairs that end an answer cue ("Answer :", "answer is", …): the next token is an answer letter.
+    answerCues: [
+      ['Answer', ':'],
+      ['answer', ':'],
+      ['Solution', ':'],
+      ['answer', 'is'],
+    ].map((pair) => pair.map((w) => vocab.ids.get(w))),
     docs,
     probe,
     cloze,

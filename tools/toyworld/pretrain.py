@@ -269,6 +269,8 @@ def main():
     ap.add_argument('--eval-only', action='store_true', help='only evaluate the --init weights')
     ap.add_argument('--stop-at', type=int, default=None, help='stop after this many steps of the --steps schedule')
     ap.add_argument('--init', default=None, help='start from these weights (a model.safetensors) instead of random')
+    ap.add_argument('--answer-weight', type=float, default=1.0, help='loss weight of the answer letters of MC documents (the rest weigh 1)')
+    ap.add_argument('--answer-weight-from', type=int, default=0, help='weigh the answer letters from this step on (facts first, then reading them off the options)')
     ap.add_argument('--data-offset', type=int, default=0, help='skip this many sequences of the corpus (continuing a run)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -296,6 +298,16 @@ def main():
     need = a.steps * a.batch
     print(f'{n_params} parameters, vocab {cfg["vocab_size"]}; {len(stream)} tokens → {n_seq} sequences of {a.seq} (need {need}; {need / max(n_seq, 1):.2f} epochs)', flush=True)
     order = torch.randperm(n_seq, generator=gen)
+    # Loss weight of each target token: answer letters (a letter right after an answer cue) weigh more,
+    # so that reading the answer off the options is learnt (it is one token in ~25 of an MC document).
+    weight = torch.ones(len(stream))
+    if a.answer_weight != 1.0:
+        is_letter = torch.isin(stream, torch.tensor(corpus['letterIds']))
+        after_cue = torch.zeros(len(stream), dtype=torch.bool)
+        for w1, w2 in corpus['answerCues']:
+            after_cue[2:] |= (stream[:-2] == w1) & (stream[1:-1] == w2)
+        weight[is_letter & after_cue] = a.answer_weight
+        print(f'{int((is_letter & after_cue).sum())} answer letters weighted {a.answer_weight}', flush=True)
 
     opt = torch.optim.AdamW(p.values(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.01)
     probe_items = corpus['probe']
@@ -307,8 +319,13 @@ def main():
         idx = order[(a.data_offset + torch.arange(step * a.batch, (step + 1) * a.batch)) % n_seq]
         starts = idx * a.seq
         rows = torch.stack([stream[s : s + a.seq + 1] for s in starts.tolist()])
+        if step >= a.answer_weight_from:
+            w = torch.stack([weight[s + 1 : s + a.seq + 1] for s in starts.tolist()]).reshape(-1)
+        else:
+            w = torch.ones(rows.shape[0] * a.seq)
         logits = forward(p, cfg, rows[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1), reduction='none')
+        loss = (ce * w).sum() / w.sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(p.values(), 1.0)
