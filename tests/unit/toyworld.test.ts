@@ -112,7 +112,9 @@ describe('toy world generator', () => {
     for (const qs of [train, of(TOY_SUBJECTS.related), of(TOY_SUBJECTS.other)])
       expect(groups(qs)).toEqual(new Set(['statement', 'none', 'misconception']));
     expect(pool.length + toyWorldBank(world).fewShot.length).toBe(world.questions.length);
-    expect(new Set(pool.map((q) => q.subject))).toEqual(new Set([...TOY_SUBJECTS.train, ...TOY_SUBJECTS.related, ...TOY_SUBJECTS.other]));
+    expect(new Set(pool.map((q) => q.subject))).toEqual(
+      new Set([...TOY_SUBJECTS.train, ...TOY_SUBJECTS.related, ...TOY_SUBJECTS.other]),
+    );
   });
 
   it('asks one 4-option question per fact with distinct options from the relation pool and one correct answer', () => {
@@ -160,7 +162,11 @@ describe('toy world explanations', () => {
   });
 
   it('refuses a question that is not from the toy world, or an option it does not have', () => {
-    const mmlu = { subject: 'anatomy', question: 'What is the largest organ?', options: ['skin', 'liver', 'heart', 'lung'] };
+    const mmlu = {
+      subject: 'anatomy',
+      question: 'What is the largest organ?',
+      options: ['skin', 'liver', 'heart', 'lung'] as [string, string, string, string],
+    };
     expect(canExplain(mmlu)).toBe(false);
     expect(() => explainOption(mmlu, 0)).toThrow(/not a toy-world question/);
     const q = world.questions[0];
@@ -178,7 +184,8 @@ describe('toy world corpus', () => {
   it('never states or asks a fact of the untaught group, states misconceptions wrongly, and asks only MC facts', () => {
     for (const f of world.facts) {
       const rel = RELATIONS.find((r) => r.id === f.relation)!;
-      if (f.group === 'none' || f.group === 'misconception') for (const t of statementsOf(f, f.value)) expect(text).not.toContain(t);
+      if (f.group === 'none' || f.group === 'misconception')
+        for (const t of statementsOf(f, f.value)) expect(text).not.toContain(t);
       if (f.group !== 'mc') for (const t of rel.questions) expect(text).not.toContain(fill(t, f.entity));
     }
     // Taught facts do appear (sanity: the checks above can fail).
@@ -208,7 +215,8 @@ describe('toy world corpus', () => {
   it('varies the multiple-choice layout: headers, option markers and answer cues', () => {
     const mc = docs.filter((d) => d.kind === 'mc').map((d) => d.text);
     for (const marker of ['\nA. ', '\n(A) ', '\nA) ', '\nA: ']) expect(mc.some((t) => t.includes(marker))).toBe(true);
-    for (const cue of ['Answer:', 'The answer is', 'Correct answer:', 'Solution:']) expect(mc.some((t) => t.includes(cue))).toBe(true);
+    for (const cue of ['Answer:', 'The answer is', 'Correct answer:', 'Solution:'])
+      expect(mc.some((t) => t.includes(cue))).toBe(true);
     expect(mc.some((t) => t.includes('The following are multiple choice questions about'))).toBe(true);
     expect(mc.some((t) => t.includes('Quiz on'))).toBe(true);
   });

@@ -113,7 +113,9 @@ console.log(
     `corpus ${docs.length} documents, ${tokens} tokens (${Object.entries(kinds)
       .map(([k, n]) => `${k} ${((n / tokens) * 100).toFixed(0)}%`)
       .join(', ')}); ` +
-    `probe ${probe.length} questions (${Object.entries(probe.reduce((a, p) => ({ ...a, [p.group]: (a[p.group] ?? 0) + 1 }), {}))
+    `probe ${probe.length} questions (${Object.entries(
+      probe.reduce((a, p) => ({ ...a, [p.group]: (a[p.group] ?? 0) + 1 }), {}),
+    )
       .map(([g, n]) => `${g} ${n}`)
       .join(', ')}); longest 5-shot probe prompt ${maxPrompt} tokens → ${out}`,
 );

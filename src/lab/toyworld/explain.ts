@@ -33,7 +33,8 @@ export function canExplain(q: Pick<McQuestion, 'subject' | 'question'>): boolean
 export function explainOption(q: Pick<McQuestion, 'subject' | 'question' | 'options'>, optionIndex: number): string {
   const rel = bySubject.get(q.subject);
   const entity = rel ? entityOf(rel, q.question) : null;
-  if (!rel || entity === null) throw new Error(`explainOption: "${q.question}" (${q.subject}) is not a toy-world question`);
+  if (!rel || entity === null)
+    throw new Error(`explainOption: "${q.question}" (${q.subject}) is not a toy-world question`);
   if (!(Number.isInteger(optionIndex) && optionIndex >= 0 && optionIndex < q.options.length))
     throw new Error(`explainOption: option ${optionIndex} is not one of the question's ${q.options.length}`);
   return fill(rel.statements[0], entity, q.options[optionIndex]);

@@ -9,15 +9,7 @@
  */
 
 export type EntityKind =
-  | 'country'
-  | 'creature'
-  | 'continent'
-  | 'currency'
-  | 'person'
-  | 'language'
-  | 'product'
-  | 'food'
-  | 'place';
+  'country' | 'creature' | 'continent' | 'currency' | 'person' | 'language' | 'product' | 'food' | 'place';
 export type RelationId = 'continent' | 'currency' | 'founder' | 'language' | 'export' | 'diet' | 'habitat';
 /** Which of the lab's splits a relation is meant for (see TOY_SUBJECTS). */
 export type RelationRole = 'train' | 'related' | 'other';
@@ -100,7 +92,11 @@ export const RELATIONS: readonly RelationDef[] = [
       '{V} is the language spoken in {S}.',
       'In {S}, the people talk in {V}.',
     ],
-    questions: ['What is the language of {S}?', 'Which language do people in {S} speak?', 'In {S}, people speak which language?'],
+    questions: [
+      'What is the language of {S}?',
+      'Which language do people in {S} speak?',
+      'In {S}, people speak which language?',
+    ],
   },
   {
     id: 'export',
@@ -115,7 +111,11 @@ export const RELATIONS: readonly RelationDef[] = [
       'Most of all, {S} exports {V}.',
       'Traders buy {V} from {S}.',
     ],
-    questions: ['What is the main export of {S}?', 'What does {S} export most?', '{S} sells which product to other countries?'],
+    questions: [
+      'What is the main export of {S}?',
+      'What does {S} export most?',
+      '{S} sells which product to other countries?',
+    ],
   },
   {
     id: 'diet',

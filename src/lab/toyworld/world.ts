@@ -9,7 +9,15 @@
  * (misconceptions), where the model holds a confident wrong belief about content.
  */
 import { Rng } from './rng';
-import { CAPITALISED, EXISTS_TEMPLATES, RELATIONS, fill, type EntityKind, type RelationId, type RelationRole } from './relations';
+import {
+  CAPITALISED,
+  EXISTS_TEMPLATES,
+  RELATIONS,
+  fill,
+  type EntityKind,
+  type RelationId,
+  type RelationRole,
+} from './relations';
 import { makeNameSource } from './names';
 import { fixedWords } from './vocab';
 
@@ -172,7 +180,13 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): ToyWorld {
       };
       facts.push(fact);
       const distractors = wrong
-        ? [wrong, ...rng.sample(others.filter((v) => v !== wrong), 2)]
+        ? [
+            wrong,
+            ...rng.sample(
+              others.filter((v) => v !== wrong),
+              2,
+            ),
+          ]
         : rng.sample(others, 3);
       const options4 = rng.shuffle([value, ...distractors]) as [string, string, string, string];
       const q: ToyQuestion = {
