@@ -2,8 +2,11 @@
 """Pretrains the toy-world model: a tiny Llama whose forward is Hugging Face's LlamaForCausalLM, written
 out in plain torch (rotate-half RoPE, repeat_kv, RMSNorm in f32, SwiGLU, tied embeddings), trained on the
 corpus written by tools/toyworld/make-corpus.mjs. Writes config.json, generation_config.json and
-model.safetensors (HF names, [out, in], f32) into public/models/toy-world/, and prints the MC accuracy of
-each teaching group with the probe's protocol (5-shot MMLU prompt, softmax over the letter logits).
+model.safetensors (HF names, [out, in], f32) into public/models/toy-world/ and the reference logits into
+tests/fixtures/, and prints the MC accuracy of each teaching group with the probe's protocol (5-shot MMLU
+prompt, softmax over the letter logits) and debiased (each option's probability averaged over the four
+cyclic shifts of the options, by content). --answer-weight weighs the answer letters of MC documents in
+the loss (see build.sh).
 
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread nice python3 tools/toyworld/pretrain.py \
       --corpus /tmp/ift-lab-toyworld/corpus.json
