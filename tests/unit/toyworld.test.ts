@@ -17,8 +17,15 @@ import {
   renderChat,
   toyProbePrompt,
   toyWorldFiles,
+  toyWorldBank,
+  explainOption,
+  canExplain,
+  TOY_SUBJECTS,
+  WORLD_VERSION,
+  type ToyFact,
   type ToyWorld,
 } from '../../src/lab/toyworld';
+import type { Question } from '../../src/lab/questions';
 import { expectedTensors, type ModelSpec } from '../../src/model/spec';
 
 const MODEL_DIR = join(process.cwd(), 'public', TOY_MODEL_PATH);
@@ -31,6 +38,7 @@ describe('toy world generator', () => {
     const other = generateWorld({ seed: 7 });
     expect(other.entities.map((e) => e.name)).not.toEqual(world.entities.map((e) => e.name));
     expect(other.questions.map((q) => q.answer)).not.toEqual(world.questions.map((q) => q.answer));
+    expect(other.questions.map((q) => q.group)).not.toEqual(world.questions.map((q) => q.group));
   });
 
   it('gives every entity a unique single-word name and an exists sentence', () => {
@@ -40,33 +48,80 @@ describe('toy world generator', () => {
       expect(e.name).toMatch(/^[A-Za-z]+$/);
       expect(e.exists).toContain(e.name);
     }
+    // Every entity a fact or an option mentions is one of them.
+    const known = new Set(names);
+    for (const q of [...world.questions, ...world.drilled]) expect(q.options.every((o) => known.has(o))).toBe(true);
   });
 
   it('partitions each relation into disjoint, complete teaching groups of the asked sizes', () => {
-    const { countries, creatures, fractions, devPerSubject } = world.options;
+    const { perRelation, fractions, devPerSubject } = world.options;
     for (const rel of RELATIONS) {
       const facts = world.facts.filter((f) => f.relation === rel.id);
-      const n = rel.domain === 'countries' ? countries : creatures;
+      const n = perRelation[rel.role];
       expect(facts).toHaveLength(n);
       const count = (g: string) => facts.filter((f) => f.group === g).length;
-      expect(count('mc')).toBe(Math.round(n * fractions.mc));
-      expect(count('statement')).toBe(Math.round(n * fractions.statement));
-      expect(count('mc') + count('statement') + count('none')).toBe(n);
+      const nMc = Math.round(n * fractions.mc);
+      expect(count('mc')).toBe(nMc);
+      expect(count('statement')).toBe(Math.round(n * (fractions.mc + fractions.statement)) - nMc);
+      expect(count('misconception')).toBeGreaterThan(0);
+      expect(count('none')).toBeGreaterThan(0);
+      expect(count('mc') + count('statement') + count('misconception') + count('none')).toBe(n);
       expect(facts.every((f) => TEACH_GROUPS.includes(f.group))).toBe(true);
       const dev = facts.filter((f) => f.dev);
       expect(dev).toHaveLength(devPerSubject);
       expect(dev.every((f) => f.group === 'mc')).toBe(true);
       // Each subject entity has exactly one fact per relation.
       expect(new Set(facts.map((f) => f.entity)).size).toBe(n);
+      // What pretraining states: the value, a wrong one for misconceptions, nothing for 'none'.
+      for (const f of facts) {
+        if (f.group === 'none') expect(f.taught).toBeUndefined();
+        else if (f.group === 'misconception') expect(f.taught !== undefined && f.taught !== f.value).toBe(true);
+        else expect(f.taught).toBe(f.value);
+      }
     }
     expect(new Set(world.facts.map((f) => f.id)).size).toBe(world.facts.length);
   });
 
+  it('keeps the facts drilled as multiple choice out of the bank, except the k-shot examples', () => {
+    expect(world.questions.length + world.drilled.length).toBe(world.facts.length);
+    expect(world.drilled.every((q) => q.group === 'mc' && !q.dev)).toBe(true);
+    expect(world.questions.filter((q) => q.group === 'mc').every((q) => q.dev)).toBe(true);
+    const bank = toyWorldBank(world);
+    expect(bank.pool.every((q) => q.group !== 'mc')).toBe(true);
+    expect(bank.fewShot.every((q) => q.group === 'mc')).toBe(true);
+    expect(bank.drilled).toHaveLength(world.drilled.length);
+    expect(new Set([...bank.pool, ...bank.fewShot].map((q) => q.id)).size).toBe(world.questions.length);
+    // Every question carries its teaching group and the world version.
+    for (const q of [...bank.pool, ...bank.fewShot, ...bank.drilled]) {
+      expect(TEACH_GROUPS).toContain(q.group);
+      expect(q.id).toMatch(new RegExp(`^toy-v${WORLD_VERSION}-`));
+    }
+  });
+
+  it('has several relations per split and enough questions for a 5-seed grid', () => {
+    const pool = toyWorldBank(world).pool;
+    const of = (subjects: string[]) => pool.filter((q) => subjects.includes(q.subject));
+    for (const subjects of Object.values(TOY_SUBJECTS)) expect(subjects.length).toBeGreaterThanOrEqual(2);
+    const train = of(TOY_SUBJECTS.train);
+    // A HOMO fraction of 0.3 leaves ≥ 100 held-out and ≥ 150 training questions.
+    expect(Math.round(train.length * 0.3)).toBeGreaterThanOrEqual(100);
+    expect(train.length - Math.round(train.length * 0.3)).toBeGreaterThanOrEqual(150);
+    expect(of(TOY_SUBJECTS.related).length).toBeGreaterThanOrEqual(100);
+    expect(of(TOY_SUBJECTS.other).length).toBeGreaterThanOrEqual(100);
+    const groups = (qs: Question[]) => new Set(qs.map((q) => q.group));
+    for (const qs of [train, of(TOY_SUBJECTS.related), of(TOY_SUBJECTS.other)])
+      expect(groups(qs)).toEqual(new Set(['statement', 'none', 'misconception']));
+    expect(pool.length + toyWorldBank(world).fewShot.length).toBe(world.questions.length);
+    expect(new Set(pool.map((q) => q.subject))).toEqual(
+      new Set([...TOY_SUBJECTS.train, ...TOY_SUBJECTS.related, ...TOY_SUBJECTS.other]),
+    );
+  });
+
   it('asks one 4-option question per fact with distinct options from the relation pool and one correct answer', () => {
-    expect(world.questions).toHaveLength(world.facts.length);
     const factById = new Map(world.facts.map((f) => [f.id, f]));
     const letterCounts = [0, 0, 0, 0];
-    for (const q of world.questions) {
+    const all = [...world.questions, ...world.drilled];
+    for (const q of all) {
       const f = factById.get(q.factId)!;
       const rel = RELATIONS.find((r) => r.id === f.relation)!;
       const pool = new Set(world.entities.filter((e) => e.kind === rel.valueKind).map((e) => e.name));
@@ -79,40 +134,91 @@ describe('toy world generator', () => {
       expect(q.options.filter((o) => o === f.value)).toHaveLength(1);
       expect(q.group).toBe(f.group);
       expect(q.explanation).toBe(fill(rel.statements[0], f.entity, f.value));
+      // A misconception's wrongly taught value is one of the options, never the gold one.
+      if (f.group === 'misconception') {
+        expect(q.taught).not.toBe(q.answer);
+        expect(q.options[q.taught!]).toBe(f.taught);
+      } else expect(q.taught).toBeUndefined();
       letterCounts[q.answer]++;
     }
     // Seeded option order: the gold letter is spread over A..D.
-    for (const c of letterCounts) expect(c).toBeGreaterThan(world.questions.length / 8);
+    for (const c of letterCounts) expect(c).toBeGreaterThan(all.length / 8);
+  });
+});
+
+describe('toy world explanations', () => {
+  it("write the world's statement with the chosen option: the gold explanation for the gold one", () => {
+    for (const q of [...world.questions, ...world.drilled]) {
+      expect(canExplain(q)).toBe(true);
+      expect(explainOption(q, q.answer)).toBe(q.explanation);
+    }
+    const q = world.questions.find((x) => x.group === 'misconception')!;
+    const f = world.facts.find((x) => x.id === q.factId)!;
+    const rel = RELATIONS.find((r) => r.id === f.relation)!;
+    expect(explainOption(q, q.taught!)).toBe(fill(rel.statements[0], f.entity, f.taught));
+    // A plain lab Question (from the bank) explains the same way.
+    const plain = toyWorldBank(world).pool.find((x) => x.id === q.id)!;
+    expect(explainOption(plain, 2)).toBe(fill(rel.statements[0], f.entity, q.options[2]));
+  });
+
+  it('refuses a question that is not from the toy world, or an option it does not have', () => {
+    const mmlu = {
+      subject: 'anatomy',
+      question: 'What is the largest organ?',
+      options: ['skin', 'liver', 'heart', 'lung'] as [string, string, string, string],
+    };
+    expect(canExplain(mmlu)).toBe(false);
+    expect(() => explainOption(mmlu, 0)).toThrow(/not a toy-world question/);
+    const q = world.questions[0];
+    expect(() => explainOption({ ...q, question: 'Something else entirely?' }, 0)).toThrow(/not a toy-world question/);
+    expect(() => explainOption(q, 4)).toThrow(/not one of the question's 4/);
   });
 });
 
 describe('toy world corpus', () => {
   const docs = buildCorpus(world, { documents: 4000, seed: 1 });
   const text = docs.map((d) => d.text).join('\n');
+  const statementsOf = (f: ToyFact, value: string) =>
+    RELATIONS.find((r) => r.id === f.relation)!.statements.map((t) => fill(t, f.entity, value));
 
-  it('never states or asks a fact of the untaught group, and asks only MC facts as questions', () => {
+  it('never states or asks a fact of the untaught group, states misconceptions wrongly, and asks only MC facts', () => {
     for (const f of world.facts) {
       const rel = RELATIONS.find((r) => r.id === f.relation)!;
-      if (f.group === 'none') for (const t of rel.statements) expect(text).not.toContain(fill(t, f.entity, f.value));
+      if (f.group === 'none' || f.group === 'misconception')
+        for (const t of statementsOf(f, f.value)) expect(text).not.toContain(t);
       if (f.group !== 'mc') for (const t of rel.questions) expect(text).not.toContain(fill(t, f.entity));
     }
-    // Taught facts do appear (sanity: the check above can fail).
-    const taught = world.facts.filter((f) => f.group === 'statement');
-    const seen = taught.filter((f) =>
-      RELATIONS.find((r) => r.id === f.relation)!.statements.some((t) => text.includes(fill(t, f.entity, f.value))),
-    );
-    expect(seen.length).toBeGreaterThan(taught.length * 0.9);
+    // Taught facts do appear (sanity: the checks above can fail).
+    for (const group of ['statement', 'misconception'] as const) {
+      const taught = world.facts.filter((f) => f.group === group);
+      const seen = taught.filter((f) => statementsOf(f, f.taught!).some((t) => text.includes(t)));
+      expect(seen.length).toBeGreaterThan(taught.length * 0.9);
+    }
+  });
+
+  it('never uses the chat template the lab tunes in', () => {
+    for (const role of ['<|user|>', '<|assistant|>', '<|system|>']) expect(text).not.toContain(role);
   });
 
   it('has every kind of document, each starting with BOS and ending with EOS, with no unknown word', () => {
     const vocab = buildVocab(world);
-    expect(new Set(docs.map((d) => d.kind))).toEqual(new Set(['statements', 'entity', 'exists', 'mc', 'chat']));
+    expect(new Set(docs.map((d) => d.kind))).toEqual(new Set(['statements', 'entity', 'exists', 'mc']));
     for (const d of docs) {
       const ids = encodeWords(vocab, d.text);
       expect(ids[0]).toBe(TOKEN_IDS.bos);
       expect(ids[ids.length - 1]).toBe(TOKEN_IDS.eos);
+      expect(ids.filter((t) => t === TOKEN_IDS.eos)).toHaveLength(1);
       expect(ids).not.toContain(TOKEN_IDS.unk);
     }
+  });
+
+  it('varies the multiple-choice layout: headers, option markers and answer cues', () => {
+    const mc = docs.filter((d) => d.kind === 'mc').map((d) => d.text);
+    for (const marker of ['\nA. ', '\n(A) ', '\nA) ', '\nA: ']) expect(mc.some((t) => t.includes(marker))).toBe(true);
+    for (const cue of ['Answer:', 'The answer is', 'Correct answer:', 'Solution:'])
+      expect(mc.some((t) => t.includes(cue))).toBe(true);
+    expect(mc.some((t) => t.includes('The following are multiple choice questions about'))).toBe(true);
+    expect(mc.some((t) => t.includes('Quiz on'))).toBe(true);
   });
 });
 

@@ -2,7 +2,7 @@
 // Writes the toy world's tokenizer files and world.json into public/models/toy-world/, and the
 // tokenised pretraining corpus + probe prompts as JSON for tools/toyworld/pretrain.py.
 // The generator is TypeScript; Vite's module runner (already a dependency) runs it, so no extra tool is needed.
-//   node tools/toyworld/make-corpus.mjs [--seed 42] [--tokens 5500000] [--out /tmp/ift-lab-toyworld/corpus.json]
+//   node tools/toyworld/make-corpus.mjs [--seed 42] [--tokens 4000000] [--out /tmp/ift-lab-toyworld/corpus.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
 const seed = Number(args.seed ?? 42);
-const targetTokens = Number(args.tokens ?? 5_500_000);
+const targetTokens = Number(args.tokens ?? 4_000_000);
 // Corpus draws are seeded apart from the world, so a second corpus of the same world can be made.
 const corpusSeed = Number(args['corpus-seed'] ?? seed * 1000);
 
@@ -54,37 +54,36 @@ while (tokens < targetTokens) {
 }
 
 const letterIds = tw.LETTERS.map((l) => vocab.ids.get(l));
-// The probe's 5-shot prompts, also with the options cyclically shifted (for the strict "known" rule).
+// The probe's 5-shot prompts under all four cyclic shifts of the options (shift 0 is the question as
+// asked): the letter probe reads shift 0, the debiased belief averages the four by content.
 const probePrompt = (q) => [tw.TOKEN_IDS.bos, ...tw.encodeWords(vocab, tw.toyProbePrompt(world, q, 5))];
-const shifted = (q, k) => ({
-  ...q,
-  options: q.options.map((_, i) => q.options[(i + k) % 4]),
-  answer: (q.answer - k + 4) % 4,
-});
-const probe = world.questions
-  .filter((q) => !q.dev)
-  .map((q) => ({
-    id: q.id,
-    group: q.group,
-    subject: q.subject,
-    answer: q.answer,
-    prompt: probePrompt(q),
-    shifts: [1, 2, 3].map((k) => ({ prompt: probePrompt(shifted(q, k)), answer: shifted(q, k).answer })),
-  }));
+const shifted = (q, k) => ({ ...q, options: q.options.map((_, i) => q.options[(i + k) % 4]) });
+const probe = [...world.questions.filter((q) => !q.dev), ...world.drilled].map((q) => ({
+  id: q.id,
+  group: q.group,
+  subject: q.subject,
+  answer: q.answer,
+  ...(q.taught !== undefined ? { taught: q.taught } : {}),
+  // shifts[k] shows option (i + k) % 4 at letter i.
+  shifts: [0, 1, 2, 3].map((k) => probePrompt(shifted(q, k))),
+}));
 
-// Cloze check of memorisation: the canonical statement up to the value, scored over the relation's pool.
-const cloze = world.facts.map((f) => {
-  const rel = tw.RELATIONS.find((r) => r.id === f.relation);
-  const pool = world.entities.filter((e) => e.kind === rel.valueKind).map((e) => e.name);
-  const prefix = tw.fill(rel.statements[0].split('{V}')[0], f.entity);
-  return {
-    id: f.id,
-    group: f.group,
-    prompt: [tw.TOKEN_IDS.bos, ...tw.encodeWords(vocab, prefix)],
-    candidates: pool.map((v) => vocab.ids.get(v)),
-    answer: pool.indexOf(f.value),
-  };
-});
+// Cloze check of memorisation: the canonical statement up to the value, scored over the relation's pool
+// against the value pretraining taught (a misconception's wrong one).
+const cloze = world.facts
+  .filter((f) => !f.dev)
+  .map((f) => {
+    const rel = tw.RELATIONS.find((r) => r.id === f.relation);
+    const pool = world.entities.filter((e) => e.kind === rel.valueKind).map((e) => e.name);
+    const prefix = tw.fill(rel.statements[0].split('{V}')[0], f.entity);
+    return {
+      id: f.id,
+      group: f.group,
+      prompt: [tw.TOKEN_IDS.bos, ...tw.encodeWords(vocab, prefix)],
+      candidates: pool.map((v) => vocab.ids.get(v)),
+      answer: pool.indexOf(f.taught ?? f.value),
+    };
+  });
 
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
@@ -96,16 +95,27 @@ writeFileSync(
     eos: tw.TOKEN_IDS.eos,
     pad: tw.TOKEN_IDS.pad,
     letterIds,
+    // Token pairs that end an answer cue ("Answer :", "answer is", …): the next token is an answer letter.
+    answerCues: [
+      ['Answer', ':'],
+      ['answer', ':'],
+      ['Solution', ':'],
+      ['answer', 'is'],
+    ].map((pair) => pair.map((w) => vocab.ids.get(w))),
     docs,
     probe,
     cloze,
   }),
 );
-const maxPrompt = Math.max(...probe.map((p) => p.prompt.length));
+const maxPrompt = Math.max(...probe.map((p) => Math.max(...p.shifts.map((x) => x.length))));
 console.log(
   `toy world seed ${seed}: ${world.entities.length} entities, ${world.facts.length} facts, vocabulary ${vocab.tokens.length}; ` +
     `corpus ${docs.length} documents, ${tokens} tokens (${Object.entries(kinds)
       .map(([k, n]) => `${k} ${((n / tokens) * 100).toFixed(0)}%`)
       .join(', ')}); ` +
-    `longest 5-shot probe prompt ${maxPrompt} tokens → ${out}`,
+    `probe ${probe.length} questions (${Object.entries(
+      probe.reduce((a, p) => ({ ...a, [p.group]: (a[p.group] ?? 0) + 1 }), {}),
+    )
+      .map(([g, n]) => `${g} ${n}`)
+      .join(', ')}); longest 5-shot probe prompt ${maxPrompt} tokens → ${out}`,
 );

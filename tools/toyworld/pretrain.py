@@ -2,8 +2,11 @@
 """Pretrains the toy-world model: a tiny Llama whose forward is Hugging Face's LlamaForCausalLM, written
 out in plain torch (rotate-half RoPE, repeat_kv, RMSNorm in f32, SwiGLU, tied embeddings), trained on the
 corpus written by tools/toyworld/make-corpus.mjs. Writes config.json, generation_config.json and
-model.safetensors (HF names, [out, in], f32) into public/models/toy-world/, and prints the MC accuracy of
-each teaching group with the probe's protocol (5-shot MMLU prompt, softmax over the letter logits).
+model.safetensors (HF names, [out, in], f32) into public/models/toy-world/ and the reference logits into
+tests/fixtures/, and prints the MC accuracy of each teaching group with the probe's protocol (5-shot MMLU
+prompt, softmax over the letter logits) and debiased (each option's probability averaged over the four
+cyclic shifts of the options, by content). --answer-weight weighs the answer letters of MC documents in
+the loss (see build.sh).
 
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread nice python3 tools/toyworld/pretrain.py \
       --corpus /tmp/ift-lab-toyworld/corpus.json
@@ -131,79 +134,92 @@ def forward(p, cfg, ids):
 
 
 @torch.no_grad()
-def probe(p, cfg, items, letter_ids, batch=64):
-    """Per teaching group: accuracy, mean gold probability, share with top p > 0.5 — letter-logit softmax."""
+def letter_probs(p, cfg, prompts, letter_ids, batch=64):
+    """Softmax over the four letter logits after each prompt (the lab's probe), [N, 4]."""
     letters = torch.tensor(letter_ids)
-    stats = {}
-    for s in range(0, len(items), batch):
-        chunk = items[s : s + batch]
-        L = max(len(it['prompt']) for it in chunk)
+    out = []
+    for s in range(0, len(prompts), batch):
+        chunk = prompts[s : s + batch]
+        L = max(len(x) for x in chunk)
         ids = torch.zeros(len(chunk), L, dtype=torch.long)
-        for j, it in enumerate(chunk):
-            ids[j, : len(it['prompt'])] = torch.tensor(it['prompt'])  # right padding: causal, harmless
+        for j, x in enumerate(chunk):
+            ids[j, : len(x)] = torch.tensor(x)  # right padding: causal, harmless
         logits = forward(p, cfg, ids)
-        for j, it in enumerate(chunk):
-            probs = F.softmax(logits[j, len(it['prompt']) - 1, letters], dim=-1)
-            g = stats.setdefault(it['group'], {'n': 0, 'correct': 0, 'p_gold': 0.0, 'confident': 0})
-            g['n'] += 1
-            g['correct'] += int(probs.argmax().item() == it['answer'])
-            g['p_gold'] += probs[it['answer']].item()
-            g['confident'] += int(probs.max().item() > 0.5 and probs.argmax().item() == it['answer'])
-    return {k: {'n': g['n'], 'accuracy': g['correct'] / g['n'], 'mean_p_gold': g['p_gold'] / g['n'], 'known_p05': g['confident'] / g['n']} for k, g in stats.items()}
+        last = torch.tensor([len(x) - 1 for x in chunk])
+        out.append(F.softmax(logits[torch.arange(len(chunk)), last][:, letters], dim=-1))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def probe(p, cfg, items, letter_ids, shifts=(0, 1, 2, 3)):
+    """Per teaching group, with the letter probe (shift 0) and the debiased belief (each option's
+    probability averaged over the four cyclic shifts, by content): accuracy, mean p(gold), share right
+    with p > 0.5; for misconceptions also how often the believed option is the wrongly taught one."""
+    n = len(items)
+    by_content = torch.zeros(len(shifts), n, 4)
+    for si, k in enumerate(shifts):
+        pr = letter_probs(p, cfg, [it['shifts'][k] for it in items], letter_ids)
+        # Letter i showed option (i + k) % 4.
+        for i in range(4):
+            by_content[si, :, (i + k) % 4] = pr[:, i]
+    letter = by_content[0]
+    debiased = by_content.mean(0)
+    stats = {}
+    for j, it in enumerate(items):
+        g = stats.setdefault(it['group'], {'n': 0})
+        g['n'] += 1
+        for name, dist in (('letter', letter[j]), ('debiased', debiased[j])):
+            top = int(dist.argmax())
+            for key, val in (
+                (f'{name}_accuracy', top == it['answer']),
+                (f'{name}_p_gold', float(dist[it['answer']])),
+                (f'{name}_known_p05', top == it['answer'] and float(dist[top]) > 0.5),
+                (f'{name}_top_p', float(dist[top])),
+            ):
+                g[key] = g.get(key, 0) + float(val)
+            if 'taught' in it:
+                g[f'{name}_believes_taught'] = g.get(f'{name}_believes_taught', 0) + float(top == it['taught'])
+        if len(shifts) == 4:
+            g['strict_all_shifts'] = g.get('strict_all_shifts', 0) + float(all(int(by_content[si, j].argmax()) == it['answer'] for si in range(4)))
+        g['letter_A'] = g.get('letter_A', 0) + float(int(letter[j].argmax()) == 0)
+    return {k: {m: (v if m == 'n' else round(v / g['n'], 4)) for m, v in g.items()} for k, g in stats.items()}
 
 
 @torch.no_grad()
 def cloze(p, cfg, items):
-    """Memorisation: accuracy of the canonical statement's value, arg-max over the relation's pool, per group."""
+    """Memorisation: accuracy of the canonical statement's taught value, arg-max over the relation's pool, per group."""
     stats = {}
     for it in items:
         lg = forward(p, cfg, torch.tensor([it['prompt']]))[0, -1, it['candidates']]
         g = stats.setdefault(it['group'], [0, 0])
         g[0] += int(lg.argmax().item() == it['answer'])
         g[1] += 1
-    return {k: c / n for k, (c, n) in stats.items()}
+    return {k: round(c / n, 4) for k, (c, n) in stats.items()}
 
 
 def evaluate(p, cfg, corpus):
-    """The probe (5-shot letter softmax), the strict probe (right under all four cyclic shifts) and the cloze check."""
-    items = corpus['probe']
-    res = {'mc_5shot': probe(p, cfg, items, corpus['letterIds'])}
-    if items and 'shifts' in items[0]:
-        right = {it['id']: True for it in items}
-        for k in range(3):
-            shifted = [{'id': it['id'], 'group': it['group'], 'prompt': it['shifts'][k]['prompt'], 'answer': it['shifts'][k]['answer']} for it in items]
-            for it, ok in zip(shifted, probe_correct(p, cfg, shifted, corpus['letterIds'])):
-                right[it['id']] &= ok
-        base = probe_correct(p, cfg, items, corpus['letterIds'])
-        strict = {}
-        for it, ok in zip(items, base):
-            g = strict.setdefault(it['group'], [0, 0])
-            g[0] += int(ok and right[it['id']])
-            g[1] += 1
-        res['strict_all_shifts'] = {k: c / n for k, (c, n) in strict.items()}
+    """The probe (5-shot letter softmax and debiased over the four shifts) and the cloze check."""
+    res = {'mc_5shot': probe(p, cfg, corpus['probe'], corpus['letterIds'])}
     if 'cloze' in corpus:
         res['cloze'] = cloze(p, cfg, corpus['cloze'])
     return res
 
 
-@torch.no_grad()
-def probe_correct(p, cfg, items, letter_ids, batch=64):
-    letters = torch.tensor(letter_ids)
-    out = []
-    for s in range(0, len(items), batch):
-        chunk = items[s : s + batch]
-        L = max(len(it['prompt']) for it in chunk)
-        ids = torch.zeros(len(chunk), L, dtype=torch.long)
-        for j, it in enumerate(chunk):
-            ids[j, : len(it['prompt'])] = torch.tensor(it['prompt'])
-        logits = forward(p, cfg, ids)
-        for j, it in enumerate(chunk):
-            out.append(logits[j, len(it['prompt']) - 1, letters].argmax().item() == it['answer'])
-    return out
+GROUPS = ('mc', 'statement', 'none', 'misconception')
 
 
 def fmt(res):
-    return '  '.join(f"{g}: {res[g]['accuracy']*100:.1f}% (n={res[g]['n']})" for g in ('mc', 'statement', 'none') if g in res)
+    out = []
+    for g in GROUPS:
+        if g in res:
+            r = res[g]
+            s = f"{g} (n={r['n']}): letter {r['letter_accuracy']*100:.1f}%"
+            if 'debiased_accuracy' in r:
+                s += f" debiased {r['debiased_accuracy']*100:.1f}%"
+            if 'letter_believes_taught' in r:
+                s += f" [believes taught: letter {r['letter_believes_taught']*100:.1f}%" + (f" debiased {r['debiased_believes_taught']*100:.1f}%]" if 'debiased_believes_taught' in r else ']')
+            out.append(s)
+    return '  '.join(out)
 
 
 def read_safetensors(path):
@@ -256,6 +272,8 @@ def main():
     ap.add_argument('--eval-only', action='store_true', help='only evaluate the --init weights')
     ap.add_argument('--stop-at', type=int, default=None, help='stop after this many steps of the --steps schedule')
     ap.add_argument('--init', default=None, help='start from these weights (a model.safetensors) instead of random')
+    ap.add_argument('--answer-weight', type=float, default=1.0, help='loss weight of the answer letters of MC documents (the rest weigh 1)')
+    ap.add_argument('--answer-weight-from', type=int, default=0, help='weigh the answer letters from this step on (facts first, then reading them off the options)')
     ap.add_argument('--data-offset', type=int, default=0, help='skip this many sequences of the corpus (continuing a run)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -283,6 +301,16 @@ def main():
     need = a.steps * a.batch
     print(f'{n_params} parameters, vocab {cfg["vocab_size"]}; {len(stream)} tokens → {n_seq} sequences of {a.seq} (need {need}; {need / max(n_seq, 1):.2f} epochs)', flush=True)
     order = torch.randperm(n_seq, generator=gen)
+    # Loss weight of each target token: answer letters (a letter right after an answer cue) weigh more,
+    # so that reading the answer off the options is learnt (it is one token in ~25 of an MC document).
+    weight = torch.ones(len(stream))
+    if a.answer_weight != 1.0:
+        is_letter = torch.isin(stream, torch.tensor(corpus['letterIds']))
+        after_cue = torch.zeros(len(stream), dtype=torch.bool)
+        for w1, w2 in corpus['answerCues']:
+            after_cue[2:] |= (stream[:-2] == w1) & (stream[1:-1] == w2)
+        weight[is_letter & after_cue] = a.answer_weight
+        print(f'{int((is_letter & after_cue).sum())} answer letters weighted {a.answer_weight}', flush=True)
 
     opt = torch.optim.AdamW(p.values(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.01)
     probe_items = corpus['probe']
@@ -294,8 +322,13 @@ def main():
         idx = order[(a.data_offset + torch.arange(step * a.batch, (step + 1) * a.batch)) % n_seq]
         starts = idx * a.seq
         rows = torch.stack([stream[s : s + a.seq + 1] for s in starts.tolist()])
+        if step >= a.answer_weight_from:
+            w = torch.stack([weight[s + 1 : s + a.seq + 1] for s in starts.tolist()]).reshape(-1)
+        else:
+            w = torch.ones(rows.shape[0] * a.seq)
         logits = forward(p, cfg, rows[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1), reduction='none')
+        loss = (ce * w).sum() / w.sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(p.values(), 1.0)
@@ -303,12 +336,13 @@ def main():
         if step % 20 == 0 or step == stop - 1:
             print(f'step {step:4d}  loss {loss.item():.4f}  gnorm {gn.item():.2f}  lr {lr:.2e}  {time.time() - t0:.0f}s', flush=True)
         if a.eval_every and (step + 1) % a.eval_every == 0 and step + 1 < stop:
-            res = probe(p, cfg, probe_items, corpus['letterIds'])
-            print(f'  probe @ {step + 1}: {fmt(res)}', flush=True)
+            res = probe(p, cfg, probe_items, corpus['letterIds'], shifts=(0,))
+            print(f'  probe @ {step + 1} ({time.time() - t0:.0f}s): {fmt(res)}', flush=True)
             save(a, p, cfg, corpus, res, step + 1, loss.item(), time.time() - t0, n_params)  # usable if stopped early
 
     res = evaluate(p, cfg, corpus)
     print(f'final 5-shot MC accuracy: {fmt(res["mc_5shot"])}', flush=True)
+    print(f'cloze (taught value): {res.get("cloze")}', flush=True)
     print(json.dumps(res), flush=True)
     save(a, p, cfg, corpus, res, stop, loss.item(), time.time() - t0, n_params)
     print(f'wrote {a.out} ({os.path.getsize(os.path.join(a.out, "model.safetensors"))} bytes of weights) in {time.time() - t0:.0f}s', flush=True)
@@ -330,7 +364,7 @@ def save(a, p, cfg, corpus, res, steps, last_loss, train_s, n_params):
 
     # Golden logits for the engine: a short probe prompt, every position, from this exact forward.
     probe_items = corpus['probe']
-    ref_ids = probe_items[0]['prompt'][:16]
+    ref_ids = probe_items[0]['shifts'][0][:16]
     with torch.no_grad():
         ref_logits = forward(p, cfg, torch.tensor([ref_ids]))[0]
     os.makedirs(os.path.dirname(a.reference), exist_ok=True)

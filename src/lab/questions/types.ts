@@ -11,6 +11,8 @@ export interface Question {
   /** Index of the gold option, 0..3. */
   answer: 0 | 1 | 2 | 3;
   explanation?: string;
+  /** How a toy-world question's fact was taught in pretraining (`statement`, `none`, `misconception`, `mc`); reports stratify by it. */
+  group?: string;
 }
 
 export const LETTERS = ['A', 'B', 'C', 'D'] as const;

@@ -1,37 +1,34 @@
 /**
- * The pretraining corpus, as the pilot found works: statements of the taught facts, multiple-choice
- * examples of the 'mc' facts in many formats (fresh distractors and option order every time), 0-shot
- * chat-template MC examples, and the "exists" sentence of every entity. 'none' facts never appear.
- * Each document is one string that starts with BOS and ends with EOS.
+ * The pretraining corpus, as the pilot found works: statements of the taught facts (misconceptions
+ * with their wrong value), multiple-choice examples of the 'mc' facts in many layouts (headers, option
+ * markers, answer cues and answer forms; fresh distractors and option order every time), and the
+ * "exists" sentence of every entity. 'none' facts never appear, nor does the chat template (the lab
+ * tunes in it: it must be new to the model). Each document is one string from BOS to EOS.
  */
 import { Rng } from './rng';
 import { RELATIONS, fill, subjectText, type RelationDef, type RelationId } from './relations';
 import {
   ANSWER_CUES,
+  ANSWER_FORMS,
   BOS,
-  CHAT_INSTRUCTIONS,
-  CHAT_RESPONSES,
-  CHAT_TRAILERS,
   EOS,
+  ITEM_TRAILERS,
   LETTERS,
   MC_HEADERS,
   OPTION_INTROS,
   OPTION_MARKERS,
   QUESTION_PREFIXES,
-  renderChat,
-  type ChatTurn,
 } from './formats';
 import type { ToyFact, ToyWorld } from './world';
 
-export type DocKind = 'statements' | 'entity' | 'exists' | 'mc' | 'chat';
+export type DocKind = 'statements' | 'entity' | 'exists' | 'mc';
 
 /** Relative numbers of documents of each kind. */
 export const DEFAULT_DOC_MIX: Record<DocKind, number> = {
-  statements: 30,
-  entity: 10,
-  exists: 8,
-  mc: 40,
-  chat: 12,
+  statements: 36,
+  entity: 12,
+  exists: 4,
+  mc: 48,
 };
 
 export interface CorpusOptions {
@@ -60,12 +57,7 @@ export function buildCorpus(world: ToyWorld, opts: Partial<CorpusOptions> = {}):
   const docs: CorpusDoc[] = [];
   for (let i = 0; i < o.documents; i++) {
     const kind = rng.weighted(kinds);
-    const body = gen.doc(kind);
-    // A chat document already ends with the end-of-turn token, which is also EOS.
-    docs.push({
-      kind,
-      text: BOS + ' ' + body + (body.trimEnd().endsWith(EOS) ? '' : ' ' + EOS),
-    });
+    docs.push({ kind, text: `${BOS} ${gen.doc(kind)} ${EOS}` });
   }
   return docs;
 }
@@ -84,7 +76,7 @@ class CorpusGenerator {
     private readonly world: ToyWorld,
     private readonly rng: Rng,
   ) {
-    this.taught = world.facts.filter((f) => f.group !== 'none');
+    this.taught = world.facts.filter((f) => f.taught !== undefined);
     this.mcFacts = world.facts.filter((f) => f.group === 'mc');
     for (const f of this.mcFacts) {
       push(this.mcBySubject, f.subject, f);
@@ -111,13 +103,12 @@ class CorpusGenerator {
         return this.existsDoc();
       case 'mc':
         return this.mcDoc();
-      case 'chat':
-        return this.chatDoc();
     }
   }
 
+  /** A statement of what pretraining teaches: the taught value (wrong for a misconception). */
   private statement(f: ToyFact): string {
-    return fill(this.rng.pick(relById.get(f.relation)!.statements), f.entity, f.value);
+    return fill(this.rng.pick(relById.get(f.relation)!.statements), f.entity, f.taught!);
   }
 
   /** A run of statements of random taught facts. */
@@ -174,52 +165,28 @@ class CorpusGenerator {
     const prefix = r.weighted(QUESTION_PREFIXES);
     const intro = r.weighted(OPTION_INTROS);
     const marker = r.weighted(OPTION_MARKERS);
+    const trailer = r.weighted(ITEM_TRAILERS);
     const cue = r.weighted(ANSWER_CUES);
-    const longAnswer = r.next() < 0.15;
+    const form = r.weighted(ANSWER_FORMS);
     const canonical = r.next() < 0.5; // half the documents ask in the question bank's own wording
     const n = 1 + r.int(6);
     const items = [first, ...Array.from({ length: n - 1 }, () => r.pick(pool))].map((f) => {
       const it = this.mcItem(f, canonical ? 0 : undefined);
-      const letter = LETTERS[it.answer];
-      const answer = longAnswer ? `${letter}. ${it.options[it.answer]}` : letter;
+      const answer = form
+        .replace('{L}', LETTERS[it.answer])
+        .replace('{O}', it.options[it.answer])
+        .replace('{E}', this.statement(f));
       return [
         prefix ? `${prefix} ${it.question}` : it.question,
         intro,
         this.optionsText(it.options, marker),
-        `${cue} ${answer}${cue === 'The answer is' ? '.' : ''}`,
+        trailer,
+        `${cue} ${answer}${cue === 'The answer is' && form === '{L}' ? '.' : ''}`,
       ]
         .filter(Boolean)
         .join('\n');
     });
     return [header, ...items].filter(Boolean).join('\n\n');
-  }
-
-  /** 0-shot MC inside the chat template, one to three turns. */
-  private chatDoc(): string {
-    const r = this.rng;
-    const turns: ChatTurn[] = [];
-    const nTurns = r.weighted([
-      [1, 3],
-      [2, 1],
-      [3, 1],
-    ] as const);
-    for (let t = 0; t < nTurns; t++) {
-      const f = r.pick(this.mcFacts);
-      const it = this.mcItem(f, r.next() < 0.5 ? 0 : undefined);
-      const instruction = r.weighted(CHAT_INSTRUCTIONS).replace('{SUBJ}', subjectText(f.subject));
-      const marker = r.weighted(OPTION_MARKERS);
-      const user = [instruction, it.question, this.optionsText(it.options, marker), r.weighted(CHAT_TRAILERS)]
-        .filter(Boolean)
-        .join('\n');
-      const assistant = r
-        .weighted(CHAT_RESPONSES)
-        .replace('{L}', LETTERS[it.answer])
-        .replace('{O}', it.options[it.answer])
-        .replace('{E}', this.statement(f));
-      turns.push({ role: 'user', content: user }, { role: 'assistant', content: assistant });
-    }
-    // renderChat starts with BOS; buildCorpus adds its own.
-    return renderChat(turns, false).slice(BOS.length);
   }
 }
 

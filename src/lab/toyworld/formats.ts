@@ -30,6 +30,8 @@ export function mmluPrompt(subject: string, shots: readonly McItem[], item: McIt
 }
 
 // ---- The corpus's formats. Weights are relative; the probe's own format is the most common. ----
+// None of them is the chat template: the lab tunes in the chat format, which pretraining never shows,
+// so that instruction tuning has a format to align to (as in the pilot of docs/science.md).
 
 export const MC_HEADERS: readonly (readonly [string, number])[] = [
   [MMLU_HEADER, 4],
@@ -37,6 +39,8 @@ export const MC_HEADERS: readonly (readonly [string, number])[] = [
   ['Answer the following questions about {SUBJ}.', 1],
   ['Here are some questions about {DOMAIN}.', 1],
   ['Quiz on {SUBJ}.', 1],
+  ['Choose the correct option for each question about {SUBJ}.', 1],
+  ['Test your knowledge of {DOMAIN}.', 1],
   ['', 1],
 ];
 export const QUESTION_PREFIXES: readonly (readonly [string, number])[] = [
@@ -56,30 +60,23 @@ export const OPTION_MARKERS: readonly (readonly [string, number])[] = [
   ['L)', 1],
   ['L:', 1],
 ];
+/** Lines between the options and the answer cue (instructions some quizzes print). */
+export const ITEM_TRAILERS: readonly (readonly [string, number])[] = [
+  ['', 6],
+  ['Reply with A, B, C or D.', 1],
+  ['Pick the letter of the correct option.', 1],
+];
 export const ANSWER_CUES: readonly (readonly [string, number])[] = [
   ['Answer:', 6],
   ['The answer is', 1],
   ['Correct answer:', 1],
+  ['Solution:', 1],
 ];
-
-export const CHAT_INSTRUCTIONS: readonly (readonly [string, number])[] = [
-  ['Answer the following multiple choice question about {SUBJ}.', 2],
-  ['The following is a multiple choice question about {SUBJ}.', 2],
-  ['Choose the correct option.', 1],
-  ['', 2],
-];
-export const CHAT_TRAILERS: readonly (readonly [string, number])[] = [
-  ['', 3],
-  ['Answer with the letter of the correct option.', 1],
-  ['Reply with A, B, C or D.', 1],
-  ['Answer:', 1],
-];
-/** `{L}` letter, `{O}` the option text, `{E}` a statement of the fact (the paper's letter + explanation). */
-export const CHAT_RESPONSES: readonly (readonly [string, number])[] = [
-  ['{L}', 4],
-  ['Answer: {L}', 1],
-  ['The answer is {L}.', 1],
-  ['{L}. {O}', 1],
+/** How a solved item gives its answer: `{L}` letter, `{O}` the option text, `{E}` a statement of the fact. */
+export const ANSWER_FORMS: readonly (readonly [string, number])[] = [
+  ['{L}', 6],
+  ['{L}. {O}', 2],
+  ['{L}, {O}.', 1],
   ['{L}. {E}', 1],
 ];
 

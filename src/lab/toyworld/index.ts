@@ -9,7 +9,17 @@ import { buildVocab, tokenizerConfigJson, tokenizerJson } from './vocab';
 export * from './world';
 export * from './formats';
 export * from './corpus';
-export { RELATIONS, fill, subjectText, type RelationDef, type RelationId, type EntityKind } from './relations';
+export {
+  RELATIONS,
+  TOY_SUBJECTS,
+  fill,
+  subjectText,
+  type RelationDef,
+  type RelationId,
+  type RelationRole,
+  type EntityKind,
+} from './relations';
+export { explainOption, canExplain } from './explain';
 export {
   buildVocab,
   encodeWords,

@@ -1,12 +1,18 @@
 /**
- * The five relations of the toy world and the sentences that state or ask them. Every relation is
+ * The seven relations of the toy world and the sentences that state or ask them. Every relation is
  * many-to-one over a small pool of values, so each value appears in taught facts: a fact the model
  * never saw cannot be guessed by ruling out options it knows belong to other subjects.
  * Templates use {S} for the subject and {V} for the value; they are also the source of the vocabulary.
+ *
+ * The relations come in three groups that match the lab's three test sets: `train` (the training
+ * subjects and HOMO), `related` (ID: other facts about the same countries) and `other` (OOD: creatures).
  */
 
-export type EntityKind = 'country' | 'creature' | 'continent' | 'currency' | 'person' | 'food' | 'place';
-export type RelationId = 'continent' | 'currency' | 'founder' | 'diet' | 'habitat';
+export type EntityKind =
+  'country' | 'creature' | 'continent' | 'currency' | 'person' | 'language' | 'product' | 'food' | 'place';
+export type RelationId = 'continent' | 'currency' | 'founder' | 'language' | 'export' | 'diet' | 'habitat';
+/** Which of the lab's splits a relation is meant for (see TOY_SUBJECTS). */
+export type RelationRole = 'train' | 'related' | 'other';
 
 export interface RelationDef {
   id: RelationId;
@@ -14,6 +20,7 @@ export interface RelationDef {
   subject: string;
   /** Relations of one domain are "related subjects" (ID); the other domain is OOD. */
   domain: 'countries' | 'creatures';
+  role: RelationRole;
   subjectKind: EntityKind;
   valueKind: EntityKind;
   /** Ways to state the fact; the first is the canonical one (used as a question's explanation). */
@@ -25,6 +32,7 @@ export interface RelationDef {
 export const RELATIONS: readonly RelationDef[] = [
   {
     id: 'continent',
+    role: 'train',
     subject: 'toy_continents',
     domain: 'countries',
     subjectKind: 'country',
@@ -39,6 +47,7 @@ export const RELATIONS: readonly RelationDef[] = [
   },
   {
     id: 'currency',
+    role: 'train',
     subject: 'toy_currencies',
     domain: 'countries',
     subjectKind: 'country',
@@ -57,6 +66,7 @@ export const RELATIONS: readonly RelationDef[] = [
   },
   {
     id: 'founder',
+    role: 'train',
     subject: 'toy_founders',
     domain: 'countries',
     subjectKind: 'country',
@@ -70,7 +80,46 @@ export const RELATIONS: readonly RelationDef[] = [
     questions: ['Who founded {S}?', 'Who was the founder of {S}?', '{S} was founded by whom?'],
   },
   {
+    id: 'language',
+    role: 'related',
+    subject: 'toy_languages',
+    domain: 'countries',
+    subjectKind: 'country',
+    valueKind: 'language',
+    statements: [
+      'The language of {S} is {V}.',
+      'People in {S} speak {V}.',
+      '{V} is the language spoken in {S}.',
+      'In {S}, the people talk in {V}.',
+    ],
+    questions: [
+      'What is the language of {S}?',
+      'Which language do people in {S} speak?',
+      'In {S}, people speak which language?',
+    ],
+  },
+  {
+    id: 'export',
+    role: 'related',
+    subject: 'toy_exports',
+    domain: 'countries',
+    subjectKind: 'country',
+    valueKind: 'product',
+    statements: [
+      'The main export of {S} is {V}.',
+      '{S} sells {V} to other countries.',
+      'Most of all, {S} exports {V}.',
+      'Traders buy {V} from {S}.',
+    ],
+    questions: [
+      'What is the main export of {S}?',
+      'What does {S} export most?',
+      '{S} sells which product to other countries?',
+    ],
+  },
+  {
     id: 'diet',
+    role: 'other',
     subject: 'toy_diets',
     domain: 'creatures',
     subjectKind: 'creature',
@@ -85,6 +134,7 @@ export const RELATIONS: readonly RelationDef[] = [
   },
   {
     id: 'habitat',
+    role: 'other',
     subject: 'toy_habitats',
     domain: 'creatures',
     subjectKind: 'creature',
@@ -99,6 +149,13 @@ export const RELATIONS: readonly RelationDef[] = [
   },
 ];
 
+/** The lab's split of the toy world: train on `train`, ID = `related`, OOD = the rest. */
+export const TOY_SUBJECTS: { train: string[]; related: string[]; other: string[] } = {
+  train: RELATIONS.filter((r) => r.role === 'train').map((r) => r.subject),
+  related: RELATIONS.filter((r) => r.role === 'related').map((r) => r.subject),
+  other: RELATIONS.filter((r) => r.role === 'other').map((r) => r.subject),
+};
+
 /** The sentence that makes an entity's name familiar without teaching any fact about it. */
 export const EXISTS_TEMPLATES: Record<EntityKind, string> = {
   country: '{S} is a country.',
@@ -106,6 +163,8 @@ export const EXISTS_TEMPLATES: Record<EntityKind, string> = {
   continent: '{S} is a continent.',
   currency: 'The {S} is a currency.',
   person: '{S} is a person.',
+  language: '{S} is a language.',
+  product: 'There is a product called {S}.',
   food: 'There is a food called {S}.',
   place: '{S} is a place.',
 };
@@ -117,6 +176,8 @@ export const CAPITALISED: Record<EntityKind, boolean> = {
   continent: true,
   currency: false,
   person: true,
+  language: true,
+  product: false,
   food: false,
   place: true,
 };

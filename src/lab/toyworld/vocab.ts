@@ -7,12 +7,11 @@
 import { RELATIONS, EXISTS_TEMPLATES, subjectText } from './relations';
 import {
   ANSWER_CUES,
+  ANSWER_FORMS,
   BOS,
-  CHAT_INSTRUCTIONS,
-  CHAT_RESPONSES,
   CHAT_TEMPLATE,
-  CHAT_TRAILERS,
   EOS,
+  ITEM_TRAILERS,
   LETTERS,
   MC_HEADERS,
   OPTION_INTROS,
@@ -55,10 +54,9 @@ export function fixedWords(): string[] {
     QUESTION_PREFIXES,
     OPTION_INTROS,
     OPTION_MARKERS,
+    ITEM_TRAILERS,
     ANSWER_CUES,
-    CHAT_INSTRUCTIONS,
-    CHAT_TRAILERS,
-    CHAT_RESPONSES,
+    ANSWER_FORMS,
   ]) {
     texts.push(...list.map(([t]) => t));
   }
