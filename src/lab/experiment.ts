@@ -30,6 +30,7 @@ import { beliefMethodOf, probe, scoreQuestions, type ProbeResult, type ProbeSett
 import type { Question } from './questions/types';
 import type { RunEstimate, Stage } from './estimate';
 import { makeSplits, type Splits } from './splits';
+import { canExplain, explainOption } from './toyworld';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
 
 export { parseExperimentConfig, ExperimentConfigSchema, type ExperimentConfig, type ExperimentConfigInput } from './experiment-config';
@@ -302,7 +303,9 @@ export async function datasetStage(
 ): Promise<IftDataset[]> {
   let sets = buildConditions(probed, splits.train, { conditions: config.conditions, ratios: config.ratios, size: config.size, seed: dataSeed });
   if (config.responses === 'letter+explanation') {
-    sets = await writeExplanations(deps.model, sets, { examples: deps.bank.fewShot, seed: dataSeed, layout: config.prompt, signal: deps.signal, onProgress: deps.onProgress });
+    // The toy world writes its explanations from its own statement templates (the toy model's would be noise).
+    const explain = config.questions.kind === 'toyworld' ? (q: Question, i: number) => (canExplain(q) ? explainOption(q, i) : null) : undefined;
+    sets = await writeExplanations(deps.model, sets, { examples: deps.bank.fewShot, seed: dataSeed, layout: config.prompt, explain, signal: deps.signal, onProgress: deps.onProgress });
   }
   const out: IftDataset[] = [];
   for (const s of sets) {

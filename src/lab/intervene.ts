@@ -137,6 +137,11 @@ export interface ExplanationOptions {
   layout?: PromptLayout;
   maxNewTokens?: number;
   seed?: number;
+  /**
+   * An explanation the data itself can write for an option (the toy world: its own statement template with
+   * that option), or null to let the model write one. Invented facts make model-written text noise.
+   */
+  explain?: (q: Question, option: number) => string | null;
   signal?: AbortSignal;
   onProgress?(done: number, total: number): void;
 }
@@ -157,6 +162,12 @@ export async function writeExplanations(model: LabModel, sets: readonly Conditio
   for (const [key, it] of todo) {
     opts.signal?.throwIfAborted();
     const q = it.question;
+    const own = opts.explain?.(q, it.response) ?? null;
+    if (own !== null) {
+      cache.set(key, own);
+      opts.onProgress?.(++done, todo.size);
+      continue;
+    }
     const shots = [...withExpl.filter((e) => e.subject === q.subject), ...withExpl.filter((e) => e.subject !== q.subject)].filter((e) => e.id !== q.id).slice(0, opts.shots ?? 3);
     const text =
       p.header(q.subject) +

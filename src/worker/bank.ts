@@ -7,7 +7,7 @@ import { LabError, QuestionFileError } from '../lab/errors';
 import type { QuestionBank } from '../lab/experiment';
 import { parseMmluParquet, parseQuestionFile, requireValid, type Question } from '../lab/questions';
 import type { SplitConfig } from '../lab/splits';
-import { toyWorldBank as labToyWorldBank, type ToyWorld } from '../lab/toyworld';
+import { toyWorldBank as labToyWorldBank, TOY_SUBJECTS, type ToyWorld } from '../lab/toyworld';
 import type { QuestionSource } from './protocol';
 
 export interface SourcedBank {
@@ -22,11 +22,10 @@ export interface SourcedBank {
 
 /** Toy-world subjects: train on one relation, ID = two others, OOD = the rest (as examples/toy-world-grid.json). */
 export const TOY_SPLIT: Omit<SplitConfig, 'seed'> = {
-  trainSubjects: ['toy_continents'],
-  related: ['toy_currencies', 'toy_founders'],
+  trainSubjects: TOY_SUBJECTS.train,
+  related: TOY_SUBJECTS.related,
   homoFraction: 0.3,
-  // Small test sets: the toy world is for seeing the effect in minutes, even on a software GPU.
-  caps: { homo: 24, id: 24, ood: 24 },
+  caps: {},
 };
 
 /** world.json (tools/toyworld) as a bank, read by the lab's own toy-world reader, as the CLI reads it. */
@@ -35,7 +34,8 @@ export function toyWorldBank(json: unknown): SourcedBank {
   if (!w || w.format !== 'ift-lab-toyworld' || !Array.isArray(w.questions)) {
     throw new QuestionFileError('world.json is not a toy world (format "ift-lab-toyworld").', 'Reload the page; the app ships the toy world with the model.');
   }
-  return { bank: labToyWorldBank(w), split: TOY_SPLIT, label: 'toy world', worldSeed: w.options?.seed };
+  const { pool, fewShot } = labToyWorldBank(w);
+  return { bank: { pool, fewShot }, split: TOY_SPLIT, label: 'toy world', worldSeed: w.options?.seed };
 }
 
 const MMLU_REPO = 'https://huggingface.co/datasets/cais/mmlu/resolve/main';

@@ -11,7 +11,7 @@ import { pretrainedModel, tinyWorld } from '../helpers/tiny-world';
 const q = (id: string, subject: string, answer: 0 | 1 | 2 | 3 = 0): Question => ({ id, subject, question: `Q ${id}?`, options: ['a', 'b', 'c', 'd'], answer });
 
 describe('question sources', () => {
-  it('the toy world: dev questions are the few-shot bank, the rest the pool; extra fields are dropped', () => {
+  it('the toy world: dev questions are the few-shot bank, the rest the pool; the teaching group stays, other fields are dropped', () => {
     const w = {
       format: 'ift-lab-toyworld',
       version: 1,
@@ -23,7 +23,7 @@ describe('question sources', () => {
     const b = toyWorldBank(w);
     expect(b.bank.pool.map((x) => x.id)).toEqual(['t1']);
     expect(b.bank.fewShot.map((x) => x.id)).toEqual(['t2']);
-    expect(b.bank.pool[0]).toEqual(q('t1', 'toy_continents'));
+    expect(b.bank.pool[0]).toEqual({ ...q('t1', 'toy_continents'), group: 'mc' });
     expect(b.split).toBe(TOY_SPLIT);
     expect(() => toyWorldBank({ format: 'other', questions: [] })).toThrow(/not a toy world/);
   });
