@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import ts from 'typescript-eslint';
+import layers from './scripts/eslint-layers.mjs';
 
 export default ts.config(
   { ignores: ['dist/', 'dist-node/', 'node_modules/', 'public/', 'tests/fixtures/generated/', 'tests/screenshots/', 'tests/.artifacts/', 'coverage/'] },
@@ -16,6 +17,11 @@ export default ts.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // The layers of docs/design.md: which folder of src may import which (scripts/eslint-layers.mjs).
+  { files: ['src/**/*.{ts,js,svelte}'], plugins: { layers }, rules: { 'layers/imports': 'error' } },
+  // The one back-edge left, until the kernel's owner applies it: rope.ts should take RopeSpec from
+  // src/engine/rope-spec.ts instead of ModelSpec from src/model/spec.ts (issue 11). Remove this entry then.
+  { files: ['src/engine/kernels/rope/rope.ts'], rules: { 'layers/imports': 'off' } },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: ts.parser, extraFileExtensions: ['.svelte'] } },
