@@ -3,10 +3,8 @@
  * made once per shape and cached; adapters live on the GPU as flat buffers and are copied into the
  * plan's LoRA slot for their configuration when used (one copyBufferToBuffer, no re-preparing).
  */
-import type {
-  AdapterRef, AdapterState, ContinuationRequest, GenerateOptions, LabModel, LabTokenizer, NextTokenRequest,
-  TrainConfig, TrainExample, TrainHooks,
-} from '../lab/model';
+import type { AdapterRef, ContinuationRequest, GenerateOptions, LabModel, LabTokenizer, NextTokenRequest } from '../lab/model';
+import type { AdapterState, TrainConfig, TrainExample, TrainHooks } from './types';
 import type { Counters } from '../engine/counters';
 import type { Runtime } from '../engine/runtime';
 import { exportPeft } from './lora';
