@@ -90,10 +90,6 @@ export function meanKl(base: readonly (readonly number[])[], tuned: readonly (re
   return mean(base.map((p, i) => kl(p, tuned[i])));
 }
 
-export function meanCosine(base: readonly (readonly number[])[], tuned: readonly (readonly number[])[]): number {
-  return mean(base.map((p, i) => cosine(p, tuned[i])));
-}
-
 export function accuracy(predictions: readonly number[], gold: readonly number[]): number {
   return mean(predictions.map((p, i) => (p === gold[i] ? 1 : 0)));
 }

@@ -213,12 +213,9 @@ export interface TrainSettings {
   dataSeed?: 'per-seed' | number;
 }
 
-/**
- * Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
- * step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
- * into the grid of conditions × seeds), runs (its size), seed.
- */
-export type TrainMetric = 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition' | 'run' | 'runs' | 'seed';
+// Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
+// step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
+// into the grid of conditions × seeds), runs (its size), seed.
 
 export interface QuestionChange {
   question: string;

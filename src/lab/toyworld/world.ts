@@ -183,11 +183,6 @@ function validateOptions(o: WorldOptions): void {
   }
 }
 
-/** Facts and questions of one teaching group. */
-export function questionsByGroup(world: ToyWorld, group: TeachGroup): ToyQuestion[] {
-  return world.questions.filter((q) => q.group === group);
-}
-
 /** The k-shot examples of a subject (the 'dev' questions), in a fixed order. */
 export function devQuestions(world: ToyWorld, subject: string): ToyQuestion[] {
   return world.questions.filter((q) => q.subject === subject && q.dev);
