@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../src/model/builtin';
 import { loadFolderFiles } from '../../src/model/hub';
 import { validateSharedResult } from '../../src/share/schema';
-import { openFsStore } from '../../src/store/fs';
+import { openFsStore } from '../helpers/fs-store';
 import type { StoredRecord } from '../../src/store/types';
 import type { Progress, TrainSettings } from '../../src/worker/protocol';
 import { Session, type Ctx } from '../../src/worker/session';

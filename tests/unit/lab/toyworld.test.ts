@@ -18,8 +18,8 @@ import {
   toyProbePrompt,
   toyWorldFiles,
   type ToyWorld,
-} from '../../src/lab/toyworld';
-import { expectedTensors, type ModelSpec } from '../../src/model/spec';
+} from '../../../src/lab/toyworld';
+import { expectedTensors, type ModelSpec } from '../../../src/model/spec';
 
 const MODEL_DIR = join(process.cwd(), 'public', TOY_MODEL_PATH);
 const shipped = (name: string) => readFileSync(join(MODEL_DIR, name));

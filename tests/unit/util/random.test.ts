@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { uniformArray, uniformPm1 } from '../../src/engine/random';
-import { rng } from '../../src/lab/random';
-import { Rng } from '../../src/lab/toyworld/rng';
-import { mulberry32 } from '../../src/util/random';
+import { uniformArray, uniformPm1 } from '../../../src/engine/random';
+import { rng } from '../../../src/lab/random';
+import { Rng } from '../../../src/lab/toyworld/rng';
+import { mulberry32 } from '../../../src/util/random';
 
 describe('engine seeded random numbers', () => {
   it('reproduce the fixed mulberry32 stream the GPU tests and self-tests were written against', () => {
