@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import ts from 'typescript-eslint';
+import layers from './scripts/eslint-layers.mjs';
 
 export default ts.config(
   { ignores: ['dist/', 'dist-node/', 'node_modules/', 'public/', 'tests/fixtures/generated/', 'tests/screenshots/', 'tests/.artifacts/', 'coverage/'] },
@@ -16,6 +17,8 @@ export default ts.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // The layers of docs/design.md: which folder of src may import which (scripts/eslint-layers.mjs).
+  { files: ['src/**/*.{ts,js,svelte}'], plugins: { layers }, rules: { 'layers/imports': 'error' } },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: ts.parser, extraFileExtensions: ['.svelte'] } },

@@ -1,5 +1,5 @@
 import { openDevice } from '../src/engine/device';
-import { toErrorInfo } from '../src/engine/errors';
+import { toErrorInfo } from '../src/util/errors';
 import { Runtime } from '../src/engine/runtime';
 import { ortWasmBase } from '../src/ui/offline-paths';
 import { formatTable, runBench, SUITES } from './suite';

@@ -8,7 +8,8 @@ import { LabError } from '../lab/errors';
 import { formatDuration, formatEstimate, stageClock, type RunEstimate } from '../lab/estimate';
 import { parseExperimentConfig, type ExperimentConfig, type QuestionBank } from '../lab/experiment';
 import type { EngineModel } from '../model/engine-model';
-import { estimateExperiment } from '../model/speed';
+import { estimateExperiment } from '../lab/estimate';
+import { measureSpeed } from '../model/speed';
 import { loadBank } from './bank';
 import { createModel } from './models';
 
@@ -36,7 +37,7 @@ export async function estimateCommand(file: string, io: Io): Promise<number> {
   const model = await createModel(config, (s) => io.err(`[model] ${s}`));
   try {
     io.err('[estimate] timing a few scoring calls and LoRA steps on this device…');
-    const e = await estimateExperiment(model, config, bank);
+    const e = await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes));
     io.out(`Estimate for ${config.name} (${config.model.id}, ${model.precision} weights):`);
     for (const line of formatEstimate(e)) io.out(`  ${line}`);
     return 0;
@@ -50,7 +51,7 @@ export async function estimateCommand(file: string, io: Io): Promise<number> {
  * ExperimentEnv fields that carry both (and the weights' precision) into the manifest.
  */
 export async function estimateBeforeRun(model: EngineModel, config: ExperimentConfig, bank: QuestionBank, io: Io, enabled = true) {
-  const estimate: RunEstimate | null = enabled ? await estimateExperiment(model, config, bank) : null;
+  const estimate: RunEstimate | null = enabled ? await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes)) : null;
   for (const line of estimate ? formatEstimate(estimate) : []) io.err(`[estimate] ${line}`);
   const clock = stageClock();
   return {

@@ -12,8 +12,3 @@ export async function nodeDevice(): Promise<EngineDevice> {
   keepAlive ??= setInterval(() => {}, 1 << 30);
   return openDevice({ gpu });
 }
-
-export function releaseNodeDevice(): void {
-  if (keepAlive) clearInterval(keepAlive);
-  keepAlive = undefined;
-}

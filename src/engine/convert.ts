@@ -71,12 +71,6 @@ export function bf16ToF32Array(src: Uint16Array): Float32Array {
   return out;
 }
 
-export function bf16ToF16Array(src: Uint16Array): Uint16Array {
-  const out = new Uint16Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = bf16ToF16Bits(src[i]);
-  return out;
-}
-
 /** Round an f32 array through f16 (what a packed-f16 weight holds), for CPU references. */
 export function roundToF16(src: ArrayLike<number>): Float32Array {
   const out = new Float32Array(src.length);

@@ -30,21 +30,3 @@ export function zeroCounters(): Counters {
   return { dispatches: 0, submits: 0, flops: 0, bytes: 0, uploadBytes: 0, readbackBytes: 0, liveBytes: 0, peakBytes: 0, allocations: 0,
     stagingAllocations: 0, prefixTokensForwarded: 0, prefixTokensReused: 0 };
 }
-
-/** The difference `after - before` for the additive counters; live and peak are taken from `after`. */
-export function diffCounters(after: Counters, before: Counters): Counters {
-  return {
-    dispatches: after.dispatches - before.dispatches,
-    submits: after.submits - before.submits,
-    flops: after.flops - before.flops,
-    bytes: after.bytes - before.bytes,
-    uploadBytes: after.uploadBytes - before.uploadBytes,
-    readbackBytes: after.readbackBytes - before.readbackBytes,
-    liveBytes: after.liveBytes,
-    peakBytes: after.peakBytes,
-    allocations: after.allocations - before.allocations,
-    stagingAllocations: after.stagingAllocations - before.stagingAllocations,
-    prefixTokensForwarded: after.prefixTokensForwarded - before.prefixTokensForwarded,
-    prefixTokensReused: after.prefixTokensReused - before.prefixTokensReused,
-  };
-}

@@ -1,17 +1,11 @@
 /**
- * Typed engine errors. Each carries a `code` a program can switch on and an `advice` a student can act on.
- * Errors cross the Worker boundary as plain objects (see `toErrorInfo`).
+ * Typed engine errors. Each carries a `code` a program can switch on and an `advice` a student can act on;
+ * the base is the one in src/util/errors.ts, so they cross the Worker boundary as `toErrorInfo` plain objects.
  */
-export class EngineError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly advice: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+import { AdvisedError } from '../util/errors';
+
+/** An error of the GPU, the engine or a model (src/model's errors extend it too). */
+export class EngineError extends AdvisedError {}
 
 export class WebGPUUnavailableError extends EngineError {
   constructor() {
@@ -81,22 +75,4 @@ export class NonFiniteError extends EngineError {
       'Lower the learning rate, enable gradient clipping, or use f32 weights. Checkpoints already stored are kept.',
     );
   }
-}
-
-/** A serialisable form for postMessage and logs. */
-export interface ErrorInfo {
-  name: string;
-  code: string;
-  message: string;
-  advice: string;
-}
-
-export function toErrorInfo(e: unknown): ErrorInfo {
-  if (e instanceof EngineError) return { name: e.name, code: e.code, message: e.message, advice: e.advice };
-  if (e && typeof e === 'object' && 'code' in e && 'advice' in e && 'message' in e) {
-    const o = e as { name?: string; code: unknown; message: unknown; advice: unknown };
-    return { name: String(o.name ?? 'Error'), code: String(o.code), message: String(o.message), advice: String(o.advice) };
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  return { name: e instanceof Error ? e.name : 'Error', code: 'internal', message, advice: 'This is unexpected; please report it with the message above.' };
 }

@@ -81,13 +81,11 @@ export class Runtime {
     return p;
   }
 
-
-  private track(buffer: GPUBuffer, bytes: number, what: string): void {
+  private track(buffer: GPUBuffer, bytes: number): void {
     this.counters.allocations++;
     this.counters.liveBytes += bytes;
     this.counters.peakBytes = Math.max(this.counters.peakBytes, this.counters.liveBytes);
     this.live.set(buffer, bytes);
-    void what;
   }
 
   private create(label: string, size: number, usage: number): GPUBuffer {
@@ -95,7 +93,7 @@ export class Runtime {
     const max = this.device.limits.maxBufferSize;
     if (bytes > max) throw new OutOfMemoryError(label, bytes);
     const buffer = this.device.createBuffer({ label, size: bytes, usage });
-    this.track(buffer, bytes, label);
+    this.track(buffer, bytes);
     return buffer;
   }
 

@@ -4,6 +4,7 @@
  * resampled together, the pairing kept), and a sign-flip p-value across seeds. A contrast "holds" only when
  * its interval lies above 0 — never from the sign of a mean.
  */
+import { percentileInterval } from './metrics';
 import { rng } from './random';
 
 /** One seed's per-question differences d(q) = a(q) − b(q) (the same questions, in the same order, for every seed). */
@@ -45,14 +46,7 @@ export function pairedBootstrap(d: PairedSeeds, opts: { samples?: number; seed?:
     }
     stats[b] = s / (S * Q);
   }
-  stats.sort();
-  const alpha = (1 - (opts.level ?? 0.95)) / 2;
-  const q = (f: number) => {
-    const pos = f * (samples - 1);
-    const lo = Math.floor(pos);
-    return stats[lo] + (stats[Math.min(lo + 1, samples - 1)] - stats[lo]) * (pos - lo);
-  };
-  return { mean, lo: q(alpha), hi: q(1 - alpha) };
+  return { mean, ...percentileInterval(stats, opts.level) };
 }
 
 /**

@@ -1,17 +1,14 @@
 /**
- * Typed lab errors. Same shape as the engine's errors (code, message, advice) so `toErrorInfo` carries them
- * across the Worker boundary unchanged; the lab does not import the engine.
+ * Typed lab errors. The base (code, message, advice) is the one of src/util/errors.ts, shared with the
+ * engine's errors, so `toErrorInfo` carries them across the Worker boundary unchanged.
  */
-export class LabError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly advice: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+import { AdvisedError } from '../util/errors';
+
+/** An error of the lab's science: bad input, an impossible split or condition, a diverged run. */
+export class LabError extends AdvisedError {}
+
+// Cancellation is not the lab's alone (the Worker and the page cancel too): one class, in src/util.
+export { CancelledError } from '../util/errors';
 
 /** One bad row of a question file. `line` is 1-based in the file (a CSV header is line 1). */
 export interface RowError {
@@ -92,11 +89,5 @@ export class TrainingDivergedError extends LabError {
       `Run ${runId} stopped: the loss or a gradient became non-finite${step === undefined ? '' : ` at step ${step}`} (${detail}).`,
       'Lower the learning rate or enable gradient clipping. Checkpoints already stored are kept; the run can resume from the last one.',
     );
-  }
-}
-
-export class CancelledError extends LabError {
-  constructor(what: string) {
-    super('cancelled', `${what} was cancelled.`, 'Checkpoints already stored are kept; start it again to resume.');
   }
 }

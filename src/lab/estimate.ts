@@ -9,12 +9,14 @@
  * scored variant (×4 for the strict and debiased methods: the four cyclic shifts of the options), one model
  * call per batch. Continuation scoring forwards the whole prompt with each of the 4 options (no prefix reuse).
  */
-import type { ExperimentEvent } from './experiment';
+import type { ExperimentEvent, QuestionBank } from './experiment';
 import type { ExperimentConfig } from './experiment-config';
 import { chatUserText, fewShotPrefix, formatQuestion, pickShots } from './prompts';
-import type { LabTokenizer } from './model';
+import type { DeviceSpeed, LabModel, LabTokenizer, SpeedShapes } from './model';
+
+export type { DeviceSpeed, SpeedShapes } from './model';
 import type { Question } from './questions/types';
-import type { Splits } from './splits';
+import { makeSplits, type Splits } from './splits';
 
 /** Mean token counts of the prompts this experiment will score and train on (measured with the tokenizer). */
 export interface PromptTokens {
@@ -169,19 +171,6 @@ export function countWork(w: WorkInputs): GridWork {
 }
 
 /** This device's speed on the model's shapes (measured by src/model/speed.ts). */
-export interface DeviceSpeed {
-  /** Scoring: tokens forwarded per second in full batches. */
-  forwardTokensPerSecond: number;
-  /** Scoring: fixed cost of one model call (submit, read-back), seconds. */
-  callSeconds: number;
-  /** Training: seconds of one LoRA step of `stepTokens` padded tokens. */
-  stepSeconds: number;
-  stepTokens: number;
-  /** Wall time the measurement took. */
-  measuredSeconds: number;
-  /** The shapes measured, for the record. */
-  shapes: string;
-}
 
 export interface RunEstimate {
   work: GridWork;
@@ -341,4 +330,35 @@ export function stageClock(now: () => number = () => performance.now() / 1000): 
       since = t;
     },
   };
+}
+
+/**
+ * The estimate of an experiment on this model and device: its splits and prompt tokens from the bank, the
+ * grid's counted work, and this device's speed on the shapes that work will use. What `ift-lab estimate` and
+ * the Worker's `estimate` request return. `measure` times the device (src/model/speed.ts measureSpeed).
+ */
+export async function estimateExperiment(
+  model: Pick<LabModel, 'tokenizer'>,
+  config: ExperimentConfig,
+  bank: QuestionBank,
+  measure: (shapes: SpeedShapes) => Promise<DeviceSpeed>,
+): Promise<RunEstimate> {
+  const splits = makeSplits(bank.pool, {
+    trainSubjects: config.subjects.train,
+    related: config.subjects.related,
+    homoFraction: config.splits.homoFraction,
+    caps: config.splits.caps,
+    seed: config.splits.seed,
+    allowEmpty: ['id', 'ood'],
+  });
+  const tokens = measurePromptTokens(model.tokenizer, splits, bank.fewShot, config.probe.shots);
+  const work = countWork(workInputs(config, splits, tokens));
+  const speed = await measure({
+    scoreBatch: Math.max(config.probe.batchSize, config.evaluation.batchSize),
+    scoreSeq: Math.max(tokens.kshotQuestion, tokens.chatQuestion),
+    trainBatch: config.training.batchSize,
+    trainSeq: Math.min(config.training.maxSeqLen, Math.round(tokens.trainExample)),
+    lora: config.training.lora,
+  });
+  return estimateRun(work, speed);
 }

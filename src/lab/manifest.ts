@@ -5,6 +5,7 @@ import type { Contrast } from './contrasts';
 import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
 import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
+import { conditionLabel } from '../util/condition-names';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
 export type DeviceInfo = Record<string, string | number | boolean | null | readonly string[]>;
@@ -110,17 +111,6 @@ function pooled(run: RunRecord, protocol: string, group: 'overall' | 'known' | '
   return n ? s / n : NaN;
 }
 
-const NAMES: Record<string, string> = {
-  harmonious: 'Harmonious',
-  incompatible: 'Incompatible',
-  selfAligning: 'Self-aligning',
-  randomWrong: 'Random-wrong',
-  'base-chat': 'the untuned base (chat format)',
-};
-/** "Harmonious", "Mixture r = 0.2", "the untuned base (chat format)". */
-export function conditionLabel(name: string): string {
-  return NAMES[name] ?? (name.startsWith('mixture-') ? `Mixture r = ${name.slice(8)}` : name);
-}
 const SET_LABEL = { homo: 'HOMO', id: 'ID', ood: 'OOD' } as const;
 
 /** One contrast in words: "Harmonious beat Incompatible by 8.1 points [3.0, 13.2] on OOD (p = 0.031, 5 seeds)". */

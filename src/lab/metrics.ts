@@ -90,10 +90,6 @@ export function meanKl(base: readonly (readonly number[])[], tuned: readonly (re
   return mean(base.map((p, i) => kl(p, tuned[i])));
 }
 
-export function meanCosine(base: readonly (readonly number[])[], tuned: readonly (readonly number[])[]): number {
-  return mean(base.map((p, i) => cosine(p, tuned[i])));
-}
-
 export function accuracy(predictions: readonly number[], gold: readonly number[]): number {
   return mean(predictions.map((p, i) => (p === gold[i] ? 1 : 0)));
 }
@@ -208,14 +204,20 @@ export function bootstrap(
     for (let i = 0; i < n; i++) idx[i] = Math.floor(r() * n);
     stats[s] = stat(idx);
   }
+  return { value, ...percentileInterval(stats, opts.level) };
+}
+
+/** The central `level` interval of bootstrap statistics (sorted in place), linearly interpolated. */
+export function percentileInterval(stats: Float64Array, level = 0.95): { lo: number; hi: number } {
   stats.sort();
-  const alpha = (1 - (opts.level ?? 0.95)) / 2;
+  const n = stats.length;
+  const alpha = (1 - level) / 2;
   const q = (f: number) => {
-    const pos = f * (samples - 1);
+    const pos = f * (n - 1);
     const lo = Math.floor(pos);
-    return stats[lo] + (stats[Math.min(lo + 1, samples - 1)] - stats[lo]) * (pos - lo);
+    return stats[lo] + (stats[Math.min(lo + 1, n - 1)] - stats[lo]) * (pos - lo);
   };
-  return { value, lo: q(alpha), hi: q(1 - alpha) };
+  return { lo: q(alpha), hi: q(1 - alpha) };
 }
 
 /** Bootstrap interval of a per-question mean (accuracy from 0/1, C from per-question Spearman, KL…). */

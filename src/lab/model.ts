@@ -53,67 +53,9 @@ export interface GenerateOptions {
   adapter?: AdapterRef | null;
 }
 
-/** One tokenised training sequence; the loss counts only positions whose mask is 1 (assistant tokens). */
-export interface TrainExample {
-  ids: readonly number[];
-  /** Same length as `ids`: 1 where the token is a target of the loss. */
-  lossMask: readonly number[];
-}
-
-export type LoraTarget = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
-
-export interface LoraConfig {
-  rank: number;
-  alpha: number;
-  dropout: number;
-  targets: readonly LoraTarget[];
-}
-
-export interface TrainConfig {
-  lora: LoraConfig;
-  learningRate: number;
-  weightDecay: number;
-  betas: readonly [number, number];
-  eps: number;
-  schedule: { kind: 'constant' | 'linear' | 'cosine'; warmupFraction: number };
-  epochs: number;
-  batchSize: number;
-  /** Longer sequences are truncated from the left, keeping the answer. */
-  maxSeqLen: number;
-  /** Global gradient-norm clip; 0 disables. */
-  clipNorm: number;
-  seed: number;
-}
-
-export interface StepEvent {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number;
-  learningRate: number;
-  gradNorm: number;
-  tokensPerSecond: number;
-}
-
-/** Everything needed to use or resume an adapter: plain arrays, storable in IndexedDB or files. */
-export interface AdapterState {
-  config: LoraConfig;
-  /** PEFT tensor names (…q_proj.lora_A.weight) → values, row-major. */
-  tensors: Record<string, Float32Array>;
-  /** Optimizer steps taken. */
-  step: number;
-  /** Adam moments in the same order as `tensors`, for resuming. */
-  optimizer?: { m: Record<string, Float32Array>; v: Record<string, Float32Array> };
-}
-
-export interface TrainHooks {
-  onStep?(e: StepEvent): void;
-  /** Called after each epoch; the lab checkpoints here. */
-  onEpoch?(epoch: number, state: AdapterState): Promise<void> | void;
-  signal?: AbortSignal;
-  /** Continue from a checkpoint: its tensors, moments and step. */
-  resumeFrom?: AdapterState;
-}
+// The training vocabulary is the model's (src/model/types.ts); the lab names it through this port, as types.
+import type { AdapterState, TrainConfig, TrainExample, TrainHooks } from '../model/types';
+export type { AdapterState, DeviceSpeed, LoraConfig, LoraTarget, SpeedShapes, StepEvent, TrainConfig, TrainExample, TrainHooks } from '../model/types';
 
 export interface LabModel {
   readonly id: string;

@@ -20,8 +20,6 @@ export type ScoringFormat = { kind: 'kshot'; shots: number } | { kind: 'chat' };
  * the answer (cloze), free of letters by construction.
  */
 export type BeliefMethod = 'letter' | 'debiased' | 'continuation';
-/** @deprecated the same as BeliefMethod. */
-export type ScoreMethod = BeliefMethod;
 /** `strict` is a probe rule on top of `letter`: known only when right under all four option orders. */
 export type ProbeMethod = 'letter' | 'strict' | 'debiased' | 'continuation';
 

@@ -1,16 +1,11 @@
 /** Seeded randomness for every choice the lab makes (splits, mixtures, bootstrap): same seed, same result. */
+import { mulberry32 } from '../util/random';
+
 export type Rng = () => number;
 
-/** mulberry32: a small, fast 32-bit generator; uniform in [0, 1). */
+/** mulberry32 (src/util/random.ts), its seed mixed with the golden ratio; uniform in [0, 1). */
 export function rng(seed: number): Rng {
-  let a = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
 }
 
 /** Integer in [0, n). */

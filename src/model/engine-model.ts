@@ -3,13 +3,12 @@
  * made once per shape and cached; adapters live on the GPU as flat buffers and are copied into the
  * plan's LoRA slot for their configuration when used (one copyBufferToBuffer, no re-preparing).
  */
-import type {
-  AdapterRef, AdapterState, ContinuationRequest, GenerateOptions, LabModel, LabTokenizer, NextTokenRequest,
-  TrainConfig, TrainExample, TrainHooks,
-} from '../lab/model';
+import type { AdapterRef, ContinuationRequest, GenerateOptions, LabModel, LabTokenizer, NextTokenRequest } from '../lab/model';
+import type { AdapterState, TrainConfig, TrainExample, TrainHooks } from './types';
 import type { Counters } from '../engine/counters';
 import type { Runtime } from '../engine/runtime';
 import { exportPeft } from './lora';
+import { PlanCache } from './plan-cache';
 import { candidateHead, IGNORE_INDEX, logitsHead, packBatch, roundUp, targetHead } from './score';
 import type { ModelSpec } from './spec';
 import {
@@ -53,7 +52,7 @@ interface LoadedAdapter {
 
 /** Shared machinery of the model (used by score/generate/train modules). */
 export class ModelCore {
-  private plans = new Map<string, Plan>();
+  private readonly plans: PlanCache<Plan>;
   private slots = new Map<string, { buffers: LoraBuffers; active: string | null }>();
   readonly maxBatch: number;
   readonly quantum: number;
@@ -68,6 +67,7 @@ export class ModelCore {
     this.quantum = opts.seqQuantum ?? 16;
     this.maxPlans = opts.maxPlans ?? 12;
     this.prefixCacheBytes = opts.prefixCacheBytes;
+    this.plans = new PlanCache(this.maxPlans);
   }
 
   get spec(): ModelSpec {
@@ -78,42 +78,11 @@ export class ModelCore {
   plan(shape: Omit<PlanShape, 'lora'>, lora: LoraBuffers | null, tag = ''): Plan {
     const sig = lora ? loraSignature(lora.layout.config) : 'base';
     const key = `${shape.B}x${shape.S}L${shape.L}p${shape.past}${shape.settablePast ? 's' : ''}${shape.train ? 't' : ''}|${sig}|${tag}`;
-    let p = this.plans.get(key);
-    if (p) {
-      // Most recently used last (Map order), for the eviction below.
-      this.plans.delete(key);
-      this.plans.set(key, p);
-      return p;
-    }
-    this.evict(key, tag);
-    this.plans.set(key, (p = buildPlan(this.rt, this.w, { ...shape, lora })));
-    return p;
-  }
-
-  /**
-   * Keep at most `maxPlans` plans: release the least recently used (with every plan sharing its tag, e.g. a
-   * decode plan with the prefill whose KV cache it uses). Never the group being built.
-   */
-  private evict(newKey: string, tag: string): void {
-    while (this.plans.size >= this.maxPlans) {
-      const oldest = [...this.plans.keys()].find((k) => !tag || !k.endsWith(`|${tag}`));
-      if (!oldest) return;
-      const t = oldest.slice(oldest.lastIndexOf('|') + 1);
-      this.dropPlans((k) => k === oldest || (t !== '' && k.endsWith(`|${t}`)));
-    }
-    void newKey;
+    return this.plans.get(key, tag, () => buildPlan(this.rt, this.w, { ...shape, lora }));
   }
 
   get planCount(): number {
     return this.plans.size;
-  }
-
-  /** Release every plan whose key contains `tag` (e.g. a generation's cache). */
-  dropPlans(filter: (key: string) => boolean): void {
-    for (const [k, p] of this.plans) if (filter(k)) {
-      p.release();
-      this.plans.delete(k);
-    }
   }
 
   /** The LoRA slot for a configuration (training buffers when `training`). */
@@ -150,7 +119,7 @@ export class ModelCore {
   }
 
   dispose(): void {
-    this.dropPlans(() => true);
+    this.plans.clear();
     for (const s of this.slots.values()) for (const t of [s.buffers.params, s.buffers.grads, s.buffers.m, s.buffers.v, s.buffers.dropoutState]) if (t) this.rt.release(t);
     this.slots.clear();
     for (const t of this.w.all) this.rt.release(t);

@@ -70,7 +70,8 @@ const MANIFEST = '.ift-lab-manifest.json';
 const MODEL_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
 const FILE = /^[\w.-]+(\/[\w.-]+)*$/;
 
-interface Manifest {
+/** What the cache folder's .ift-lab-manifest.json lists (not an experiment's Manifest). */
+interface CachedFiles {
   files: string[];
   weights: 'single' | 'sharded';
   hasGenerationConfig: boolean;
@@ -237,7 +238,7 @@ export async function loadModelFiles(modelId: string, opts: HubOptions = {}): Pr
   const cache = opts.cache ?? null;
   const mkey = { modelId, revision, file: MANIFEST };
   const mblob = cache ? await cache.get(mkey) : null;
-  let manifest: Manifest | null = mblob ? ((await json(mblob, modelId, MANIFEST)) as Manifest) : null;
+  let manifest: CachedFiles | null = mblob ? ((await json(mblob, modelId, MANIFEST)) as CachedFiles) : null;
 
   const blobs = new Map<string, Blob>();
   let filesTotal = manifest ? manifest.files.length : 5;

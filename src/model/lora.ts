@@ -3,7 +3,7 @@
  * (adapter_config.json + adapter_model.safetensors), so adapters move between IFT Lab and Python
  * (`PeftModel.from_pretrained`). Layouts: lora_A [r, in], lora_B [out, r]; y += (α/r)·(x·Aᵀ)·Bᵀ.
  */
-import type { AdapterState, LoraConfig, LoraTarget } from '../lab/model';
+import type { AdapterState, LoraConfig, LoraTarget } from './types';
 import { AdapterMismatchError } from './errors';
 import { SafetensorsFile, sourceFromBytes, writeSafetensors, type ByteSource, type TensorReader, type TensorToWrite } from './safetensors';
 import type { ModelSpec } from './spec';

@@ -4,7 +4,7 @@
  * stubs), so the figure is exactly what the engine would allocate. Also the real configurations the
  * lab targets, and seeded random weights for runs at real shapes without downloads.
  */
-import type { LoraConfig } from '../lab/model';
+import type { LoraConfig } from './types';
 import type { EngineDevice } from '../engine/device';
 import { Runtime } from '../engine/runtime';
 import { parseConfig } from './config';

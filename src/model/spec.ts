@@ -1,5 +1,7 @@
+import type { RopeSpec } from '../engine/rope-spec';
+
 /** A decoder-only Llama-family model, as the engine needs it (parsed from config.json by config.ts). */
-export interface ModelSpec {
+export interface ModelSpec extends RopeSpec {
   arch: 'llama' | 'qwen2';
   vocabSize: number;
   hiddenSize: number;
@@ -7,11 +9,8 @@ export interface ModelSpec {
   numLayers: number;
   numHeads: number;
   numKvHeads: number;
-  headDim: number;
+  // headDim, ropeTheta and ropeScaling come from RopeSpec
   rmsNormEps: number;
-  ropeTheta: number;
-  /** Llama-3.x "llama3" frequency scaling; null for plain RoPE. */
-  ropeScaling: Llama3RopeScaling | null;
   maxPositionEmbeddings: number;
   /** lm_head shares the embedding matrix (no lm_head.weight in the checkpoint). */
   tieWordEmbeddings: boolean;
@@ -21,12 +20,8 @@ export interface ModelSpec {
   eosTokenIds: number[];
 }
 
-export interface Llama3RopeScaling {
-  factor: number;
-  lowFreqFactor: number;
-  highFreqFactor: number;
-  originalMaxPositionEmbeddings: number;
-}
+// RoPE's part of the spec is the engine's (the rope kernel reads it); re-exported so models name it here.
+export type { Llama3RopeScaling } from '../engine/rope-spec';
 
 /** Hugging Face tensor names and shapes ([out, in] for linears) a checkpoint of `spec` must hold. */
 export function expectedTensors(spec: ModelSpec): Map<string, number[]> {

@@ -4,22 +4,9 @@
  * of a call) and a few LoRA steps at the experiment's batch shape. Takes seconds; the first call of each
  * shape compiles its pipelines and is not timed.
  */
-import { countWork, estimateRun, measurePromptTokens, workInputs, type DeviceSpeed, type RunEstimate } from '../lab/estimate';
-import type { ExperimentConfig, QuestionBank } from '../lab/experiment';
-import type { LoraConfig, TrainConfig } from '../lab/model';
-import { makeSplits } from '../lab/splits';
+import type { DeviceSpeed, SpeedShapes, TrainConfig } from './types';
 import type { EngineModel } from './engine-model';
 
-export interface SpeedShapes {
-  /** Prompts per scoring call (the experiment's batch). */
-  scoreBatch: number;
-  /** Tokens of a typical scored prompt after its shared prefix. */
-  scoreSeq: number;
-  trainBatch: number;
-  /** Tokens of a typical training sequence. */
-  trainSeq: number;
-  lora: LoraConfig;
-}
 
 const now = () => performance.now() / 1000;
 
@@ -87,28 +74,3 @@ export async function measureSpeed(model: EngineModel, shape: SpeedShapes, opts:
   };
 }
 
-/**
- * The estimate of an experiment on this model and device: its splits and prompt tokens from the bank, the
- * grid's counted work, and this device's speed on the shapes that work will use. What `ift-lab estimate` and
- * the Worker's `estimate` request return.
- */
-export async function estimateExperiment(model: EngineModel, config: ExperimentConfig, bank: QuestionBank): Promise<RunEstimate> {
-  const splits = makeSplits(bank.pool, {
-    trainSubjects: config.subjects.train,
-    related: config.subjects.related,
-    homoFraction: config.splits.homoFraction,
-    caps: config.splits.caps,
-    seed: config.splits.seed,
-    allowEmpty: ['id', 'ood'],
-  });
-  const tokens = measurePromptTokens(model.tokenizer, splits, bank.fewShot, config.probe.shots);
-  const work = countWork(workInputs(config, splits, tokens));
-  const speed = await measureSpeed(model, {
-    scoreBatch: Math.max(config.probe.batchSize, config.evaluation.batchSize),
-    scoreSeq: Math.max(tokens.kshotQuestion, tokens.chatQuestion),
-    trainBatch: config.training.batchSize,
-    trainSeq: Math.min(config.training.maxSeqLen, Math.round(tokens.trainExample)),
-    lora: config.training.lora,
-  });
-  return estimateRun(work, speed);
-}

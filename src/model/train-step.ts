@@ -5,7 +5,7 @@
  * non-finite flag). Everything is prepared once per (batch, seqLen, LoRA layout, optimizer settings);
  * steps only write ids/targets/learning rate and encode.
  */
-import type { AdapterState, TrainConfig, TrainExample, TrainHooks } from '../lab/model';
+import type { AdapterState, TrainConfig, TrainExample, TrainHooks } from './types';
 import { IGNORE_INDEX, prepareCrossEntropy } from '../engine/kernels/cross_entropy/cross_entropy';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../engine/kernels/rmsnorm/rmsnorm';
 import { prepareAdamW, writeAdamWHyper, type AdamWConfig } from '../engine/optim/adamw';

@@ -6,21 +6,11 @@
 import type { Contrast } from '../lab/contrasts';
 import type { GroupMetrics, EvalReport, TestSetName } from '../lab/evaluate';
 import type { RunFit, SweepResult } from '../lab/experiment';
-import type { Accuracy, ConditionKind, ConditionResult, Manifest, SharedContrast, SharedResult } from './types';
+import { conditionLabel } from '../util/condition-names';
+import type { Accuracy, ConditionKind, ConditionResult, SharedContrast, SharedManifest, SharedResult } from './types';
 
 const SETS: readonly TestSetName[] = ['homo', 'id', 'ood'];
 
-const NAMES: Record<string, string> = {
-  harmonious: 'Harmonious',
-  incompatible: 'Incompatible',
-  selfAligning: 'Self-aligning',
-  randomWrong: 'Random-wrong',
-  'base-chat': 'the untuned base (chat format)',
-};
-/** "Harmonious", "Mixture r = 0.2" (from `mixture-0.2`), "the untuned base (chat format)". */
-export function conditionDisplayName(name: string): string {
-  return NAMES[name] ?? (name.startsWith('mixture-') ? `Mixture r = ${name.slice(8)}` : name);
-}
 
 /** Finite and within [lo, hi]: the share schema accepts nothing else (an empty set has no accuracy). */
 const clamp = (x: number, lo: number, hi: number) => (Number.isFinite(x) ? Math.min(hi, Math.max(lo, x)) : lo);
@@ -40,7 +30,7 @@ export interface RunForShare {
 
 export interface ShareInput {
   title: string;
-  manifest: Manifest;
+  manifest: SharedManifest;
   protocol: string;
   runs: readonly RunForShare[];
   counts: { known: number; unknown: number };
@@ -85,7 +75,7 @@ function conditionResult(all: readonly RunForShare[], condition: string, protoco
   const epochs = Math.max(0, ...fits.map((f) => f.lossPerEpoch.length));
   const tuned = (r: RunForShare, s: TestSetName) => clamp(r.evals[protocol]?.sets[s]?.overall.tunedAccuracy.value ?? NaN, 0, 1);
   return {
-    name: conditionDisplayName(condition),
+    name: conditionLabel(condition),
     kind: first.kind as ConditionKind,
     ratio: first.ratio ?? null,
     trainSize: first.fit?.n ?? first.trainSize ?? 0,
@@ -123,8 +113,8 @@ export function sharedResult(o: ShareInput): SharedResult {
   const contrasts: SharedContrast[] = (o.contrasts ?? [])
     .filter((c) => c.protocol === o.protocol && Number.isFinite(c.mean) && Number.isFinite(c.lo) && Number.isFinite(c.hi))
     .map((c) => ({
-      a: conditionDisplayName(c.a),
-      b: conditionDisplayName(c.b),
+      a: conditionLabel(c.a),
+      b: conditionLabel(c.b),
       set: c.set,
       group: c.group,
       mean: clamp(c.mean, -1, 1),

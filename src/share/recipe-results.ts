@@ -9,7 +9,7 @@ import type { EvalReport, GroupMetrics, SetReport, TestSetName } from '../lab/ev
 import type { Interval } from '../lab/metrics';
 import { sharedResult, type RunForShare } from './from-runs';
 import { validateSharedResult } from './schema';
-import { CONDITION_KINDS, TEST_SETS, type Manifest, type SharedResult } from './types';
+import { CONDITION_KINDS, TEST_SETS, type SharedManifest, type SharedResult } from './types';
 
 export const RECIPE_RESULTS_FORMAT = 'ift-lab-recipe-results';
 
@@ -140,7 +140,7 @@ function manifestOf(
   p: Recipe['protocols'][number],
   seed: number,
   datasets: { name: string; hash: string }[],
-): Manifest {
+): SharedManifest {
   const env = r.environment ?? {};
   const str = (k: string) => (typeof env[k] === 'string' ? (env[k] as string) : '?');
   const processes = typeof env.processes === 'number' ? env.processes : 1;

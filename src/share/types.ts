@@ -63,7 +63,12 @@ export interface SharedContrast {
   reversed: boolean;
 }
 
-export interface Manifest {
+/**
+ * The compact manifest a shared link carries (flat hyper-parameters, one device line): not the lab's full
+ * reproducibility Manifest (src/lab/manifest.ts), which stays with the run — a link must stay short and its
+ * schema (schema.ts) is versioned on its own.
+ */
+export interface SharedManifest {
   model: { id: string; revision: string };
   engineVersion: string;
   device: { description: string; fallback: boolean; shaderF16: boolean };
@@ -80,7 +85,7 @@ export interface Manifest {
 export interface SharedResult {
   v: typeof SHARE_VERSION;
   title: string;
-  manifest: Manifest;
+  manifest: SharedManifest;
   base: { homo: Accuracy; id: Accuracy; ood: Accuracy };
   counts: { known: number; unknown: number };
   conditions: ConditionResult[];

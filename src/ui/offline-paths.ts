@@ -4,7 +4,6 @@
  * through `env.backends.onnx`). In a Worker, pass the app's base URL from the page, not `self.location`.
  */
 export const ORT_WASM_DIR = 'ort/';
-export const MODELS_DIR = 'models/';
 
 /** Absolute URL of the ort/ folder for an app served at `appBase` (e.g. document.baseURI). */
 export function ortWasmBase(appBase: string): string {

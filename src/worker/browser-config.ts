@@ -3,13 +3,21 @@
  * browser runs exactly the experiment `ift-lab experiment` runs for the same JSON.
  */
 import { parseExperimentConfig, type ExperimentConfig, type ExperimentConfigInput } from '../lab/experiment';
+import { ConfigError } from '../lab/errors';
 import type { LoraTarget } from '../lab/model';
+import { LORA_TARGET_MODULES, LORA_TARGETS } from '../model/lora';
 import type { SplitConfig } from '../lab/splits';
-import type { ConditionId, ProbeConfig, QuestionSource, TrainConfig } from './protocol';
+import type { ConditionId, ProbeConfig, QuestionSource, TrainSettings } from './protocol';
 
-/** The UI names projections as PEFT does (q_proj…); the lab as q, k, v, o, gate, up, down. */
+/** PEFT's module name of each target (q_proj → q), from the model layer's one table. */
+const BY_PEFT_NAME = new Map<string, LoraTarget>(LORA_TARGETS.map((t) => [LORA_TARGET_MODULES[t].split('.')[1], t]));
+
+/** The UI names projections as PEFT does (q_proj…); the lab as q, k, v, o, gate, up, down. Unknown names are refused. */
 export function loraTargets(names: readonly string[]): LoraTarget[] {
-  return names.map((n) => n.replace(/_proj$/, '') as LoraTarget);
+  const unknown = names.filter((n) => !BY_PEFT_NAME.has(n));
+  if (unknown.length)
+    throw new ConfigError('LoRA target list', unknown.map((n) => `"${n}" is not a projection (use ${[...BY_PEFT_NAME.keys()].join(', ')})`));
+  return names.map((n) => BY_PEFT_NAME.get(n)!);
 }
 
 function questionsOf(source: Pick<QuestionSource, 'type'> & Partial<{ seed: number; filename: string }>): ExperimentConfigInput['questions'] {
@@ -25,7 +33,7 @@ export interface BrowserPlan {
   probe: Pick<ProbeConfig, 'k' | 'threshold' | 'strict'> & { method?: ExperimentConfig['probe']['method'] };
   split: SplitConfig;
   datasets?: { conditions: ConditionId[]; ratios: number[]; size: number; responses: 'letter' | 'explanation'; seed: number };
-  train?: TrainConfig;
+  train?: TrainSettings;
   /** The model's context length: the training sequences are cut to it. */
   maxPositions: number;
 }

@@ -1,6 +1,8 @@
 /** The page's side of the Worker protocol: typed calls with progress and cancellation. */
 import type { ErrorInfo, FromWorker, Progress, RequestKind, RequestOf, Results, ToWorker } from './protocol';
 import { TAB_ID } from './run-lock';
+// A cancelled call rejects with the one CancelledError every layer uses.
+import { CancelledError } from '../util/errors';
 
 export class WorkerError extends Error {
   constructor(readonly info: ErrorInfo) {
@@ -9,13 +11,6 @@ export class WorkerError extends Error {
   }
   get advice(): string {
     return this.info.advice;
-  }
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('Cancelled');
-    this.name = 'CancelledError';
   }
 }
 
@@ -52,7 +47,7 @@ export class LabClient {
   call<K extends RequestKind>(request: RequestOf<K>, opts: CallOptions = {}): Promise<Results[K]> {
     const id = this.nextId++;
     return new Promise<Results[K]>((resolve, reject) => {
-      if (opts.signal?.aborted) return reject(new CancelledError());
+      if (opts.signal?.aborted) return reject(new CancelledError('The request'));
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress });
       opts.signal?.addEventListener('abort', () => this.post({ type: 'cancel', id }), { once: true });
       this.post({ type: 'request', id, request });
@@ -88,7 +83,7 @@ export class LabClient {
         return;
       case 'cancelled':
         this.pending.delete(msg.id);
-        p.reject(new CancelledError());
+        p.reject(new CancelledError('The request'));
         return;
     }
   }

@@ -8,7 +8,8 @@ import { LabError } from '../lab/errors';
 import type { RunEstimate } from '../lab/estimate';
 import { parseExperimentConfig, type ExperimentConfig } from '../lab/experiment-config';
 import type { EngineModel } from '../model/engine-model';
-import { estimateExperiment } from '../model/speed';
+import { estimateExperiment } from '../lab/estimate';
+import { measureSpeed } from '../model/speed';
 import { loadSource } from './bank';
 import type { QuestionSource } from './protocol';
 import type { Ctx } from './session-records';
@@ -37,7 +38,7 @@ export async function estimateRequest(
   const src = await loadSource(req.source ?? sourceOfConfig(config), config.probe.shots, { worldJson: deps.worldJson, signal: ctx.signal });
   const model = await deps.model(config.model.id, ctx);
   ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing a few scoring calls and LoRA steps on this device' });
-  const e = await estimateExperiment(model, config, src.bank);
+  const e = await estimateExperiment(model, config, src.bank, (shapes) => measureSpeed(model, shapes));
   ctx.progress({ stage: 'estimate', done: 1, total: 1 });
   return e;
 }

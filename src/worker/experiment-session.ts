@@ -7,14 +7,14 @@
 import { CancelledError, LabError } from '../lab/errors';
 import { runExperiment, splitsOf, type ExperimentConfig, type ExperimentEvent, type ExperimentProgress, type ExperimentResult, type ProgressStore } from '../lab/experiment';
 import type { IftDataset } from '../lab/intervene';
-import { conditionLabel } from '../lab/manifest';
+import { conditionLabel } from '../util/condition-names';
 import type { AdapterState } from '../lab/model';
 import type { EngineModel } from '../model/engine-model';
 import { resultId } from '../share/records';
-import type { Manifest } from '../share/types';
+import type { SharedManifest } from '../share/types';
 import type { Store, StoredRecord } from '../store/types';
 import { browserExperimentConfig } from './browser-config';
-import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainConfig } from './protocol';
+import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainSettings } from './protocol';
 import { questionChanges, sharedResultOf } from './result';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 import { RunLockedError, withRunLock } from './run-lock';
@@ -26,7 +26,7 @@ interface LabRunRecord extends StoredRecord {
   status: 'running' | 'cancelled' | 'failed';
   modelId: string;
   probeId: string;
-  train: TrainConfig;
+  train: TrainSettings;
   protocol: 'paper' | 'likeForLike';
   config: ExperimentConfig;
   error?: string;
@@ -84,7 +84,7 @@ export class ExperimentRunner {
     return { paused: this.gate.paused };
   }
 
-  async experiment(train: TrainConfig, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+  async experiment(train: TrainSettings, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
     if (train.datasetIds.length === 0) throw new LabError('no-datasets', 'There are no datasets to train on.', 'Build the datasets first.');
     const ds = await Promise.all(train.datasetIds.map((id) => this.host.datasetRecord(id)));
     const probeIds = [...new Set(ds.map((d) => d.probeId))];
@@ -229,7 +229,7 @@ export class ExperimentRunner {
     await this.host.store.put('adapters', { id: `${runId}/${gridRun}`, createdAt: Date.now(), runId, gridRun, baseModel, state: { config: state.config, tensors: state.tensors, step: state.step } });
   }
 
-  private deviceInfo(model: EngineModel): Manifest['device'] {
+  private deviceInfo(model: EngineModel): SharedManifest['device'] {
     const r = model.core.rt.engine.report;
     return { description: (r.description || [r.vendor, r.architecture].filter(Boolean).join(' ') || 'unknown GPU').slice(0, 400), fallback: r.isFallbackAdapter, shaderF16: r.features.shaderF16 };
   }
@@ -237,7 +237,7 @@ export class ExperimentRunner {
 
 
 /** The lab's configuration of a browser run: the probe's, the datasets' and the Train page's settings. */
-function configOf(id: string, p: ProbeRecord, ds: readonly DatasetRecord[], train: TrainConfig, model: EngineModel): ExperimentConfig {
+function configOf(id: string, p: ProbeRecord, ds: readonly DatasetRecord[], train: TrainSettings, model: EngineModel): ExperimentConfig {
   const mixtures = ds.filter((d) => d.condition === 'mixture' && d.ratio !== null).map((d) => d.ratio!);
   const seeds = [...new Set(ds.map((d) => d.dataSeed ?? 0))];
   if (seeds.length > 1) throw new LabError('mixed-datasets', 'The datasets were built with different seeds.', 'Build all datasets again in one go.');
@@ -259,7 +259,7 @@ function configOf(id: string, p: ProbeRecord, ds: readonly DatasetRecord[], trai
   });
 }
 
-function shareManifest(r: ExperimentResult, protocol: string, model: EngineModel, info: ModelInfo | null, engineVersion: string, device: Manifest['device']): Manifest {
+function shareManifest(r: ExperimentResult, protocol: string, model: EngineModel, info: ModelInfo | null, engineVersion: string, device: SharedManifest['device']): SharedManifest {
   const c = r.config;
   const t = c.training;
   return {

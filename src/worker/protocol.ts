@@ -4,7 +4,7 @@
  * Only plain, structured-cloneable data crosses this boundary (no GPU objects, no class instances).
  */
 import type { AdapterReport } from '../engine/device';
-import type { ErrorInfo } from '../engine/errors';
+import type { ErrorInfo } from '../util/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
 import type { RunEstimate } from '../lab/estimate';
 import type { SharedResult } from '../share/types';
@@ -196,7 +196,11 @@ export interface DatasetSummary {
   warnings: string[];
 }
 
-export interface TrainConfig {
+/**
+ * The Train page's settings, in the page's terms (PEFT projection names, `lr`, `batch`): the Worker turns them
+ * into the lab's ExperimentConfig (browser-config.ts), whose training part is the model's TrainConfig.
+ */
+export interface TrainSettings {
   datasetIds: string[];
   lora: { rank: number; alpha: number; dropout: number; targets: string[] };
   lr: number;
@@ -211,12 +215,9 @@ export interface TrainConfig {
   dataSeed?: 'per-seed' | number;
 }
 
-/**
- * Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
- * step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
- * into the grid of conditions × seeds), runs (its size), seed.
- */
-export type TrainMetric = 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition' | 'run' | 'runs' | 'seed';
+// Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
+// step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
+// into the grid of conditions × seeds), runs (its size), seed.
 
 export interface QuestionChange {
   question: string;
@@ -242,7 +243,7 @@ export type LabRequest =
   | { kind: 'probe'; config: ProbeConfig }
   | { kind: 'buildDatasets'; config: DatasetConfig }
   /** Train, then evaluate, one condition after another; the result is the whole run. */
-  | { kind: 'experiment'; train: TrainConfig; protocol: 'paper' | 'likeForLike' }
+  | { kind: 'experiment'; train: TrainSettings; protocol: 'paper' | 'likeForLike' }
   /** Continue a stored run cut off by a reload (or a cancel): from its last checkpoint, same progress. */
   | { kind: 'resumeExperiment'; runId: string }
   /** Pause or resume a running `experiment` (cancel is the protocol's own `cancel`). */

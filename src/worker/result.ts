@@ -8,13 +8,13 @@ import type { SetScores, TestSetName } from '../lab/evaluate';
 import type { ScoredQuestion } from '../lab/probe';
 import { LETTERS, type Question } from '../lab/questions/types';
 import { sharedResult } from '../share/from-runs';
-import type { Manifest, SharedResult } from '../share/types';
+import type { SharedManifest, SharedResult } from '../share/types';
 import type { QuestionChange } from './protocol';
 
 const SETS: readonly TestSetName[] = ['homo', 'id', 'ood'];
 
 /** The share-ready result of one protocol ('paper' or 'like-for-like'). */
-export function sharedResultOf(result: ExperimentResult, o: { protocol: string; title: string; manifest: Manifest }): SharedResult {
+export function sharedResultOf(result: ExperimentResult, o: { protocol: string; title: string; manifest: SharedManifest }): SharedResult {
   return sharedResult({
     ...o,
     runs: result.runs,

@@ -23,7 +23,7 @@ import { browserExperimentConfig } from './browser-config';
 import { ExperimentRunner } from './experiment-session';
 import type {
   CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
-  ProbeSummary, QuestionSource, TrainConfig, VerifyOutcome,
+  ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome,
 } from './protocol';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 
@@ -320,7 +320,7 @@ export class Session {
     return this.experiments.trainControl(action);
   }
 
-  experiment(train: TrainConfig, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+  experiment(train: TrainSettings, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
     return this.experiments.experiment(train, protocol, ctx);
   }
 

@@ -4,7 +4,7 @@
  * protocol.ts with progress events, a result, a typed error or a cancellation.
  */
 import { openDevice, type EngineDevice } from '../engine/device';
-import { toErrorInfo } from '../engine/errors';
+import { toErrorInfo } from '../util/errors';
 import { Runtime } from '../engine/runtime';
 import { selfTestAll } from '../engine/selftest';
 import { BUILTIN_MODELS } from '../model/builtin';

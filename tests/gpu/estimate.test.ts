@@ -1,10 +1,10 @@
 // The estimate before a run on the engine: the device's speed measured on the model's shapes, combined with
 // the grid's counted work. Asserts structure and consistency (no timing thresholds: speeds vary by machine).
 import { describe, expect, it } from 'vitest';
-import { countWork, measurePromptTokens, STAGES, workInputs } from '../../src/lab/estimate';
+import { countWork, estimateExperiment, measurePromptTokens, STAGES, workInputs } from '../../src/lab/estimate';
 import { parseExperimentConfig } from '../../src/lab/experiment-config';
 import { makeSplits } from '../../src/lab/splits';
-import { estimateExperiment } from '../../src/model/speed';
+import { measureSpeed } from '../../src/model/speed';
 import { syntheticSubjects } from '../../bench/prefix';
 import { fixtureModel } from '../helpers/model';
 
@@ -18,7 +18,7 @@ describe('estimateExperiment', () => {
       conditions: ['harmonious', 'incompatible'], seeds: [1], size: 4, protocols: ['paper'],
       training: { lora: { rank: 2, alpha: 4, targets: ['q', 'v'] }, learningRate: 1e-3, epochs: 1, batchSize: 2, maxSeqLen: 64 },
     });
-    const e = await estimateExperiment(m, config, { pool: test, fewShot: dev });
+    const e = await estimateExperiment(m, config, { pool: test, fewShot: dev }, (shapes) => measureSpeed(m, shapes));
     console.log(JSON.stringify({ speed: e.speed, seconds: e.seconds, total: e.totalSeconds }));
     expect(e.speed.forwardTokensPerSecond).toBeGreaterThan(0);
     expect(e.speed.callSeconds).toBeGreaterThanOrEqual(0);

@@ -9,7 +9,7 @@ import { main } from '../../src/cli/ift-lab';
 import type { ExperimentResult } from '../../src/lab/experiment';
 import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../src/model/builtin';
 import { loadFolderFiles } from '../../src/model/hub';
-import { openFsStore } from '../../src/store/fs';
+import { openFsStore } from '../helpers/fs-store';
 import type { StoredRecord } from '../../src/store/types';
 import { Session, type Ctx } from '../../src/worker/session';
 import { testRuntime } from '../helpers/gpu';

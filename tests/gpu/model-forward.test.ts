@@ -36,7 +36,7 @@ async function worstGoldenDiff(model: EngineModel, name: string): Promise<number
 describe('decoder forward vs PyTorch float64 golden logits', () => {
   // f32 weights and f32 accumulation over D = 64 and two layers: rounding is ~1e-6 relative on logits of
   // magnitude ~1, so 1e-4 absolute leaves room for accumulation-order differences but catches any real bug
-  // (a wrong RoPE branch or mask changes logits by > 1e-2, see tests/unit/fixtures.test.ts).
+  // (a wrong RoPE branch or mask changes logits by > 1e-2, see tests/unit/model/fixtures.test.ts).
   for (const name of ['tiny-llama', 'tiny-llama-untied', 'tiny-qwen2', 'tiny-llama3']) {
     it(`${name}, f32 weights: |Δlogit| < 1e-4`, async () => {
       const m = await fixtureModel(name, 'f32');

@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../src/model/builtin';
 import { loadFolderFiles } from '../../src/model/hub';
 import { validateSharedResult } from '../../src/share/schema';
-import { openFsStore } from '../../src/store/fs';
+import { openFsStore } from '../helpers/fs-store';
 import type { StoredRecord } from '../../src/store/types';
-import type { Progress, TrainConfig } from '../../src/worker/protocol';
+import type { Progress, TrainSettings } from '../../src/worker/protocol';
 import { Session, type Ctx } from '../../src/worker/session';
 import { testRuntime } from '../helpers/gpu';
 
@@ -79,7 +79,7 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     mark('datasets');
 
     // Train Incompatible then Self-aligning: pause at step 1 of the first, cancel during the second.
-    const train: TrainConfig = {
+    const train: TrainSettings = {
       datasetIds: ds.datasets.slice(1).map((d) => d.datasetId),
       lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] },
       lr: 0.002,

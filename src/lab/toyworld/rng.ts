@@ -2,22 +2,20 @@
  * A small seeded PRNG (mulberry32) with the helpers the world needs. Independent streams come from
  * `fork(label)`, so adding draws to one part (say the corpus) never changes another (the world).
  */
+import { mulberry32 } from '../../util/random';
+
 export class Rng {
-  private state: number;
+  private readonly draw: () => number;
   private readonly seed: string;
 
   constructor(seed: number | string) {
     this.seed = String(seed);
-    this.state = hashSeed(this.seed);
+    this.draw = mulberry32(hashSeed(this.seed));
   }
 
   /** A float in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** An integer in [0, n). */

@@ -222,11 +222,6 @@ function validateOptions(o: WorldOptions): void {
   }
 }
 
-/** Questions of one teaching group, in the bank or drilled. */
-export function questionsByGroup(world: ToyWorld, group: TeachGroup): ToyQuestion[] {
-  return [...world.questions, ...world.drilled].filter((q) => q.group === group);
-}
-
 /** The k-shot examples of a subject (the 'dev' questions), in a fixed order. */
 export function devQuestions(world: ToyWorld, subject: string): ToyQuestion[] {
   return world.questions.filter((q) => q.subject === subject && q.dev);

@@ -1,5 +1,5 @@
 /** The experiment in this tab: the probe, the datasets, and the training run with its live progress. */
-import type { ConditionId, DatasetSummary, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainConfig } from '../../worker/protocol';
+import type { ConditionId, DatasetSummary, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainSettings } from '../../worker/protocol';
 import { CONDITIONS } from './forms.svelte';
 import { history } from './history.svelte';
 import { labCall } from './lab.svelte';
@@ -106,7 +106,7 @@ class Experiment {
     if (m.condition !== undefined) l.condition = m.condition;
   }
 
-  start(train: TrainConfig, protocol: 'paper' | 'likeForLike'): Promise<void> {
+  start(train: TrainSettings, protocol: 'paper' | 'likeForLike'): Promise<void> {
     return this.run({ kind: 'experiment', train, protocol });
   }
 

@@ -25,17 +25,6 @@ class Lab {
 
 export const lab = new Lab();
 
-/** Whether this build's Worker answers the lab's requests. */
-export const LAB_READY = true;
-
-/** The lab is not in this build yet: what the pages show instead of running. */
-export const LAB_NOT_READY: ErrorInfo = {
-  name: 'LabNotReady',
-  code: 'lab-not-ready',
-  message: 'This build of IFT Lab does not include the lab engine yet.',
-  advice: 'The forms are saved; they will run when the lab engine is part of the build.',
-};
-
 /** The one call site of the lab's Worker requests (probe, buildDatasets, experiment, resumeExperiment, trainControl). */
 export async function labCall<K extends LabRequestKind>(request: LabRequestOf<K>, opts: CallOptions = {}): Promise<LabResults[K]> {
   if (!lab.client) throw Object.assign(new Error('The lab Worker has not started.'), { advice: 'Reload the page.' });

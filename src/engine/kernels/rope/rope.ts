@@ -1,5 +1,5 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
-import type { ModelSpec } from '../../../model/spec';
+import type { RopeSpec } from '../../rope-spec';
 import { bindAt, grid1d, pastSetter } from '../grid';
 import code from './rope.wgsl?raw';
 
@@ -95,7 +95,7 @@ export function prepareRopeQkv(
  * `_compute_llama3_parameters`: long wavelengths divided by `factor`, short ones kept, the band between
  * `low_freq_factor` and `high_freq_factor` smoothly interpolated.
  */
-export function ropeInvFreq(spec: Pick<ModelSpec, 'headDim' | 'ropeTheta' | 'ropeScaling'>): Float32Array {
+export function ropeInvFreq(spec: RopeSpec): Float32Array {
   const f = Math.fround;
   const dim = spec.headDim;
   const inv = new Float32Array(dim / 2);

@@ -4,11 +4,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { deleteCachedModel, downloadFile, listCachedModels, loadModelFiles, type DownloadProgress } from '../../src/model/hub';
-import { DirectoryModelCache } from '../../src/model/cache-node';
-import { DownloadError, TruncatedDownloadError } from '../../src/model/errors';
-import { writeSafetensors } from '../../src/model/safetensors';
-import { useLocalServer } from '../helpers/local-server';
+import { deleteCachedModel, downloadFile, listCachedModels, loadModelFiles, type DownloadProgress } from '../../../src/model/hub';
+import { DirectoryModelCache } from '../../../src/model/cache-node';
+import { DownloadError, TruncatedDownloadError } from '../../../src/model/errors';
+import { writeSafetensors } from '../../../src/model/safetensors';
+import { useLocalServer } from '../../helpers/local-server';
 
 const weights = writeSafetensors({ w: { dtype: 'F32', shape: [64, 1024], data: new Float32Array(64 * 1024).fill(0.5) } });
 const shardA = writeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) } });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseHash } from '../../src/ui/state/router.svelte';
-import { parseRatios } from '../../src/ui/state/forms.svelte';
-import { experiment } from '../../src/ui/state/experiment.svelte';
-import { validateQuestionsFile } from '../../src/ui/state/questions';
+import { parseHash } from '../../../src/ui/state/router.svelte';
+import { parseRatios } from '../../../src/ui/state/forms.svelte';
+import { experiment } from '../../../src/ui/state/experiment.svelte';
+import { validateQuestionsFile } from '../../../src/ui/state/questions';
 
 describe('routes', () => {
   it.each([

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   checkTensors, f16ToF32, MAX_HEADER_BYTES, SafetensorsFile, ShardedCheckpoint, sourceFromBlob, sourceFromBytes, toF32, writeSafetensors,
   type ByteSource,
-} from '../../src/model/safetensors';
-import { SafetensorsError, WeightsMismatchError } from '../../src/model/errors';
-import type { ModelSpec } from '../../src/model/spec';
-import { expectedTensors } from '../../src/model/spec';
+} from '../../../src/model/safetensors';
+import { SafetensorsError, WeightsMismatchError } from '../../../src/model/errors';
+import type { ModelSpec } from '../../../src/model/spec';
+import { expectedTensors } from '../../../src/model/spec';
 
 /** A file from a raw header string and `dataBytes` of data. */
 function craft(header: string, dataBytes = 0, lengthField?: bigint): Uint8Array {

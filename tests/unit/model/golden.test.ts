@@ -4,12 +4,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeFixture } from '../../src/model/fixtures';
-import { parseConfig } from '../../src/model/config';
-import { SafetensorsFile, sourceFromBytes } from '../../src/model/safetensors';
-import { loraParamNames } from '../../src/model/lora';
+import { makeFixture } from '../../../src/model/fixtures';
+import { parseConfig } from '../../../src/model/config';
+import { SafetensorsFile, sourceFromBytes } from '../../../src/model/safetensors';
+import { loraParamNames } from '../../../src/model/lora';
 
-const DIR = join(__dirname, '../fixtures/golden');
+const DIR = join(__dirname, '../../fixtures/golden');
 
 interface LoraCase {
   name: string; targets: string[]; rank: number; alpha: number; loss: number; grad_norm: number; clip_max_norm: number;

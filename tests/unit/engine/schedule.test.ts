@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { learningRateAt } from '../../src/engine/optim/schedule';
-import { adamWStepRef } from '../../src/engine/optim/adamw.ref';
+import { learningRateAt } from '../../../src/engine/optim/schedule';
+import { adamWStepRef } from '../../../src/engine/optim/adamw.ref';
 
 // Learning rates seen by optimizer steps 0…10 under torch's LambdaLR with transformers'
 // get_{linear,cosine}_schedule_with_warmup lambdas (warmup 3, total 10, peak 3e-4), printed by PyTorch 1.13.

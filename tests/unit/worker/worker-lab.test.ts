@@ -1,12 +1,12 @@
 // The Worker's lab glue without a GPU: question sources (toy world, user file) and the share-ready result.
 import { describe, expect, it } from 'vitest';
-import type { ScoredQuestion } from '../../src/lab/probe';
-import type { Question } from '../../src/lab/questions/types';
-import { validateSharedResult } from '../../src/share/schema';
-import { fileBank, toyWorldBank, TOY_SPLIT } from '../../src/worker/bank';
-import { questionChanges, sharedResultOf } from '../../src/worker/result';
-import { runExperiment } from '../../src/lab/experiment';
-import { pretrainedModel, tinyWorld } from '../helpers/tiny-world';
+import type { ScoredQuestion } from '../../../src/lab/probe';
+import type { Question } from '../../../src/lab/questions/types';
+import { validateSharedResult } from '../../../src/share/schema';
+import { fileBank, toyWorldBank, TOY_SPLIT } from '../../../src/worker/bank';
+import { questionChanges, sharedResultOf } from '../../../src/worker/result';
+import { runExperiment } from '../../../src/lab/experiment';
+import { pretrainedModel, tinyWorld } from '../../helpers/tiny-world';
 
 const q = (id: string, subject: string, answer: 0 | 1 | 2 | 3 = 0): Question => ({ id, subject, question: `Q ${id}?`, options: ['a', 'b', 'c', 'd'], answer });
 

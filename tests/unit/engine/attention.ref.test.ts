@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionBackwardRef, attentionForwardRef, type AttentionShape } from '../../src/engine/kernels/attention/attention.ref';
+import { attentionBackwardRef, attentionForwardRef, type AttentionShape } from '../../../src/engine/kernels/attention/attention.ref';
 
 function rand(n: number, seed: number): Float64Array {
   let s = seed;

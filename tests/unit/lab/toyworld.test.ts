@@ -24,9 +24,9 @@ import {
   WORLD_VERSION,
   type ToyFact,
   type ToyWorld,
-} from '../../src/lab/toyworld';
-import type { Question } from '../../src/lab/questions';
-import { expectedTensors, type ModelSpec } from '../../src/model/spec';
+} from '../../../src/lab/toyworld';
+import type { Question } from '../../../src/lab/questions';
+import { expectedTensors, type ModelSpec } from '../../../src/model/spec';
 
 const MODEL_DIR = join(process.cwd(), 'public', TOY_MODEL_PATH);
 const shipped = (name: string) => readFileSync(join(MODEL_DIR, name));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mergeEosTokenIds, parseConfig, specToConfig } from '../../src/model/config';
-import { InvalidConfigError, UnsupportedModelError } from '../../src/model/errors';
-import { expectedTensors } from '../../src/model/spec';
+import { mergeEosTokenIds, parseConfig, specToConfig } from '../../../src/model/config';
+import { InvalidConfigError, UnsupportedModelError } from '../../../src/model/errors';
+import { expectedTensors } from '../../../src/model/spec';
 
 // Copied by hand from the published config.json files on the Hub.
 const SMOLLM2_135M = {

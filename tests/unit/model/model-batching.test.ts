@@ -1,10 +1,10 @@
 // CPU-side batching of the model layer: right padding, next-token targets from the loss mask, left truncation
 // that keeps the answer, and top-p sampling.
 import { describe, expect, it } from 'vitest';
-import { IGNORE_INDEX } from '../../src/engine/kernels/cross_entropy/cross_entropy';
-import { packBatch, roundUp } from '../../src/model/score';
-import { packTrainBatch, truncateLeft } from '../../src/model/train-step';
-import { sampleToken } from '../../src/model/generate';
+import { IGNORE_INDEX } from '../../../src/engine/kernels/cross_entropy/cross_entropy';
+import { packBatch, roundUp } from '../../../src/model/score';
+import { packTrainBatch, truncateLeft } from '../../../src/model/train-step';
+import { sampleToken } from '../../../src/model/generate';
 
 describe('model batching', () => {
   it('pads right, numbers positions from past, and targets the next token where its mask is 1', () => {

@@ -1,11 +1,11 @@
 // End to end on a real local HTTP server: a fixture repository is downloaded, cached and checked.
 import { describe, expect, it } from 'vitest';
-import { fixtureWeights, makeFixture, weightsToSafetensors } from '../../src/model/fixtures';
-import { specToConfig } from '../../src/model/config';
-import { loadCheckedModel } from '../../src/model/load';
-import { DirectoryModelCache } from '../../src/model/cache-node';
-import { TokenizerMismatchError, WeightsMismatchError } from '../../src/model/errors';
-import { useLocalServer } from '../helpers/local-server';
+import { fixtureWeights, makeFixture, weightsToSafetensors } from '../../../src/model/fixtures';
+import { specToConfig } from '../../../src/model/config';
+import { loadCheckedModel } from '../../../src/model/load';
+import { DirectoryModelCache } from '../../../src/model/cache-node';
+import { TokenizerMismatchError, WeightsMismatchError } from '../../../src/model/errors';
+import { useLocalServer } from '../../helpers/local-server';
 
 const fx = makeFixture('tiny-qwen2');
 const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));

@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { fixtureTokenizer, makeFixture } from '../../src/model/fixtures';
-import { parseConfig } from '../../src/model/config';
-import { checkTensors, SafetensorsFile, sourceFromBytes } from '../../src/model/safetensors';
-import { createTokenizer } from '../../src/model/tokenizer';
-import { buildOnnxModel, ropeInvFreq } from '../../src/model/fixtures-onnx';
-import { GENERATED_DIR, writeFixture } from '../helpers/fixtures';
+import { fixtureTokenizer, makeFixture } from '../../../src/model/fixtures';
+import { parseConfig } from '../../../src/model/config';
+import { checkTensors, SafetensorsFile, sourceFromBytes } from '../../../src/model/safetensors';
+import { createTokenizer } from '../../../src/model/tokenizer';
+import { buildOnnxModel, ropeInvFreq } from '../../../src/model/fixtures-onnx';
+import { GENERATED_DIR, writeFixture } from '../../helpers/fixtures';
 
 const NAMES = ['tiny-llama', 'tiny-llama-untied', 'tiny-qwen2', 'tiny-llama3'];
 
@@ -62,8 +62,8 @@ describe.each(NAMES)('%s in transformers.js', (name) => {
   });
 
   it('matches the PyTorch golden logits (where attention_mask is 1)', async () => {
-    const g = JSON.parse(readFileSync(join(__dirname, '../fixtures/golden', `${name}.json`), 'utf8'));
-    const gt = await SafetensorsFile.open(sourceFromBytes(readFileSync(join(__dirname, '../fixtures/golden', `${name}.safetensors`))));
+    const g = JSON.parse(readFileSync(join(__dirname, '../../fixtures/golden', `${name}.json`), 'utf8'));
+    const gt = await SafetensorsFile.open(sourceFromBytes(readFileSync(join(__dirname, '../../fixtures/golden', `${name}.safetensors`))));
     const want = await gt.readF32('logits');
     const ids: number[][] = g.input_ids;
     const mask: number[][] = g.attention_mask;
@@ -104,7 +104,7 @@ describe('tiny-llama3 exercises the llama3 RoPE scaling', () => {
   it('the same weights without the scaling give clearly different logits', async () => {
     const ort = await import('onnxruntime-node');
     const fx = makeFixture('tiny-llama3');
-    const g = JSON.parse(readFileSync(join(__dirname, '../fixtures/golden/tiny-llama3.json'), 'utf8'));
+    const g = JSON.parse(readFileSync(join(__dirname, '../../fixtures/golden/tiny-llama3.json'), 'utf8'));
     const ids: number[] = g.input_ids[0];
     const S = ids.length;
     const run = async (spec: typeof fx.spec) => {

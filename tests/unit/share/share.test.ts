@@ -1,9 +1,9 @@
 import { deflateSync, strFromU8, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { checkResult, compareResults, decodeShare, encodeShare, headlineContrasts, LIMITS, mixtureCurve, parseImport, exportJson, roundForShare, shareUrl, type SharedResult } from '../../src/share';
-import { fromBase64url, toBase64url } from '../../src/share/base64url';
-import { inflateLimited } from '../../src/share/codec';
-import { exampleResult } from '../fixtures/share-example';
+import { checkResult, compareResults, decodeShare, encodeShare, headlineContrasts, LIMITS, mixtureCurve, parseImport, exportJson, roundForShare, shareUrl, type SharedResult } from '../../../src/share';
+import { fromBase64url, toBase64url } from '../../../src/share/base64url';
+import { inflateLimited } from '../../../src/share/codec';
+import { exampleResult } from '../../fixtures/share-example';
 
 const pack = (value: unknown) => toBase64url(deflateSync(strToU8(typeof value === 'string' ? value : JSON.stringify(value))));
 const codeOf = (s: string) => {

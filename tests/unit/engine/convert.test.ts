@@ -7,7 +7,7 @@ import {
   f16ToF32Array,
   f32ToF16Array,
   f32ToF16Bits,
-} from '../../src/engine/convert';
+} from '../../../src/engine/convert';
 
 describe('f32 → f16 bits', () => {
   const cases: [number, number][] = [

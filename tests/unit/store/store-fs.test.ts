@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openFsStore } from '../../src/store/fs';
+import { openFsStore } from '../../helpers/fs-store';
 
 const dirs: string[] = [];
 async function fresh() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ropeInvFreq } from '../../src/engine/kernels/rope/rope';
-import torch from './fixtures/rope_inv_freq.json';
+import { ropeInvFreq } from '../../../src/engine/kernels/rope/rope';
+import torch from '../fixtures/rope_inv_freq.json';
 
 // The fixture was computed with PyTorch 1.13 (f32) by a transcription of Hugging Face's
 // _compute_default_rope_parameters and _compute_llama3_parameters (head dim 64):

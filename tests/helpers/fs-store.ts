@@ -1,7 +1,11 @@
-/** The Node store: one JSON file per record under a directory; typed arrays kept exactly (base64). */
+/**
+ * A Store in files for Node, which the GPU tests run the Worker's session on: one JSON file per record under
+ * a directory, typed arrays kept exactly (base64). It lives with the tests because no entry point of the app,
+ * the Worker or the CLI stores records in files (the CLI keeps its own progress.json).
+ */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Collection, Store, StoredRecord } from './types';
+import type { Collection, Store, StoredRecord } from '../../src/store/types';
 
 const TYPED = { Float32Array, Uint32Array, Int32Array, Uint16Array, Uint8Array, Float64Array } as const;
 type TypedName = keyof typeof TYPED;
