@@ -13,7 +13,7 @@ export interface Manifest {
   name: string;
   startedAt: string;
   finishedAt: string;
-  model: { id: string; revision: string; weightsHash: string | null };
+  model: { id: string; revision: string; weightsHash: string | null; chatTemplate?: 'model' | 'vicuna-fallback' };
   engineVersion: string;
   device: DeviceInfo | null;
   questions: ExperimentResult['config']['questions'];
@@ -44,7 +44,7 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
     name: r.name,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
-    model: { id: c.model.id, revision: c.model.revision, weightsHash: env.weightsHash ?? null },
+    model: { id: c.model.id, revision: c.model.revision, weightsHash: env.weightsHash ?? null, ...(env.chatTemplate ? { chatTemplate: env.chatTemplate } : {}) },
     engineVersion: env.engineVersion,
     device: env.device ?? null,
     questions: c.questions,
