@@ -28,7 +28,7 @@ const MORE_CONFIGS = {
 } as const;
 
 const APACHE = { licence: 'Apache-2.0', licenceUrl: 'https://www.apache.org/licenses/LICENSE-2.0' };
-const LLAMA = { licence: 'Llama 3.2 Community License (gated: accept it on the Hub, then use a token)', licenceUrl: 'https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/LICENSE.txt' };
+const LLAMA = { licence: 'Llama 3.2 Community License', licenceUrl: 'https://huggingface.co/meta-llama/Llama-3.2-1B/blob/main/LICENSE.txt' };
 
 interface Curated {
   id: string;

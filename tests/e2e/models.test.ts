@@ -77,7 +77,7 @@ describe('the Model page', () => {
     await page.getByTestId('model-progress').filter({ hasText: /model\.safetensors: .* of .* MB/ }).waitFor({ timeout: 60_000 });
     const info = page.getByTestId('model-info');
     await info.waitFor({ timeout: 120_000 });
-    expect(await info.textContent()).toMatch(/test-org\/tiny-llama loaded: llama, 2 layers.*downloaded/);
+    expect(await info.textContent()).toMatch(/test-org\/tiny-llama loaded: llama, 2 layers.*downloaded/s);
     await page.getByTestId('cached-models').filter({ hasText: 'test-org/tiny-llama' }).waitFor();
     const served = hub.requests;
     expect(served).toBeGreaterThanOrEqual(5);
@@ -91,7 +91,7 @@ describe('the Model page', () => {
     expect(await page.locator('#model-id').inputValue()).toBe('test-org/tiny-llama');
     await page.getByTestId('load-model').click();
     await info.waitFor({ timeout: 120_000 });
-    expect(await info.textContent()).toMatch(/test-org\/tiny-llama loaded: .*no download/);
+    expect(await info.textContent()).toMatch(/test-org\/tiny-llama loaded: .*no download/s);
     expect(hub.requests).toBe(served);
     expect(errors).toEqual([]);
     await context.close();
@@ -104,7 +104,7 @@ describe('the Model page', () => {
     await page.getByTestId('folder-input').setInputFiles(dir);
     const info = page.getByTestId('model-info');
     await info.waitFor({ timeout: 120_000 });
-    expect(await info.textContent()).toMatch(/local:tiny-llama loaded: llama, 2 layers.*read from the folder/);
+    expect(await info.textContent()).toMatch(/local:tiny-llama loaded: llama, 2 layers.*read from the folder/s);
     await context.close();
   });
 });
