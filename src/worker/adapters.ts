@@ -62,7 +62,7 @@ export class AdapterShelf {
     // Adapters stored before the spec was kept: the base model's shapes from the model itself (cached).
     const spec = rec.spec ?? (this.host.loaded()?.info.id === rec.baseModel ? this.host.loaded()!.model.spec : (await this.host.ensureModel(ctx, rec.baseModel)).spec);
     const { files } = exportPeft(spec, rec.state, rec.baseModel);
-    const folder = peftFolderName(`${rec.baseModel.replace(/^local:/, '').split('/').at(-1)}-${rec.runId}-${rec.gridRun}`);
+    const folder = peftFolderName(`${rec.baseModel.replace(/^[a-z]+:/, '').split('/').at(-1)}-${rec.runId}-${rec.gridRun}`);
     return { filename: `${folder}.zip`, zip: zipPeftFolder(folder, files), tensors: Object.keys(rec.state.tensors) };
   }
 
