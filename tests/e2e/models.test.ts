@@ -54,11 +54,11 @@ describe('the Model page', () => {
         await page.goto(`${appUrl}#/model`);
         const base = page.getByTestId('curated-base');
         await base.waitFor();
-        const rows = await base.locator('tbody tr').allTextContents();
+        const rows = await base.locator('tr.model').allTextContents();
         expect(rows).toHaveLength(4);
         expect(rows[0]).toMatch(/HuggingFaceTB\/SmolLM2-135M.*134\.5 M.*269 MB.*Apache-2\.0/);
         expect(rows[3]).toMatch(/meta-llama\/Llama-3\.2-1B.*1\.24 B.*2\.47 GB.*Llama 3\.2 Community License/);
-        expect(await page.getByTestId('curated-instruct').locator('tbody tr').count()).toBe(4);
+        expect(await page.getByTestId('curated-instruct').locator('tr.model').count()).toBe(4);
         expect(await page.getByTestId('memory-basis').textContent()).toMatch(/Estimates from the config's shapes/);
         await screenshot(page, `model-${tag}-${scheme}`);
         expect(errors).toEqual([]);
