@@ -9,7 +9,7 @@ import { importPeft, initLora, loraParamNames } from '../../src/model/lora';
 import { unzipPeftFolder } from '../../src/model/peft-zip';
 import { toRecord } from '../../src/share/records';
 import { exampleResult } from '../fixtures/share-example';
-import { freshPage, useBrowser } from './browser';
+import { freshPage, screenshot, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
 const browser = useBrowser();
@@ -48,6 +48,7 @@ describe('History: a run’s adapter as a PEFT zip', () => {
     const button = page.getByTestId('download-adapter');
     await button.waitFor({ timeout: 60_000 });
     expect(await button.textContent()).toContain('incompatible-s1');
+    await screenshot(page, 'history-adapters');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), button.click()]);
     expect(download.suggestedFilename()).toMatch(/^toy-world-.*incompatible-s1\.zip$/);
     const zip = new Uint8Array(readFileSync((await download.path())!));
