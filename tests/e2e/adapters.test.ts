@@ -2,11 +2,15 @@
 // the Worker writes, put in the page's real IndexedDB), the History page's download button, the Worker's
 // PEFT zip (the toy world loaded to learn its shapes, as for adapters stored without them), and the
 // downloaded file read back through the lab's PEFT importer with PEFT's tensor names.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../src/model/config';
 import { importPeft, initLora, loraParamNames } from '../../src/model/lora';
-import { unzipPeftFolder } from '../../src/model/peft-zip';
+import { unzipPeftFolder, zipPeftFolder } from '../../src/model/peft-zip';
+import { exportPeft } from '../../src/model/lora';
+import { loadSource } from '../../src/worker/bank';
 import { toRecord } from '../../src/share/records';
 import { exampleResult } from '../fixtures/share-example';
 import { freshPage, screenshot, useBrowser } from './browser';
@@ -61,6 +65,68 @@ describe('History: a run’s adapter as a PEFT zip', () => {
       expect(t).toEqual(tensors[n]);
     }
     expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+async function openDb(page: import('playwright-core').Page, records: Record<string, unknown[]>): Promise<void> {
+  await page.evaluate(async (records) => {
+    const db = await new Promise<IDBDatabase>((res, rej) => {
+      const r = indexedDB.open('ift-lab');
+      r.onsuccess = () => res(r.result);
+      r.onerror = () => rej(r.error);
+    });
+    const tx = db.transaction(Object.keys(records), 'readwrite');
+    for (const [name, rows] of Object.entries(records)) for (const row of rows) tx.objectStore(name).put(row);
+    await new Promise((res, rej) => ((tx.oncomplete = res), (tx.onerror = () => rej(tx.error))));
+    db.close();
+  }, records);
+}
+
+describe('Model page: a PEFT adapter from elsewhere, scored on the probe’s test sets', () => {
+  it('imports a zip, checks it, and scores it against the base (an all-zero B is the base: C = 1)', { timeout: 240_000 }, async () => {
+    const spec = parseConfig(JSON.parse(readFileSync('public/models/toy-world/config.json', 'utf8')));
+    // The probe's questions and split, as the Worker's probe stores them (its per-question result is not read here).
+    const src = await loadSource({ type: 'toyworld', seed: 1 }, 1, { worldJson: async () => JSON.parse(readFileSync('public/models/toy-world/world.json', 'utf8')) });
+    const summary = { probeId: 'probe-e2e', questions: 6, known: 3, unknown: 3, dropped: 0, perSubject: [], accuracy: 0.5 };
+    const probe = {
+      id: 'probe-e2e', createdAt: Date.now(), modelId: 'builtin:toy-world', label: src.label, bank: src.bank,
+      config: { k: 1, threshold: 0.25, strict: false, seed: 1, maxPerSplit: 4, source: { type: 'toyworld', seed: src.worldSeed ?? 1 } },
+      split: { ...src.split, seed: 1, caps: { train: 4, homo: 4, id: 4, ood: 4 } },
+      result: { items: [], counts: { total: 6, known: 3, unknown: 3, discarded: 0 } },
+      summary,
+    };
+    // PEFT's init: B = 0, so the adapted model is the base model exactly.
+    const config = { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'v'] as ('q' | 'v')[] };
+    const zip = zipPeftFolder('toy-adapter', exportPeft(spec, { config, tensors: initLora(spec, config, 9), step: 0 }, 'builtin:toy-world').files);
+    const dir = mkdtempSync(path.join(tmpdir(), 'ift-e2e-adapter-'));
+    writeFileSync(path.join(dir, 'toy-adapter.zip'), zip);
+    writeFileSync(path.join(dir, 'adapter_config.json'), '{"peft_type": "LORA", "r": 2, "target_modules": ["q_proj"]}');
+
+    const { page, context, errors } = await freshPage(browser());
+    await page.goto(`${appUrl}#/history`);
+    await page.getByTestId('history-empty').waitFor();
+    await openDb(page, { probes: [probe] });
+    await page.evaluate((s) => localStorage.setItem('ift-lab:experiment', JSON.stringify({ probe: s, datasets: null })), summary);
+    await page.goto(`${appUrl}#/model`);
+    await page.reload();
+    const input = page.getByTestId('adapter-input');
+    // A lone adapter_config.json: a clear error, naming the missing file.
+    await input.setInputFiles(path.join(dir, 'adapter_config.json'));
+    await page.getByTestId('error-note').filter({ hasText: 'adapter_model.safetensors is missing' }).waitFor({ timeout: 60_000 });
+    await input.setInputFiles(path.join(dir, 'toy-adapter.zip'));
+    const table = page.getByTestId('adapter-eval');
+    await table.waitFor({ timeout: 180_000 });
+    expect(await page.getByTestId('adapter-eval-summary').textContent()).toMatch(/LoRA r = 2, α = 4 on q, v, trained on builtin:toy-world; scored on builtin:toy-world/);
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent!.trim())));
+    expect(rows.map((r) => r[0])).toEqual(['HOMO', 'ID', 'OOD']);
+    for (const r of rows) {
+      // With the adapter = the base in the chat format, and C = 1 exactly.
+      expect(r[4].split(' [')[0]).toBe(r[3].split(' [')[0]);
+      expect(r[5]).toMatch(/^1\.000 /);
+    }
+    await screenshot(page, 'model-adapter-eval');
+    expect(errors.filter((e) => !/adapter_model\.safetensors is missing/.test(e))).toEqual([]);
     await context.close();
   });
 });
