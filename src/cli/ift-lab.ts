@@ -7,6 +7,8 @@
  *     checkpoints; a checkpoint is resumed only when its run's fingerprint matches (else: fresh, and why).
  *   ift-lab estimate <config.json>              expected time per stage on this device (src/cli/estimate.ts)
  *   ift-lab import-results <dir> [--out file]   a recipe's results.json → lab results (History import, share links)
+ *   ift-lab export-adapter <adapter dir> [--out file.zip]
+ *                                               a PEFT folder (e.g. <out>/adapters/<run>) as one zip, checked first
  * Exit codes: 0 ok, 1 bad input or a failed run, 2 usage.
  */
 import fs from 'node:fs';
@@ -22,6 +24,9 @@ import type { ResumePolicy } from '../lab/train';
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
+import { parsePeftConfig } from '../model/lora';
+import { peftFromFiles, zipPeftFolder } from '../model/peft-zip';
+import { SafetensorsFile, sourceFromBytes } from '../model/safetensors';
 import { exportJson } from '../share/records';
 import { recipeToShared } from '../share/recipe-results';
 import { loadBank, loadGeneral } from './bank';
@@ -48,7 +53,10 @@ const USAGE = `Usage:
     default        resume checkpoints of the same configuration; start the others fresh, saying what changed
     --no-estimate  skip the time estimate (a few timed runs on this device) before the experiment
   ift-lab estimate <config.json>
-  ift-lab import-results <recipe runs dir | results.json> [--out <lab-results.json>]`;
+  ift-lab import-results <recipe runs dir | results.json> [--out <lab-results.json>]
+  ift-lab export-adapter <adapter folder, e.g. <out>/adapters/<run>> [--out <file.zip>]
+    zips a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) as the Model page imports it
+  Models: a Hub id is fetched from HF_ENDPOINT (or IFT_LAB_HUB_URL), default https://huggingface.co; HF_TOKEN is sent.`;
 
 function fail(io: Io, e: unknown): number {
   if (e instanceof LabError || (e && typeof e === 'object' && 'advice' in e)) {
@@ -221,6 +229,28 @@ function importResults(input: string | undefined, outFile: string | undefined, i
   }
 }
 
+/** A PEFT adapter folder → one zip, after checking that its two files are there and readable. */
+async function exportAdapter(dir: string | undefined, outFile: string | undefined, io: Io): Promise<number> {
+  if (!dir) {
+    io.err(USAGE);
+    return 2;
+  }
+  try {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new LabError('not-found', `${dir} is not a folder.`, 'Pass an adapter folder, e.g. ift-lab-out/<experiment>/adapters/<run>.');
+    const files = new Map(fs.readdirSync(dir).filter((f) => f.startsWith('adapter_')).map((f) => [f, new Uint8Array(fs.readFileSync(path.join(dir, f)))] as const));
+    const folder = peftFromFiles(files);
+    const { config } = parsePeftConfig(folder.config);
+    const tensors = (await SafetensorsFile.open(sourceFromBytes(folder.weights), 'adapter_model.safetensors')).tensors.size;
+    const name = path.basename(path.resolve(dir));
+    const target = outFile ?? `${path.resolve(dir)}.zip`;
+    fs.writeFileSync(target, zipPeftFolder(name, Object.fromEntries(files)));
+    io.out(`${target}: LoRA r=${config.rank}, alpha=${config.alpha} on ${config.targets.join(', ')}, ${tensors} tensors`);
+    return 0;
+  } catch (e) {
+    return fail(io, e);
+  }
+}
+
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let parsed;
   try {
@@ -257,6 +287,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
   if (command === 'estimate') return arg ? estimateCommand(arg, io).catch((e) => fail(io, e)) : (io.err(USAGE), 2);
   if (command === 'import-results') return importResults(arg, parsed.values.out, io);
+  if (command === 'export-adapter') return exportAdapter(arg, parsed.values.out, io);
   io.err(`Unknown command ${JSON.stringify(command)}.\n${USAGE}`);
   return 2;
 }

@@ -43,8 +43,8 @@ async function modelFiles(id: string, revision: string, onLog?: (s: string) => v
   return loadModelFiles(id, {
     revision,
     cache,
-    // A mirror, or a local server in tests.
-    baseUrl: process.env.IFT_LAB_HUB_URL,
+    // A mirror (HF_ENDPOINT is the Hugging Face convention; IFT_LAB_HUB_URL wins), or a local server in tests.
+    baseUrl: process.env.IFT_LAB_HUB_URL || process.env.HF_ENDPOINT || undefined,
     token: process.env.HF_TOKEN,
     onProgress: (p) => {
       const line = `${p.file}: ${(p.bytesDone / 2 ** 20).toFixed(1)} MB${p.fromCache ? ' (cached)' : ''}`;

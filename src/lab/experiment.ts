@@ -205,6 +205,8 @@ export interface ExperimentEnv {
   weightsHash?: string | null;
   engineVersion: string;
   device?: DeviceInfo | null;
+  /** The chat format the tuned models were trained and scored in (recorded in the manifest). */
+  chatTemplate?: 'model' | 'vicuna-fallback';
   now?: () => Date;
   /** The estimate made before the run (src/lab/estimate.ts); the manifest sets it against the actual time. */
   estimate?: RunEstimate | null;
@@ -482,7 +484,11 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     startedAt,
     finishedAt: now().toISOString(),
   };
-  const manifest = buildManifest(result, deps.env);
+  const manifest = buildManifest(result, {
+    // Recorded only when the lab supplied the format (a base model without a template): the paper's Vicuna.
+    chatTemplate: model.tokenizer.chatTemplate === 'vicuna-fallback' ? 'vicuna-fallback' : undefined,
+    ...deps.env,
+  });
   return { result, manifest, markdown: markdownReport(result), datasets: allDatasets.map((x) => ({ ...x.d, dataSeed: x.dataSeed })), splits };
 }
 

@@ -16,7 +16,15 @@ export interface Manifest {
   startedAt: string;
   finishedAt: string;
   /** `precision`: as configured (auto/f32/f16); `precisionUsed`: what the weights were loaded in, and why. */
-  model: { id: string; revision: string; weightsHash: string | null; precision: string; precisionUsed: string | null; precisionReason: string | null };
+  model: {
+    id: string;
+    revision: string;
+    weightsHash: string | null;
+    precision: string;
+    precisionUsed: string | null;
+    precisionReason: string | null;
+    chatTemplate?: 'model' | 'vicuna-fallback';
+  };
   engineVersion: string;
   device: DeviceInfo | null;
   /** The estimate made before the run, the actual wall time, and actual ÷ estimate. */
@@ -52,6 +60,7 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
     model: {
       id: c.model.id, revision: c.model.revision, weightsHash: env.weightsHash ?? null,
       precision: c.model.precision ?? 'auto', precisionUsed: env.precision?.used ?? null, precisionReason: env.precision?.reason ?? null,
+      ...(env.chatTemplate ? { chatTemplate: env.chatTemplate } : {}),
     },
     engineVersion: env.engineVersion,
     device: env.device ?? null,

@@ -15,6 +15,8 @@ export interface LabTokenizer {
   decode(ids: readonly number[]): string;
   /** The model's own chat template (from tokenizer_config.json), rendered to text. */
   applyChatTemplate(messages: readonly ChatMessage[], opts?: { addGenerationPrompt?: boolean }): string;
+  /** 'vicuna-fallback' when the model ships no chat template and the lab renders Vicuna's (the paper's); the manifest records it. */
+  readonly chatTemplate?: 'model' | 'vicuna-fallback';
   readonly bosTokenId: number | null;
   readonly eosTokenIds: readonly number[];
   readonly vocabSize: number;

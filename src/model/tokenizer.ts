@@ -10,12 +10,15 @@ import { GPT2Tokenizer, LlamaTokenizer, PreTrainedTokenizer, Qwen2Tokenizer } fr
 import type { ChatMessage, LabTokenizer } from '../lab/model';
 import type { ModelSpec } from './spec';
 import { TokenizerMismatchError } from './errors';
+import { vicunaChat, type ChatTemplateSource } from './chat-fallback';
 
 export interface HfTokenizer extends LabTokenizer {
   /** The underlying transformers.js tokenizer (for anything the LabTokenizer does not cover). */
   readonly hf: PreTrainedTokenizer;
   /** The token's id, or null if the vocabulary has no such token. */
   tokenToId(token: string): number | null;
+  /** Where the chat format comes from: the model's chat_template, or the Vicuna fallback (base models). */
+  readonly chatTemplate: ChatTemplateSource;
 }
 
 type TokenizerCtor = new (json: object, config: object) => PreTrainedTokenizer;
@@ -71,6 +74,8 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown
   add(hf.eos_token_id);
   spec?.eosTokenIds.forEach(add);
   opts.eosTokenIds?.forEach(add);
+  const chatTemplate: ChatTemplateSource = hf.chat_template ? 'model' : 'vicuna-fallback';
+  const eosText = typeof hf.eos_token === 'string' && hf.eos_token ? hf.eos_token : '</s>';
   const bos = typeof hf.bos_token_id === 'number' ? hf.bos_token_id : (spec?.bosTokenId ?? null);
 
   return {
@@ -81,9 +86,10 @@ export function createTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown
     encode: (text: string) => hf.encode(text, { add_special_tokens: false }),
     // Special tokens are kept: the lab decides what to show; generation stops at EOS anyway.
     decode: (ids: readonly number[]) => hf.decode([...ids], { skip_special_tokens: false }),
+    chatTemplate,
     applyChatTemplate(messages: readonly ChatMessage[], o: { addGenerationPrompt?: boolean } = {}): string {
-      if (!hf.chat_template)
-        throw new TokenizerMismatchError('tokenizer_config.json has no chat_template (this is a base model; use a plain prompt format)');
+      // A base model ships no template: the paper's Vicuna format, ended by the tokenizer's own EOS text.
+      if (!hf.chat_template) return vicunaChat(messages, eosText, o);
       return hf.apply_chat_template(
         messages.map((m) => ({ role: m.role, content: m.content })),
         { tokenize: false, add_generation_prompt: o.addGenerationPrompt ?? false },

@@ -12,6 +12,7 @@ import type { AdapterState } from '../lab/model';
 import type { EngineModel } from '../model/engine-model';
 import { resultId } from '../share/records';
 import type { SharedManifest } from '../share/types';
+import { SIZE_PREFIX } from '../store/run-data';
 import type { Store, StoredRecord } from '../store/types';
 import { browserExperimentConfig } from './browser-config';
 import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainSettings } from './protocol';
@@ -192,7 +193,7 @@ export class ExperimentRunner {
       sink: this.sink,
       progress: new StoreProgress(this.host.store, rec.id),
       seed: { probe: p.result, datasets: given },
-      onAdapter: (run, state) => this.storeAdapter(rec.id, run.runId, state, model.id),
+      onAdapter: (run, state) => this.storeAdapter(rec.id, run.runId, state, model),
       signal: ctx.signal,
       onEvent,
       env: { engineVersion: this.host.engineVersion, weightsHash: null, device: this.deviceInfo(model) },
@@ -225,8 +226,13 @@ export class ExperimentRunner {
     return { runId: rec.id, result, changes };
   }
 
-  private async storeAdapter(runId: string, gridRun: string, state: AdapterState, baseModel: string): Promise<void> {
-    await this.host.store.put('adapters', { id: `${runId}/${gridRun}`, createdAt: Date.now(), runId, gridRun, baseModel, state: { config: state.config, tensors: state.tensors, step: state.step } });
+  private async storeAdapter(runId: string, gridRun: string, state: AdapterState, model: EngineModel): Promise<void> {
+    const id = `${runId}/${gridRun}`;
+    // The spec travels with the adapter, so that its PEFT export needs no model load (History, later).
+    await this.host.store.put('adapters', { id, createdAt: Date.now(), runId, gridRun, baseModel: model.id, spec: model.spec, state: { config: state.config, tensors: state.tensors, step: state.step } });
+    // Its size beside the checkpoints' (History's storage per run reads these, not the tensors).
+    const bytes = Object.values(state.tensors).reduce((a, t) => a + t.byteLength, 0);
+    await this.host.store.put('settings', { id: `${SIZE_PREFIX}${runId}#adapter:${gridRun}`, createdAt: Date.now(), bytes });
   }
 
   private deviceInfo(model: EngineModel): SharedManifest['device'] {
@@ -283,6 +289,7 @@ function shareManifest(r: ExperimentResult, protocol: string, model: EngineModel
       probe: c.probe.method,
       dataSeed: String(c.dataSeed),
       precision: info?.precision ?? 'f32',
+      ...(model.tokenizer.chatTemplate === 'vicuna-fallback' ? { chatTemplate: 'Vicuna v1.1 (fallback: the model ships none)' } : {}),
     },
     datasets: r.datasets.slice(0, 64).map((d) => ({ name: `${d.name} (data seed ${d.dataSeed})`.slice(0, 120), hash: d.hash })),
     protocol: protocol === 'paper' ? `paper (base ${c.probe.shots}-shot, tuned 0-shot with template)` : 'like-for-like (both 0-shot with template)',

@@ -7,6 +7,7 @@ import type { AdapterReport } from '../engine/device';
 import type { ErrorInfo } from '../util/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
 import type { RunEstimate } from '../lab/estimate';
+import type { SetReport } from '../lab/evaluate';
 import type { SharedResult } from '../share/types';
 
 export type { ErrorInfo };
@@ -93,6 +94,10 @@ export interface ModelInfo {
   fromCache: boolean;
   builtin: boolean;
   loadSeconds: number;
+  /** 'vicuna-fallback': the model ships no chat template (a base model), so the lab uses Vicuna's, as the paper did. */
+  chatTemplate: 'model' | 'vicuna-fallback';
+  /** Where it came from: the Hub (or the endpoint given), or a folder opened from disk. */
+  source: 'builtin' | 'hub' | 'folder';
 }
 
 export interface CachedModelInfo {
@@ -112,16 +117,74 @@ export interface VerifyOutcome {
   top1Agreement: number | null;
 }
 
+/** A model's files picked from disk (Hugging Face layout: config.json, tokenizer files, safetensors), by file name. */
+export type FolderFiles = Record<string, Blob>;
+
+/** One of the lab's curated models, with estimates made before anything is downloaded (modelCatalogue). */
+export interface CatalogueEntry {
+  id: string;
+  group: 'base' | 'instruct';
+  family: string;
+  /** Parameters counted from the config's tensor shapes (embedding counted once when tied). */
+  params: number;
+  /** The Hub's bf16 safetensors. */
+  downloadBytes: number;
+  licence: string;
+  licenceUrl: string;
+  /** GPU bytes the engine would allocate, from the config shapes (src/model/memory.ts planMemory). */
+  probeBytes: number;
+  trainBytes: number;
+  /** How the two memory figures were computed, in words. */
+  memoryBasis: string;
+  gated: boolean;
+}
+
+export interface AdapterInfo {
+  id: string;
+  runId: string;
+  gridRun: string;
+  baseModel: string;
+  rank: number;
+  alpha: number;
+  targets: string[];
+  step: number;
+  /** Bytes of the adapter's tensors (f32). */
+  bytes: number;
+}
+
+/** An imported adapter scored on the probe's test sets against the base, with the lab's own evaluation. */
+export interface AdapterEvaluation {
+  baseModel: string | null;
+  modelId: string;
+  rank: number;
+  alpha: number;
+  targets: string[];
+  warnings: string[];
+  /** Per protocol (paper: base 5-shot; likeForLike: base in the chat format), per test set: the lab's SetReport. */
+  protocols: Record<'paper' | 'likeForLike', Partial<Record<'homo' | 'id' | 'ood', SetReport>>>;
+}
+
 export type ModelRequest =
   /** `precision`: the experiment config's `model.precision` (default 'auto', src/model/precision.ts). */
-  | { kind: 'loadModel'; id: string; revision?: string; precision?: 'auto' | 'f32' | 'f16' }
+  | { kind: 'loadModel'; id: string; revision?: string; precision?: 'auto' | 'f32' | 'f16'; endpoint?: string; files?: FolderFiles }
+  | { kind: 'modelCatalogue' }
   | { kind: 'cachedModels' }
   | { kind: 'deleteCachedModel'; id: string; revision?: string }
   /** The loaded model on our engine vs transformers.js (onnxruntime-web, WebGPU) on a few prompts. */
-  | { kind: 'verifyModel' };
+  | { kind: 'verifyModel' }
+  /** The adapters stored for a run (every grid run's final LoRA weights). */
+  | { kind: 'adapters'; runId: string }
+  /** One stored adapter as a PEFT folder in a zip (adapter_config.json + adapter_model.safetensors). */
+  | { kind: 'exportAdapter'; id: string }
+  /** Import a PEFT adapter (a zip, or the two files by name) and score it on a probe's test sets against the base. */
+  | { kind: 'evaluateAdapter'; probeId: string; zip?: Uint8Array; files?: Record<string, Uint8Array> };
 
 export interface ModelResults {
   loadModel: ModelInfo;
+  modelCatalogue: CatalogueEntry[];
+  adapters: AdapterInfo[];
+  exportAdapter: { filename: string; zip: Uint8Array; tensors: string[] };
+  evaluateAdapter: AdapterEvaluation;
   cachedModels: CachedModelInfo[];
   deleteCachedModel: { freedBytes: number };
   verifyModel: VerifyOutcome;

@@ -13,16 +13,17 @@ import type { SplitConfig } from '../lab/splits';
 import { isBuiltin, TOY_WORLD_ID } from '../model/builtin';
 import { createEngineModel, type EngineModel } from '../model/engine-model';
 import type { PrecisionChoice } from '../model/precision';
-import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
+import { deleteCachedModel, listCachedModels, loadFolderFiles, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
 import type { RunEstimate } from '../lab/estimate';
 import { estimateRequest } from './estimate';
 import type { Store } from '../store/types';
 import { loadSource } from './bank';
 import { browserExperimentConfig } from './browser-config';
+import { AdapterShelf } from './adapters';
 import { ExperimentRunner } from './experiment-session';
 import type {
-  CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
+  AdapterEvaluation, AdapterInfo, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
   ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome,
 } from './protocol';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
@@ -33,7 +34,7 @@ export interface SessionDeps {
   store: Store;
   runtime(): Promise<Runtime>;
   /** A model's files: built-in ones from the app, Hub ones through the cache. */
-  modelFiles(id: string, revision: string, onProgress: (p: DownloadProgress) => void, signal: AbortSignal): Promise<ModelFiles>;
+  modelFiles(id: string, revision: string, onProgress: (p: DownloadProgress) => void, signal: AbortSignal, opts?: { endpoint?: string }): Promise<ModelFiles>;
   /** The toy world's question bank (models/toy-world/world.json). */
   worldJson(): Promise<unknown>;
   modelCache: ModelCache | null;
@@ -77,6 +78,11 @@ export class Session {
   private readonly probes = new Map<string, ProbeRecord>();
   private readonly datasets = new Map<string, DatasetRecord>();
   private readonly experiments: ExperimentRunner;
+  readonly adapters: AdapterShelf;
+  /** Folders opened from disk in this session, by model id, so that a later ensureModel can reload them. */
+  private readonly folders = new Map<string, FolderFiles>();
+  /** The Hub endpoint of the last load (a mirror), used again when a stored run reloads its model. */
+  private endpoint: string | undefined;
 
   constructor(private readonly deps: SessionDeps) {
     this.experiments = new ExperimentRunner({
@@ -86,6 +92,12 @@ export class Session {
       datasetRecord: (id) => this.datasetRecord(id),
       ensureModel: (ctx, id) => this.ensureModel(ctx, id),
       loaded: () => this.info,
+    });
+    this.adapters = new AdapterShelf({
+      store: deps.store,
+      probeRecord: (id) => this.probeRecord(id),
+      ensureModel: (ctx, id) => this.ensureModel(ctx, id),
+      loaded: () => (this.model && this.info ? { model: this.model, info: this.info } : null),
     });
   }
 
@@ -98,7 +110,15 @@ export class Session {
 
   // ---- the model --------------------------------------------------------------------------------------
 
-  async loadModel(id: string, revision: string, ctx: Ctx, precision: PrecisionChoice = 'auto'): Promise<ModelInfo> {
+  async loadModel(id: string, revision: string, ctx: Ctx, o: { precision?: PrecisionChoice; endpoint?: string; files?: FolderFiles } = {}): Promise<ModelInfo> {
+    const precision = o.precision ?? 'auto';
+    this.endpoint = o.endpoint?.trim() || undefined;
+    if (o.files) {
+      if (!id.startsWith('local:')) throw new LabError('bad-folder-id', `A folder opened from disk is named "local:<folder>", not "${id}".`, 'Open the folder again from the Model page.');
+      // A different folder under the same name replaces the loaded one.
+      if (this.folders.get(id) !== o.files && this.info?.id === id && !this.experiments.running) this.dispose();
+      this.folders.set(id, o.files);
+    }
     const same = this.info && this.info.id === id && this.info.revision === revision && this.precisionChoice === precision;
     if (this.experiments.running && !same) throw new LabError('busy', 'An experiment is running on the current model.', 'Wait for it to finish, or cancel it, then load another model.');
     return this.loadOnce(id, revision, ctx, precision);
@@ -120,7 +140,10 @@ export class Session {
   private async load(id: string, revision: string, ctx: Ctx, precisionChoice: PrecisionChoice): Promise<ModelInfo> {
     const t0 = performance.now();
     let fromCache = true;
-    const files = await this.deps.modelFiles(
+    const folder = this.folders.get(id);
+    const files = folder
+      ? await loadFolderFiles(id, async (f) => folder[f] ?? null)
+      : await this.deps.modelFiles(
       id,
       revision,
       (p) => {
@@ -134,6 +157,7 @@ export class Session {
         });
       },
       ctx.signal,
+      { endpoint: this.endpoint },
     );
     ctx.signal.throwIfAborted();
     const checked = checkModelFiles(files);
@@ -159,9 +183,11 @@ export class Session {
       precision,
       precisionReason: `${model.precisionReason} LoRA weights and optimizer state stay f32.`,
       weightBytes: model.core.w.bytes,
-      fromCache,
+      fromCache: fromCache || Boolean(folder),
       builtin,
       loadSeconds: (performance.now() - t0) / 1000,
+      chatTemplate: checked.tokenizer.chatTemplate,
+      source: builtin ? 'builtin' : folder ? 'folder' : 'hub',
     };
     ctx.progress({ stage: 'upload', done: 1, total: 1 });
     return this.info;
@@ -326,6 +352,21 @@ export class Session {
 
   resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {
     return this.experiments.resumeExperiment(runId, ctx);
+  }
+
+  // ---- adapters ---------------------------------------------------------------------------------------
+
+  listAdapters(runId: string): Promise<AdapterInfo[]> {
+    return this.adapters.list(runId);
+  }
+
+  exportAdapter(id: string, ctx: Ctx): Promise<{ filename: string; zip: Uint8Array; tensors: string[] }> {
+    return this.adapters.exportZip(id, ctx);
+  }
+
+  evaluateAdapter(probeId: string, input: { zip?: Uint8Array; files?: Record<string, Uint8Array> }, ctx: Ctx): Promise<AdapterEvaluation> {
+    if (this.experiments.running) throw new LabError('busy', 'An experiment is running on the GPU.', 'Wait for it to finish, or cancel it, then evaluate the adapter.');
+    return this.adapters.evaluate(probeId, input, ctx);
   }
 
   dispose(): void {

@@ -62,12 +62,13 @@ function lab(): Promise<Session> {
         if (!r) throw new Error('The toy world (models/toy-world/world.json) is missing from this build.');
         return r.json();
       },
-      modelFiles: async (id, revision, onProgress, signal) => {
+      modelFiles: async (id, revision, onProgress, signal, opts) => {
         if (id in BUILTIN_MODELS) {
           const dir = new URL(`${BUILTIN_MODELS[id]}/`, appBase);
           return loadFolderFiles(id, async (f) => (await fetchOk(new URL(f, dir)))?.blob() ?? null);
         }
-        return loadModelFiles(id, { revision, cache, onProgress, signal });
+        // A mirror (the Model page's Hub endpoint setting, like HF_ENDPOINT) serves the same files: same cache keys.
+        return loadModelFiles(id, { revision, cache, onProgress, signal, baseUrl: opts?.endpoint || undefined });
       },
       verify: async (model, info) => (await import('./verify-onnx')).verifyWithOnnx(model, info, new URL('ort/', appBase).href),
     });
@@ -100,7 +101,12 @@ const handlers: Handlers = {
     }
   },
 
-  loadModel: async (r, ctx) => (await lab()).loadModel(r.id, r.revision ?? 'main', ctx, r.precision ?? 'auto'),
+  loadModel: async (r, ctx) => (await lab()).loadModel(r.id, r.revision ?? 'main', ctx, { precision: r.precision ?? 'auto', endpoint: r.endpoint, files: r.files }),
+  // Counted against a stub device: no GPU (and no session) needed.
+  modelCatalogue: async () => (await import('../model/catalogue')).curatedModels(),
+  adapters: async (r) => (await lab()).listAdapters(r.runId),
+  exportAdapter: async (r, ctx) => (await lab()).exportAdapter(r.id, ctx),
+  evaluateAdapter: async (r, ctx) => (await lab()).evaluateAdapter(r.probeId, { zip: r.zip, files: r.files }, ctx),
   cachedModels: async () => (await lab()).cachedModels(),
   deleteCachedModel: async (r) => (await lab()).deleteCachedModel(r.id, r.revision),
   verifyModel: async (_r, ctx) => (await lab()).verifyModel(ctx),

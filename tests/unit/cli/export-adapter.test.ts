@@ -1,0 +1,40 @@
+// `ift-lab export-adapter`: the PEFT folder an experiment writes (adapters/<run>/) as one zip the Model page
+// imports, with a clear error for a folder that is not an adapter.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/ift-lab';
+import { fixtureSpec } from '../../../src/model/fixtures';
+import { exportPeft, importPeft, initLora } from '../../../src/model/lora';
+import { unzipPeftFolder } from '../../../src/model/peft-zip';
+
+const spec = fixtureSpec();
+const cfg = { rank: 2, alpha: 4, dropout: 0, targets: ['q', 'v'] as ('q' | 'v')[] };
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (s: string) => out.push(s), err: (s: string) => err.push(s) } };
+}
+
+describe('ift-lab export-adapter', () => {
+  it('zips a PEFT folder that reads back through the lab importer', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-export-'));
+    const dir = path.join(root, 'incompatible-s1');
+    fs.mkdirSync(dir);
+    for (const [n, b] of Object.entries(exportPeft(spec, { config: cfg, tensors: initLora(spec, cfg, 3), step: 5 }, 'tiny').files)) fs.writeFileSync(path.join(dir, n), b);
+    const o = io();
+    expect(await main(['export-adapter', dir], o.io)).toBe(0);
+    expect(o.out[0]).toMatch(/incompatible-s1\.zip: LoRA r=2, alpha=4 on q, v, 8 tensors/);
+    const f = unzipPeftFolder(new Uint8Array(fs.readFileSync(`${dir}.zip`)));
+    expect(Object.keys((await importPeft(spec, f.config, f.weights)).tensors)).toHaveLength(8);
+
+    const empty = path.join(root, 'empty');
+    fs.mkdirSync(empty);
+    const e = io();
+    expect(await main(['export-adapter', empty], e.io)).toBe(1);
+    expect(e.err.join('\n')).toMatch(/adapter_config\.json and adapter_model\.safetensors are missing/);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});
