@@ -1,10 +1,12 @@
+// #include "dropout.wgsl"
+
 // The small LoRA products, with the dropout mask applied where x enters (16×16 tiles, as matmul_tiled):
 //   C = alpha · op(A) · op(B)   (+ C when ACCUMULATE)
 // MASK says which operand is x [T, in] and gets the mask m(t, k) = dropoutScale(t·in + k):
 //   0: none (no dropout);  1: A is x [M=T, K=in]            → u  = dropout(x)·Aᵀ
 //   2: B is x [K=T, N=in]                                     → dA = gᵀ·dropout(x)
 // (dX's masked term is fused into the dX = dY·W matmul instead: matmul's `main_lora_dx`.)
-// xCols = in. dropout.wgsl is always prepended; bind an unused buffer at 4 when MASK = 0.
+// xCols = in. dropout.wgsl is always included; bind an unused buffer at 4 when MASK = 0.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = true;

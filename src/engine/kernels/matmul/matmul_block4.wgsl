@@ -1,4 +1,4 @@
-// The shared half of the 64×64 register-blocked versions (matmul_vec4.wgsl, matmul_f16w.wgsl), appended
+// The shared half of the 64×64 register-blocked versions (matmul_vec4.wgsl, matmul_f16w.wgsl), included
 // after their body: the tiles in workgroup memory, the product over one staged K slice, and the entry points.
 // Workgroups of 16×16 invocations each hold the 4×4 block of outputs that the version's `tile(wg, li, l)`
 // returns; the version's own part is how it stages A and B (vec4 loads, or unpacked f16) into As and Bs.
@@ -6,7 +6,7 @@
 const TM = 64u;
 const TK = 16u;
 // k-major tiles: As[k][m], Bs[k][n], so the inner loop reads 4 consecutive m (or n) as one vec4.
-// TileV is vec4<f32>, or vec4<f16> in the f16h version (matmul.ts declares it in front of the version):
+// TileV is vec4<f32>, or vec4<f16> in the f16h version (the version declares the alias):
 // there the tiles hold f16 and the products are f16, accumulated in f32.
 var<workgroup> As: array<TileV, 256>; // [TK][TM/4]
 var<workgroup> Bs: array<TileV, 256>; // [TK][TN/4]

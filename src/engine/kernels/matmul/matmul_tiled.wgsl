@@ -1,3 +1,5 @@
+// #include "matmul_common.wgsl"
+
 // Version 2 (prelude: matmul_common.wgsl): 16×16 output tile per workgroup; A and B are staged through
 // workgroup memory in 16-wide K slices, so each global element is read once per tile instead of once per
 // output. Any shape (bounds checked), any transposition.
