@@ -6,9 +6,10 @@
 // (a comment, so every file stays plain WGSL to an editor). The path is relative to the including file; the
 // optional JSON object fills the included file's {{NAME}} placeholders, so one piece of code can stand in for
 // several near-copies while the compiler still sees straight-line code, exactly as if it had been written out
-// (no function over a register array in a hot loop: on a real GPU that cost up to 1.8×). A file included
-// without parameters twice in one module is pasted once (shared helpers reached by two paths). Expansion runs
-// once per module at import time, from the sources Vite bundles (`import.meta.glob` with `?raw`).
+// (no function over a register array in a hot loop: on a real GPU that cost up to 1.8×). Every include is
+// pasted, also twice in one module (a loop body inside two functions); a helper reached by two paths would be
+// declared twice, which the WGSL compiler reports. Expansion runs once per module at import time, from the
+// sources Vite bundles (`import.meta.glob` with `?raw`).
 
 const DIRECTIVE = /^[ \t]*\/\/[ \t]*#include[ \t]+"([^"]+)"[ \t]*(\{.*\})?[ \t]*$/;
 const PLACEHOLDER = /\{\{(\w+)\}\}/g;
@@ -44,7 +45,6 @@ function fill(name: string, text: string, params: Record<string, string>, via: s
  * an include cycle, a missing or unused parameter, or a parameter object that is not JSON of strings.
  */
 export function expandIncludes(name: string, sources: Readonly<Record<string, string>>, params: Record<string, string> = {}): string {
-  const once = new Set<string>();
   const expand = (file: string, args: Record<string, string>, chain: string[]): string => {
     const text = sources[file];
     if (text === undefined) {
@@ -68,9 +68,6 @@ export function expandIncludes(name: string, sources: Readonly<Record<string, st
         if (typeof childArgs !== 'object' || childArgs === null || Array.isArray(childArgs) || Object.values(childArgs).some((v) => typeof v !== 'string')) {
           throw new Error(`wgsl: ${file}:${i + 1}: the parameters of include "${m[1]}" must be an object of strings`);
         }
-      } else {
-        if (once.has(target)) return '';
-        once.add(target);
       }
       return expand(target, childArgs, [...chain, file]).replace(/\n$/, '');
     });
