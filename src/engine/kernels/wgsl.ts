@@ -63,7 +63,7 @@ export function expandIncludes(name: string, sources: Readonly<Record<string, st
         try {
           childArgs = JSON.parse(m[2]) as Record<string, string>;
         } catch (e) {
-          throw new Error(`wgsl: ${file}:${i + 1}: the parameters of include "${m[1]}" are not JSON (${(e as Error).message})`);
+          throw new Error(`wgsl: ${file}:${i + 1}: the parameters of include "${m[1]}" are not JSON (${(e as Error).message})`, { cause: e });
         }
         if (typeof childArgs !== 'object' || childArgs === null || Array.isArray(childArgs) || Object.values(childArgs).some((v) => typeof v !== 'string')) {
           throw new Error(`wgsl: ${file}:${i + 1}: the parameters of include "${m[1]}" must be an object of strings`);
