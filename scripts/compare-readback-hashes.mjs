@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compares two folders written by tests/helpers/readback-hashes.ts (IFT_READBACK_HASHES=folder):
 // every read-back hash must match; shaders whose normalised WGSL changed are listed (their code shape
-// changed, so a GPU timing should confirm them). Exit 1 on any read-back difference.
+// changed, so a GPU timing should confirm them). Exit 1 on any read-back difference or a file not run after.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,6 +12,7 @@ if (!before || !after) {
 }
 let reads = 0;
 let bad = 0;
+let missing = 0;
 const changedShaders = new Set();
 for (const f of readdirSync(before).filter((n) => n.endsWith('.json'))) {
   const a = JSON.parse(readFileSync(join(before, f), 'utf8'));
@@ -20,7 +21,7 @@ for (const f of readdirSync(before).filter((n) => n.endsWith('.json'))) {
     b = JSON.parse(readFileSync(join(after, f), 'utf8'));
   } catch {
     console.log(`${f}: missing after`);
-    bad++;
+    missing++;
     continue;
   }
   for (const [test, hs] of Object.entries(a.reads)) {
@@ -39,6 +40,6 @@ for (const f of readdirSync(before).filter((n) => n.endsWith('.json'))) {
   }
   for (const [k, h] of Object.entries(a.shaders)) if (b.shaders[k] !== h) changedShaders.add(`${k} (${b.shaders[k] ? 'changed' : 'not built'})`);
 }
-console.log(`${reads} read-backs compared, ${bad} differences`);
+console.log(`${reads} read-backs compared, ${bad} differences${missing ? `, ${missing} test files not run after` : ''}`);
 for (const s of [...changedShaders].sort()) console.log(`shader code changed: ${s}`);
-process.exit(bad ? 1 : 0);
+process.exit(bad || missing ? 1 : 0);
