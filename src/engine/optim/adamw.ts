@@ -1,7 +1,9 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../runtime';
-import partialCode from './adamw_norm_partial.wgsl?raw';
-import finalCode from './adamw_norm_final.wgsl?raw';
-import updateCode from './adamw_update.wgsl?raw';
+import { wgsl } from '../kernels/wgsl';
+
+const partialCode = wgsl('optim/adamw_norm_partial.wgsl');
+const finalCode = wgsl('optim/adamw_norm_final.wgsl');
+const updateCode = wgsl('optim/adamw_update.wgsl');
 
 /** torch.optim.AdamW's hyper-parameters plus global-norm clipping (torch.nn.utils.clip_grad_norm_). */
 export interface AdamWConfig {
