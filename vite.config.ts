@@ -32,6 +32,8 @@ export default defineConfig({
           // One Dawn instance per worker; SwiftShader already uses every core.
           pool: 'forks',
           fileParallelism: false,
+          // Inert unless IFT_READBACK_HASHES is set (shader refactors checked bit for bit).
+          setupFiles: ['tests/helpers/readback-hashes.ts'],
         },
       },
       {

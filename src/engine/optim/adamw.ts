@@ -1,7 +1,5 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../runtime';
-import partialCode from './adamw_norm_partial.wgsl?raw';
-import finalCode from './adamw_norm_final.wgsl?raw';
-import updateCode from './adamw_update.wgsl?raw';
+import { wgsl } from '../kernels/wgsl';
 
 /** torch.optim.AdamW's hyper-parameters plus global-norm clipping (torch.nn.utils.clip_grad_norm_). */
 export interface AdamWConfig {
@@ -70,7 +68,7 @@ export function prepareAdamW(rt: Runtime, args: AdamWArgs): Op[] {
   }
   const partials = args.partials ?? rt.tensor('adamw norm partials', [NORM_GROUPS]);
 
-  const p1 = rt.pipeline('adamw_norm_partial', partialCode);
+  const p1 = rt.pipeline('adamw_norm_partial', wgsl('optim/adamw_norm_partial.wgsl'));
   const norm1: Op = {
     label: `adamw_norm_partial n${n}`,
     pipeline: p1,
@@ -79,7 +77,7 @@ export function prepareAdamW(rt: Runtime, args: AdamWArgs): Op[] {
     flops: 2 * n,
     bytes: 4 * (n + NORM_GROUPS),
   };
-  const p2 = rt.pipeline('adamw_norm_final', finalCode);
+  const p2 = rt.pipeline('adamw_norm_final', wgsl('optim/adamw_norm_final.wgsl'));
   const norm2: Op = {
     label: 'adamw_norm_final',
     pipeline: p2,
@@ -88,7 +86,7 @@ export function prepareAdamW(rt: Runtime, args: AdamWArgs): Op[] {
     flops: NORM_GROUPS + 8,
     bytes: 4 * (NORM_GROUPS + ADAMW_STATUS_WORDS),
   };
-  const p3 = rt.pipeline('adamw_update', updateCode);
+  const p3 = rt.pipeline('adamw_update', wgsl('optim/adamw_update.wgsl'));
   const groups = ceilDiv(n, 256);
   const update: Op = {
     label: `adamw_update n${n}`,

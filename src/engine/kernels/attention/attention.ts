@@ -1,10 +1,12 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { wgsl } from '../wgsl';
 import { pastSetter } from '../grid';
-import forwardCode from './attention_forward.wgsl?raw';
-import forwardTiledCode from './attention_forward_tiled.wgsl?raw';
-import prepCode from './attention_backward_prep.wgsl?raw';
-import backwardCode from './attention_backward.wgsl?raw';
-import backwardTiledCode from './attention_backward_tiled.wgsl?raw';
+
+const forwardCode = wgsl('kernels/attention/attention_forward.wgsl');
+const forwardTiledCode = wgsl('kernels/attention/attention_forward_tiled.wgsl');
+const prepCode = wgsl('kernels/attention/attention_backward_prep.wgsl');
+const backwardCode = wgsl('kernels/attention/attention_backward.wgsl');
+const backwardTiledCode = wgsl('kernels/attention/attention_backward_tiled.wgsl');
 
 /** Sizes shared by the forward and backward (see docs/design.md for the layouts). */
 export interface AttentionDims {

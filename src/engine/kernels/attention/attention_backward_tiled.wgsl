@@ -29,12 +29,7 @@ var<workgroup> first: u32;
 
 @compute @workgroup_size(BR)
 fn dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let h = wid.y;
-  let b = wid.z;
-  let s0 = wid.x * BR;
-  let s = s0 + tid;
-  let kvh = h / (p.H / p.KVH);
-  let live = s < p.S;
+  // #include "tiled_rows.wgsl"
   let sc = min(s, p.S - 1u);
   let qrow = ((b * p.S + sc) * p.H + h) * D4;
   let st = stats[(b * p.H + h) * p.S + sc];
@@ -46,18 +41,9 @@ fn dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) ti
     g[d] = dO[qrow + d];
     acc[d] = vec4<f32>(0.0);
   }
-  if (tid == 0u) { first = kvStart[b]; }
-  let start = workgroupUniformLoad(&first);
-  let rowEnd = min(p.past + s + 1u, p.L);
-  let end = min(p.past + min(s0 + BR, p.S), p.L);
-  let kvStride = p.KVH * D4;
+  // #include "tiled_key_range.wgsl"
   for (var t0 = start - start % BC; t0 < end; t0 += BC) {
-    for (var i = tid; i < BC * D4; i += BR) {
-      let src = (b * p.L + min(t0 + i / D4, p.L - 1u)) * kvStride + kvh * D4 + i % D4;
-      At[i] = K[src];
-      Bt[i] = V[src];
-    }
-    workgroupBarrier();
+    // #include "tiled_kv_tile.wgsl" {"KT": "At", "VT": "Bt"}
     for (var c = 0u; c < BC; c++) {
       let j = t0 + c;
       var x = 0.0;

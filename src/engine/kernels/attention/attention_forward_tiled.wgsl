@@ -5,7 +5,8 @@
 // each K and V tile loaded once into workgroup memory and read by all BR rows (broadcast reads). So K and V
 // are read from memory S/BR times instead of S times, and no thread waits on a reduction.
 // The wrapper prepends `const DH`, `const BR`, `const BC` (the head dimension, a multiple of 4, and the tile
-// sizes), so the per-thread arrays have constant sizes and stay in registers.
+// sizes), so the per-thread arrays have constant sizes and stay in registers. The row set-up, key range and
+// K/V tile load are tiled_*.wgsl, shared with attention_backward_tiled.wgsl's dq.
 
 struct Params { B: u32, S: u32, H: u32, KVH: u32, Dh: u32, L: u32, past: u32, scale: f32 }
 
@@ -26,12 +27,7 @@ var<workgroup> first: u32;
 
 @compute @workgroup_size(BR)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let h = wid.y;
-  let b = wid.z;
-  let s0 = wid.x * BR;
-  let s = s0 + tid;
-  let kvh = h / (p.H / p.KVH);
-  let live = s < p.S;
+  // #include "tiled_rows.wgsl"
   let qrow = ((b * p.S + min(s, p.S - 1u)) * p.H + h) * D4;
   var q: array<vec4<f32>, D4>;
   var acc: array<vec4<f32>, D4>;
@@ -39,24 +35,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     q[d] = Q[qrow + d] * p.scale;
     acc[d] = vec4<f32>(0.0);
   }
-  if (tid == 0u) { first = kvStart[b]; }
-  let start = workgroupUniformLoad(&first);
-  // This row sees keys start … past + s; the workgroup walks up to its last row's end.
-  let rowEnd = min(p.past + s + 1u, p.L);
-  let end = min(p.past + min(s0 + BR, p.S), p.L);
-  let kvStride = p.KVH * D4;
+  // #include "tiled_key_range.wgsl"
   var m = NEG;
   var l = 0.0;
   var sc: array<f32, BC>;
   for (var t0 = start - start % BC; t0 < end; t0 += BC) {
-    // Load the tile: BC key rows × D4 vec4 of K and of V (zeros past the cache).
-    for (var i = tid; i < BC * D4; i += BR) {
-      let j = t0 + i / D4;
-      let src = (b * p.L + min(j, p.L - 1u)) * kvStride + kvh * D4 + i % D4;
-      Kt[i] = K[src];
-      Vt[i] = V[src];
-    }
-    workgroupBarrier();
+    // #include "tiled_kv_tile.wgsl" {"KT": "Kt", "VT": "Vt"}
     var mt = NEG;
     for (var c = 0u; c < BC; c++) {
       let j = t0 + c;

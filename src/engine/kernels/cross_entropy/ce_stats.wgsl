@@ -31,12 +31,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   workgroupBarrier();
   var se = 0.0;
   for (var c = tid; c < p.C; c += WG) { se += exp(Z[row + c] - mc); }
-  red[tid] = se;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (tid < w) { red[tid] += red[tid + w]; }
-    workgroupBarrier();
-  }
+  // #include "../common/workgroup_sum.wgsl" {"RED": "red", "I": "tid", "V": "se", "HALF": "WG / 2u"}
   if (tid == 0u) {
     let lc = red[0];
     if (p.first != 0u) {

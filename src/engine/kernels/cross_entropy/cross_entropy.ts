@@ -1,9 +1,11 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
-import matmulCode from './lm_head_matmul.wgsl?raw';
-import statsCode from './ce_stats.wgsl?raw';
-import finalizeCode from './ce_finalize.wgsl?raw';
-import gradCode from './ce_grad.wgsl?raw';
-import reduceCode from './ce_reduce.wgsl?raw';
+import { wgsl } from '../wgsl';
+
+const statsCode = wgsl('kernels/cross_entropy/ce_stats.wgsl');
+const finalizeCode = wgsl('kernels/cross_entropy/ce_finalize.wgsl');
+const gradCode = wgsl('kernels/cross_entropy/ce_grad.wgsl');
+const reduceCode = wgsl('kernels/cross_entropy/ce_reduce.wgsl');
+const matmulCode = wgsl('kernels/cross_entropy/lm_head_matmul.wgsl');
 
 /** The target id that marks a token the loss ignores (not an assistant token). */
 export const IGNORE_INDEX = 0xffffffff;

@@ -4,7 +4,8 @@
 // W is f32, or f16 packed two per u32 (W_F16; element e in the low half of word e/2 when e is even),
 // both bound as array<u32> so one binding serves both.
 // 64×64 output tiles per workgroup of 16×16 threads, 4×4 outputs per thread in registers, K in steps of
-// 16 through workgroup memory (8 KiB): 256 multiply-adds per thread between barriers.
+// 16 through workgroup memory (8 KiB): 256 multiply-adds per thread between barriers (lm_head_tile64.wgsl,
+// pasted into both products' loops).
 
 override W_F16: bool = false;
 
@@ -20,14 +21,7 @@ const BK = 16u;
 var<workgroup> As: array<array<f32, 64>, 16>; // [k][row]
 var<workgroup> Bs: array<array<f32, 64>, 16>; // [k][col]
 
-fn w(v: u32, d: u32) -> f32 {
-  let e = v * p.D + d;
-  if (W_F16) {
-    let pair = unpack2x16float(W[e >> 1u]);
-    return select(pair.x, pair.y, (e & 1u) == 1u);
-  }
-  return bitcast<f32>(W[e]);
-}
+// #include "lm_head_weight.wgsl"
 
 // Z = X · W_sliceᵀ: grid [⌈C/64⌉, ⌈T/64⌉].
 @compute @workgroup_size(16, 16)
@@ -46,19 +40,7 @@ fn logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
       As[e % BK][row] = select(0.0, X[min(t, p.T - 1u) * p.D + min(k, p.D - 1u)], t < p.T && k < p.D);
       Bs[e % BK][row] = select(0.0, w(p.v0 + min(c, p.C - 1u), min(k, p.D - 1u)), c < p.C && k < p.D);
     }
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = As[kk][lid.y * 4u + i];
-        b[i] = Bs[kk][lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += a[i] * b[j]; }
-      }
-    }
-    workgroupBarrier();
+    // #include "lm_head_tile64.wgsl"
   }
   for (var i = 0u; i < 4u; i++) {
     let t = t0 + lid.y * 4u + i;
@@ -94,19 +76,7 @@ fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let d = d0 + e % BM;
       Bs[e / BM][e % BM] = select(0.0, w(p.v0 + min(kb, p.C - 1u), min(d, p.D - 1u)), kb < kEnd && d < p.D);
     }
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = As[kk][lid.y * 4u + i];
-        b[i] = Bs[kk][lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += a[i] * b[j]; }
-      }
-    }
-    workgroupBarrier();
+    // #include "lm_head_tile64.wgsl"
   }
   for (var i = 0u; i < 4u; i++) {
     let t = t0 + lid.y * 4u + i;

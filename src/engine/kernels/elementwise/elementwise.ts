@@ -1,6 +1,8 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
+import { wgsl } from '../wgsl';
 import { bindAt, grid1d } from '../grid';
-import code from './elementwise.wgsl?raw';
+
+const code = wgsl('kernels/elementwise/elementwise.wgsl');
 
 /** `y = beta·y + alpha·x` over n f32 elements (residual add: defaults alpha = beta = 1). x and y distinct. */
 export interface AddArgs {

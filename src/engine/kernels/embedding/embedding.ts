@@ -1,6 +1,8 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
+import { wgsl } from '../wgsl';
 import { grid1d } from '../grid';
-import code from './embedding.wgsl?raw';
+
+const code = wgsl('kernels/embedding/embedding.wgsl');
 
 /**
  * Embedding gather (forward only: the embeddings are frozen).

@@ -1,7 +1,8 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import { prepareMatmul, type MatmulArgs } from '../matmul/matmul';
-import dropoutCode from './dropout.wgsl?raw';
-import loraMatmulCode from './lora_matmul.wgsl?raw';
+import { wgsl } from '../wgsl';
+
+const loraMatmulCode = wgsl('kernels/lora/lora_matmul.wgsl');
 
 /**
  * LoRA linear (PEFT layout), x [T, in] → y [T, out]:
@@ -90,7 +91,7 @@ function prepareLoraMatmul(rt: Runtime, d: LoraDims, m: SmallMatmul, name: strin
   const mask: Mask = on ? m.mask : 0;
   const { M, N, K, transA = false, transB = true, alpha = 1, accumulate = false } = m;
   const label = `lora_${name} ${M}x${N}x${K}`;
-  const pipeline = rt.pipeline(label, dropoutCode + loraMatmulCode, {
+  const pipeline = rt.pipeline(label, loraMatmulCode, {
     TRANS_A: Number(transA),
     TRANS_B: Number(transB),
     ACCUMULATE: Number(accumulate),

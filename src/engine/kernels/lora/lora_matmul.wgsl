@@ -1,10 +1,13 @@
-// The small LoRA products, with the dropout mask applied where x enters (16×16 tiles, as matmul_tiled):
+// #include "dropout.wgsl"
+
+// The small LoRA products, with the dropout mask applied where x enters (16×16 tiles: matmul_tiled's loop,
+// ../matmul/tile16_loop.wgsl, over this file's masked loadA / loadB):
 //   C = alpha · op(A) · op(B)   (+ C when ACCUMULATE)
 // MASK says which operand is x [T, in] and gets the mask m(t, k) = dropoutScale(t·in + k):
 //   0: none (no dropout);  1: A is x [M=T, K=in]            → u  = dropout(x)·Aᵀ
 //   2: B is x [K=T, N=in]                                     → dA = gᵀ·dropout(x)
 // (dX's masked term is fused into the dX = dY·W matmul instead: matmul's `main_lora_dx`.)
-// xCols = in. dropout.wgsl is always prepended; bind an unused buffer at 4 when MASK = 0.
+// xCols = in. dropout.wgsl is always included; bind an unused buffer at 4 when MASK = 0.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = true;
@@ -53,23 +56,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
   let row = wg.y * T + l.y;
   let col = wg.x * T + l.x;
   var acc = 0.0;
-  for (var k0 = 0u; k0 < p.K; k0 += T) {
-    if (TRANS_A) {
-      As[l.x * T + l.y] = loadA(key, wg.y * T + l.x, k0 + l.y);
-    } else {
-      As[l.y * T + l.x] = loadA(key, row, k0 + l.x);
-    }
-    if (TRANS_B) {
-      Bs[l.x * T + l.y] = loadB(key, k0 + l.x, wg.x * T + l.y);
-    } else {
-      Bs[l.y * T + l.x] = loadB(key, k0 + l.y, col);
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < T; k++) {
-      acc += As[l.y * T + k] * Bs[k * T + l.x];
-    }
-    workgroupBarrier();
-  }
+  // #include "../matmul/tile16_loop.wgsl" {"A0": "key", "B0": "key"}
   if (row >= p.M || col >= p.N) { return; }
   acc *= p.alpha;
   let ci = row * p.N + col;

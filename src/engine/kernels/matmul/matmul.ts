@@ -1,15 +1,7 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import { bindAt } from '../grid';
-import common from './matmul_common.wgsl?raw';
-import block4 from './matmul_block4.wgsl?raw';
-import naive from './matmul_naive.wgsl?raw';
-import tiled from './matmul_tiled.wgsl?raw';
-import vec4 from './matmul_vec4.wgsl?raw';
-import f16w from './matmul_f16w.wgsl?raw';
-import gemv from './matmul_gemv.wgsl?raw';
-import sgmat from './matmul_sgmat.wgsl?raw';
+import { wgsl } from '../wgsl';
 import type { SubgroupMatrixChoice } from '../../features';
-import dropoutCode from '../lora/dropout.wgsl?raw';
 
 /**
  * C = alpha·op(A)·op(B) (+bias) (+C), per batch slice.
@@ -62,26 +54,24 @@ function noDropoutState(rt: Runtime): Tensor {
 }
 
 /**
- * The ladder, slowest first, each version's whole shader: the shared prelude (dropout hash, uniforms, bias,
- * C, LoRA terms, store), then the version's own file, and for vec4 and f16w the half they share (tiles,
- * inner product, entry points: matmul_block4.wgsl). `f16w` takes a packed-f16 B; `gemv` (few rows of A)
- * takes either.
+ * The ladder, slowest first, each version's whole shader: its file includes the shared prelude (dropout
+ * hash, uniforms, bias, C, LoRA terms, store: matmul_common.wgsl) and, for vec4 and f16w, the half they
+ * share (tiles, inner product, entry points: matmul_block4.wgsl). `f16w` takes a packed-f16 B; `gemv` (few
+ * rows of A) takes either.
  */
-const prelude = dropoutCode + common;
-/** The element types of matmul_block4's staged tiles: f32, or f16 (f16h). */
-const f32Tiles = 'alias TileS = f32;\nalias TileV = vec4<f32>;\n';
 export const MATMUL_VERSIONS = {
-  naive: prelude + naive,
-  tiled: prelude + tiled,
-  vec4: prelude + f32Tiles + vec4 + block4,
-  f16w: prelude + f32Tiles + f16w + block4,
-  gemv: prelude + gemv,
+  naive: wgsl('kernels/matmul/matmul_naive.wgsl'),
+  tiled: wgsl('kernels/matmul/matmul_tiled.wgsl'),
+  vec4: wgsl('kernels/matmul/matmul_vec4.wgsl'),
+  f16w: wgsl('kernels/matmul/matmul_f16w.wgsl', { TILE: 'f32' }),
+  gemv: wgsl('kernels/matmul/matmul_gemv.wgsl'),
 } as const;
 /**
  * f16h: f16w's tiles and products in f16 (accumulated in f32), for devices with shader-f16; not in
  * MATMUL_VERSIONS because it compiles only there.
  */
-export const F16H_SHADER = 'enable f16;\n' + prelude + 'alias TileS = f16;\nalias TileV = vec4<f16>;\n' + f16w + block4;
+export const F16H_SHADER = 'enable f16;\n' + wgsl('kernels/matmul/matmul_f16w.wgsl', { TILE: 'f16' });
+const sgmat = wgsl('kernels/matmul/matmul_sgmat.wgsl');
 /** `sgmat` (tensor cores) is compiled per adapter, for its subgroup-matrix shape: see sgmatShader; f16h needs shader-f16. */
 export type MatmulVersion = keyof typeof MATMUL_VERSIONS | 'sgmat' | 'f16h';
 
@@ -100,7 +90,7 @@ export function sgmatShader(c: SubgroupMatrixChoice): string {
       .replace(/subgroupMatrixStore\((&\w+), ([^,]+), (\w+), false, (\w+)\)/g, 'subgroupMatrixStore<row_major>($1, $2, $3, $4)');
   }
   const body = code.replace(/\bSG_M\b/g, `${c.M}u`).replace(/\bSG_N\b/g, `${c.N}u`).replace(/\bSG_K\b/g, `${c.K}u`).replace(/\bSG_LANES\b/g, `${c.lanes}u`);
-  return head + prelude + body;
+  return head + body;
 }
 
 /** Output tile of each version, [columns, rows] (the workgroup grid divides N and M by it); sgmat's is 2N × 2M. */

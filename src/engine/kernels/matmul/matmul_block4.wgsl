@@ -1,4 +1,4 @@
-// The shared half of the 64×64 register-blocked versions (matmul_vec4.wgsl, matmul_f16w.wgsl), appended
+// The shared half of the 64×64 register-blocked versions (matmul_vec4.wgsl, matmul_f16w.wgsl), included
 // after their body: the tiles in workgroup memory, the product over one staged K slice, and the entry points.
 // Workgroups of 16×16 invocations each hold the 4×4 block of outputs that the version's `tile(wg, li, l)`
 // returns; the version's own part is how it stages A and B (vec4 loads, or unpacked f16) into As and Bs.
@@ -6,7 +6,7 @@
 const TM = 64u;
 const TK = 16u;
 // k-major tiles: As[k][m], Bs[k][n], so the inner loop reads 4 consecutive m (or n) as one vec4.
-// TileV is vec4<f32>, or vec4<f16> in the f16h version (matmul.ts declares it in front of the version):
+// TileV is vec4<f32>, or vec4<f16> in the f16h version (the version declares the alias):
 // there the tiles hold f16 and the products are f16, accumulated in f32.
 var<workgroup> As: array<TileV, 256>; // [TK][TM/4]
 var<workgroup> Bs: array<TileV, 256>; // [TK][TN/4]
@@ -26,51 +26,7 @@ fn multiplyStaged(acc: ptr<function, array<vec4<f32>, 4>>, l: vec3<u32>) {
   workgroupBarrier();
 }
 
-// Output (row, col) of the block: rows and columns past M, N are skipped; stores go through
-// matmul_common.wgsl's epilogue. (Three entry points rather than one with a switch: an entry point that
-// names the LoRA terms would put their bindings into its layout.)
-
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32,
-        @builtin(local_invocation_id) l: vec3<u32>) {
-  let acc = tile(wg, li, l);
-  for (var i = 0u; i < 4u; i++) {
-    let row = wg.y * TM + l.y * 4u + i;
-    if (row >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = wg.x * TM + l.x * 4u + j;
-      if (col >= p.N) { break; }
-      store(wg.z, row, col, acc[i][j] * p.alpha);
-    }
-  }
-}
-
-@compute @workgroup_size(16, 16, 1)
-fn main_lora(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32,
-             @builtin(local_invocation_id) l: vec3<u32>) {
-  let acc = tile(wg, li, l);
-  for (var i = 0u; i < 4u; i++) {
-    let row = wg.y * TM + l.y * 4u + i;
-    if (row >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = wg.x * TM + l.x * 4u + j;
-      if (col >= p.N) { break; }
-      store(wg.z, row, col, acc[i][j] * p.alpha + loraTerm(row, col));
-    }
-  }
-}
-
-@compute @workgroup_size(16, 16, 1)
-fn main_lora_dx(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32,
-             @builtin(local_invocation_id) l: vec3<u32>) {
-  let acc = tile(wg, li, l);
-  for (var i = 0u; i < 4u; i++) {
-    let row = wg.y * TM + l.y * 4u + i;
-    if (row >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = wg.x * TM + l.x * 4u + j;
-      if (col >= p.N) { break; }
-      store(wg.z, row, col, acc[i][j] * p.alpha + loraDxTerm(row, col));
-    }
-  }
-}
+// The entry points (matmul_block4_entry.wgsl): plain, with the LoRA up-projection, with the LoRA dX term.
+// #include "matmul_block4_entry.wgsl" {"NAME": "main", "TERM": ""}
+// #include "matmul_block4_entry.wgsl" {"NAME": "main_lora", "TERM": " + loraTerm(row, col)"}
+// #include "matmul_block4_entry.wgsl" {"NAME": "main_lora_dx", "TERM": " + loraDxTerm(row, col)"}

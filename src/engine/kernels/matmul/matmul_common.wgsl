@@ -1,4 +1,6 @@
-// Prelude of every matmul version (matmul.ts puts dropout.wgsl and this file in front of the version's body):
+// #include "../lora/dropout.wgsl"
+
+// Prelude of every matmul version (each version's file includes it first; it includes dropout.wgsl):
 // C[b] = alpha · op(A[b]) · op(B[b]) (+ bias) (+ C[b] when ACCUMULATE)
 // op(A) is [M, K]: A is stored [M, K], or [K, M] when TRANS_A.
 // op(B) is [K, N]: B is stored [K, N], or [N, K] when TRANS_B (Hugging Face's [out, in] weights).

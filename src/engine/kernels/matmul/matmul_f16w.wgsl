@@ -1,3 +1,5 @@
+// #include "matmul_common.wgsl"
+
 // Version 4 (prelude: matmul_common.wgsl; the shared tiles, inner product and entry points:
 // matmul_block4.wgsl), with B held as packed f16: two halves per u32 (element e in word e/2, low half
 // first), unpacked with WGSL's core `unpack2x16float`, so it needs no shader-f16 feature and halves the
@@ -8,6 +10,9 @@
 // The same body is the f16h version where shader-f16 exists: TileS = f16, so the staged tiles are f16 (A
 // rounded to f16 there; B already is) and the products f16, accumulated in f32 (matmul_block4.wgsl).
 
+// The element type of matmul_block4.wgsl's staged tiles: TILE is f32 (f16w) or f16 (f16h).
+alias TileS = {{TILE}};
+alias TileV = vec4<{{TILE}}>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<u32>;
 
@@ -56,3 +61,5 @@ fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
 
   return acc;
 }
+
+// #include "matmul_block4.wgsl"

@@ -1,3 +1,5 @@
+// #include "matmul_common.wgsl"
+
 // C = alpha · A · Bᵀ (+ bias) (+ C when ACCUMULATE) for few rows of A (decode steps, a few scored rows):
 // A f32 [M, K], B a weight [N, K] = [out, in], packed f16 (F16: two halves per u32, low half first) or f32.
 // The tiled versions give each workgroup a 64×64 output tile, so a one-row product keeps N/64 workgroups

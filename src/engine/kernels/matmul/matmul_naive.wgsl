@@ -1,3 +1,5 @@
+// #include "matmul_common.wgsl"
+
 // Version 1 (prelude: matmul_common.wgsl): one invocation per output element. The reference every faster
 // version is checked against.
 

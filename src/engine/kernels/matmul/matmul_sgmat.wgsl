@@ -1,3 +1,5 @@
+// #include "matmul_common.wgsl"
+
 // C = alpha · op(A) · op(B) (+ bias) (+ C) on subgroup matrices (tensor cores: Vulkan's cooperative
 // matrices, Metal's simdgroup matrices), through Dawn's `chromium-experimental-subgroup-matrix`.
 // matmul.ts puts the directives (enable f16, the extension, the uniformity diagnostic) in front of the

@@ -1,3 +1,5 @@
+// #include "matmul_common.wgsl"
+
 // Version 3 (prelude: matmul_common.wgsl; the shared tiles, inner product and entry points:
 // matmul_block4.wgsl): 64×64 output tile per workgroup of 16×16 invocations; each invocation keeps a 4×4
 // block of outputs in registers. Tiles of A and B are loaded from global memory as vec4 along each operand's
@@ -5,6 +7,9 @@
 // transposed A, N for plain B); prepareMatmul falls back to the tiled version otherwise. Rows and columns
 // outside M, N and the K tail are bounds-checked, so M, N need not be multiples of anything.
 
+// The element types of matmul_block4.wgsl's staged tiles.
+alias TileS = f32;
+alias TileV = vec4<f32>;
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
 
@@ -53,3 +58,5 @@ fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
 
   return acc;
 }
+
+// #include "matmul_block4.wgsl"

@@ -1,6 +1,8 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
-import fwdCode from './rmsnorm.wgsl?raw';
-import bwdCode from './rmsnorm_backward.wgsl?raw';
+import { wgsl } from '../wgsl';
+
+const fwdCode = wgsl('kernels/rmsnorm/rmsnorm.wgsl');
+const bwdCode = wgsl('kernels/rmsnorm/rmsnorm_backward.wgsl');
 
 /**
  * RMSNorm forward (HF Llama, f32): y = w ⊙ x·rsqrt(mean(x²)+eps).

@@ -5,32 +5,18 @@
 
 override ACCUMULATE: bool = false;
 
-struct Params { T: u32, D: u32, eps: f32, _pad: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+// #include "rmsnorm_common.wgsl"
 @group(0) @binding(3) var<storage, read> rstd: array<f32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
-var<workgroup> red: array<f32, 64>;
-
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = wid.y * 65535u + wid.x;
-  if (t >= p.T) { return; }
-  let base = t * p.D;
-  var s = 0.0;
+  // #include "rmsnorm_row.wgsl"
   for (var d = li; d < p.D; d += 64u) {
     s += dy[base + d] * w[d] * x[base + d];
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var k = 32u; k > 0u; k >>= 1u) {
-    if (li < k) { red[li] += red[li + k]; }
-    workgroupBarrier();
-  }
+  // #include "../common/workgroup_sum.wgsl" {"RED": "red", "I": "li", "V": "s", "HALF": "32u"}
   let r = rstd[t];
   let c = r * r * r * red[0] / f32(p.D);
   for (var d = li; d < p.D; d += 64u) {

@@ -16,14 +16,7 @@ struct Params { R: u32, D: u32, C: u32, V: u32 }
 const WG = 64u;
 var<workgroup> red: array<f32, WG>;
 
-fn w(v: u32, d: u32) -> f32 {
-  let e = v * p.D + d;
-  if (W_F16) {
-    let pair = unpack2x16float(W[e >> 1u]);
-    return select(pair.x, pair.y, (e & 1u) == 1u);
-  }
-  return bitcast<f32>(W[e]);
-}
+// #include "../cross_entropy/lm_head_weight.wgsl"
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
@@ -32,12 +25,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let v = min(cand[c], p.V - 1u);
   var acc = 0.0;
   for (var d = tid; d < p.D; d += WG) { acc += X[r * p.D + d] * w(v, d); }
-  red[tid] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] += red[tid + s]; }
-    workgroupBarrier();
-  }
+  // #include "../common/workgroup_sum.wgsl" {"RED": "red", "I": "tid", "V": "acc", "HALF": "WG / 2u"}
   if (tid == 0u) {
     let lse = stats[r * 4u] + log(stats[r * 4u + 1u]);
     // An out-of-range candidate id reads −3.4e38 (about −∞) rather than another token's value.

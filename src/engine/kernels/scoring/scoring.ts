@@ -1,4 +1,5 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
+import { wgsl } from '../wgsl';
 import {
   crossEntropyScratch,
   DEFAULT_CHUNK,
@@ -8,7 +9,8 @@ import {
   type CrossEntropyScratch,
   type LmHeadWeight,
 } from '../cross_entropy/cross_entropy';
-import code from './candidate_logprobs.wgsl?raw';
+
+const code = wgsl('kernels/scoring/candidate_logprobs.wgsl');
 
 /** Rows to score: e.g. the hidden state (after the final norm) at the last prompt position of each item. */
 export interface ScoringRows extends LmHeadWeight {

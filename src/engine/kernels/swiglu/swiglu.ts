@@ -1,6 +1,8 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
+import { wgsl } from '../wgsl';
 import { bindAt, grid1d } from '../grid';
-import code from './swiglu.wgsl?raw';
+
+const code = wgsl('kernels/swiglu/swiglu.wgsl');
 
 /**
  * SwiGLU over a fused gate|up buffer.
