@@ -5,7 +5,7 @@
  * training plans. The inference/training differences live in the few places they matter: which
  * activations are kept, the fused decode projections, and how the residual stream is written.
  */
-import type { LoraTarget } from '../lab/model';
+import type { LoraTarget } from './types';
 import { prepareAttentionBackward, prepareAttentionForward } from '../engine/kernels/attention/attention';
 import { prepareLoraBackward, prepareLoraForward, type LoraDropout } from '../engine/kernels/lora/lora';
 import { GEMV_MAX_ROWS, prepareGemvFused, prepareMatmul } from '../engine/kernels/matmul/matmul';
