@@ -5,11 +5,13 @@
  * record holds the lab's full result (the same content `ift-lab experiment` writes) and the share-ready view.
  */
 import { CancelledError, LabError } from '../lab/errors';
+import { estimateExperiment, stageClock } from '../lab/estimate';
 import { runExperiment, splitsOf, type ExperimentConfig, type ExperimentEvent, type ExperimentProgress, type ExperimentResult, type ProgressStore } from '../lab/experiment';
 import type { IftDataset } from '../lab/intervene';
 import { conditionLabel } from '../util/condition-names';
 import type { AdapterState } from '../lab/model';
 import type { EngineModel } from '../model/engine-model';
+import { measureSpeed } from '../model/speed';
 import { resultId } from '../share/records';
 import type { SharedManifest } from '../share/types';
 import { SIZE_PREFIX } from '../store/run-data';
@@ -187,16 +189,32 @@ export class ExperimentRunner {
         ctx.progress({ stage: 'evaluate', done: 1, total: 1, detail: e.run.runId, metrics: { condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total } });
       }
     };
+    // The estimate before the run (a few timed calls on this device), set against the actual time in the manifest.
+    const progressStore = new StoreProgress(this.host.store, rec.id);
+    const fresh = !(await progressStore.load())?.runs.length;
+    if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this GPU on the model’s shapes' });
+    const estimate = fresh ? await estimateExperiment(model, config, p.bank, (shapes) => measureSpeed(model, shapes)) : null;
+    const clock = stageClock();
     const out = await runExperiment(config, {
       model: pausable(model, this.gate),
       bank: p.bank,
       sink: this.sink,
-      progress: new StoreProgress(this.host.store, rec.id),
+      progress: progressStore,
       seed: { probe: p.result, datasets: given },
       onAdapter: (run, state) => this.storeAdapter(rec.id, run.runId, state, model),
       signal: ctx.signal,
-      onEvent,
-      env: { engineVersion: this.host.engineVersion, weightsHash: null, device: this.deviceInfo(model) },
+      onEvent: (e) => {
+        clock.onEvent(e);
+        onEvent(e);
+      },
+      env: {
+        engineVersion: this.host.engineVersion,
+        weightsHash: null,
+        device: this.deviceInfo(model),
+        estimate,
+        stageSeconds: clock.seconds,
+        precision: { used: model.precision, reason: model.precisionReason },
+      },
     });
 
     const protocol = PROTOCOL_NAME[rec.protocol];
