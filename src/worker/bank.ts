@@ -9,6 +9,7 @@ import { parseMmluParquet, parseQuestionFile, requireValid, type Question } from
 import type { SplitConfig } from '../lab/splits';
 import { toyWorldBank as labToyWorldBank, type ToyWorld } from '../lab/toyworld';
 import type { QuestionSource } from './protocol';
+import { TOY_EXPERIMENT } from './toy-defaults';
 
 export interface SourcedBank {
   bank: QuestionBank;
@@ -20,13 +21,12 @@ export interface SourcedBank {
   worldSeed?: number;
 }
 
-/** Toy-world subjects: train on one relation, ID = two others, OOD = the rest (as examples/toy-world-grid.json). */
+/** Toy-world subjects and split sizes: those of the one-click experiment (toy-defaults.ts). */
 export const TOY_SPLIT: Omit<SplitConfig, 'seed'> = {
-  trainSubjects: ['toy_continents'],
-  related: ['toy_currencies', 'toy_founders'],
-  homoFraction: 0.3,
-  // Small test sets: the toy world is for seeing the effect in minutes, even on a software GPU.
-  caps: { homo: 24, id: 24, ood: 24 },
+  trainSubjects: [...TOY_EXPERIMENT.subjects.train],
+  related: [...TOY_EXPERIMENT.subjects.related],
+  homoFraction: TOY_EXPERIMENT.splits.homoFraction,
+  caps: { ...TOY_EXPERIMENT.splits.caps },
 };
 
 /** world.json (tools/toyworld) as a bank, read by the lab's own toy-world reader, as the CLI reads it. */

@@ -15,13 +15,14 @@ import { createEngineModel, type EngineModel } from '../model/engine-model';
 import { deleteCachedModel, listCachedModels, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
 import type { Store } from '../store/types';
-import { loadSource } from './bank';
+import { loadSource, toyWorldBank } from './bank';
 import { browserExperimentConfig } from './browser-config';
 import { ExperimentRunner } from './experiment-session';
 import type {
-  CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
-  ProbeSummary, TrainConfig, VerifyOutcome,
+  CachedModelInfo, ConditionId, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig, ProbeSummary,
+  TrainConfig, VerifyOutcome,
 } from './protocol';
+import { probeSummary } from './probe-summary';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 
 export type { Ctx } from './session-records';
@@ -83,6 +84,7 @@ export class Session {
       datasetRecord: (id) => this.datasetRecord(id),
       ensureModel: (ctx, id) => this.ensureModel(ctx, id),
       loaded: () => this.info,
+      toyBank: async () => toyWorldBank(await deps.worldJson()),
     });
   }
 
@@ -203,20 +205,7 @@ export class Session {
     ctx.progress({ stage: 'probe', done: 0, total: splits.train.length });
     const result = await probeStage(cfg, model, splits, src.bank, { signal: ctx.signal, onProgress: (done, total) => ctx.progress({ stage: 'probe', done, total }) });
     const probeId = newId('probe');
-    const subjects = [...new Set(result.items.map((i) => i.subject))].sort();
-    const summary: ProbeSummary = {
-      probeId,
-      questions: result.counts.total,
-      known: result.counts.known,
-      unknown: result.counts.unknown,
-      dropped: result.counts.discarded,
-      perSubject: subjects.map((subject) => {
-        const its = result.items.filter((i) => i.subject === subject);
-        const n = (s: string) => its.filter((i) => i.status === s).length;
-        return { subject, known: n('known'), unknown: n('unknown'), dropped: n('discarded') };
-      }),
-      accuracy: Number.isFinite(result.accuracy) ? result.accuracy : 0,
-    };
+    const summary = probeSummary(probeId, result, src.bank);
     const { source: _source, ...rest } = config;
     const rec: ProbeRecord = {
       id: probeId,
@@ -299,7 +288,7 @@ export class Session {
         correct: it.response === it.question.answer,
         ...templated(model.tokenizer, itemMessages(it, style)),
       }));
-      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, hash: ds.hash, preview });
+      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, hash: ds.hash, preview, labelLetters: { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] }, warnings: [...ds.warnings] });
     }
     return { datasets: out, warnings };
   }
@@ -316,6 +305,10 @@ export class Session {
 
   resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {
     return this.experiments.resumeExperiment(runId, ctx);
+  }
+
+  runConfig(config: ExperimentConfigInput, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+    return this.experiments.runConfig(config, protocol, ctx);
   }
 
   dispose(): void {
