@@ -221,7 +221,14 @@ export class ExperimentRunner {
           },
         });
       } else if (e.type === 'run-done') {
-        ctx.progress({ stage: 'evaluate', done: 1, total: 1, detail: e.run.runId, metrics: { condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total } });
+        const fit = e.run.fit;
+        ctx.progress({
+          stage: 'evaluate',
+          done: 1,
+          total: 1,
+          detail: e.run.runId,
+          metrics: { condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total, seed: e.run.seed, fitBefore: fit.before, fitAfter: fit.after, underTrained: fit.underTrained ? 1 : 0 },
+        });
       }
     };
     const out = await runExperiment(config, {

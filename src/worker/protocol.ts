@@ -252,9 +252,13 @@ export interface TrainConfig {
 /**
  * Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
  * step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
- * into the grid of conditions × seeds), runs (its size), seed.
+ * into the grid of conditions × seeds), runs (its size), seed. When a run is done (stage `evaluate`, done =
+ * total, no `step`): condition, run, runs, seed and its training fit — fitBefore, fitAfter (share of its own
+ * training items answered as trained) and underTrained (1 or 0).
  */
-export type TrainMetric = 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition' | 'run' | 'runs' | 'seed';
+export type TrainMetric =
+  | 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition' | 'run' | 'runs' | 'seed'
+  | 'fitBefore' | 'fitAfter' | 'underTrained';
 
 export interface QuestionChange {
   question: string;
