@@ -44,11 +44,9 @@ export const datasetsForm = new PersistedForm(
     // 0: the largest size every condition can have (the probe decides).
     size: 0,
     responses: T.responses as string,
-    // Off until an instruction file is given (the paper mixes an equal share).
-    generalMix: false,
     seed: 42,
   },
-  { page: 'datasets', keys: ['conditions', 'ratios', 'size', 'responses', 'generalMix', 'seed'] },
+  { page: 'datasets', keys: ['conditions', 'ratios', 'size', 'responses', 'seed'] },
 );
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
