@@ -82,5 +82,6 @@ export function parseRatios(text: string): { ratios: number[]; bad: string[] } {
 export function parseSeeds(text: string): { seeds: number[]; bad: string[] } {
   const parts = text.split(/[\s,;]+/).filter(Boolean);
   const ok = (p: string) => /^\d{1,9}$/.test(p);
-  return { seeds: [...new Set(parts.filter(ok).map(Number))], bad: parts.filter((p) => !ok(p)) };
+  const seeds = parts.filter(ok).map(Number);
+  return { seeds: seeds.filter((x, i) => seeds.indexOf(x) === i), bad: parts.filter((p) => !ok(p)) };
 }
