@@ -169,8 +169,9 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
   it('the front page runs the whole experiment in one click, with progress, and History holds one record', { timeout: 600_000 }, async () => {
     const { page, errors, context } = await freshPage(browser());
     try {
-      // TOY_EXPERIMENT shrunk by the link: 8 questions per split, 1 epoch, 1 seed (SwiftShader is slow).
-      await page.goto(`${appUrl}#/?cap=8&epochs=1&seeds=1`);
+      // TOY_EXPERIMENT shrunk by the link: 40 training questions probed (enough for some unknown ones), 8 per
+      // test split, 1 epoch, 1 seed (SwiftShader is slow).
+      await page.goto(`${appUrl}#/?train=40&cap=8&epochs=1&seeds=1`);
       await page.getByTestId('front-lede').waitFor();
       expect(await page.getByTestId('one-click').textContent()).toContain('× 1 seed: 4 training runs of 1 epoch');
       await page.getByTestId('run-toy').click();
