@@ -106,8 +106,11 @@ class Experiment {
   stage = $state('');
 
   onProgress(p: Progress): void {
-    this.stage = p.detail ? `${p.stage} — ${p.detail}` : p.stage;
     const m = p.metrics ?? {};
+    // A run's condition by its name (the detail is the lab's run id, e.g. "incompatible-s1").
+    const name = m.condition !== undefined ? this.conditionNames[m.condition] : undefined;
+    const what = name ? `${name}${m.seed !== undefined ? `, seed ${m.seed}` : ''}` : p.detail;
+    this.stage = what ? `${p.stage} — ${what}` : p.stage;
     const l = this.live;
     if (m.step !== undefined && m.loss !== undefined) {
       // The current run's curve (loss and learning rate), restarted with every run.
@@ -158,7 +161,8 @@ class Experiment {
   }
 
   /** Continue a stored run that a reload (or a cancel) cut off, from its last checkpoint. */
-  resume(runId: string): Promise<void> {
+  resume(runId: string, names: string[] = []): Promise<void> {
+    this.conditionNames = names;
     return this.run({ kind: 'resumeExperiment', runId });
   }
 
