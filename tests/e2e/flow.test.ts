@@ -133,7 +133,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       expect(await page.getByTestId('dataset-preview').count()).toBe(3);
       await go(page, 'train');
       await page.getByTestId('unfinished-runs').waitFor({ timeout: 10_000 });
-      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/stopped \(interrupted\) after 1 condition/);
+      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/stopped \(interrupted\) after 1 of 3 training runs/);
       await screenshot(page, 'flow-train-interrupted');
       await page.getByTestId('resume-run').click();
       await page.getByTestId('train-done').waitFor({ timeout: 240_000 });
