@@ -1,5 +1,5 @@
 /** Numbers the report shows that follow from a SharedResult (so a link never carries them twice). */
-import { TEST_SETS, type ConditionResult, type SharedResult, type TestSet } from './types';
+import { TEST_SETS, TEST_SET_LABEL, type ConditionResult, type SharedContrast, type SharedResult, type TestSet } from './types';
 
 export interface MixturePoint {
   ratio: number;
@@ -88,3 +88,24 @@ export function compareResults(a: SharedResult, b: SharedResult): ConditionDelta
 export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}\u00a0%`;
 /** "+3.2 pt" for a difference of accuracies. */
 export const pts = (d: number, digits = 1) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(digits)}\u00a0pt`;
+
+/** "+8.1" / "−3.0": a difference of accuracies in points, signed, one decimal. */
+const signedPts = (d: number) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(1)}`;
+
+/**
+ * One paired contrast in words: "Harmonious beat Incompatible by 8.1 points [3.0, 13.2] on OOD". A
+ * contrast whose interval holds 0 did not clearly differ; one below 0 fell below.
+ */
+export function contrastWords(c: SharedContrast): string {
+  const set = TEST_SET_LABEL[c.set];
+  const iv = `[${signedPts(c.lo)}, ${signedPts(c.hi)}]`;
+  const group = c.group === 'overall' ? '' : ` (${c.group} questions)`;
+  if (c.holds) return `${c.a} beat ${c.b} by ${(c.mean * 100).toFixed(1)} points ${iv} on ${set}${group}`;
+  if (c.reversed) return `${c.a} fell below ${c.b} by ${(-c.mean * 100).toFixed(1)} points ${iv} on ${set}${group}`;
+  return `${c.a} did not clearly differ from ${c.b} (${signedPts(c.mean)} points ${iv}) on ${set}${group}`;
+}
+
+/** The contrasts over all test questions (not per known / unknown group), in the result's order. */
+export function overallContrasts(result: SharedResult): SharedContrast[] {
+  return (result.contrasts ?? []).filter((c) => c.group === 'overall');
+}

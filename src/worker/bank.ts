@@ -7,8 +7,9 @@ import { LabError, QuestionFileError } from '../lab/errors';
 import type { QuestionBank } from '../lab/experiment';
 import { parseMmluParquet, parseQuestionFile, requireValid, type Question } from '../lab/questions';
 import type { SplitConfig } from '../lab/splits';
-import { toyWorldBank as labToyWorldBank, TOY_SUBJECTS, type ToyWorld } from '../lab/toyworld';
+import { toyWorldBank as labToyWorldBank, type ToyWorld } from '../lab/toyworld';
 import type { QuestionSource } from './protocol';
+import { TOY_EXPERIMENT } from './toy-defaults';
 
 export interface SourcedBank {
   bank: QuestionBank;
@@ -20,12 +21,12 @@ export interface SourcedBank {
   worldSeed?: number;
 }
 
-/** Toy-world subjects: train on one relation, ID = two others, OOD = the rest (as examples/toy-world-grid.json). */
+/** Toy-world subjects and split sizes: those of the one-click experiment (toy-defaults.ts). */
 export const TOY_SPLIT: Omit<SplitConfig, 'seed'> = {
-  trainSubjects: TOY_SUBJECTS.train,
-  related: TOY_SUBJECTS.related,
-  homoFraction: 0.3,
-  caps: {},
+  trainSubjects: [...TOY_EXPERIMENT.subjects.train],
+  related: [...TOY_EXPERIMENT.subjects.related],
+  homoFraction: TOY_EXPERIMENT.splits.homoFraction,
+  caps: { ...TOY_EXPERIMENT.splits.caps },
 };
 
 /** world.json (tools/toyworld) as a bank, read by the lab's own toy-world reader, as the CLI reads it. */

@@ -6,7 +6,10 @@
  */
 import { CancelledError, LabError } from '../lab/errors';
 import { estimateExperiment, stageClock } from '../lab/estimate';
-import { runExperiment, splitsOf, type ExperimentConfig, type ExperimentEvent, type ExperimentProgress, type ExperimentResult, type ProgressStore } from '../lab/experiment';
+import {
+  parseExperimentConfig, planGrid, runExperiment, splitsOf,
+  type ExperimentConfig, type ExperimentConfigInput, type ExperimentDeps, type ExperimentEvent, type ExperimentProgress, type ExperimentResult, type ProgressStore, type QuestionBank,
+} from '../lab/experiment';
 import type { IftDataset } from '../lab/intervene';
 import { conditionLabel } from '../util/condition-names';
 import type { AdapterState } from '../lab/model';
@@ -21,15 +24,19 @@ import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainSettings } from
 import { questionChanges, sharedResultOf } from './result';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 import { RunLockedError, withRunLock } from './run-lock';
-import { pausable, PauseGate, StoreCheckpointSink, totalSteps } from './training';
+import { pausable, PauseGate, StoreCheckpointSink } from './training';
 
 /** A run in `runs` while it trains (or after a cut-off); on success it becomes a result record with the same id. */
 interface LabRunRecord extends StoredRecord {
   kind: 'lab-run';
   status: 'running' | 'cancelled' | 'failed';
   modelId: string;
+  /** The Probe page's probe ('' for a run from one configuration). */
   probeId: string;
-  train: TrainSettings;
+  /** The Train page's settings (absent for a run from one configuration). */
+  train?: TrainSettings;
+  /** The configuration a `runConfig` run was asked for (the front page's one click). */
+  input?: ExperimentConfigInput;
   protocol: 'paper' | 'likeForLike';
   config: ExperimentConfig;
   error?: string;
@@ -45,6 +52,8 @@ export interface ExperimentHost {
   ensureModel(ctx: Ctx, id: string): Promise<EngineModel>;
   /** The loaded model's description (revision and precision go into the manifest). */
   loaded(): ModelInfo | null;
+  /** The toy world's question bank (world.json) and its generator seed. */
+  toyBank(): Promise<{ bank: QuestionBank; worldSeed?: number }>;
 }
 
 /** The experiment's progress in the store's `checkpoints` collection, beside its training checkpoints. */
@@ -120,6 +129,23 @@ export class ExperimentRunner {
     return this.continueRun(rec, ctx);
   }
 
+  /** The whole experiment from one configuration (the front page's one click): the runner does every stage. */
+  async runConfig(input: ExperimentConfigInput, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+    if (input.questions.kind !== 'toyworld') throw new LabError('not-toy-world', 'One-click runs use the toy world only.', 'For other questions, walk the steps: Probe, Datasets, Train.');
+    const model = await this.host.ensureModel(ctx, input.model.id);
+    const src = await this.host.toyBank();
+    const id = newId('run');
+    const config = parseExperimentConfig({
+      ...input,
+      name: id,
+      questions: { ...input.questions, seed: src.worldSeed ?? input.questions.seed },
+      training: { ...input.training, maxSeqLen: Math.max(8, Math.min(input.training.maxSeqLen ?? 512, model.spec.maxPositionEmbeddings)) },
+    });
+    const rec: LabRunRecord = { id, createdAt: Date.now(), kind: 'lab-run', status: 'running', modelId: model.id, probeId: '', input, protocol, config };
+    await this.host.store.put('runs', rec);
+    return this.continueRun(rec, ctx);
+  }
+
   private async continueRun(rec: LabRunRecord, ctx: Ctx): Promise<ExperimentOutcome> {
     if (this.busy) throw new LabError('busy', 'An experiment is already running.', 'Wait for it to finish, or cancel it.');
     this.busy = true;
@@ -142,20 +168,31 @@ export class ExperimentRunner {
   }
 
   private async run(rec: LabRunRecord, ctx: Ctx): Promise<ExperimentOutcome> {
-    const p = await this.host.probeRecord(rec.probeId);
     const model = await this.host.ensureModel(ctx, rec.modelId);
-    const datasets = await Promise.all(rec.train.datasetIds.map((id) => this.host.datasetRecord(id)));
-    const config = rec.config;
+    if (rec.input) {
+      // A run from one configuration: the runner probes and builds the datasets itself.
+      const names = [...new Set(planGrid(rec.config).map((r) => r.condition))];
+      return this.drive(rec, model, (await this.host.toyBank()).bank, undefined, names, ctx);
+    }
+    const p = await this.host.probeRecord(rec.probeId);
+    const datasets = await Promise.all((rec.train?.datasetIds ?? []).map((id) => this.host.datasetRecord(id)));
     // The Datasets page's datasets stand for their data seed (written explanations are not redrawn).
     const given: Record<string, IftDataset[]> = {};
     for (const d of datasets) (given[String(d.dataSeed ?? -1)] ??= []).push(d.dataset);
-    const conditionIndex = new Map(datasets.map((d, i) => [d.dataset.name, i]));
-    const stepsOf = (n: number) => totalSteps(n, config.training);
+    return this.drive(rec, model, p.bank, { probe: p.result, datasets: given }, datasets.map((d) => d.dataset.name), ctx);
+  }
+
+  /** Runs the lab's runner with the browser's progress events, checkpoints and storage; stores one record. */
+  private async drive(rec: LabRunRecord, model: EngineModel, bank: QuestionBank, seed: ExperimentDeps['seed'], names: readonly string[], ctx: Ctx): Promise<ExperimentOutcome> {
+    const config = rec.config;
+    const conditionIndex = new Map(names.map((n, i) => [n, i]));
     let secPerStep: number | null = null;
     let tStep = performance.now();
     const onEvent = (e: ExperimentEvent) => {
       if (e.type === 'progress') {
-        ctx.progress({ stage: e.stage === 'evaluate' || e.stage === 'fit' ? 'evaluate' : 'baseline', done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}) });
+        ctx.progress({ stage: e.stage === 'fit' ? 'evaluate' : e.stage, done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}) });
+      } else if (e.type === 'stage' && (e.stage === 'probe' || e.stage === 'datasets' || e.stage === 'explanations')) {
+        ctx.progress({ stage: e.stage, done: 0, total: 0, detail: e.message });
       } else if (e.type === 'run-start') {
         tStep = performance.now();
       } else if (e.type === 'train' && e.event.type === 'step') {
@@ -164,7 +201,7 @@ export class ExperimentRunner {
         tStep = now;
         // Time while paused is not training time.
         if (!this.gate.paused && dt > 0) secPerStep = secPerStep === null ? dt : 0.8 * secPerStep + 0.2 * dt;
-        const left = datasets.length * config.seeds.length - e.index - 1;
+        const left = e.total - e.index - 1;
         const c = model.counters;
         ctx.progress({
           stage: 'train',
@@ -177,7 +214,8 @@ export class ExperimentRunner {
             loss: e.event.loss,
             lr: e.event.learningRate,
             tokensPerSec: e.event.tokensPerSecond,
-            etaSec: (secPerStep ?? 0) * (e.event.totalSteps - e.event.step + left * stepsOf(datasets[0]?.dataset.conversations.length ?? 0)),
+            // Every condition has the same size, so the runs left take as many steps as this one.
+            etaSec: (secPerStep ?? 0) * (e.event.totalSteps - e.event.step + left * e.event.totalSteps),
             gpuBytes: Math.max(c.peakBytes, c.liveBytes),
             condition: conditionIndex.get(e.run.condition) ?? 0,
             run: e.index,
@@ -186,21 +224,28 @@ export class ExperimentRunner {
           },
         });
       } else if (e.type === 'run-done') {
-        ctx.progress({ stage: 'evaluate', done: 1, total: 1, detail: e.run.runId, metrics: { condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total } });
+        const fit = e.run.fit;
+        ctx.progress({
+          stage: 'evaluate',
+          done: 1,
+          total: 1,
+          detail: e.run.runId,
+          metrics: { condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total, seed: e.run.seed, fitBefore: fit.before, fitAfter: fit.after, underTrained: fit.underTrained ? 1 : 0 },
+        });
       }
     };
     // The estimate before the run (a few timed calls on this device), set against the actual time in the manifest.
     const progressStore = new StoreProgress(this.host.store, rec.id);
     const fresh = !(await progressStore.load())?.runs.length;
     if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this GPU on the model’s shapes' });
-    const estimate = fresh ? await estimateExperiment(model, config, p.bank, (shapes) => measureSpeed(model, shapes)) : null;
+    const estimate = fresh ? await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes)) : null;
     const clock = stageClock();
     const out = await runExperiment(config, {
       model: pausable(model, this.gate),
-      bank: p.bank,
+      bank,
       sink: this.sink,
       progress: progressStore,
-      seed: { probe: p.result, datasets: given },
+      ...(seed ? { seed } : {}),
       onAdapter: (run, state) => this.storeAdapter(rec.id, run.runId, state, model),
       signal: ctx.signal,
       onEvent: (e) => {
@@ -220,7 +265,7 @@ export class ExperimentRunner {
     const protocol = PROTOCOL_NAME[rec.protocol];
     const manifest = shareManifest(out.result, protocol, model, this.host.loaded(), this.host.engineVersion, this.deviceInfo(model));
     const result = sharedResultOf(out.result, { protocol, title: `${titleOf(out.result)} on ${model.id}`, manifest });
-    const splits = splitsOf(config, p.bank);
+    const splits = splitsOf(config, bank);
     const tests = { homo: splits.homo, id: splits.id, ood: splits.ood };
     const progress = await new StoreProgress(this.host.store, rec.id).load();
     const baseScores = progress?.base?.[rec.protocol === 'paper' ? 'kshot' : 'chat'] ?? {};

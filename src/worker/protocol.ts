@@ -8,9 +8,12 @@ import type { ErrorInfo } from '../util/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
 import type { RunEstimate } from '../lab/estimate';
 import type { SetReport } from '../lab/evaluate';
+import type { ExperimentConfigInput } from '../lab/experiment-config';
 import type { SharedResult } from '../share/types';
 
-export type { ErrorInfo };
+export type { ErrorInfo, ExperimentConfigInput };
+/** The toy world's one-click experiment (also the toy world's page defaults). */
+export { TOY_EXPERIMENT } from './toy-defaults';
 
 export interface Capabilities {
   /** navigator.gpu exists in the Worker. */
@@ -208,8 +211,10 @@ export interface ProbeConfig {
   k: number;
   /** Keep only questions whose top option probability is above this (paper: 0.5). */
   threshold: number;
-  /** Strict probe: also require the letter tokens to take most of the next-token mass. */
+  /** Strict probe: known only when right under all four cyclic orders of the options (older pages). */
   strict: boolean;
+  /** Belief method: letter (the paper), strict, debiased (four orders averaged by content), continuation. */
+  method?: ProbeMethod;
   seed: number;
   /** Largest number of questions in each split (train pool, HOMO, ID, OOD): small for a quick look on a slow GPU. */
   maxPerSplit?: number;
@@ -225,6 +230,30 @@ export interface ProbeSummary {
   perSubject: { subject: string; known: number; unknown: number; dropped: number }[];
   /** Base accuracy on the probed pool, for the near-chance warning. */
   accuracy: number;
+  /** The belief method the probe used (absent in summaries saved by older pages). */
+  method?: ProbeMethod;
+  /** Every probed question (absent in older summaries). */
+  rows?: ProbeRow[];
+  /** Share of each predicted letter A–D, and of each gold letter, over the probed questions. */
+  letterBias?: { n: number; predicted: number[]; gold: number[] };
+  /** The probe's own warnings (near chance, a condition too small…). */
+  warnings?: string[];
+}
+
+export type ProbeMethod = 'letter' | 'strict' | 'debiased' | 'continuation';
+
+/** One probed question as the Probe page's table shows it. */
+export interface ProbeRow {
+  id: string;
+  subject: string;
+  question: string;
+  options: string[];
+  /** Gold and believed option, 0–3. */
+  gold: number;
+  belief: number;
+  /** Probability of the believed option. */
+  confidence: number;
+  status: 'known' | 'unknown' | 'discarded';
 }
 
 export type ConditionId = 'harmonious' | 'incompatible' | 'selfAligning' | 'randomWrong' | 'mixture';
@@ -254,7 +283,18 @@ export interface DatasetExample {
 }
 
 export interface DatasetSummary {
-  datasets: { datasetId: string; condition: ConditionId; ratio: number | null; size: number; hash: string; preview: DatasetExample[] }[];
+  datasets: {
+    datasetId: string;
+    condition: ConditionId;
+    ratio: number | null;
+    size: number;
+    hash: string;
+    preview: DatasetExample[];
+    /** How often each letter A–D is the trained answer (absent in older summaries). */
+    labelLetters?: { counts: number[]; shares: number[] };
+    /** The dataset's own warnings (e.g. one letter holding most labels). */
+    warnings?: string[];
+  }[];
   /** Problems the page should show (e.g. "only 37 unknown questions: Incompatible is smaller than asked"). */
   warnings: string[];
 }
@@ -278,9 +318,16 @@ export interface TrainSettings {
   dataSeed?: 'per-seed' | number;
 }
 
-// Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
-// step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
-// into the grid of conditions × seeds), runs (its size), seed.
+/**
+ * Progress of `train` and `experiment` uses `Progress.metrics` with these names, every step:
+ * step, totalSteps, loss, lr, tokensPerSec, etaSec, gpuBytes, condition (index into datasetIds), run (index
+ * into the grid of conditions × seeds), runs (its size), seed. When a run is done (stage `evaluate`, done =
+ * total, no `step`): condition, run, runs, seed and its training fit — fitBefore, fitAfter (share of its own
+ * training items answered as trained) and underTrained (1 or 0).
+ */
+export type TrainMetric =
+  | 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition' | 'run' | 'runs' | 'seed'
+  | 'fitBefore' | 'fitAfter' | 'underTrained';
 
 export interface QuestionChange {
   question: string;
@@ -315,7 +362,26 @@ export type LabRequest =
    * Expected time per stage of an experiment configuration (ExperimentConfigInput) on this device, before it
    * runs; `source` carries a user's question file (the browser cannot read the configuration's paths).
    */
-  | { kind: 'estimate'; config: unknown; source?: QuestionSource };
+  | { kind: 'estimate'; config: unknown; source?: QuestionSource }
+  /**
+   * The whole experiment from one configuration (the front page's one click: TOY_EXPERIMENT): probe,
+   * datasets, every condition × seed, evaluation; stored and resumable like `experiment`. Toy world only.
+   */
+  | { kind: 'runConfig'; config: ExperimentConfigInput; protocol?: 'paper' | 'likeForLike' }
+  /** Check a question file with the lab's reader, as the probe will read it. */
+  | { kind: 'validateQuestions'; filename: string; text: string };
+
+/** What the lab's question reader made of a file. */
+export interface QuestionCheck {
+  valid: number;
+  subjects: string[];
+  /** Every bad row (the probe refuses a file that has any). */
+  errors: { line: number; field: string; reason: string }[];
+  /** About the file as a whole (its encoding, a guessed format). */
+  warnings: string[];
+  /** The file cannot be read at all (size, format). */
+  fatal: string | null;
+}
 
 export interface LabResults {
   probe: ProbeSummary;
@@ -324,6 +390,8 @@ export interface LabResults {
   resumeExperiment: ExperimentOutcome;
   trainControl: { paused: boolean };
   estimate: RunEstimate;
+  runConfig: ExperimentOutcome;
+  validateQuestions: QuestionCheck;
 }
 export type LabRequestKind = LabRequest['kind'];
 export type LabRequestOf<K extends LabRequestKind> = Extract<LabRequest, { kind: K }>;

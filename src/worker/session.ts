@@ -18,14 +18,15 @@ import { checkModelFiles } from '../model/load';
 import type { RunEstimate } from '../lab/estimate';
 import { estimateRequest } from './estimate';
 import type { Store } from '../store/types';
-import { loadSource } from './bank';
+import { loadSource, toyWorldBank } from './bank';
 import { browserExperimentConfig } from './browser-config';
 import { AdapterShelf } from './adapters';
 import { ExperimentRunner } from './experiment-session';
 import type {
-  AdapterEvaluation, AdapterInfo, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentOutcome, ModelInfo, ProbeConfig,
+  AdapterEvaluation, AdapterInfo, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig,
   ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome,
 } from './protocol';
+import { probeSummary } from './probe-summary';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 
 export type { Ctx } from './session-records';
@@ -92,6 +93,7 @@ export class Session {
       datasetRecord: (id) => this.datasetRecord(id),
       ensureModel: (ctx, id) => this.ensureModel(ctx, id),
       loaded: () => this.info,
+      toyBank: async () => toyWorldBank(await deps.worldJson()),
     });
     this.adapters = new AdapterShelf({
       store: deps.store,
@@ -239,20 +241,7 @@ export class Session {
     ctx.progress({ stage: 'probe', done: 0, total: splits.train.length });
     const result = await probeStage(cfg, model, splits, src.bank, { signal: ctx.signal, onProgress: (done, total) => ctx.progress({ stage: 'probe', done, total }) });
     const probeId = newId('probe');
-    const subjects = [...new Set(result.items.map((i) => i.subject))].sort();
-    const summary: ProbeSummary = {
-      probeId,
-      questions: result.counts.total,
-      known: result.counts.known,
-      unknown: result.counts.unknown,
-      dropped: result.counts.discarded,
-      perSubject: subjects.map((subject) => {
-        const its = result.items.filter((i) => i.subject === subject);
-        const n = (s: string) => its.filter((i) => i.status === s).length;
-        return { subject, known: n('known'), unknown: n('unknown'), dropped: n('discarded') };
-      }),
-      accuracy: Number.isFinite(result.accuracy) ? result.accuracy : 0,
-    };
+    const summary = probeSummary(probeId, result, src.bank);
     const { source: _source, ...rest } = config;
     const rec: ProbeRecord = {
       id: probeId,
@@ -335,7 +324,7 @@ export class Session {
         correct: it.response === it.question.answer,
         ...templated(model.tokenizer, itemMessages(it, style)),
       }));
-      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, hash: ds.hash, preview });
+      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, hash: ds.hash, preview, labelLetters: { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] }, warnings: [...ds.warnings] });
     }
     return { datasets: out, warnings };
   }
@@ -367,6 +356,10 @@ export class Session {
   evaluateAdapter(probeId: string, input: { zip?: Uint8Array; files?: Record<string, Uint8Array> }, ctx: Ctx): Promise<AdapterEvaluation> {
     if (this.experiments.running) throw new LabError('busy', 'An experiment is running on the GPU.', 'Wait for it to finish, or cancel it, then evaluate the adapter.');
     return this.adapters.evaluate(probeId, input, ctx);
+  }
+
+  runConfig(config: ExperimentConfigInput, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+    return this.experiments.runConfig(config, protocol, ctx);
   }
 
   dispose(): void {

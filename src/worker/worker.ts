@@ -12,6 +12,7 @@ import { CacheStorageModelCache, loadFolderFiles, loadModelFiles } from '../mode
 import { openIdbStore } from '../store/idb';
 import pkg from '../../package.json';
 import type { FromWorker, Handlers, Request, ToWorker } from './protocol';
+import { checkQuestionFile } from './question-check';
 import { Session } from './session';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -116,6 +117,9 @@ const handlers: Handlers = {
   resumeExperiment: async (r, ctx) => (await lab()).resumeExperiment(r.runId, ctx),
   trainControl: async (r) => (await lab()).trainControl(r.action),
   estimate: async (r, ctx) => (await lab()).estimate(r, ctx),
+  runConfig: async (r, ctx) => (await lab()).runConfig(r.config, r.protocol ?? 'paper', ctx),
+  // Needs no GPU or model: the lab's reader only.
+  validateQuestions: async (r) => checkQuestionFile(r.filename, r.text),
 };
 
 const running = new Map<number, AbortController>();

@@ -63,6 +63,8 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       await page.fill('#k', '1');
       await page.fill('#thr', '0.25');
       await page.getByTestId('max-per-split').fill('8');
+      // The paper's letter probe: one pass per question (debiased, the toy default, takes four).
+      await page.getByTestId('probe-method').selectOption('letter');
       await page.getByRole('button', { name: 'Probe the model' }).click();
       const summary = page.getByTestId('probe-summary');
       await summary.waitFor({ timeout: 120_000 });
@@ -71,6 +73,11 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       expect(Number(m[1])).toBe(8);
       expect(Number(m[2])).toBeGreaterThan(0);
       expect(Number(m[3])).toBeGreaterThan(0);
+      // The probe's picture: the histogram, the letter habit, per subject, and every question.
+      expect(await page.getByTestId('probe-table').locator('tbody tr').count()).toBe(8);
+      await page.getByTestId('chart-confidence').locator('svg').first().waitFor();
+      await page.getByTestId('chart-letter-bias').locator('svg').first().waitFor();
+      expect(await page.getByTestId('probe-subjects').locator('tbody tr').count()).toBeGreaterThan(0);
       await screenshot(page, 'flow-probe');
       mark('probe');
 
@@ -88,6 +95,8 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       expect(await page.getByTestId('dataset-preview').first().locator('mark').first().textContent()).toMatch(
         /^[ABCD]/,
       );
+      // Each dataset's trained answer letters.
+      expect(await page.getByTestId('label-letters').count()).toBe(3);
       await screenshot(page, 'flow-datasets');
       mark('datasets');
 
@@ -98,6 +107,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       await page.fill('#epochs', '1');
       await page.fill('#batch', '2');
       await page.fill('#lr', '0.002');
+      await page.getByTestId('train-seeds').fill('1');
       const before = (await longTasks()).length;
       const trainStart = Date.now();
       await page.getByTestId('train-start').click();
@@ -123,11 +133,14 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       expect(await page.getByTestId('dataset-preview').count()).toBe(3);
       await go(page, 'train');
       await page.getByTestId('unfinished-runs').waitFor({ timeout: 10_000 });
-      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/stopped \(interrupted\) after 1 condition/);
+      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/stopped \(interrupted\) after 1 of 3 training runs/);
       await screenshot(page, 'flow-train-interrupted');
       await page.getByTestId('resume-run').click();
       await page.getByTestId('train-done').waitFor({ timeout: 240_000 });
       expect(await page.getByTestId('train-done').textContent()).toMatch(/3 conditions/);
+      // Every condition's training fit is in the queue.
+      expect(await page.getByTestId('queue-fit').count()).toBe(3);
+      expect(await page.getByTestId('queue-fit').first().textContent()).toMatch(/fits \d+ % of its training items \(from \d+ %\)/);
       await screenshot(page, 'flow-train-done');
       mark('resumed and done');
 
@@ -137,6 +150,9 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       expect(await page.getByTestId('report-model').textContent()).toBe('builtin:toy-world');
       expect(await page.getByTestId('base-acc').textContent()).toMatch(/HOMO\s\d+\.\d\s%/); // no-break spaces keep units with numbers
       expect(await page.locator('[data-testid=conditions-table] tbody tr').count()).toBe(4);
+      // The contrasts in words ("… beat / did not clearly differ from / fell below …").
+      expect(await page.getByTestId('contrast-words').count()).toBeGreaterThan(0);
+      expect(await page.getByTestId('contrast-words').first().textContent()).toMatch(/(beat|did not clearly differ from|fell below) .* on (HOMO|ID|OOD)/);
       await screenshot(page, 'flow-results');
       mark('results');
       console.log(`e2e flow: ${times.join(', ')}`);
@@ -144,6 +160,41 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
     } catch (e) {
       await failShot();
       console.log(`e2e flow failed after: ${times.join(', ')}; page errors: ${errors.join(' | ')}`);
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the front page runs the whole experiment in one click, with progress, and History holds one record', { timeout: 600_000 }, async () => {
+    const { page, errors, context } = await freshPage(browser());
+    try {
+      // TOY_EXPERIMENT shrunk by the link: 40 training questions probed (enough for some unknown ones), 8 per
+      // test split, 1 epoch, 1 seed (SwiftShader is slow).
+      await page.goto(`${appUrl}#/?train=40&cap=8&epochs=1&seeds=1`);
+      await page.getByTestId('front-lede').waitFor();
+      expect(await page.getByTestId('one-click').textContent()).toContain('× 1 seed: 4 training runs of 1 epoch');
+      await page.getByTestId('run-toy').click();
+      const progress = page.getByTestId('run-progress');
+      await progress.waitFor({ timeout: 30_000 });
+      await expect.poll(() => progress.textContent(), { timeout: 300_000 }).toMatch(/Training .*\(run \d of 4\)/);
+      expect(await progress.textContent()).toMatch(/time left/);
+      await screenshot(page, 'flow-front-running');
+      await page.getByTestId('run-done').waitFor({ timeout: 500_000 });
+      const words = await page.getByTestId('front-contrast').allTextContents();
+      expect(words.length).toBeGreaterThan(0);
+      expect(words[0]).toMatch(/^(Harmonious|Self-aligning|Random-wrong|Random wrong) (beat|did not clearly differ from|fell below) /);
+      await screenshot(page, 'flow-front-done');
+      // One record per run, and it is the front page's recent result.
+      await page.goto(`${appUrl}#/history`);
+      await page.getByTestId('history-item').first().waitFor();
+      expect(await page.getByTestId('history-item').count()).toBe(1);
+      await page.goto(`${appUrl}#/`);
+      await page.getByTestId('recent-results').waitFor();
+      expect(await page.getByTestId('recent-results').locator('li').count()).toBe(1);
+      expect(errors).toEqual([]);
+    } catch (e) {
+      await screenshot(page, 'flow-front-failure').catch(() => undefined);
       throw e;
     } finally {
       await context.close();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { encodeShare, exportJson, parseImport, pct, roundForShare } from '../../src/share';
-import { exampleResult } from '../fixtures/share-example';
+import { exampleResult, richResult } from '../fixtures/share-example';
 import { freshPage, launch, screenshot, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
@@ -21,6 +21,16 @@ async function tableRows(page: Page): Promise<string[][]> {
 
 async function noHorizontalScroll(page: Page): Promise<void> {
   const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  if (sw > w) {
+    // Name what sticks out, so a failure says where to look.
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('main *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.scroll-x, .scroll, .plot'))
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} ${Math.round(e.getBoundingClientRect().right)}`),
+    );
+    console.log(`wider than the window: ${wide.join(', ')}`);
+  }
   expect(sw).toBeLessThanOrEqual(w);
 }
 
@@ -269,8 +279,8 @@ describe('phone width (390×844), light and dark', () => {
       await page.getByText('In your history').waitFor();
       await noHorizontalScroll(page);
       await screenshot(page, `phone-${scheme}-share`);
-      for (const id of ['model', 'probe', 'datasets', 'train', 'results', 'history']) {
-        await page.goto(`${appUrl}#/${id}`);
+      for (const id of ['home', 'model', 'probe', 'datasets', 'train', 'results', 'history']) {
+        await page.goto(`${appUrl}#/${id === 'home' ? '' : id}`);
         await page.waitForFunction((p) => document.querySelector('main')?.dataset.page === p && !document.querySelector('main')?.textContent?.includes('Checking WebGPU'), id);
         await page.locator('main h1').first().waitFor();
         await page.waitForTimeout(150);
@@ -336,4 +346,94 @@ describe('live training curve (uPlot)', () => {
       await context.close();
     });
   }
+});
+
+/** A probe as the Worker summarises one (invented numbers), saved as the page keeps it across reloads. */
+function savedProbe() {
+  const status = ['known', 'unknown', 'discarded'] as const;
+  const rows = Array.from({ length: 60 }, (_, i) => {
+    const st = status[i % 5 === 4 ? 2 : i % 3 === 0 ? 1 : 0];
+    const gold = i % 4;
+    const belief = st === 'known' ? gold : (gold + 1 + (i % 3)) % 4;
+    return { id: `q${i}`, subject: ['toy_continents', 'toy_currencies'][i % 2], question: `Which continent is country ${i} in?`, options: ['Avalon', 'Borea', 'Calyx', 'Dune'], gold, belief, confidence: st === 'discarded' ? 0.3 + (i % 7) * 0.02 : 0.5 + ((i * 37) % 50) / 100, status: st };
+  });
+  const n = (s: string) => rows.filter((r) => r.status === s).length;
+  return {
+    probeId: 'probe-screens',
+    questions: rows.length,
+    known: n('known'),
+    unknown: n('unknown'),
+    dropped: n('discarded'),
+    perSubject: ['toy_continents', 'toy_currencies'].map((subject) => ({ subject, known: rows.filter((r) => r.subject === subject && r.status === 'known').length, unknown: rows.filter((r) => r.subject === subject && r.status === 'unknown').length, dropped: rows.filter((r) => r.subject === subject && r.status === 'discarded').length })),
+    accuracy: n('known') / rows.length,
+    method: 'debiased',
+    rows,
+    letterBias: { n: rows.length, predicted: [0.4, 0.25, 0.2, 0.15], gold: [0.25, 0.25, 0.25, 0.25] },
+    warnings: [],
+  };
+}
+
+describe('the new pages at desktop and phone width, light and dark', () => {
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const [w, h, size] of [[1200, 900, 'desktop'], [390, 844, 'phone']] as const) {
+      it(`front page, probe with results, report with contrasts (${size}, ${scheme})`, async () => {
+        const { page, errors, context } = await freshPage(browser(), { viewport: { width: w, height: h }, colorScheme: scheme });
+        const probe = savedProbe();
+        await page.addInitScript((v) => localStorage.setItem('ift-lab:experiment', v), JSON.stringify({ probe, datasets: null }));
+        await page.goto(`${appUrl}#/`);
+        await page.getByTestId('front-lede').waitFor();
+        await page.waitForFunction(() => !document.querySelector('[data-testid=gpu-line]')?.textContent?.includes('Checking'));
+        expect(await page.getByTestId('gpu-line').textContent()).toMatch(/Your GPU: /);
+        expect(await page.getByTestId('run-toy').isEnabled()).toBe(true);
+        expect(await page.getByTestId('one-click').textContent()).toContain('3 seeds: 12 training runs');
+        await noHorizontalScroll(page);
+        await screenshot(page, `front-${size}-${scheme}`);
+
+        await page.getByTestId('walk-steps').click();
+        await page.getByTestId('probe-table').waitFor();
+        expect(await page.getByTestId('probe-table').locator('tbody tr').count()).toBe(60);
+        await page.getByTestId('chart-confidence').locator('svg').first().waitFor();
+        await page.getByTestId('chart-letter-bias').locator('svg').first().waitFor();
+        expect(await page.getByTestId('probe-method').inputValue()).toBe('debiased');
+        expect(await page.locator('#probe-res').textContent()).toBe('What the model knows');
+        await page.getByTestId('probe-search').fill('country 7');
+        // "country 7" and "country 7x"
+        await expect.poll(() => page.getByTestId('probe-table').locator('tbody tr').count()).toBeLessThan(60);
+        await page.getByTestId('probe-search').fill('');
+        await noHorizontalScroll(page);
+        await screenshot(page, `probe-${size}-${scheme}`);
+
+        await page.goto(shareLink(richResult()));
+        await page.getByTestId('report').waitFor();
+        await page.getByTestId('chart-contrasts').locator('svg').first().waitFor();
+        const words = await page.getByTestId('contrast-words').allTextContents();
+        expect(words[0]).toMatch(/^Harmonious beat Incompatible by 8\.1 points \[\+3\.0, \+13\.2\] on OOD \(p = 0\.031, 3 seeds\)\.$/);
+        expect(await page.getByTestId('under-trained').textContent()).toContain('Random wrong');
+        expect(await page.getByTestId('sweep-partial').textContent()).toContain('not enough ratios');
+        expect(await page.getByTestId('chat-base').textContent()).toMatch(/HOMO\s33\.8\s%/);
+        await noHorizontalScroll(page);
+        await screenshot(page, `report-rich-${size}-${scheme}`);
+        expect(errors).toEqual([]);
+        await context.close();
+      });
+    }
+  }
+
+  it('the probe CSV export holds the rows shown', async () => {
+    const { page, errors, context } = await freshPage(browser());
+    await page.addInitScript((v) => localStorage.setItem('ift-lab:experiment', v), JSON.stringify({ probe: savedProbe(), datasets: null }));
+    await page.goto(`${appUrl}#/probe`);
+    await page.getByTestId('probe-table').waitFor();
+    await page.getByTestId('probe-search').fill('unknown');
+    const shown = await page.getByTestId('probe-table').locator('tbody tr').count();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('probe-csv').click()]);
+    const path = join(ART, 'probe.csv');
+    await download.saveAs(path);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('id,subject,question,A,B,C,D,gold,belief,confidence,label');
+    expect(lines.length - 1).toBe(shown);
+    expect(lines.slice(1).every((l) => l.endsWith(',unknown'))).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

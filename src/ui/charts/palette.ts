@@ -28,3 +28,6 @@ export function paddedDomain(values: readonly number[], pad: number): [number, n
   const hi = Math.max(...finite);
   return hi - lo < pad ? [lo - pad, hi + pad] : [lo, hi];
 }
+
+/** One colour per condition, in training order (readable on light and dark backgrounds). */
+export const CONDITION_COLORS = ['#4e79a7', '#e15759', '#59a14f', '#f28e2b', '#b07aa1', '#76b7b2', '#edc948', '#9c755f'];

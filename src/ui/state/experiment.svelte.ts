@@ -1,5 +1,5 @@
 /** The experiment in this tab: the probe, the datasets, and the training run with its live progress. */
-import type { ConditionId, DatasetSummary, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainSettings } from '../../worker/protocol';
+import type { ConditionId, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainSettings } from '../../worker/protocol';
 import { CONDITIONS } from './forms.svelte';
 import { history } from './history.svelte';
 import { labCall } from './lab.svelte';
@@ -22,9 +22,25 @@ export interface LiveRun {
   step: number;
   totalSteps: number;
   condition: number;
+  /** Index of the current run in the grid of conditions × seeds, and the grid's size. */
+  run: number;
+  runs: number;
+  /** Runs finished (trained and evaluated). */
+  runsDone: number;
+  /** One loss curve per run (condition × seed), each from step 0. */
+  curves: RunCurve[];
+  /** Training fit of every finished run. */
+  fits: { condition: number; seed: number; before: number; after: number; underTrained: boolean }[];
 }
 
-const emptyLive = (): LiveRun => ({ steps: [], loss: [], lr: [], tokensPerSec: null, etaSec: null, gpuBytes: null, step: 0, totalSteps: 0, condition: 0 });
+export interface RunCurve {
+  key: string;
+  condition: number;
+  seed: number;
+  loss: number[];
+}
+
+const emptyLive = (): LiveRun => ({ steps: [], loss: [], lr: [], tokensPerSec: null, etaSec: null, gpuBytes: null, step: 0, totalSteps: 0, condition: 0, run: 0, runs: 0, runsDone: 0, curves: [], fits: [] });
 
 /** The probe and datasets of this experiment survive a reload (the Worker keeps their data in IndexedDB). */
 const SAVED = 'ift-lab:experiment';
@@ -90,14 +106,36 @@ class Experiment {
   stage = $state('');
 
   onProgress(p: Progress): void {
-    this.stage = p.detail ? `${p.stage} — ${p.detail}` : p.stage;
     const m = p.metrics ?? {};
+    // A run's condition by its name (the detail is the lab's run id, e.g. "incompatible-s1").
+    const name = m.condition !== undefined ? this.conditionNames[m.condition] : undefined;
+    const what = name ? `${name}${m.seed !== undefined ? `, seed ${m.seed}` : ''}` : p.detail;
+    this.stage = what ? `${p.stage} — ${what}` : p.stage;
     const l = this.live;
     if (m.step !== undefined && m.loss !== undefined) {
+      // The current run's curve (loss and learning rate), restarted with every run.
+      if (m.run !== undefined && m.run !== l.run) {
+        l.steps = [];
+        l.loss = [];
+        l.lr = [];
+      }
       l.steps.push(l.steps.length);
       l.loss.push(m.loss);
       l.lr.push(m.lr ?? NaN);
+      const key = `${m.run ?? 0}`;
+      let c = l.curves.find((x) => x.key === key);
+      if (!c) {
+        c = { key, condition: m.condition ?? 0, seed: m.seed ?? 0, loss: [] };
+        l.curves.push(c);
+      }
+      c.loss.push(m.loss);
     }
+    if (p.stage === 'evaluate' && m.run !== undefined && m.fitAfter !== undefined) {
+      l.runsDone = Math.max(l.runsDone, m.run + 1);
+      l.fits.push({ condition: m.condition ?? 0, seed: m.seed ?? 0, before: m.fitBefore ?? NaN, after: m.fitAfter, underTrained: m.underTrained === 1 });
+    }
+    if (m.run !== undefined) l.run = m.run;
+    if (m.runs !== undefined) l.runs = m.runs;
     if (m.tokensPerSec !== undefined) l.tokensPerSec = m.tokensPerSec;
     if (m.etaSec !== undefined) l.etaSec = m.etaSec;
     if (m.gpuBytes !== undefined) l.gpuBytes = m.gpuBytes;
@@ -106,24 +144,38 @@ class Experiment {
     if (m.condition !== undefined) l.condition = m.condition;
   }
 
-  start(train: TrainSettings, protocol: 'paper' | 'likeForLike'): Promise<void> {
+  /** Names of the conditions in training order (the progress metric `condition` indexes them). */
+  conditionNames = $state<string[]>([]);
+  /** When this run started (ms), for the elapsed time. */
+  startedAt = $state(0);
+
+  start(train: TrainSettings, protocol: 'paper' | 'likeForLike', names: string[] = []): Promise<void> {
+    this.conditionNames = names;
     return this.run({ kind: 'experiment', train, protocol });
   }
 
+  /** The whole experiment from one configuration (the front page's one click). */
+  runConfig(config: ExperimentConfigInput, names: string[]): Promise<void> {
+    this.conditionNames = names;
+    return this.run({ kind: 'runConfig', config });
+  }
+
   /** Continue a stored run that a reload (or a cancel) cut off, from its last checkpoint. */
-  resume(runId: string): Promise<void> {
+  resume(runId: string, names: string[] = []): Promise<void> {
+    this.conditionNames = names;
     return this.run({ kind: 'resumeExperiment', runId });
   }
 
-  private async run(request: LabRequestOf<'experiment'> | LabRequestOf<'resumeExperiment'>): Promise<void> {
+  private async run(request: LabRequestOf<'experiment'> | LabRequestOf<'resumeExperiment'> | LabRequestOf<'runConfig'>): Promise<void> {
     this.running = true;
+    this.startedAt = Date.now();
     this.paused = false;
     this.error = null;
     this.live = emptyLive();
     this.abort = new AbortController();
     try {
       const opts = { onProgress: (p: Progress) => this.onProgress(p), signal: this.abort.signal };
-      this.outcome = request.kind === 'experiment' ? await labCall(request, opts) : await labCall(request, opts);
+      this.outcome = request.kind === 'experiment' ? await labCall(request, opts) : request.kind === 'runConfig' ? await labCall(request, opts) : await labCall(request, opts);
       // The Worker stored the run (one record under its id, with the lab's whole result): History shows it.
       await history.refresh().catch(() => undefined);
     } catch (e) {

@@ -1,5 +1,13 @@
-/** The experiment's forms, with sensible defaults (the paper's where it has one), saved and mirrored in the URL. */
+/**
+ * The experiment's forms, saved and mirrored in the URL. Their defaults are the toy world's one-click
+ * experiment (TOY_EXPERIMENT), the question set they start on; the hints name the paper's settings.
+ */
+import { TOY_EXPERIMENT } from '../../worker/toy-defaults';
 import { PersistedForm } from './settings.svelte';
+
+const T = TOY_EXPERIMENT;
+/** The Train page names projections as PEFT does. */
+const PEFT_NAME: Record<string, string> = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'o_proj', gate: 'gate_proj', up: 'up_proj', down: 'down_proj' };
 
 export const MMLU_SUBJECTS = [
   'abstract_algebra', 'anatomy', 'astronomy', 'business_ethics', 'clinical_knowledge', 'college_biology', 'college_chemistry',
@@ -16,8 +24,8 @@ export const MMLU_SUBJECTS = [
 
 export const probeForm = new PersistedForm(
   'probe',
-  { source: 'toyworld', subjects: ['high_school_biology', 'college_biology', 'anatomy'] as string[], k: 5, threshold: 0.5, strict: false, seed: 42 },
-  { page: 'probe', keys: ['source', 'subjects', 'k', 'threshold', 'strict', 'seed'] },
+  { source: 'toyworld', subjects: ['high_school_biology', 'college_biology', 'anatomy'] as string[], k: T.probe.shots as number, threshold: T.probe.threshold as number, method: T.probe.method as string, seed: T.splits.seed as number },
+  { page: 'probe', keys: ['source', 'subjects', 'k', 'threshold', 'method', 'seed'] },
 );
 
 export const CONDITIONS = [
@@ -31,14 +39,14 @@ export const CONDITIONS = [
 export const datasetsForm = new PersistedForm(
   'datasets',
   {
-    conditions: ['harmonious', 'incompatible', 'selfAligning', 'mixture'] as string[],
+    conditions: [...T.conditions] as string[],
     ratios: '0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1',
-    size: 400,
-    responses: 'letter',
-    generalMix: true,
+    // 0: the largest size every condition can have (the probe decides).
+    size: 0,
+    responses: T.responses as string,
     seed: 42,
   },
-  { page: 'datasets', keys: ['conditions', 'ratios', 'size', 'responses', 'generalMix', 'seed'] },
+  { page: 'datasets', keys: ['conditions', 'ratios', 'size', 'responses', 'seed'] },
 );
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
@@ -46,19 +54,20 @@ export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj'
 export const trainForm = new PersistedForm(
   'train',
   {
-    rank: 8,
-    alpha: 16,
-    dropout: 0.05,
-    targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as string[],
-    lr: 0.0002,
-    epochs: 3,
-    batch: 16,
-    schedule: 'cosine',
-    warmup: 0.03,
-    seed: 42,
+    rank: T.training.lora.rank as number,
+    alpha: T.training.lora.alpha as number,
+    dropout: T.training.lora.dropout as number,
+    targets: T.training.lora.targets.map((t) => PEFT_NAME[t]) as string[],
+    lr: T.training.learningRate as number,
+    epochs: T.training.epochs as number,
+    batch: T.training.batchSize as number,
+    schedule: T.training.schedule.kind as string,
+    warmup: T.training.schedule.warmupFraction as number,
+    seeds: T.seeds.join(', ') as string,
+    dataSeed: (T.dataSeed === 'per-seed' ? 'per-seed' : 'fixed') as string,
     protocol: 'paper',
   },
-  { page: 'train', keys: ['rank', 'alpha', 'dropout', 'targets', 'lr', 'epochs', 'batch', 'schedule', 'warmup', 'seed', 'protocol'] },
+  { page: 'train', keys: ['rank', 'alpha', 'dropout', 'targets', 'lr', 'epochs', 'batch', 'schedule', 'warmup', 'seeds', 'dataSeed', 'protocol'] },
 );
 
 /** "0, 0.05, 0.1" → sorted unique ratios in [0, 1], and the parts that are not. */
@@ -67,4 +76,12 @@ export function parseRatios(text: string): { ratios: number[]; bad: string[] } {
   const bad = parts.filter((p) => !(Number(p) >= 0 && Number(p) <= 1));
   const ratios = parts.map(Number).filter((x, i, all) => x >= 0 && x <= 1 && all.indexOf(x) === i).sort((a, b) => a - b);
   return { ratios, bad };
+}
+
+/** "1, 2, 3" → distinct whole-number seeds in the order given, and the parts that are not seeds. */
+export function parseSeeds(text: string): { seeds: number[]; bad: string[] } {
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  const ok = (p: string) => /^\d{1,9}$/.test(p);
+  const seeds = parts.filter(ok).map(Number);
+  return { seeds: seeds.filter((x, i) => seeds.indexOf(x) === i), bad: parts.filter((p) => !ok(p)) };
 }

@@ -1,5 +1,5 @@
 /**
- * Hash routes: #/model, #/probe … and #/share/<data>. The hash keeps the app a single static page that
+ * Hash routes: #/ (the front page), #/model, #/probe … and #/share/<data>. The hash keeps the app a single static page that
  * any host can serve. A page's query (#/train?lr=0.0002) mirrors its experiment configuration.
  */
 export const PAGES = [
@@ -11,8 +11,8 @@ export const PAGES = [
   { id: 'history', title: 'History' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
-/** Routes that are not steps in the navigation. */
-export type RouteId = PageId | 'share';
+/** Routes that are not steps in the navigation: the front page and share links. */
+export type RouteId = PageId | 'share' | 'home';
 
 export interface Route {
   page: RouteId;
@@ -45,7 +45,8 @@ export function parseHash(hash: string): Route {
   if (path.startsWith('share/') || path === 'share') return { page: 'share', rest: path.slice(6), query: {} };
   const q = path.indexOf('?');
   const [head, ...tail] = (q >= 0 ? path.slice(0, q) : path).split('/');
-  const page = (PAGES.find((p) => p.id === head)?.id ?? 'model') as PageId;
+  // The front page for #/, an empty hash and any address the app does not know.
+  const page: RouteId = PAGES.find((p) => p.id === head)?.id ?? 'home';
   return { page, rest: tail.join('/'), query: q >= 0 ? parseQuery(path.slice(q + 1)) : {} };
 }
 
@@ -56,8 +57,8 @@ class Router {
     globalThis.addEventListener?.('hashchange', () => (this.current = parseHash(location.hash)));
   }
 
-  go(page: PageId): void {
-    location.hash = `#/${page}`;
+  go(page: PageId | 'home'): void {
+    location.hash = page === 'home' ? '#/' : `#/${page}`;
   }
 
   /** Mirror a page's configuration in the address without a new history entry or a navigation. */

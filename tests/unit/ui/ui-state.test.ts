@@ -2,17 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { parseHash } from '../../../src/ui/state/router.svelte';
 import { parseRatios } from '../../../src/ui/state/forms.svelte';
 import { experiment } from '../../../src/ui/state/experiment.svelte';
-import { validateQuestionsFile } from '../../../src/ui/state/questions';
+import { parseSeeds } from '../../../src/ui/state/forms.svelte';
 
 describe('routes', () => {
   it.each([
-    ['', 'model', '', {}],
+    ['', 'home', '', {}],
+    ['#/', 'home', '', {}],
+    ['#/?epochs=1', 'home', '', { epochs: '1' }],
+    ['#/model', 'model', '', {}],
     ['#/history', 'history', '', {}],
     ['#/history/result-abc', 'history', 'result-abc', {}],
     ['#/share/AbC-_9', 'share', 'AbC-_9', {}],
     ['#/share/a?b=c', 'share', 'a?b=c', {}],
     ['#/train?rank=16&lr=0.0005&targets=q_proj,v_proj', 'train', '', { rank: '16', lr: '0.0005', targets: 'q_proj,v_proj' }],
-    ['#/nowhere', 'model', '', {}],
+    ['#/nowhere', 'home', '', {}],
     ['#/probe?bad=%E0%A4%A', 'probe', '', { bad: '' }],
   ])('%s', (hash, page, rest, query) => {
     const r = parseHash(hash);
@@ -29,22 +32,9 @@ describe('datasets plan', () => {
   });
 });
 
-describe('question files (interim validator)', () => {
-  it('reports row-level problems in CSV and JSONL', () => {
-    const csv = validateQuestionsFile('question,A,B,C,D,answer,subject\n"Q, with comma",a,b,c,d,C,bio\nQ2,a,b,c,,Z,bio\n', 'x.csv');
-    expect(csv.valid).toBe(1);
-    expect(csv.subjects).toEqual(['bio']);
-    expect(csv.errors.map((e) => [e.row, e.field])).toEqual([
-      [2, 'D'],
-      [2, 'answer'],
-    ]);
-    const jsonl = validateQuestionsFile('{"question":"q","choices":["a","b","c","d"],"answer":2}\nnot json\n{"question":"q","choices":["a"],"answer":"A"}\n', 'x.jsonl');
-    expect(jsonl.valid).toBe(1);
-    expect(jsonl.errors.map((e) => [e.row, e.field])).toEqual([
-      [2, '(line)'],
-      [3, 'choices'],
-    ]);
-    expect(validateQuestionsFile('x', 'x.txt').fatal).toMatch(/csv or \.jsonl/);
-    expect(validateQuestionsFile('a,b\n1,2\n', 'x.csv').fatal).toMatch(/header/);
+describe('seeds', () => {
+  it('parses a list of seeds and names what is not one', () => {
+    expect(parseSeeds('1, 2;3 2 x -1')).toEqual({ seeds: [1, 2, 3], bad: ['x', '-1'] });
+    expect(parseSeeds('')).toEqual({ seeds: [], bad: [] });
   });
 });
