@@ -16,17 +16,18 @@ export const TOY_EXPERIMENT = {
   subjects: { train: ['toy_continents', 'toy_currencies', 'toy_founders'], related: ['toy_languages', 'toy_exports'] },
   // Test sets of 40: the toy world is for seeing the effect in minutes, even on a software GPU.
   splits: { seed: 42, homoFraction: 0.3, caps: { train: 150, homo: 40, id: 40, ood: 40 } },
-  probe: { shots: 3, threshold: 0.5, method: 'debiased', batchSize: 8 },
+  probe: { shots: 3, threshold: 0.5, method: 'letter', batchSize: 8 },
   conditions: ['harmonious', 'incompatible', 'selfAligning', 'randomWrong'],
   seeds: [1, 2, 3],
   dataSeed: 'per-seed',
   responses: 'letter',
   training: {
     lora: { rank: 8, alpha: 16, dropout: 0, targets: ['q', 'v'] },
-    learningRate: 3e-3,
+    learningRate: 5e-3,
     schedule: { kind: 'constant', warmupFraction: 0 },
-    epochs: 10,
+    epochs: 5,
     batchSize: 8,
+    maxSeqLen: 256,
   },
   protocols: ['paper', 'like-for-like'],
 } as const satisfies ExperimentConfigInput;

@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseExperimentConfig } from '../../../src/lab/experiment';
+import { TOY_SPLIT } from '../../../src/worker/bank';
+import { TOY_EXPERIMENT } from '../../../src/worker/toy-defaults';
+import { probeForm, trainForm } from '../../../src/ui/state/forms.svelte';
+import { repoRoot } from '../../helpers/paths';
+
+describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
+  it('is a valid experiment configuration: 4 conditions × 3 seeds, data redrawn per seed', () => {
+    const c = parseExperimentConfig(TOY_EXPERIMENT);
+    expect([c.conditions.length, c.seeds, c.dataSeed, c.probe.method, c.probe.shots]).toEqual([4, [1, 2, 3], 'per-seed', 'letter', 3]);
+    expect(c.training.schedule).toEqual({ kind: 'constant', warmupFraction: 0 });
+  });
+
+  it('runs the protocol of examples/toy-world-quick.json (splits, probe, training)', () => {
+    const quick = parseExperimentConfig(JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/toy-world-quick.json'), 'utf8')));
+    const c = parseExperimentConfig(TOY_EXPERIMENT);
+    expect(c.subjects).toEqual(quick.subjects);
+    expect(c.splits).toEqual(quick.splits);
+    expect({ ...c.probe, batchSize: 0 }).toEqual({ ...quick.probe, batchSize: 0, minPerCondition: c.probe.minPerCondition });
+    expect(c.training).toEqual(quick.training);
+  });
+
+  it('is the one source of the toy split and of the pages’ defaults', () => {
+    expect(TOY_SPLIT.trainSubjects).toEqual([...TOY_EXPERIMENT.subjects.train]);
+    expect(TOY_SPLIT.caps).toEqual(TOY_EXPERIMENT.splits.caps);
+    expect([probeForm.defaults.k, probeForm.defaults.method, probeForm.defaults.threshold]).toEqual([3, 'letter', 0.5]);
+    expect([trainForm.defaults.rank, trainForm.defaults.lr, trainForm.defaults.epochs, trainForm.defaults.seeds, trainForm.defaults.targets]).toEqual([8, 5e-3, 5, '1, 2, 3', ['q_proj', 'v_proj']]);
+  });
+});
