@@ -239,6 +239,7 @@ export class ExperimentRunner {
     const fresh = !(await progressStore.load())?.runs.length;
     if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this GPU on the model’s shapes' });
     const estimate = fresh ? await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes)) : null;
+    if (estimate) ctx.progress({ stage: 'estimate', done: 1, total: 1, metrics: { estimateSec: estimate.totalSeconds } });
     const clock = stageClock();
     const out = await runExperiment(config, {
       model: pausable(model, this.gate),

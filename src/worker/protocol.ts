@@ -327,7 +327,7 @@ export interface TrainSettings {
  */
 export type TrainMetric =
   | 'step' | 'totalSteps' | 'loss' | 'lr' | 'tokensPerSec' | 'etaSec' | 'gpuBytes' | 'condition' | 'run' | 'runs' | 'seed'
-  | 'fitBefore' | 'fitAfter' | 'underTrained';
+  | 'fitBefore' | 'fitAfter' | 'underTrained' | 'estimateSec';
 
 export interface QuestionChange {
   question: string;

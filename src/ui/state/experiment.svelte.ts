@@ -18,6 +18,8 @@ export interface LiveRun {
   lr: number[];
   tokensPerSec: number | null;
   etaSec: number | null;
+  /** The Worker's estimate of the whole run, made before it started (seconds). */
+  estimateSec: number | null;
   gpuBytes: number | null;
   step: number;
   totalSteps: number;
@@ -40,7 +42,7 @@ export interface RunCurve {
   loss: number[];
 }
 
-const emptyLive = (): LiveRun => ({ steps: [], loss: [], lr: [], tokensPerSec: null, etaSec: null, gpuBytes: null, step: 0, totalSteps: 0, condition: 0, run: 0, runs: 0, runsDone: 0, curves: [], fits: [] });
+const emptyLive = (): LiveRun => ({ steps: [], loss: [], lr: [], tokensPerSec: null, etaSec: null, estimateSec: null, gpuBytes: null, step: 0, totalSteps: 0, condition: 0, run: 0, runs: 0, runsDone: 0, curves: [], fits: [] });
 
 /** The probe and datasets of this experiment survive a reload (the Worker keeps their data in IndexedDB). */
 const SAVED = 'ift-lab:experiment';
@@ -138,6 +140,7 @@ class Experiment {
     if (m.runs !== undefined) l.runs = m.runs;
     if (m.tokensPerSec !== undefined) l.tokensPerSec = m.tokensPerSec;
     if (m.etaSec !== undefined) l.etaSec = m.etaSec;
+    if (m.estimateSec !== undefined) l.estimateSec = m.estimateSec;
     if (m.gpuBytes !== undefined) l.gpuBytes = m.gpuBytes;
     if (m.step !== undefined) l.step = m.step;
     if (m.totalSteps !== undefined) l.totalSteps = m.totalSteps;
