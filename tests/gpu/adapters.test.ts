@@ -43,7 +43,7 @@ describe.skipIf(!have)('adapters out of and into the lab, on a base model withou
     const { chat_template: _t, ...tokCfg } = JSON.parse(readFileSync(path.join(DIR, 'tokenizer_config.json'), 'utf8'));
     files['tokenizer_config.json'] = new Blob([JSON.stringify(tokCfg)]);
     const info = await session.loadModel('local:toy-base', 'main', quiet, { files });
-    expect(info).toMatchObject({ id: 'local:toy-base', source: 'folder', chatTemplate: 'vicuna-fallback', fromCache: true, precision: 'f16' });
+    expect(info).toMatchObject({ id: 'local:toy-base', source: 'folder', chatTemplate: 'vicuna-fallback', fromCache: true, precision: 'f32' });
 
     const probe = await session.probe({ source: { type: 'toyworld', seed: 1 }, k: 1, threshold: 0.25, strict: false, seed: 1, maxPerSplit: 6 }, quiet);
     expect(probe.questions).toBe(6);
