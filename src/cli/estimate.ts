@@ -18,7 +18,8 @@ interface Io {
   err(s: string): void;
 }
 
-function readConfig(file: string): ExperimentConfig {
+/** A configuration file, parsed and validated (every problem with its path). */
+export function readConfig(file: string): ExperimentConfig {
   if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
   let json: unknown;
   try {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json';
 import { LabError } from '../lab/errors';
-import { datasetFileStem, parseExperimentConfig, runExperiment, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
+import { datasetFileStem, runExperiment, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
 import { checkAgainstPool } from '../lab/experiment-config';
 import { stableJson } from '../lab/fingerprint';
 import { sha256Hex } from '../lab/hash';
@@ -32,7 +32,7 @@ import { recipeToShared } from '../share/recipe-results';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv, peftFiles } from './models';
-import { estimateBeforeRun, estimateCommand } from './estimate';
+import { estimateBeforeRun, estimateCommand, readConfig } from './estimate';
 import { FileProgressStore, probeRecords } from './progress';
 
 export interface Io {
@@ -125,14 +125,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     return 2;
   }
   try {
-    if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
-    let json: unknown;
-    try {
-      json = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
-    }
-    const config = parseExperimentConfig(json);
+    const config = readConfig(file);
     const outDir = outArg ?? (await defaultOutDir(config));
     io.err(`[out] ${outDir}`);
     const bank = await loadBank(config);
