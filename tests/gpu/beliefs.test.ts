@@ -53,17 +53,18 @@ describe('the debiased probe on the toy model (Dawn)', () => {
     s.probs.forEach((p, i) => expect(Math.abs(p - want[i])).toBeLessThan(1e-5));
   }, 120_000);
 
-  it('letter beliefs pile on one letter; debiased beliefs do not', async () => {
+  it('measures the letter-position habit the same way under both probes (the v2 toy model has none)', async () => {
     const m = await load();
     const settings = { ...PAPER_PROBE, threshold: 0 };
     const letter = await probe(m, unknown, settings, { fewShot: bank.fewShot });
     const deb = await probe(m, unknown, { ...settings, method: 'debiased' }, { fewShot: bank.fewShot });
-    const top = Math.max(...letter.letterBias.predicted);
     const share = (preds: number[]) => Math.max(...[0, 1, 2, 3].map((l) => preds.filter((p) => p === l).length / preds.length));
     console.log(`toy model, ${unknown.length} never-taught facts: letter answers ${letter.letterBias.predicted.map((x) => x.toFixed(2))}, gold ${letter.letterBias.gold.map((x) => x.toFixed(2))}; debiased beliefs top letter ${share(deb.items.map((i) => i.pred)).toFixed(2)}`);
-    expect(top).toBeGreaterThan(0.5);
-    // The same habit is measured by both probes (the debiased one from its unshifted letters).
+    // The same habit is measured by both probes (the debiased one from its unshifted letters)…
     expect(deb.letterBias.predicted).toEqual(letter.letterBias.predicted);
-    expect(share(deb.items.map((i) => i.pred))).toBeLessThan(top);
+    expect(letter.letterBias.predicted.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    // …and the v2 world was pretrained with fresh option orders, so no letter holds more than 40 % of its answers
+    // (the v1 model answered "A" on 71 %; the planted-bias model of tests/unit/lab/beliefs.test.ts keeps that case).
+    expect(Math.max(...letter.letterBias.predicted)).toBeLessThan(0.4);
   }, 300_000);
 });
