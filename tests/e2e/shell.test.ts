@@ -7,7 +7,7 @@ const browser = useBrowser();
 describe('the app shell in Chromium with WebGPU (SwiftShader)', () => {
   it('finds a WebGPU adapter and shows it', async () => {
     const { page, errors, context } = await freshPage(browser());
-    await page.goto(appUrl);
+    await page.goto(`${appUrl}#/model`);
     await page.getByTestId('capabilities').waitFor();
     const name = await page.getByTestId('adapter-name').textContent();
     expect(name).toMatch(/\S/);
@@ -30,7 +30,7 @@ describe('the app shell in Chromium with WebGPU (SwiftShader)', () => {
 
   it('has a page for every step of the experiment', async () => {
     const { page, errors, context } = await freshPage(browser());
-    await page.goto(appUrl);
+    await page.goto(`${appUrl}#/model`);
     await page.getByTestId('capabilities').waitFor();
     for (const id of ['probe', 'datasets', 'train', 'results', 'history']) {
       await page.getByRole('link', { name: new RegExp(id, 'i') }).click();
