@@ -86,7 +86,7 @@ describe('ift-lab validate', () => {
 describe('ift-lab experiment', () => {
   it('validates the config, loads MMLU, then explains a model it cannot download', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
-    // The shipped example reads the whole release from ../shared; here the same config reads the test slice.
+    // The shipped example names a full MMLU folder; here the same config reads the test slice.
     const cfg = path.join(out, 'mmlu.json');
     const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
     fs.writeFileSync(cfg, JSON.stringify({ ...example, questions: { ...example.questions, path: mmluDir } }));
