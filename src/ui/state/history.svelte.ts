@@ -70,9 +70,9 @@ class History {
 
 export const history = new History();
 
-/** Offers text as a file download. */
-export function download(filename: string, text: string, type = 'application/json'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Offers text or bytes as a file download. */
+export function download(filename: string, data: string | Uint8Array, type = 'application/json'): void {
+  const url = URL.createObjectURL(new Blob([data as string | Uint8Array<ArrayBuffer>], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
