@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError, QuestionFileError } from '../lab/errors';
 import type { ExperimentConfig, QuestionBank } from '../lab/experiment';
-import { parseAlpacaJsonl, type GeneralExample } from '../lab/intervene';
+import { requireGeneral, type GeneralExample } from '../lab/general';
 import { BUILTIN_MODELS, TOY_WORLD_ID } from '../model/builtin';
-import { toyWorldBank, type ToyWorld } from '../lab/toyworld';
+import { toyGeneralSet, toyWorldBank, type ToyWorld } from '../lab/toyworld';
 import { packageRoot } from './paths';
 import { parseMmluCsv, parseQuestionFile, requireValid, type Question } from '../lab/questions';
 
@@ -52,7 +52,7 @@ export async function loadBank(config: ExperimentConfig): Promise<QuestionBank> 
 }
 
 /** The built-in toy world: the exact world the shipped toy model was pretrained on (public/models/toy-world). */
-export function loadToyWorld(seed: number): QuestionBank {
+function readWorld(seed: number): ToyWorld {
   const file = path.join(packageRoot(), 'public', BUILTIN_MODELS[TOY_WORLD_ID], 'world.json');
   const world = JSON.parse(readText(file)) as ToyWorld;
   if (world.options.seed !== seed) {
@@ -62,17 +62,22 @@ export function loadToyWorld(seed: number): QuestionBank {
       `Set "questions": {"kind": "toyworld", "seed": ${world.options.seed}}; another world needs its own model (tools/toyworld/build.sh).`,
     );
   }
-  return toyWorldBank(world);
+  return world;
 }
 
-export function loadGeneral(file: string): GeneralExample[] {
-  const r = parseAlpacaJsonl(readText(file));
-  if (r.errors.length) {
-    throw new QuestionFileError(
-      `${file} has ${r.errors.length} bad line(s):\n${r.errors.map((e) => `line ${e.line}, ${e.field}: ${e.reason}`).join('\n')}`,
-      'Each line must be a JSON object with "instruction" and "output" (and optionally "input").',
-      r.errors,
-    );
+export function loadToyWorld(seed: number): QuestionBank {
+  return toyWorldBank(readWorld(seed));
+}
+
+/** The experiment's general instruction data: its file (every row checked), or the toy world's own set. */
+export function loadGeneral(config: Pick<ExperimentConfig, 'general' | 'questions'>): GeneralExample[] | undefined {
+  const g = config.general;
+  if (!g) return undefined;
+  if ('builtin' in g) {
+    if (config.questions.kind !== 'toyworld') {
+      throw new LabError('general-builtin', 'The built-in general set ("builtin": "toyworld") is written in the toy world\'s words; these questions are not the toy world\'s.', 'Give an instruction file with "general": {"path": …}, or drop "general".');
+    }
+    return toyGeneralSet(readWorld(config.questions.seed));
   }
-  return r.examples;
+  return requireGeneral(readText(g.path), g.path).examples;
 }

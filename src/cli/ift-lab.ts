@@ -131,7 +131,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     const bank = await loadBank(config);
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     checkAgainstPool(config, bank.pool.length);
-    const general = config.general ? loadGeneral(config.general.path) : undefined;
+    const general = loadGeneral(config);
     const model = await createModel(config);
     const env = await modelEnv(model);
     // Estimated before every run; the manifest sets the estimate against the actual time (manifest.timing).

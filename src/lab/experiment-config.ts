@@ -129,8 +129,17 @@ export const ExperimentConfigSchema = v.strictObject({
   /** Training seeds: every condition is trained once per seed (the paper: 42). */
   seeds: v.optional(list(int(0, 'seed'), 'seeds'), [42]),
   responses: v.optional(v.picklist(['letter', 'letter+explanation']), 'letter'),
-  /** Alpaca-style instruction data mixed in; `ratio` general examples per knowledge item (paper: 1). */
-  general: v.optional(v.strictObject({ path: v.pipe(v.string(), v.minLength(1)), ratio: v.optional(v.pipe(upTo('generalRatio'), v.minValue(0)), 1) })),
+  /**
+   * General instruction data mixed in, `ratio` examples per knowledge item (paper: 1): a file (`path`: JSON
+   * Lines or a JSON array of Alpaca, chat or ShareGPT rows, src/lab/general.ts) or the toy world's own set
+   * (`builtin: "toyworld"`, src/lab/toyworld/general.ts).
+   */
+  general: v.optional(
+    v.union([
+      v.strictObject({ path: v.pipe(v.string(), v.minLength(1)), ratio: v.optional(v.pipe(upTo('generalRatio'), v.minValue(0)), 1) }),
+      v.strictObject({ builtin: v.literal('toyworld'), ratio: v.optional(v.pipe(upTo('generalRatio'), v.minValue(0)), 1) }),
+    ]),
+  ),
   training: Training,
   protocols: v.optional(v.pipe(v.array(v.picklist(['paper', 'like-for-like'])), v.minLength(1)), ['paper', 'like-for-like']),
   evaluation: v.optional(

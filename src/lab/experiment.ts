@@ -20,9 +20,9 @@ import {
   trainExamples,
   writeExplanations,
   type ConditionKind,
-  type GeneralExample,
   type IftDataset,
 } from './intervene';
+import type { GeneralExample } from './general';
 import { buildManifest, markdownReport, type DeviceInfo, type Manifest } from './manifest';
 import { mean, partialSpearman, type PartialCorrelation } from './metrics';
 import type { AdapterState, LabModel, TrainConfig } from './model';
@@ -303,6 +303,9 @@ export async function datasetStage(
   dataSeed: number,
   deps: { model: LabModel; bank: QuestionBank; general?: readonly GeneralExample[]; signal?: AbortSignal; onProgress?(done: number, total: number): void },
 ): Promise<IftDataset[]> {
+  if (config.general && config.general.ratio > 0 && !deps.general?.length) {
+    throw new LabError('general-missing', 'The configuration mixes in general instruction data, but none was given to the runner.', 'Give the instruction file (or the toy world\'s set), or drop "general" from the configuration.');
+  }
   let sets = buildConditions(probed, splits.train, { conditions: config.conditions, ratios: config.ratios, size: config.size, seed: dataSeed });
   if (config.responses === 'letter+explanation') {
     // The toy world writes its explanations from its own statement templates (the toy model's would be noise).

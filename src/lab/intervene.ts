@@ -2,7 +2,8 @@
  * The knowledge intervention: from the probe's known/unknown split, the paper's IFT datasets
  * (harmonious, incompatible, self-aligning, their mixtures) and a random-wrong control, all the same size.
  */
-import { ConditionTooSmallError, LabError, QuestionFileError, type RowError } from './errors';
+import { ConditionTooSmallError, LabError } from './errors';
+import type { GeneralExample } from './general';
 import { sha256Hex } from './hash';
 import type { ChatMessage, LabModel, LabTokenizer, TrainExample } from './model';
 import { DEFAULT_LAYOUT, layoutPrompts, type PromptLayout } from './prompts';
@@ -208,45 +209,6 @@ export function itemMessages(item: IftItem, style: ResponseStyle, layout: Prompt
   ];
 }
 
-/** Alpaca-style general instruction data. */
-export interface GeneralExample {
-  instruction: string;
-  input?: string;
-  output: string;
-}
-
-export function generalMessages(g: GeneralExample): ChatMessage[] {
-  return [
-    { role: 'user', content: g.input ? `${g.instruction}\n\n${g.input}` : g.instruction },
-    { role: 'assistant', content: g.output },
-  ];
-}
-
-/** Reads alpaca JSONL ({instruction, input, output} per line), reporting every bad line. */
-export function parseAlpacaJsonl(text: string): { examples: GeneralExample[]; errors: RowError[] } {
-  if (text.trim() === '') throw new QuestionFileError('The instruction file is empty.', 'Choose a JSONL file of {"instruction", "input", "output"} objects.');
-  const examples: GeneralExample[] = [];
-  const errors: RowError[] = [];
-  text.split(/\r?\n/).forEach((l, i) => {
-    if (l.trim() === '') return;
-    const line = i + 1;
-    let o: unknown;
-    try {
-      o = JSON.parse(l);
-    } catch {
-      errors.push({ line, field: 'row', reason: 'not valid JSON' });
-      return;
-    }
-    const r = (o && typeof o === 'object' ? o : {}) as Record<string, unknown>;
-    const before = errors.length;
-    if (typeof r.instruction !== 'string' || !r.instruction.trim()) errors.push({ line, field: 'instruction', reason: 'missing or empty' });
-    if (typeof r.output !== 'string' || !r.output.trim()) errors.push({ line, field: 'output', reason: 'missing or empty' });
-    if (r.input !== undefined && typeof r.input !== 'string') errors.push({ line, field: 'input', reason: 'must be a string' });
-    if (errors.length === before) examples.push({ instruction: r.instruction as string, input: (r.input as string | undefined) || undefined, output: r.output as string });
-  });
-  return { examples, errors };
-}
-
 export interface IftDataset {
   name: string;
   kind: ConditionKind;
@@ -321,7 +283,7 @@ export async function buildDataset(set: ConditionSet, opts: DatasetOptions): Pro
   }
   const picked = shuffled(general, rng(subSeed(opts.seed, 'general'))).slice(0, want);
   const conversations = shuffled(
-    [...set.items.map((i) => itemMessages(i, opts.style, opts.layout)), ...picked.map(generalMessages)],
+    [...set.items.map((i) => itemMessages(i, opts.style, opts.layout)), ...picked.map((g) => g.messages)],
     rng(subSeed(opts.seed, `order:${set.name}`)),
   );
   const letters = labelLetters(set.items);

@@ -32,7 +32,7 @@ export interface BrowserPlan {
   source: Pick<QuestionSource, 'type'> & Partial<{ seed: number; filename: string }>;
   probe: Pick<ProbeConfig, 'k' | 'threshold' | 'strict'> & { method?: ExperimentConfig['probe']['method'] };
   split: SplitConfig;
-  datasets?: { conditions: ConditionId[]; ratios: number[]; size: number; responses: 'letter' | 'explanation'; seed: number };
+  datasets?: { conditions: ConditionId[]; ratios: number[]; size: number; responses: 'letter' | 'explanation'; seed: number; general?: ExperimentConfigInput['general'] };
   train?: TrainSettings;
   /** The model's context length: the training sequences are cut to it. */
   maxPositions: number;
@@ -65,6 +65,7 @@ export function browserExperimentConfig(plan: BrowserPlan): ExperimentConfig {
           size: d.size,
           responses: d.responses === 'explanation' ? 'letter+explanation' : 'letter',
           dataSeed: t?.dataSeed ?? d.seed,
+          ...(d.general ? { general: d.general } : {}),
         }
       : {}),
     seeds: t ? (t.seeds?.length ? [...t.seeds] : [t.seed]) : [1],

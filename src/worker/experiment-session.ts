@@ -20,6 +20,7 @@ import type { SharedManifest } from '../share/types';
 import { SIZE_PREFIX } from '../store/run-data';
 import type { Store, StoredRecord } from '../store/types';
 import { browserExperimentConfig } from './browser-config';
+import { storedGeneral } from './general-source';
 import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainSettings } from './protocol';
 import { questionChanges, sharedResultOf } from './result';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
@@ -54,6 +55,8 @@ export interface ExperimentHost {
   loaded(): ModelInfo | null;
   /** The toy world's question bank (world.json) and its generator seed. */
   toyBank(): Promise<{ bank: QuestionBank; worldSeed?: number }>;
+  /** The toy world itself (world.json): its general instruction set. */
+  worldJson(): Promise<unknown>;
 }
 
 /** The experiment's progress in the store's `checkpoints` collection, beside its training checkpoints. */
@@ -172,18 +175,30 @@ export class ExperimentRunner {
     if (rec.input) {
       // A run from one configuration: the runner probes and builds the datasets itself.
       const names = [...new Set(planGrid(rec.config).map((r) => r.condition))];
-      return this.drive(rec, model, (await this.host.toyBank()).bank, undefined, names, ctx);
+      const g = rec.config.general;
+      if (g && !('builtin' in g)) throw new LabError('general-file', 'A one-click run mixes in no instruction file.', 'Use "general": {"builtin": "toyworld"}, or walk the steps and choose the file on the Datasets page.');
+      const general = g ? await storedGeneral(this.host.store, { config: g }, () => this.host.worldJson()) : undefined;
+      return this.drive(rec, model, (await this.host.toyBank()).bank, undefined, names, general, ctx);
     }
     const p = await this.host.probeRecord(rec.probeId);
     const datasets = await Promise.all((rec.train?.datasetIds ?? []).map((id) => this.host.datasetRecord(id)));
     // The Datasets page's datasets stand for their data seed (written explanations are not redrawn).
     const given: Record<string, IftDataset[]> = {};
     for (const d of datasets) (given[String(d.dataSeed ?? -1)] ??= []).push(d.dataset);
-    return this.drive(rec, model, p.bank, { probe: p.result, datasets: given }, datasets.map((d) => d.dataset.name), ctx);
+    const general = await storedGeneral(this.host.store, datasets[0]?.general, () => this.host.worldJson());
+    return this.drive(rec, model, p.bank, { probe: p.result, datasets: given }, datasets.map((d) => d.dataset.name), general, ctx);
   }
 
   /** Runs the lab's runner with the browser's progress events, checkpoints and storage; stores one record. */
-  private async drive(rec: LabRunRecord, model: EngineModel, bank: QuestionBank, seed: ExperimentDeps['seed'], names: readonly string[], ctx: Ctx): Promise<ExperimentOutcome> {
+  private async drive(
+    rec: LabRunRecord,
+    model: EngineModel,
+    bank: QuestionBank,
+    seed: ExperimentDeps['seed'],
+    names: readonly string[],
+    general: ExperimentDeps['general'],
+    ctx: Ctx,
+  ): Promise<ExperimentOutcome> {
     const config = rec.config;
     const conditionIndex = new Map(names.map((n, i) => [n, i]));
     let secPerStep: number | null = null;
@@ -244,6 +259,7 @@ export class ExperimentRunner {
     const out = await runExperiment(config, {
       model: pausable(model, this.gate),
       bank,
+      ...(general ? { general } : {}),
       sink: this.sink,
       progress: progressStore,
       ...(seed ? { seed } : {}),
@@ -323,6 +339,7 @@ function configOf(id: string, p: ProbeRecord, ds: readonly DatasetRecord[], trai
       size: ds[0].dataset.items.length,
       responses: ds[0].dataset.style === 'letter+explanation' ? 'explanation' : 'letter',
       seed: seeds[0],
+      ...(ds[0].general ? { general: ds[0].general.config } : {}),
     },
     train,
     maxPositions: model.spec.maxPositionEmbeddings,

@@ -232,6 +232,8 @@ export interface ProbeSummary {
   accuracy: number;
   /** The belief method the probe used (absent in summaries saved by older pages). */
   method?: ProbeMethod;
+  /** Where its questions came from (absent in older summaries). */
+  source?: QuestionSource['type'];
   /** Every probed question (absent in older summaries). */
   rows?: ProbeRow[];
   /** Share of each predicted letter A–D, and of each gold letter, over the probed questions. */
@@ -266,9 +268,27 @@ export interface DatasetConfig {
   /** Examples per condition (the same for all). */
   size: number;
   responses: 'letter' | 'explanation';
-  /** Mix in general instruction data at an equal proportion (the paper's setting). */
-  generalMix: boolean;
+  /** General instruction data mixed into every condition (the paper mixes Alpaca), or none. */
+  general?: GeneralSource | null;
+  /** General examples per knowledge item (the paper: 1, an equal share). */
+  generalRatio?: number;
   seed: number;
+}
+
+/** General instruction data: the toy world's own set, or a file the student chose (its text; the Worker checks it). */
+export type GeneralSource = { type: 'toyworld' } | { type: 'file'; filename: string; text: string };
+
+/** What a general-data source holds, as the Datasets page shows it before building. */
+export interface GeneralCheck {
+  label: string;
+  /** Good examples, and how many of each format. */
+  examples: number;
+  formats: Partial<Record<'alpaca' | 'chat' | 'sharegpt', number>>;
+  /** Bad rows (at most 20 listed) and their count. */
+  errors: { line: number; field: string; reason: string }[];
+  errorCount: number;
+  /** The first examples' user turn and reply. */
+  preview: { user: string; reply: string }[];
 }
 
 export interface DatasetExample {
@@ -292,6 +312,8 @@ export interface DatasetSummary {
     preview: DatasetExample[];
     /** How often each letter A–D is the trained answer (absent in older summaries). */
     labelLetters?: { counts: number[]; shares: number[] };
+    /** General instruction examples mixed in (absent in older summaries). */
+    generalCount?: number;
     /** The dataset's own warnings (e.g. one letter holding most labels). */
     warnings?: string[];
   }[];
@@ -369,7 +391,8 @@ export type LabRequest =
    */
   | { kind: 'runConfig'; config: ExperimentConfigInput; protocol?: 'paper' | 'likeForLike' }
   /** Check a question file with the lab's reader, as the probe will read it. */
-  | { kind: 'validateQuestions'; filename: string; text: string };
+  | { kind: 'validateQuestions'; filename: string; text: string }
+  | { kind: 'checkGeneral'; source: GeneralSource };
 
 /** What the lab's question reader made of a file. */
 export interface QuestionCheck {
@@ -392,6 +415,7 @@ export interface LabResults {
   estimate: RunEstimate;
   runConfig: ExperimentOutcome;
   validateQuestions: QuestionCheck;
+  checkGeneral: GeneralCheck;
 }
 export type LabRequestKind = LabRequest['kind'];
 export type LabRequestOf<K extends LabRequestKind> = Extract<LabRequest, { kind: K }>;

@@ -5,6 +5,7 @@ import type { QuestionBank } from '../lab/experiment';
 import type { IftDataset } from '../lab/intervene';
 import type { SplitConfig } from '../lab/splits';
 import type { StoredRecord } from '../store/types';
+import type { GeneralRef } from './general-source';
 import type { ConditionId, ProbeConfig, ProbeSummary, Progress } from './protocol';
 
 /** How a long request reports progress and learns that it was cancelled. */
@@ -31,6 +32,8 @@ export interface DatasetRecord extends StoredRecord {
   /** The data seed the dataset was drawn with. */
   dataSeed?: number;
   dataset: IftDataset;
+  /** The general instruction data mixed in (absent: none). */
+  general?: GeneralRef;
 }
 
 /** A fresh record id: prefix, time and a random suffix. */

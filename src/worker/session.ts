@@ -17,6 +17,7 @@ import { deleteCachedModel, listCachedModels, loadFolderFiles, type DownloadProg
 import { checkModelFiles } from '../model/load';
 import type { RunEstimate } from '../lab/estimate';
 import { estimateRequest } from './estimate';
+import { checkGeneral, keepGeneral } from './general-source';
 import type { Store } from '../store/types';
 import { loadSource, toyWorldBank } from './bank';
 import { browserExperimentConfig } from './browser-config';
@@ -24,7 +25,7 @@ import { AdapterShelf } from './adapters';
 import { ExperimentRunner } from './experiment-session';
 import type {
   AdapterEvaluation, AdapterInfo, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig,
-  ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome,
+  ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome, GeneralCheck, GeneralSource,
 } from './protocol';
 import { probeSummary } from './probe-summary';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
@@ -94,6 +95,7 @@ export class Session {
       ensureModel: (ctx, id) => this.ensureModel(ctx, id),
       loaded: () => this.info,
       toyBank: async () => toyWorldBank(await deps.worldJson()),
+      worldJson: () => deps.worldJson(),
     });
     this.adapters = new AdapterShelf({
       store: deps.store,
@@ -226,6 +228,11 @@ export class Session {
     return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson() }, ctx);
   }
 
+  /** What a general-data source holds (the Datasets page shows it before building). */
+  checkGeneral(source: GeneralSource): Promise<GeneralCheck> {
+    return checkGeneral(source, () => this.deps.worldJson());
+  }
+
   // ---- probe ------------------------------------------------------------------------------------------
 
   async probe(config: ProbeConfig, ctx: Ctx): Promise<ProbeSummary> {
@@ -241,7 +248,7 @@ export class Session {
     ctx.progress({ stage: 'probe', done: 0, total: splits.train.length });
     const result = await probeStage(cfg, model, splits, src.bank, { signal: ctx.signal, onProgress: (done, total) => ctx.progress({ stage: 'probe', done, total }) });
     const probeId = newId('probe');
-    const summary = probeSummary(probeId, result, src.bank);
+    const summary = { ...probeSummary(probeId, result, src.bank), source: config.source.type };
     const { source: _source, ...rest } = config;
     const rec: ProbeRecord = {
       id: probeId,
@@ -278,6 +285,11 @@ export class Session {
   async buildDatasets(config: DatasetConfig, ctx: Ctx): Promise<DatasetSummary> {
     const p = await this.probeRecord(config.probeId);
     const warnings: string[] = [];
+    const general = config.general ?? null;
+    const generalRatio = config.generalRatio ?? 1;
+    if (general?.type === 'toyworld' && p.config.source.type !== 'toyworld') {
+      throw new LabError('general-builtin', "The toy world's general set is written in the toy world's words; this probe's questions are not the toy world's.", 'Choose an instruction file, or no general data.');
+    }
     const known = p.result.counts.known;
     const unknown = p.result.counts.unknown;
     const needKnown = config.conditions.includes('harmonious');
@@ -293,6 +305,8 @@ export class Session {
     // A mixture with r = 0 is Incompatible and one with r = 1 Self-aligning: reuse them when those are built.
     const ratios = config.ratios.filter((r) => !((r === 0 && config.conditions.includes('incompatible')) || (r === 1 && config.conditions.includes('selfAligning'))));
     const conditions = config.conditions.filter((c) => c !== 'mixture' || ratios.length > 0);
+    // A bad instruction file is refused before anything is built; a good one is kept for later runs.
+    const kept = general ? await keepGeneral(this.deps.store, general, generalRatio, () => this.deps.worldJson()) : null;
     const model = await this.ensureModel(ctx, p.modelId);
     const cfg = browserExperimentConfig({
       name: 'datasets',
@@ -300,13 +314,13 @@ export class Session {
       source: p.config.source,
       probe: p.config,
       split: p.split,
-      datasets: { conditions, ratios, size, responses: config.responses, seed: config.seed },
+      datasets: { conditions, ratios, size, responses: config.responses, seed: config.seed, ...(kept ? { general: kept.ref.config } : {}) },
       maxPositions: model.spec.maxPositionEmbeddings,
     });
-    if (config.generalMix) warnings.push('General instruction data is not mixed in: no instruction file was given (the paper mixes an equal share).');
     const sets = await datasetStage(cfg, p.result, splitsOf(cfg, p.bank), config.seed, {
       model,
       bank: p.bank,
+      general: kept?.examples,
       signal: ctx.signal,
       onProgress: (done, total) => ctx.progress({ stage: 'explanations', done, total }),
     });
@@ -315,7 +329,7 @@ export class Session {
     for (const ds of sets) {
       const ratio = ds.ratio ?? null;
       const condition = ds.kind as ConditionId;
-      const rec: DatasetRecord = { id: newId('ds'), createdAt: Date.now(), probeId: p.id, condition, ratio, label: label(condition, ratio), dataSeed: config.seed, dataset: ds };
+      const rec: DatasetRecord = { id: newId('ds'), createdAt: Date.now(), probeId: p.id, condition, ratio, label: label(condition, ratio), dataSeed: config.seed, dataset: ds, ...(kept ? { general: kept.ref } : {}) };
       await this.deps.store.put('datasets', rec);
       this.datasets.set(rec.id, rec);
       const preview: DatasetExample[] = ds.items.slice(0, 3).map((it) => ({
@@ -324,7 +338,7 @@ export class Session {
         correct: it.response === it.question.answer,
         ...templated(model.tokenizer, itemMessages(it, style)),
       }));
-      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, hash: ds.hash, preview, labelLetters: { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] }, warnings: [...ds.warnings] });
+      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, generalCount: ds.generalCount, hash: ds.hash, preview, labelLetters: { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] }, warnings: [...ds.warnings] });
     }
     return { datasets: out, warnings };
   }

@@ -120,6 +120,7 @@ const handlers: Handlers = {
   runConfig: async (r, ctx) => (await lab()).runConfig(r.config, r.protocol ?? 'paper', ctx),
   // Needs no GPU or model: the lab's reader only.
   validateQuestions: async (r) => checkQuestionFile(r.filename, r.text),
+  checkGeneral: async (r) => (await lab()).checkGeneral(r.source),
 };
 
 const running = new Map<number, AbortController>();

@@ -89,8 +89,26 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
           .setChecked(['harmonious', 'incompatible', 'selfAligning'].includes(c));
       }
       await page.fill('#size', '8');
-      await page.getByTestId('datasets-form').getByRole('button', { name: /build/i }).click();
+      // General instruction data: a file is checked row by row before anything is built…
+      const buildButton = page.getByTestId('datasets-form').getByRole('button', { name: /build/i });
+      const general = page.getByTestId('general');
+      await general.locator('input[name=general][value=file]').check();
+      expect(await page.getByTestId('general-block').textContent()).toMatch(/Choose the instruction file/);
+      expect(await buildButton.isDisabled()).toBe(true);
+      const bad = ['{"instruction":"Say hi.","output":"Hi."}', '{"instruction":"","output":"x"}', 'not json'].join('\n');
+      await page.getByTestId('general-file').setInputFiles({ name: 'mine.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(bad) });
+      await expect.poll(() => page.getByTestId('general-check').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/mine\.jsonl: 1 examples \(1 Alpaca\).*2 bad row\(s\).*row 2, instruction: missing or empty.*row 3, row: not valid JSON/s);
+      expect(await buildButton.isDisabled()).toBe(true);
+      const good = JSON.stringify([{ instruction: 'Say hi.', output: 'Hi.' }, { messages: [{ role: 'user', content: 'Hello?' }, { role: 'assistant', content: 'Hello.' }] }]);
+      await page.getByTestId('general-file').setInputFiles({ name: 'good.json', mimeType: 'application/json', buffer: Buffer.from(good) });
+      await expect.poll(() => page.getByTestId('general-check').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/good\.json: 2 examples \(1 Alpaca, 1 chat\)/);
+      expect(await buildButton.isDisabled()).toBe(false);
+      // …and the toy world brings its own set, mixed in at the paper's equal share.
+      await general.locator('input[name=general][value=toyworld]').check();
+      await expect.poll(() => page.getByTestId('general-check').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/the toy world's general set: 720 examples; 8 are mixed into each condition/);
+      await buildButton.click();
       await expect.poll(() => page.getByTestId('dataset-preview').count(), { timeout: 60_000 }).toBe(3);
+      expect(await page.getByTestId('dataset-preview').first().locator('summary').textContent()).toMatch(/8 examples \+ 8 general/);
       // The preview shows the chat template, the reply (the loss) highlighted.
       expect(await page.getByTestId('dataset-preview').first().locator('mark').first().textContent()).toMatch(
         /^[ABCD]/,

@@ -47,7 +47,7 @@ describe.skipIf(!have)('adapters out of and into the lab, on a base model withou
 
     const probe = await session.probe({ source: { type: 'toyworld', seed: 1 }, k: 1, threshold: 0.25, strict: false, seed: 1, maxPerSplit: 6 }, quiet);
     expect(probe.questions).toBe(6);
-    const ds = await session.buildDatasets({ probeId: probe.probeId, conditions: ['selfAligning'], ratios: [], size: 3, responses: 'letter', generalMix: false, seed: 3 }, quiet);
+    const ds = await session.buildDatasets({ probeId: probe.probeId, conditions: ['selfAligning'], ratios: [], size: 3, responses: 'letter', seed: 3 }, quiet);
     const ex = ds.datasets[0].preview[0];
     // The Vicuna turn structure, and the loss on the reply plus the tokenizer's own EOS text.
     expect(ex.context).toMatch(/USER: [\s\S]* ASSISTANT:$/);

@@ -51,7 +51,7 @@ describe.skipIf(!have)('the browser and the CLI run the same experiment', () => 
       const probe = await session.probe({ source: { type: 'toyworld', seed: 1 }, k: 1, threshold: 0.25, strict: false, seed: 1, maxPerSplit: 8 }, ctx);
       const size = Math.min(3, probe.known, probe.unknown);
       const ds = await session.buildDatasets(
-        { probeId: probe.probeId, conditions: ['harmonious', 'incompatible'], ratios: [], size, responses: 'letter', generalMix: false, seed: 3 },
+        { probeId: probe.probeId, conditions: ['harmonious', 'incompatible'], ratios: [], size, responses: 'letter', seed: 3 },
         ctx,
       );
       const out = await session.experiment(

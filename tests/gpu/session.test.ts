@@ -59,7 +59,7 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     mark('probe');
 
     const ds = await session.buildDatasets(
-      { probeId: probe.probeId, conditions: ['harmonious', 'incompatible', 'selfAligning'], ratios: [], size: 4, responses: 'letter', generalMix: false, seed: 3 },
+      { probeId: probe.probeId, conditions: ['harmonious', 'incompatible', 'selfAligning'], ratios: [], size: 4, responses: 'letter', seed: 3 },
       quiet,
     );
     expect(ds.datasets.map((d) => d.condition)).toEqual(['harmonious', 'incompatible', 'selfAligning']);

@@ -20,6 +20,7 @@ export {
   type EntityKind,
 } from './relations';
 export { explainOption, canExplain } from './explain';
+export { toyGeneralSet } from './general';
 export {
   buildVocab,
   encodeWords,

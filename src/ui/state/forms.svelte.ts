@@ -45,8 +45,11 @@ export const datasetsForm = new PersistedForm(
     size: 0,
     responses: T.responses as string,
     seed: 42,
+    // General instruction data: none until a source is chosen ('toyworld' or 'file'); the paper's share is 1.
+    general: 'none' as string,
+    generalRatio: 1,
   },
-  { page: 'datasets', keys: ['conditions', 'ratios', 'size', 'responses', 'seed'] },
+  { page: 'datasets', keys: ['conditions', 'ratios', 'size', 'responses', 'seed', 'general', 'generalRatio'] },
 );
 
 export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;

@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConditionTooSmallError, LabError, QuestionFileError } from '../../../src/lab/errors';
+import { ConditionTooSmallError, LabError } from '../../../src/lab/errors';
 import {
   PAPER_RATIOS,
   buildConditions,
   buildDataset,
-  parseAlpacaJsonl,
   responseText,
   toJsonl,
   toTrainExample,
@@ -150,7 +149,7 @@ describe('datasets', () => {
   });
 
   it('mixes general instruction data at the given proportion, the same examples for every condition', async () => {
-    const general = Array.from({ length: 20 }, (_, i) => ({ instruction: `Say the number ${i}.`, output: `${i}` }));
+    const general = Array.from({ length: 20 }, (_, i) => ({ messages: [{ role: 'user' as const, content: `Say the number ${i}.` }, { role: 'assistant' as const, content: `${i}` }] }));
     const a = await buildDataset(sets[0], { style: 'letter', general, generalRatio: 1, seed: 3 });
     const b = await buildDataset(sets[1], { style: 'letter', general, generalRatio: 1, seed: 3 });
     expect(a.conversations).toHaveLength(12);
@@ -158,18 +157,6 @@ describe('datasets', () => {
     const gen = (d: typeof a) => d.conversations.filter((c) => c[0].content.startsWith('Say')).map((c) => c[0].content).sort();
     expect(gen(a)).toEqual(gen(b));
     await expect(buildDataset(sets[0], { style: 'letter', general: general.slice(0, 3), generalRatio: 1, seed: 3 })).rejects.toThrow(/needs 6 instruction examples; the file has 3/);
-  });
-
-  it('alpaca JSONL: every bad line reported', () => {
-    const text = ['{"instruction":"Hi","input":"","output":"Hello"}', '{"instruction":"","output":"x"}', 'nope', '{"instruction":"a","output":"b","input":3}', ''].join('\n');
-    const r = parseAlpacaJsonl(text);
-    expect(r.examples).toEqual([{ instruction: 'Hi', input: undefined, output: 'Hello' }]);
-    expect(r.errors).toEqual([
-      { line: 2, field: 'instruction', reason: 'missing or empty' },
-      { line: 3, field: 'row', reason: 'not valid JSON' },
-      { line: 4, field: 'input', reason: 'must be a string' },
-    ]);
-    expect(() => parseAlpacaJsonl('  \n')).toThrow(QuestionFileError);
   });
 
   it('training examples carry the loss on the assistant tokens only', async () => {
