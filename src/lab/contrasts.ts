@@ -103,12 +103,15 @@ export interface Contrast {
   reversed: boolean;
 }
 
+/** What a paired comparison measured, whatever it is keyed by. */
+export type ContrastStats = Pick<Contrast, 'mean' | 'lo' | 'hi' | 'p' | 'perSeed' | 'seeds' | 'n' | 'holds' | 'reversed'>;
+
 /** One paired comparison's inputs: per seed, the 0/1 correctness of a and b on the group's questions. */
-export function contrastOf(
-  key: Pick<Contrast, 'a' | 'b' | 'set' | 'protocol' | 'group'>,
+export function contrastOf<K extends { a: string; b: string }>(
+  key: K,
   perSeed: readonly { a: readonly number[]; b: readonly number[] }[],
   opts: { samples?: number; seed?: number } = {},
-): Contrast {
+): K & ContrastStats {
   const d = perSeed.map(({ a, b }) => {
     if (a.length !== b.length) throw new Error(`contrast ${key.a} − ${key.b}: ${a.length} vs ${b.length} questions`);
     return Float64Array.from(a, (x, i) => x - b[i]);

@@ -13,6 +13,7 @@ import { CancelledError, LabError } from './errors';
 import { compareScores, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSetName, type TestSets } from './evaluate';
 import { parseExperimentConfig, type ExperimentConfig } from './experiment-config';
 import { sha256Hex } from './hash';
+import { teachingBreakdown, type TeachingBreakdown } from './teaching';
 import {
   buildConditions,
   buildDataset,
@@ -184,6 +185,8 @@ export interface ExperimentResult {
   base: { kshot: BaseReport; chat: BaseReport; formats: Partial<Record<TestSetName, { consistency: number; kl: number; n: number }>> };
   runs: RunRecord[];
   contrasts: Contrast[];
+  /** Accuracy and the paper's contrasts per teaching group (questions that say how their fact was taught: the toy world). */
+  teaching?: TeachingBreakdown;
   /** Partial Spearman of C with tuned accuracy controlling for base accuracy, per protocol. */
   sweep: Record<string, SweepResult | null>;
   /** Run ids whose training did not fit their data (see RunFit). */
@@ -482,6 +485,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     base: { kshot: { format: 'kshot', accuracy: accuracies(base.kshot) }, chat: { format: 'chat', accuracy: accuracies(base.chat) }, formats },
     runs,
     contrasts: contrasts(config, runs, base, protocols),
+    ...teachingOf(config, splits, base, runs),
     sweep,
     underTrained: runs.filter((r) => r.fit.underTrained).map((r) => r.runId),
     startedAt,
@@ -575,6 +579,16 @@ function contrasts(config: ExperimentConfig, runs: readonly RunRecord[], base: R
     }
   }
   return out;
+}
+
+/** The teaching-group breakdown, when the test questions carry groups (the toy world). */
+function teachingOf(config: ExperimentConfig, splits: Splits, base: Record<BaseFormat, SetScores>, runs: readonly RunRecord[]): { teaching?: TeachingBreakdown } {
+  const pairs = contrastPairs([...new Set(runs.map((r) => r.condition))]).filter(([, b]) => b !== BASE_CHAT);
+  const t = teachingBreakdown({ homo: splits.homo, id: splits.id, ood: splits.ood }, base, runs, pairs, config.seeds, {
+    samples: config.evaluation.bootstrapSamples,
+    seed: config.evaluation.bootstrapSeed,
+  });
+  return t ? { teaching: t } : {};
 }
 
 /** Scores in the order of `ref`'s questions (matched by id). */

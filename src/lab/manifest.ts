@@ -6,6 +6,7 @@ import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
 import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
 import { conditionLabel } from '../util/condition-names';
+import { TEACHING_LABEL, type TeachingBreakdown } from './teaching';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
 export type DeviceInfo = Record<string, string | number | boolean | null | readonly string[]>;
@@ -224,5 +225,34 @@ export function markdownReport(r: ExperimentResult): string {
     else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
     else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)}.`);
   }
+  if (r.teaching) lines.push('', ...teachingSection(r.teaching));
   return lines.join('\n') + '\n';
+}
+
+/** The teaching-group breakdown as the report prints it: accuracy per group, then the paired contrasts per group. */
+function teachingSection(t: TeachingBreakdown): string[] {
+  const groups = Object.keys(t.accuracy);
+  const models = [...new Set(groups.flatMap((g) => Object.keys(t.accuracy[g])))];
+  const n = (g: string) => (['homo', 'id', 'ood'] as const).reduce((a, set) => a + (t.counts[g]?.[set] ?? 0), 0);
+  const label = (g: string) => `${TEACHING_LABEL[g] ?? g} (${n(g)})`;
+  const out = [
+    '## By teaching group (how pretraining taught each fact; HOMO, ID and OOD pooled)',
+    '',
+    `| model | ${groups.map(label).join(' | ')} |`,
+    `|---|${groups.map(() => '---|').join('')}`,
+  ];
+  for (const m of models) out.push(`| ${m.startsWith('base') ? m : conditionLabel(m)} | ${groups.map((g) => (t.accuracy[g][m] === undefined ? '—' : pct(t.accuracy[g][m]))).join(' | ')} |`);
+  const pairs = [...new Set(t.contrasts.map((c) => `${c.a}\u0000${c.b}`))];
+  if (pairs.length) {
+    out.push('', `| a − b | ${groups.map(label).join(' | ')} |`, `|---|${groups.map(() => '---|').join('')}`);
+    for (const k of pairs) {
+      const [a, b] = k.split('\u0000');
+      const cell = (g: string) => {
+        const x = t.contrasts.find((c) => c.a === a && c.b === b && c.teaching === g);
+        return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}${x.holds ? ' ✓' : x.reversed ? ' ✗' : ''}` : '—';
+      };
+      out.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${groups.map(cell).join(' | ')} |`);
+    }
+  }
+  return out;
 }

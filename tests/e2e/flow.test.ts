@@ -105,10 +105,13 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       expect(await buildButton.isDisabled()).toBe(false);
       // …and the toy world brings its own set, mixed in at the paper's equal share.
       await general.locator('input[name=general][value=toyworld]').check();
-      await expect.poll(() => page.getByTestId('general-check').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/the toy world's general set: 720 examples; 8 are mixed into each condition/);
+      await expect.poll(() => page.getByTestId('general-check').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/the toy world's general set: 720 examples; \d+ are mixed into each condition/);
+      expect(await page.getByTestId('general-check').textContent()).toMatch(/What is \S+\? → \S+ .*is a/);
       await buildButton.click();
       await expect.poll(() => page.getByTestId('dataset-preview').count(), { timeout: 60_000 }).toBe(3);
-      expect(await page.getByTestId('dataset-preview').first().locator('summary').textContent()).toMatch(/8 examples \+ 8 general/);
+      // Equal shares: as many general examples as knowledge items in every condition.
+      const [, items, mixed] = /(\d+) examples \+ (\d+) general/.exec((await page.getByTestId('dataset-preview').first().locator('summary').textContent())!)!;
+      expect(Number(mixed)).toBe(Number(items));
       // The preview shows the chat template, the reply (the loss) highlighted.
       expect(await page.getByTestId('dataset-preview').first().locator('mark').first().textContent()).toMatch(
         /^[ABCD]/,
