@@ -5,8 +5,8 @@ import type { Contrast } from './contrasts';
 import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
 import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
-import { conditionLabel } from '../util/condition-names';
-import { TEACHING_LABEL, type TeachingBreakdown } from './teaching';
+import { conditionLabel, TEACHING_LABEL } from '../util/condition-names';
+import type { TeachingBreakdown } from './teaching';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
 export type DeviceInfo = Record<string, string | number | boolean | null | readonly string[]>;

@@ -8,14 +8,6 @@ import { contrastOf, type ContrastStats } from './contrasts';
 import { TEST_SETS, type SetScores, type TestSetName } from './evaluate';
 import type { Question } from './questions/types';
 
-/** The toy world's names of its groups (src/lab/toyworld/world.ts). */
-export const TEACHING_LABEL: Record<string, string> = {
-  mc: 'drilled as MC and stated',
-  statement: 'stated only',
-  none: 'never taught',
-  misconception: 'taught wrongly (misconception)',
-};
-
 export interface TeachingContrast extends ContrastStats {
   a: string;
   b: string;

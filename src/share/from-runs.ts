@@ -6,8 +6,9 @@
 import type { Contrast } from '../lab/contrasts';
 import type { GroupMetrics, EvalReport, TestSetName } from '../lab/evaluate';
 import type { RunFit, SweepResult } from '../lab/experiment';
-import { conditionLabel } from '../util/condition-names';
-import type { Accuracy, ConditionKind, ConditionResult, SharedContrast, SharedManifest, SharedResult } from './types';
+import type { TeachingBreakdown } from '../lab/teaching';
+import { conditionLabel, TEACHING_LABEL } from '../util/condition-names';
+import type { Accuracy, ConditionKind, ConditionResult, SharedContrast, SharedManifest, SharedResult, SharedTeaching } from './types';
 
 const SETS: readonly TestSetName[] = ['homo', 'id', 'ood'];
 
@@ -37,6 +38,22 @@ export interface ShareInput {
   contrasts?: readonly Contrast[];
   sweep?: SweepResult | null;
   method?: string;
+  teaching?: TeachingBreakdown;
+}
+
+/** The lab's teaching breakdown as a link carries it (labels and finite numbers only). */
+function sharedTeaching(t: TeachingBreakdown): SharedTeaching {
+  const ids = Object.keys(t.accuracy).slice(0, 8);
+  const n = (g: string) => Object.values(t.counts[g] ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+  const models = [...new Set(ids.flatMap((g) => Object.keys(t.accuracy[g])))];
+  const fin = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? clamp(x, 0, 1) : null);
+  return {
+    groups: ids.map((id) => ({ id, label: TEACHING_LABEL[id] ?? id, n: n(id) })),
+    accuracy: models.map((m) => ({ model: m.startsWith('base') ? m : conditionLabel(m), acc: ids.map((g) => fin(t.accuracy[g][m])) })),
+    contrasts: t.contrasts
+      .filter((c) => ids.includes(c.teaching) && Number.isFinite(c.mean) && Number.isFinite(c.lo) && Number.isFinite(c.hi))
+      .map((c) => ({ a: conditionLabel(c.a), b: conditionLabel(c.b), teaching: c.teaching, mean: clamp(c.mean, -1, 1), lo: clamp(c.lo, -1, 1), hi: clamp(c.hi, -1, 1), p: Number.isFinite(c.p) ? clamp(c.p, 0, 1) : 1, seeds: c.seeds, n: c.n, holds: c.holds, reversed: c.reversed })),
+  };
 }
 
 /** Mean over seeds of an accuracy and of its bootstrap bounds. */
@@ -138,5 +155,6 @@ export function sharedResult(o: ShareInput): SharedResult {
     ...(chatRun ? { chatBase: { homo: chatBase('homo'), id: chatBase('id'), ood: chatBase('ood') } } : {}),
     ...(o.contrasts ? { contrasts } : {}),
     ...(o.method ? { method: o.method.slice(0, 120) } : {}),
+    ...(o.teaching ? { teaching: sharedTeaching(o.teaching) } : {}),
   };
 }

@@ -17,6 +17,8 @@ export const LIMITS = {
   seeds: 32,
   hyper: 64,
   datasets: 64,
+  /** Teaching groups of a toy-world result. */
+  groups: 8,
   shortText: 120,
   longText: 400,
 } as const;
@@ -62,6 +64,15 @@ const contrast = v.object({
   reversed: v.boolean(),
 });
 
+const teaching = v.object({
+  groups: v.pipe(v.array(v.object({ id: text(LIMITS.shortText), label: text(LIMITS.shortText), n: count })), v.maxLength(LIMITS.groups)),
+  accuracy: v.pipe(v.array(v.object({ model: text(LIMITS.shortText), acc: v.pipe(v.array(v.nullable(unit)), v.maxLength(LIMITS.groups)) })), v.maxLength(LIMITS.conditions + 2)),
+  contrasts: v.pipe(
+    v.array(v.object({ a: text(LIMITS.shortText), b: text(LIMITS.shortText), teaching: text(LIMITS.shortText), mean: signed, lo: signed, hi: signed, p: unit, seeds: v.pipe(count, v.maxValue(LIMITS.seeds)), n: count, holds: v.boolean(), reversed: v.boolean() })),
+    v.maxLength(LIMITS.contrasts),
+  ),
+});
+
 const hyperValue = v.union([num, v.boolean(), text(LIMITS.shortText)]);
 
 export const sharedResultSchema = v.object({
@@ -88,6 +99,7 @@ export const sharedResultSchema = v.object({
   chatBase: v.optional(v.object({ homo: accuracy, id: accuracy, ood: accuracy })),
   contrasts: v.optional(v.pipe(v.array(contrast), v.maxLength(LIMITS.contrasts))),
   method: v.optional(text(LIMITS.shortText)),
+  teaching: v.optional(teaching),
 });
 
 // The schema and the hand-written type must describe the same thing.

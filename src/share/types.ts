@@ -99,4 +99,14 @@ export interface SharedResult {
   contrasts?: SharedContrast[];
   /** Belief method of probe and evaluation (letter, strict, debiased, continuation). */
   method?: string;
+  /** By teaching group: how pretraining taught each test fact (the toy world only). */
+  teaching?: SharedTeaching;
+}
+
+/** Accuracy and the paired contrasts per teaching group (HOMO, ID and OOD pooled); the toy world's questions carry groups. */
+export interface SharedTeaching {
+  groups: { id: string; label: string; n: number }[];
+  /** Per model (the untuned base in both formats, then each condition): accuracy per group, in `groups` order. */
+  accuracy: { model: string; acc: (number | null)[] }[];
+  contrasts: (Omit<SharedContrast, 'set' | 'group'> & { teaching: string })[];
 }

@@ -14,3 +14,11 @@ const NAMES: Record<string, string> = {
 export function conditionLabel(name: string): string {
   return NAMES[name] ?? (name.startsWith('mixture-') ? `Mixture r = ${name.slice(8)}` : name);
 }
+
+/** The toy world's teaching groups (src/lab/toyworld/world.ts): how pretraining taught a fact. */
+export const TEACHING_LABEL: Record<string, string> = {
+  mc: 'drilled as MC and stated',
+  statement: 'stated only',
+  none: 'never taught',
+  misconception: 'taught wrongly (misconception)',
+};

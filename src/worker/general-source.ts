@@ -26,7 +26,7 @@ export async function checkGeneral(source: GeneralSource, worldJson: () => Promi
   const last = (g: GeneralExample) => g.messages[g.messages.length - 1].content;
   const user = (g: GeneralExample) => g.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
   return {
-    label: source.type === 'toyworld' ? "the toy world's general set" : source.filename,
+    label: source.type === 'toyworld' ? "The toy world's general set" : source.filename,
     examples: parsed.examples.length,
     formats: parsed.formats,
     errors: parsed.errors.slice(0, maxErrors).map((e) => ({ line: e.line, field: e.field, reason: e.reason })),

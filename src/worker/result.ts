@@ -22,6 +22,7 @@ export function sharedResultOf(result: ExperimentResult, o: { protocol: string; 
     contrasts: result.contrasts,
     sweep: result.sweep[o.protocol] ?? null,
     method: result.config.probe.method,
+    ...(result.teaching ? { teaching: result.teaching } : {}),
   });
 }
 

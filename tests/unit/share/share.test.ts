@@ -92,6 +92,26 @@ describe('malformed share links give a typed error and never throw', () => {
     if (code === 'invalid') expect(r!.error.issues.length).toBeGreaterThan(0);
   });
 
+  it("carries a toy world's teaching-group table, and refuses one with too many groups", () => {
+    const teaching: SharedResult['teaching'] = {
+      groups: [
+        { id: 'statement', label: 'stated only', n: 168 },
+        { id: 'none', label: 'never taught', n: 114 },
+      ],
+      accuracy: [
+        { model: 'base (k-shot)', acc: [0.446, 0.257] },
+        { model: 'Harmonious', acc: [0.4231, null] },
+      ],
+      contrasts: [{ a: 'Harmonious', b: 'Incompatible', teaching: 'statement', mean: 0.143, lo: 0.05, hi: 0.23, p: 0.25, seeds: 3, n: 168, holds: true, reversed: false }],
+    };
+    const x = { ...exampleResult(), teaching };
+    const r = decodeShare(encodeShare(x));
+    expect(r.ok && r.result.teaching).toEqual(roundForShare(teaching));
+    const many = { ...teaching, groups: Array.from({ length: LIMITS.groups + 1 }, (_, i) => ({ id: `g${i}`, label: 'g', n: 1 })) };
+    const bad = decodeShare(pack({ ...good(), teaching: many }));
+    expect(!bad.ok && bad.error.issues.join('\n')).toMatch(/teaching\.groups/);
+  });
+
   it('names the offending field', () => {
     const r = decodeShare(pack({ ...good(), counts: { known: -1, unknown: 1 } }));
     expect(!r.ok && r.error.issues.join('\n')).toMatch(/counts\.known/);
