@@ -57,6 +57,8 @@ export interface ExperimentHost {
   toyBank(): Promise<{ bank: QuestionBank; worldSeed?: number }>;
   /** The toy world itself (world.json): its general instruction set. */
   worldJson(): Promise<unknown>;
+  /** Whether to time the device before a fresh run (the estimate the page shows). */
+  readonly estimate: boolean;
 }
 
 /** The experiment's progress in the store's `checkpoints` collection, beside its training checkpoints. */
@@ -251,7 +253,7 @@ export class ExperimentRunner {
     };
     // The estimate before the run (a few timed calls on this device), set against the actual time in the manifest.
     const progressStore = new StoreProgress(this.host.store, rec.id);
-    const fresh = !(await progressStore.load())?.runs.length;
+    const fresh = this.host.estimate && !(await progressStore.load())?.runs.length;
     if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this GPU on the model’s shapes' });
     const estimate = fresh ? await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes)) : null;
     if (estimate) ctx.progress({ stage: 'estimate', done: 1, total: 1, metrics: { estimateSec: estimate.totalSeconds } });

@@ -43,6 +43,8 @@ export interface SessionDeps {
   /** Compares the engine with an independent implementation; absent where none is available. */
   verify?(model: EngineModel, info: ModelInfo): Promise<VerifyOutcome>;
   engineVersion: string;
+  /** Time the device before each fresh run, for its estimate (default true; tests of other things turn it off). */
+  estimate?: boolean;
 }
 
 const LABELS: Record<ConditionId, string> = {
@@ -96,6 +98,7 @@ export class Session {
       loaded: () => this.info,
       toyBank: async () => toyWorldBank(await deps.worldJson()),
       worldJson: () => deps.worldJson(),
+      estimate: deps.estimate ?? true,
     });
     this.adapters = new AdapterShelf({
       store: deps.store,

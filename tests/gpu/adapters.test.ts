@@ -29,6 +29,8 @@ describe.skipIf(!have)('adapters out of and into the lab, on a base model withou
     worldJson: async () => JSON.parse(readFileSync(path.join(DIR, 'world.json'), 'utf8')),
     modelCache: null,
     engineVersion: 'test',
+    // Not timed before each run: the estimate has its own tests (estimate.test.ts, the e2e front page).
+    estimate: false,
   });
   afterAll(() => {
     session.dispose();

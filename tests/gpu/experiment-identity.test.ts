@@ -45,6 +45,8 @@ describe.skipIf(!have)('the browser and the CLI run the same experiment', () => 
       worldJson: async () => JSON.parse(readFileSync(path.join(DIR, 'world.json'), 'utf8')),
       modelCache: null,
       engineVersion: 'test',
+      // Not timed before each run (the CLI side runs with --no-estimate too).
+      estimate: false,
     });
     const ctx: Ctx = { progress: () => {}, signal: new AbortController().signal };
     try {

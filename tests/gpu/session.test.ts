@@ -27,6 +27,8 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     worldJson: async () => JSON.parse(readFileSync(path.join(DIR, 'world.json'), 'utf8')),
     modelCache: null,
     engineVersion: 'test',
+    // Not timed before each run: the estimate has its own tests (estimate.test.ts, the e2e front page).
+    estimate: false,
   };
   const session = new Session(deps);
   // A reload: a new Worker, a new session over the same store, no model loaded yet.
