@@ -49,7 +49,8 @@ async function timeStep(model: EngineModel, shape: SpeedShapes, steps: number): 
 
 export async function measureSpeed(model: EngineModel, shape: SpeedShapes, opts: { repeats?: number; steps?: number } = {}): Promise<DeviceSpeed> {
   const t0 = now();
-  const repeats = opts.repeats ?? 3;
+  // Two timed calls per shape and two timed steps: enough for an estimate; on a software GPU each costs seconds.
+  const repeats = opts.repeats ?? 2;
   const B = Math.max(1, shape.scoreBatch);
   const S1 = 16;
   const S2 = Math.max(S1 + 48, Math.ceil(shape.scoreSeq / 16) * 16);
@@ -63,7 +64,7 @@ export async function measureSpeed(model: EngineModel, shape: SpeedShapes, opts:
     call = 0;
   }
   const trainSeq = Math.max(16, Math.ceil(shape.trainSeq / 16) * 16);
-  const stepSeconds = await timeStep(model, { ...shape, trainSeq }, opts.steps ?? 3);
+  const stepSeconds = await timeStep(model, { ...shape, trainSeq }, opts.steps ?? 2);
   return {
     forwardTokensPerSecond: rate,
     callSeconds: call,

@@ -14,19 +14,22 @@ describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
     expect(c.training.schedule).toEqual({ kind: 'constant', warmupFraction: 0 });
   });
 
-  it('runs the protocol of examples/toy-world-quick.json (splits, probe, training)', () => {
+  it('is examples/toy-world-quick.json but for fewer conditions, epochs and test questions (the 10-minute cut)', () => {
     const quick = parseExperimentConfig(JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/toy-world-quick.json'), 'utf8')));
     const c = parseExperimentConfig(TOY_EXPERIMENT);
     expect(c.subjects).toEqual(quick.subjects);
-    expect(c.splits).toEqual(quick.splits);
+    expect({ ...c.splits, caps: null }).toEqual({ ...quick.splits, caps: null });
+    expect(c.splits.caps!.train).toBe(quick.splits.caps!.train);
     expect({ ...c.probe, batchSize: 0 }).toEqual({ ...quick.probe, batchSize: 0, minPerCondition: c.probe.minPerCondition });
-    expect(c.training).toEqual(quick.training);
+    expect({ ...c.training, epochs: 0 }).toEqual({ ...quick.training, epochs: 0 });
+    expect(quick.conditions).toEqual(['harmonious', 'incompatible']);
+    expect(quick.training.epochs).toBeLessThan(c.training.epochs);
   });
 
   it('is the one source of the toy split and of the pages’ defaults', () => {
     expect(TOY_SPLIT.trainSubjects).toEqual([...TOY_EXPERIMENT.subjects.train]);
     expect(TOY_SPLIT.caps).toEqual(TOY_EXPERIMENT.splits.caps);
     expect([probeForm.defaults.k, probeForm.defaults.method, probeForm.defaults.threshold]).toEqual([3, 'letter', 0.5]);
-    expect([trainForm.defaults.rank, trainForm.defaults.lr, trainForm.defaults.epochs, trainForm.defaults.seeds, trainForm.defaults.targets]).toEqual([8, 5e-3, 5, '1, 2, 3', ['q_proj', 'v_proj']]);
+    expect([trainForm.defaults.rank, trainForm.defaults.lr, trainForm.defaults.epochs, trainForm.defaults.seeds, trainForm.defaults.targets]).toEqual([8, 1e-2, 10, '1, 2, 3', ['q_proj', 'v_proj']]);
   });
 });
