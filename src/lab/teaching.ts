@@ -8,6 +8,9 @@ import { contrastOf, type ContrastStats } from './contrasts';
 import { TEST_SETS, type SetScores, type TestSetName } from './evaluate';
 import type { Question } from './questions/types';
 
+/** The toy world's groups, from most to least taught. */
+const GROUP_ORDER = ['mc', 'statement', 'none', 'misconception'];
+
 export interface TeachingContrast extends ContrastStats {
   a: string;
   b: string;
@@ -42,7 +45,9 @@ export function teachingBreakdown(
   const groupOf = new Map<string, string>();
   for (const set of TEST_SETS) for (const q of tests[set] ?? []) if (q.group) groupOf.set(q.id, q.group);
   if (groupOf.size === 0) return null;
-  const groups = [...new Set(groupOf.values())].sort();
+  // Most taught first (the toy world's groups), any other group after them by name.
+  const rank = (g: string) => (GROUP_ORDER.indexOf(g) + GROUP_ORDER.length + 1) % (GROUP_ORDER.length + 1);
+  const groups = [...new Set(groupOf.values())].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
   const counts: TeachingBreakdown['counts'] = {};
   for (const set of TEST_SETS)
     for (const q of tests[set] ?? []) {

@@ -174,6 +174,11 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       // The contrasts in words ("… beat / did not clearly differ from / fell below …").
       expect(await page.getByTestId('contrast-words').count()).toBeGreaterThan(0);
       expect(await page.getByTestId('contrast-words').first().textContent()).toMatch(/(beat|did not clearly differ from|fell below) .* on (HOMO|ID|OOD)/);
+      // The toy world's questions say how each fact was taught: the teaching-group table is there, with a row per model.
+      const teaching = page.getByTestId('teaching-table');
+      await teaching.waitFor();
+      expect(await teaching.locator('thead').textContent()).toMatch(/stated only/);
+      expect(await teaching.locator('tbody tr').count()).toBeGreaterThanOrEqual(5);
       await screenshot(page, 'flow-results');
       mark('results');
       console.log(`e2e flow: ${times.join(', ')}`);
