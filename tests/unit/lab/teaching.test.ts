@@ -23,6 +23,8 @@ describe('the teaching-group breakdown', () => {
   it('counts, accuracies and paired contrasts per group, pooled over the sets, matching hand counts', () => {
     const t = teachingBreakdown(tests, base, runs, [['harmonious', 'incompatible']], [1, 2], { samples: 200 })!;
     expect(t.counts).toEqual({ statement: { homo: 2, ood: 1 }, none: { homo: 1 }, misconception: { ood: 1 } });
+    // Most taught first, as the report's columns.
+    expect(Object.keys(t.accuracy)).toEqual(['statement', 'none', 'misconception']);
     // Stated facts: H right on 3/3 then 2/3, I on 0/3 then 1/3.
     const want = { 'base (k-shot)': 1, 'base (chat)': 1 / 3, harmonious: 5 / 6, incompatible: 1 / 6 };
     expect(Object.keys(t.accuracy.statement)).toEqual(Object.keys(want));
