@@ -123,6 +123,22 @@ function pooled(run: RunRecord, protocol: string, group: 'overall' | 'known' | '
 
 const SET_LABEL = { homo: 'HOMO', id: 'ID', ood: 'OOD' } as const;
 
+/** How close to chance (1 in 4) a protocol's base may be before its known/unknown split is called luck. */
+export const CHANCE_MARGIN = 0.05;
+
+/**
+ * A warning when a protocol's base model answers at chance (its mean accuracy over the test sets within
+ * CHANCE_MARGIN of 1/4): its "known" questions are then mostly lucky guesses, and tuned accuracy on them
+ * regresses to the mean, whatever the condition.
+ */
+export function chanceNote(baseAccuracies: readonly number[]): string | null {
+  const xs = baseAccuracies.filter(Number.isFinite);
+  if (!xs.length) return null;
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (Math.abs(m - 0.25) >= CHANCE_MARGIN) return null;
+  return `> ⚠ This protocol's base model answers at chance (${pct(m)} % on average, chance 25 %): its known/unknown split is mostly luck, and tuned accuracy on its "known" questions falls back towards chance whatever the condition (regression to the mean). Read known and unknown in a protocol whose base is above chance.`;
+}
+
 /** One contrast in words: "Harmonious beat Incompatible by 8.1 points [3.0, 13.2] on OOD (p = 0.031, 5 seeds)". */
 export function contrastSentence(c: Contrast): string {
   const verb = c.holds ? 'beat' : c.reversed ? 'fell below' : 'did not clearly differ from';
@@ -176,8 +192,10 @@ export function markdownReport(r: ExperimentResult): string {
       'Accuracy in % (mean over seeds [mean 95 % bootstrap bounds over questions] ±sd over seeds). Known/unknown: tuned accuracy on test questions the base model answers right/wrong in this protocol\'s base format, pooled over HOMO, ID and OOD; C and KL against this protocol\'s base, pooled likewise.',
       '',
     );
-    lines.push('| condition | HOMO | ID | OOD | known | unknown | C | KL |', '|---|---|---|---|---|---|---|---|');
     const base = r.baseAccuracy[protocol] ?? {};
+    const note = chanceNote(Object.values(base));
+    if (note) lines.push(note, '');
+    lines.push('| condition | HOMO | ID | OOD | known | unknown | C | KL |', '|---|---|---|---|---|---|---|---|');
     const anyRun = r.runs.find((x) => x.evals[protocol]);
     const baseGroup = (g: 'known' | 'unknown') => (anyRun ? pct(pooled(anyRun, protocol, g, 'baseAccuracy')) : '—');
     lines.push(`| base (untuned) | ${pct(base.homo ?? NaN)} | ${pct(base.id ?? NaN)} | ${pct(base.ood ?? NaN)} | ${baseGroup('known')} | ${baseGroup('unknown')} | — | — |`);
