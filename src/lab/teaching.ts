@@ -57,9 +57,15 @@ export function teachingBreakdown(
     }
   // Every model's 0/1 correctness on the group's questions, in one fixed order (set, then question id).
   const order = (g: string) => TEST_SETS.flatMap((set) => (tests[set] ?? []).filter((q) => q.group === g).map((q) => `${set}\u0000${q.id}`));
+  // Each model's scores indexed once (set, id → correct), however many groups and pairs read them.
+  const indexed = new Map<SetScores, Map<string, boolean>>();
   const correctness = (s: SetScores, keys: readonly string[]): number[] | null => {
-    const m = new Map<string, boolean>();
-    for (const set of TEST_SETS) for (const x of s[set] ?? []) m.set(`${set}\u0000${x.id}`, x.correct);
+    let m = indexed.get(s);
+    if (!m) {
+      m = new Map();
+      for (const set of TEST_SETS) for (const x of s[set] ?? []) m.set(`${set}\u0000${x.id}`, x.correct);
+      indexed.set(s, m);
+    }
     const out = keys.map((k) => m.get(k));
     return out.some((x) => x === undefined) ? null : out.map((x) => (x ? 1 : 0));
   };

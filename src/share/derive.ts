@@ -90,7 +90,7 @@ export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}\u00a
 export const pts = (d: number, digits = 1) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(digits)}\u00a0pt`;
 
 /** "+8.1" / "−3.0": a difference of accuracies in points, signed, one decimal. */
-const signedPts = (d: number) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(1)}`;
+export const signedPts = (d: number) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(1)}`;
 
 /**
  * One paired contrast in words: "Harmonious beat Incompatible by 8.1 points [3.0, 13.2] on OOD". A
