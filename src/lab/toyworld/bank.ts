@@ -5,7 +5,7 @@ import type { ToyQuestion, ToyWorld } from './world';
  * The lab's question bank from a toy world: the non-dev questions form the pool, the dev ones the
  * k-shot examples; `drilled` holds the other facts drilled as multiple choice in pretraining, apart
  * (known ≈100 % by construction, so never in the pool or a test set). Every question carries its
- * teaching group; its id carries the world version (`toy-v2-…`).
+ * teaching group; its id carries the world version (`toy-v3-…`).
  */
 export function toyWorldBank(world: ToyWorld): { pool: Question[]; fewShot: Question[]; drilled: Question[] } {
   const plain = (q: ToyQuestion): Question => ({

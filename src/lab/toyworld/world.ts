@@ -46,7 +46,7 @@ export interface McQuestion {
 export type TeachGroup = 'mc' | 'statement' | 'none' | 'misconception';
 export const TEACH_GROUPS: readonly TeachGroup[] = ['mc', 'statement', 'none', 'misconception'];
 
-export const WORLD_VERSION = 2;
+export const WORLD_VERSION = 3;
 
 export interface ToyQuestion extends McQuestion {
   factId: string;
@@ -89,6 +89,11 @@ export interface WorldOptions {
   fractions: { mc: number; statement: number; misconception: number };
   /** 'mc' facts per subject reserved as k-shot examples. */
   devPerSubject: number;
+  /**
+   * At most this many facts about one country (creature): a small model carries a stated fact into the MC
+   * format far less often when its entity holds many (v3: 72 % for creatures with two, 38–45 % for countries with five).
+   */
+  factsPerEntity: number;
 }
 
 export interface ToyWorld {
@@ -105,10 +110,11 @@ export interface ToyWorld {
 
 export const DEFAULT_WORLD_OPTIONS: WorldOptions = {
   seed: 42,
-  perRelation: { train: 140, related: 80, other: 80 },
+  perRelation: { train: 150, related: 90, other: 90 },
   pools: { continent: 8, currency: 24, person: 24, language: 16, product: 20, food: 24, place: 24 },
-  fractions: { mc: 0.2, statement: 0.38, misconception: 0.16 },
+  fractions: { mc: 0.36, statement: 0.42, misconception: 0.1 },
   devPerSubject: 5,
+  factsPerEntity: 2,
 };
 
 const SUBJECT_KINDS: readonly EntityKind[] = ['country', 'creature'];
@@ -127,9 +133,12 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): ToyWorld {
 
   const entities: ToyEntity[] = [];
   const byKind = new Map<EntityKind, string[]>();
-  // As many countries (creatures) as the largest relation about them needs.
-  const need = (kind: EntityKind) =>
-    Math.max(0, ...RELATIONS.filter((r) => r.subjectKind === kind).map((r) => options.perRelation[r.role]));
+  // As many countries (creatures) as the relations about them need, at most factsPerEntity facts each.
+  const need = (kind: EntityKind) => {
+    const sizes = RELATIONS.filter((r) => r.subjectKind === kind).map((r) => options.perRelation[r.role]);
+    return Math.max(0, ...sizes, Math.ceil(sizes.reduce((a, b) => a + b, 0) / options.factsPerEntity));
+  };
+  const uses = new Map<string, number>();
   const counts: [EntityKind, number][] = [
     ...SUBJECT_KINDS.map((k): [EntityKind, number] => [k, need(k)]),
     ...(Object.entries(options.pools) as [EntityKind, number][]),
@@ -151,7 +160,14 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): ToyWorld {
   for (const rel of RELATIONS) {
     const rng = root.fork(`relation/${rel.id}`);
     const n = options.perRelation[rel.role];
-    const subjects = rng.sample(byKind.get(rel.subjectKind)!, n);
+    // The least-used entities first (random among equals), so none holds more than factsPerEntity facts.
+    const subjects = rng
+      .shuffle(byKind.get(rel.subjectKind)!)
+      .map((e, i) => ({ e, i, u: uses.get(e) ?? 0 }))
+      .sort((a, b) => a.u - b.u || a.i - b.i)
+      .slice(0, n)
+      .map(({ e }) => e);
+    for (const e of subjects) uses.set(e, (uses.get(e) ?? 0) + 1);
     const pool = byKind.get(rel.valueKind)!;
     // Balanced assignment: every value holds for about the same number of subjects.
     const values = rng.shuffle(Array.from({ length: n }, (_, i) => pool[i % pool.length]));
@@ -220,6 +236,8 @@ function validateOptions(o: WorldOptions): void {
     if (Math.round(n * mc) < o.devPerSubject)
       throw new Error('toy world: too few multiple-choice facts per relation for the k-shot examples');
   }
+  if (!Number.isInteger(o.factsPerEntity) || o.factsPerEntity < 1)
+    throw new Error(`toy world: factsPerEntity must be a whole number ≥ 1 (got ${o.factsPerEntity})`);
 }
 
 /** The k-shot examples of a subject (the 'dev' questions), in a fixed order. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadGeneral } from '../../../src/cli/bank';
 import { parseExperimentConfig } from '../../../src/lab/experiment';
+import { generateWorld } from '../../../src/lab/toyworld';
 
 const base = {
   name: 'g',
@@ -16,7 +17,8 @@ const base = {
 describe("the CLI's general instruction data", () => {
   it('"builtin": "toyworld" is the toy world\'s own set; no "general" is none', () => {
     const set = loadGeneral(parseExperimentConfig({ ...base, general: { builtin: 'toyworld' } }));
-    expect(set).toHaveLength(720);
+    // Two instructions per entity of the shipped world (380 entities).
+    expect(set).toHaveLength(2 * generateWorld({ seed: 42 }).entities.length);
     expect(set![0].messages.at(-1)!.role).toBe('assistant');
     expect(loadGeneral(parseExperimentConfig(base))).toBeUndefined();
   });

@@ -80,6 +80,11 @@ describe('toy world generator', () => {
       }
     }
     expect(new Set(world.facts.map((f) => f.id)).size).toBe(world.facts.length);
+    // No country or creature holds more than factsPerEntity facts (a small model carries fewer into MC otherwise).
+    const perEntity = new Map<string, number>();
+    for (const f of world.facts) perEntity.set(f.entity, (perEntity.get(f.entity) ?? 0) + 1);
+    expect(Math.max(...perEntity.values())).toBe(world.options.factsPerEntity);
+    expect(() => generateWorld({ seed: 42, factsPerEntity: 0 })).toThrow(/factsPerEntity/);
   });
 
   it('keeps the facts drilled as multiple choice out of the bank, except the k-shot examples', () => {
@@ -103,9 +108,9 @@ describe('toy world generator', () => {
     const of = (subjects: string[]) => pool.filter((q) => subjects.includes(q.subject));
     for (const subjects of Object.values(TOY_SUBJECTS)) expect(subjects.length).toBeGreaterThanOrEqual(2);
     const train = of(TOY_SUBJECTS.train);
-    // A HOMO fraction of 0.3 leaves ≥ 100 held-out and ≥ 150 training questions.
-    expect(Math.round(train.length * 0.3)).toBeGreaterThanOrEqual(100);
-    expect(train.length - Math.round(train.length * 0.3)).toBeGreaterThanOrEqual(150);
+    // The one-click HOMO fraction (0.35) leaves ≥ 100 held-out and ≥ 150 training questions.
+    expect(Math.round(train.length * 0.35)).toBeGreaterThanOrEqual(100);
+    expect(train.length - Math.round(train.length * 0.35)).toBeGreaterThanOrEqual(150);
     expect(of(TOY_SUBJECTS.related).length).toBeGreaterThanOrEqual(100);
     expect(of(TOY_SUBJECTS.other).length).toBeGreaterThanOrEqual(100);
     const groups = (qs: Question[]) => new Set(qs.map((q) => q.group));
