@@ -1,7 +1,7 @@
-// Beliefs freed of letter position on the real engine and the shipped toy model, which (docs: science.md,
-// "Beliefs were letter positions") answers "A" to facts it was never taught: the debiased probe's four
-// shifts, passed with a shared prefix, score exactly what four separate forwards score, and its beliefs no
-// longer pile on "A".
+// Beliefs freed of letter position on the real engine and the shipped toy model, which leans on one letter
+// for facts it was never taught (docs: science.md, "Beliefs were letter positions"; "A" for the v1 model, "B"
+// for v3): the debiased probe's four shifts, passed with a shared prefix, score exactly what four separate
+// forwards score, and its beliefs no longer pile on one letter.
 import { openAsBlob, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ describe('the debiased probe on the toy model (Dawn)', () => {
     s.probs.forEach((p, i) => expect(Math.abs(p - want[i])).toBeLessThan(1e-5));
   }, 120_000);
 
-  it('measures the letter-position habit the same way under both probes (the v2 toy model has none)', async () => {
+  it('measures the letter-position habit the same way under both probes, and the debiased beliefs are freed of it', async () => {
     const m = await load();
     const settings = { ...PAPER_PROBE, threshold: 0 };
     const letter = await probe(m, unknown, settings, { fewShot: bank.fewShot });
@@ -63,8 +63,11 @@ describe('the debiased probe on the toy model (Dawn)', () => {
     // The same habit is measured by both probes (the debiased one from its unshifted letters)…
     expect(deb.letterBias.predicted).toEqual(letter.letterBias.predicted);
     expect(letter.letterBias.predicted.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-    // …and the v2 world was pretrained with fresh option orders, so no letter holds more than 40 % of its answers
-    // (the v1 model answered "A" on 71 %; the planted-bias model of tests/unit/lab/beliefs.test.ts keeps that case).
-    expect(Math.max(...letter.letterBias.predicted)).toBeLessThan(0.4);
+    // …and the debiased beliefs pile on no letter: the v3 model answers "B" to half of these facts by letter
+    // (the v1 model answered "A" on 71 %; the planted-bias model of tests/unit/lab/beliefs.test.ts keeps that case),
+    // its debiased beliefs put no letter above 40 %, below the letter probe's top share.
+    const debShare = share(deb.items.map((i) => i.pred));
+    expect(debShare).toBeLessThan(0.4);
+    expect(debShare).toBeLessThan(Math.max(...letter.letterBias.predicted));
   }, 300_000);
 });
