@@ -13,10 +13,10 @@ export const TOY_EXPERIMENT = {
   model: { id: 'builtin:toy-world' },
   // The seed is the shipped world.json's own (the Worker reads it from the file).
   questions: { kind: 'toyworld', seed: 1 },
-  // Toy world v2: train on three relations, ID = two related ones, OOD = the other two (src/lab/toyworld TOY_SUBJECTS).
+  // Toy world v3: train on three relations, ID = two related ones, OOD = the other two (src/lab/toyworld TOY_SUBJECTS).
   subjects: { train: ['toy_continents', 'toy_currencies', 'toy_founders'], related: ['toy_languages', 'toy_exports'] },
-  // Every usable test question (HOMO 100, ID 128, OOD 128): each set's interval is ~√3 narrower than with 40.
-  splits: { seed: 42, homoFraction: 0.3, caps: { train: 150, homo: 100, id: 128, ood: 128 } },
+  // Every usable test question (HOMO 100, ID 116, OOD 116; the caps are ceilings): each interval ~√3 narrower than with 40.
+  splits: { seed: 42, homoFraction: 0.35, caps: { train: 150, homo: 100, id: 128, ood: 128 } },
   probe: { shots: 3, threshold: 0.5, method: 'letter', batchSize: 8 },
   conditions: ['harmonious', 'incompatible', 'selfAligning', 'randomWrong'],
   seeds: [1, 2, 3],
