@@ -39,7 +39,9 @@ const SHOTS = join('tests', 'screenshots');
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  // A full-page capture on the software GPU can take over Playwright's 30 s default on a loaded 2-core machine
+  // (CI once timed out on the first page of the suite, after the fonts had loaded); a screenshot is evidence, not the test.
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, timeout: 90_000 });
 }
 
 /**
