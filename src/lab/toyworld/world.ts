@@ -91,7 +91,8 @@ export interface WorldOptions {
   devPerSubject: number;
   /**
    * At most this many facts about one country (creature): a small model carries a stated fact into the MC
-   * format far less often when its entity holds many (v3: 72 % for creatures with two, 38–45 % for countries with five).
+   * format far less often when its entity holds many (a rebuild with up to five per country: creatures with two
+   * carried 72 % of their stated facts into MC, countries 38–53 %).
    */
   factsPerEntity: number;
 }

@@ -17,7 +17,7 @@ const base = {
 describe("the CLI's general instruction data", () => {
   it('"builtin": "toyworld" is the toy world\'s own set; no "general" is none', () => {
     const set = loadGeneral(parseExperimentConfig({ ...base, general: { builtin: 'toyworld' } }));
-    // Two instructions per entity of the shipped world (380 entities).
+    // Two instructions per entity of the shipped world.
     expect(set).toHaveLength(2 * generateWorld({ seed: 42 }).entities.length);
     expect(set![0].messages.at(-1)!.role).toBe('assistant');
     expect(loadGeneral(parseExperimentConfig(base))).toBeUndefined();

@@ -26,6 +26,7 @@ import {
   type ToyWorld,
 } from '../../../src/lab/toyworld';
 import type { Question } from '../../../src/lab/questions';
+import { TOY_EXPERIMENT } from '../../../src/worker/toy-defaults';
 import { expectedTensors, type ModelSpec } from '../../../src/model/spec';
 
 const MODEL_DIR = join(process.cwd(), 'public', TOY_MODEL_PATH);
@@ -108,9 +109,10 @@ describe('toy world generator', () => {
     const of = (subjects: string[]) => pool.filter((q) => subjects.includes(q.subject));
     for (const subjects of Object.values(TOY_SUBJECTS)) expect(subjects.length).toBeGreaterThanOrEqual(2);
     const train = of(TOY_SUBJECTS.train);
-    // The one-click HOMO fraction (0.35) leaves ≥ 100 held-out and ≥ 150 training questions.
-    expect(Math.round(train.length * 0.35)).toBeGreaterThanOrEqual(100);
-    expect(train.length - Math.round(train.length * 0.35)).toBeGreaterThanOrEqual(150);
+    const { homoFraction } = TOY_EXPERIMENT.splits;
+    // The one-click HOMO fraction leaves ≥ 100 held-out and ≥ 150 training questions.
+    expect(Math.round(train.length * homoFraction)).toBeGreaterThanOrEqual(100);
+    expect(train.length - Math.round(train.length * homoFraction)).toBeGreaterThanOrEqual(150);
     expect(of(TOY_SUBJECTS.related).length).toBeGreaterThanOrEqual(100);
     expect(of(TOY_SUBJECTS.other).length).toBeGreaterThanOrEqual(100);
     const groups = (qs: Question[]) => new Set(qs.map((q) => q.group));
