@@ -19,6 +19,9 @@ export const TOY_EXPERIMENT = {
   splits: { seed: 42, homoFraction: 0.35, caps: { train: 150, homo: 100, id: 128, ood: 128 } },
   probe: { shots: 3, threshold: 0.5, method: 'letter', batchSize: 8 },
   conditions: ['harmonious', 'incompatible', 'selfAligning', 'randomWrong'],
+  // 30 items per condition (of the probe's 65 known / 69 unknown in the pool): the committed one-click run's
+  // (docs/results/toy-world-oneclick, 37.8 min on a 2-core software GPU); the largest size would double that.
+  size: 30,
   seeds: [1, 2, 3],
   dataSeed: 'per-seed',
   responses: 'letter',

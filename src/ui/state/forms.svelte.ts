@@ -41,8 +41,8 @@ export const datasetsForm = new PersistedForm(
   {
     conditions: [...T.conditions] as string[],
     ratios: '0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1',
-    // 0: the largest size every condition can have (the probe decides).
-    size: 0,
+    // The one-click's size (the page clamps it to what the probe allows; 0 = the largest size every condition can have).
+    size: T.size as number,
     responses: T.responses as string,
     seed: 42,
     // General instruction data: none until a source is chosen ('toyworld' or 'file'); the paper's share is 1.

@@ -24,6 +24,17 @@ describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
     expect({ ...c.training, epochs: 0 }).toEqual({ ...quick.training, epochs: 0 });
     expect(quick.conditions).toEqual(['harmonious', 'incompatible']);
     expect(quick.training.epochs).toBeLessThan(c.training.epochs);
+    expect(quick.size).toBe(c.size);
+  });
+
+  it('is the experiment of the committed one-click result (docs/results/toy-world-oneclick), but for names and batch sizes', () => {
+    const committed = parseExperimentConfig(JSON.parse(fs.readFileSync(path.join(repoRoot, 'docs/results/toy-world-oneclick/config.json'), 'utf8')));
+    const c = parseExperimentConfig(TOY_EXPERIMENT);
+    // The world's seed: the Worker reads the shipped world.json's own; the CLI config names it (42). The probe's
+    // minPerCondition only sets when it warns (the run's 65 known / 69 unknown are above 10 and 20 alike).
+    const science = (x: typeof c) => ({ ...x, name: '', questions: null, probe: { ...x.probe, batchSize: 0, minPerCondition: 0 }, evaluation: { ...x.evaluation, batchSize: 0 } });
+    expect(science(c)).toEqual(science(committed));
+    expect(c.size).toBe(30);
   });
 
   it('is the one source of the toy split and of the pages’ defaults', () => {
