@@ -36,7 +36,7 @@ export interface ScoreOptions {
   /** Solved examples (MMLU's dev set), drawn per subject for the k-shot prefix. */
   fewShot?: readonly Question[];
   adapter?: AdapterRef | null;
-  /** Prompts per model call (`debiased`: one call per question, its four shifts). */
+  /** Prompts per model call (`debiased`: batchSize / 4 questions, each in its four shifts). */
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?(done: number, total: number): void;
@@ -257,16 +257,26 @@ export async function scoreQuestions(model: LabModel, questions: readonly Questi
   };
 
   if (method === 'debiased') {
+    // A call scores batch / 4 questions of one subject, each in its four shifts, behind their shared prefix
+    // (the k-shot examples or the template's opening): few calls, as the letter method makes.
     const shifted = questions.flatMap((q) => [0, 1, 2, 3].map((s) => rotate(q, s)));
     const prepared = preparePrompts(tok, shifted, opts.format, opts.fewShot ?? [], layout, slot);
-    for (let k = 0; k < questions.length; k++) {
-      opts.signal?.throwIfAborted();
-      const four = prepared.slice(4 * k, 4 * k + 4);
-      const cut = Math.min(commonPrefix(four.map((p) => p.ids)), Math.min(...four.map((p) => p.ids.length)) - 1);
-      const lps = await model.nextTokenLogProbs({ prefix: four[0].ids.slice(0, cut), prompts: four.map((p) => p.ids.slice(cut)), candidates: slot.ids, adapter });
-      const letterProbs = lps.map(softmax4);
-      out.set(questions[k].id, { ...scored(questions[k], debiasedProbs(letterProbs)), letterProbs: letterProbs[0] });
-      progress(1);
+    const bySubject = new Map<string, number[]>();
+    questions.forEach((_, k) => bySubject.set(prepared[4 * k].key, [...(bySubject.get(prepared[4 * k].key) ?? []), k]));
+    const per = Math.max(1, Math.floor(batch / 4));
+    for (const ks of bySubject.values()) {
+      for (let i = 0; i < ks.length; i += per) {
+        opts.signal?.throwIfAborted();
+        const chunk = ks.slice(i, i + per);
+        const rows = chunk.flatMap((k) => prepared.slice(4 * k, 4 * k + 4));
+        const cut = Math.min(commonPrefix(rows.map((p) => p.ids)), Math.min(...rows.map((p) => p.ids.length)) - 1);
+        const lps = await model.nextTokenLogProbs({ prefix: rows[0].ids.slice(0, cut), prompts: rows.map((p) => p.ids.slice(cut)), candidates: slot.ids, adapter });
+        chunk.forEach((k, j) => {
+          const letterProbs = lps.slice(4 * j, 4 * j + 4).map(softmax4);
+          out.set(questions[k].id, { ...scored(questions[k], debiasedProbs(letterProbs)), letterProbs: letterProbs[0] });
+        });
+        progress(chunk.length);
+      }
     }
     return questions.map((q) => out.get(q.id)!);
   }

@@ -98,16 +98,22 @@ describe('the debiased probe on a model that answers "A" out of habit', () => {
     expect(JSON.parse(JSON.stringify(deb))).toEqual(deb);
   });
 
-  it('puts each question\'s four shifts to the model in one call, sharing everything before the options', async () => {
+  it('puts batchSize / 4 questions in their four shifts to the model in one call, behind the shared k-shot prefix', async () => {
     const m = planted();
-    await scoreQuestions(m, pool.qs.slice(0, 3), { format: kshot2, method: 'debiased', fewShot: dev });
-    expect(m.calls).toHaveLength(3);
-    m.calls.forEach((c, k) => {
-      const q = pool.qs[k];
-      expect(c.prompts).toHaveLength(4);
-      expect(tok.decode(c.prefix)).toBe('<s>' + fewShotPrefix(SUBJECT, dev.slice(0, 2)) + `${q.question}\nA.`);
-      c.prompts.forEach((p, s) => expect(tok.decode([...c.prefix, ...p])).toBe('<s>' + fewShotPrefix(SUBJECT, dev.slice(0, 2)) + formatQuestion(rotate(q, s))));
-    });
+    const res = await scoreQuestions(m, pool.qs.slice(0, 3), { format: kshot2, method: 'debiased', fewShot: dev, batchSize: 8 });
+    // Two questions (eight prompts) in the first call, the third alone in the second.
+    expect(m.calls.map((c) => c.prompts.length)).toEqual([8, 4]);
+    // (The prefix is every token the eight share: the examples and the questions' common opening words.)
+    expect(tok.decode(m.calls[0].prefix).startsWith('<s>' + fewShotPrefix(SUBJECT, dev.slice(0, 2)))).toBe(true);
+    expect(m.calls[0].prefix.length).toBeLessThan(m.calls[1].prefix.length);
+    m.calls[0].prompts.forEach((p, r) => expect(tok.decode([...m.calls[0].prefix, ...p])).toBe('<s>' + fewShotPrefix(SUBJECT, dev.slice(0, 2)) + formatQuestion(rotate(pool.qs[r >> 2], r % 4))));
+    // Alone, a question shares its text too: everything before its options.
+    expect(tok.decode(m.calls[1].prefix)).toBe('<s>' + fewShotPrefix(SUBJECT, dev.slice(0, 2)) + `${pool.qs[2].question}\nA.`);
+    // The same beliefs as one question at a time.
+    const one = planted();
+    const single = await scoreQuestions(one, pool.qs.slice(0, 3), { format: kshot2, method: 'debiased', fewShot: dev, batchSize: 1 });
+    expect(one.calls).toHaveLength(3);
+    res.forEach((r, k) => r.probs.forEach((p, i) => expect(p).toBeCloseTo(single[k].probs[i], 9)));
   });
 
   it('in the chat format too, with the template\'s reply position', async () => {
