@@ -32,6 +32,8 @@ export interface PromptTokens {
   option: number;
   /** One training sequence (chat-rendered question and reply), before truncation to maxSeqLen. */
   trainExample: number;
+  /** Its reply: the tokens the loss counts (the letter and the turn's end). */
+  trainReply?: number;
 }
 
 export interface WorkInputs {
@@ -282,6 +284,7 @@ export function measurePromptTokens(tokenizer: LabTokenizer, splits: Splits, few
       ),
     ).length,
   );
+  const asked = qs.map((q) => tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: chatUserText(q) }], { addGenerationPrompt: true })).length);
   return {
     kshotPrefix,
     kshotQuestion: mean(qs.map((q) => tokenizer.encode(formatQuestion(q)).length)),
@@ -289,6 +292,7 @@ export function measurePromptTokens(tokenizer: LabTokenizer, splits: Splits, few
     chatQuestion: Math.max(1, mean(chatIds.map((x) => x.length)) - chatPrefix),
     option: mean(qs.flatMap((q) => q.options.map((o) => tokenizer.encode(' ' + o).length))),
     trainExample: mean(train),
+    trainReply: Math.max(1, mean(train.map((n, i) => n - asked[i]))),
   };
 }
 
@@ -358,6 +362,7 @@ export async function estimateExperiment(
     scoreSeq: Math.max(tokens.kshotQuestion, tokens.chatQuestion),
     trainBatch: config.training.batchSize,
     trainSeq: Math.min(config.training.maxSeqLen, Math.round(tokens.trainExample)),
+    trainLoss: tokens.trainReply === undefined ? undefined : Math.round(tokens.trainReply),
     lora: config.training.lora,
   });
   return estimateRun(work, speed);

@@ -32,7 +32,8 @@ async function timeStep(model: EngineModel, shape: SpeedShapes, steps: number): 
   const V = model.spec.vocabSize;
   const examples = Array.from({ length: shape.trainBatch * (steps + 1) }, (_, i) => {
     const x = ids(shape.trainSeq, V, 1000 + i);
-    return { ids: x, lossMask: x.map((_, j) => (j >= x.length / 2 ? 1 : 0)) };
+    const from = shape.trainLoss === undefined ? x.length / 2 : x.length - Math.max(1, Math.min(x.length - 1, shape.trainLoss));
+    return { ids: x, lossMask: x.map((_, j) => (j >= from ? 1 : 0)) };
   });
   const config: TrainConfig = {
     lora: shape.lora, learningRate: 1e-6, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8,

@@ -1,12 +1,15 @@
 /**
  * LoRA training on the engine. A training step is one command buffer: forward (keeping activations),
- * final norm + fused LM-head cross-entropy (its d_hidden), the backward of every layer into every LoRA
+ * final norm + fused LM-head cross-entropy (its d_hidden) on the loss positions only (gathered out of the
+ * batch when they are fewer: a letter reply is 2 of ~50 tokens, and the LM head is the widest product of
+ * the step), the backward of every layer into every LoRA
  * gradient, the global gradient norm and AdamW with clipping; then one small read-back (loss, norm,
  * non-finite flag). Everything is prepared once per (batch, seqLen, LoRA layout, optimizer settings);
  * steps only write ids/targets/learning rate and encode.
  */
 import type { AdapterState, TrainConfig, TrainExample, TrainHooks } from './types';
 import { IGNORE_INDEX, prepareCrossEntropy } from '../engine/kernels/cross_entropy/cross_entropy';
+import { prepareRowGather } from '../engine/kernels/embedding/embedding';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../engine/kernels/rmsnorm/rmsnorm';
 import { prepareAdamW, writeAdamWHyper, type AdamWConfig } from '../engine/optim/adamw';
 import { learningRateAt } from '../engine/optim/schedule';
@@ -21,8 +24,13 @@ import { packLora, unpackLora, type LoraBuffers, type Plan } from './transformer
 export interface Trainer {
   plan: Plan;
   lora: LoraBuffers;
-  /** u32 [T]: next-token targets, IGNORE_INDEX where the loss does not count. */
+  /** u32 [R]: next-token targets of the loss rows, IGNORE_INDEX where the loss does not count. */
   targets: Tensor;
+  /**
+   * When the loss rows are gathered (R < T): u32 [R] each loss row's position in the batch, u32 [T] each
+   * position's loss row (or none), and their host copies. Absent when every position is a loss row (R = T).
+   */
+  rows?: { R: number; index: Tensor; rowOf: Tensor; host: { targets: Uint32Array; index: Uint32Array; rowOf: Uint32Array } };
   status: TrainStatus;
   hyper: Tensor;
   /** Every op of one step, in order. */
@@ -30,34 +38,55 @@ export interface Trainer {
   adam: Partial<AdamWConfig>;
 }
 
-/** The trainer for a (B, S) batch and a LoRA slot (prepared once; cached on the plan). */
-export function trainer(core: ModelCore, B: number, S: number, lora: LoraBuffers, adam: Partial<AdamWConfig>): Trainer {
+/**
+ * The trainer for a (B, S) batch and a LoRA slot (prepared once; cached on the plan). `lossRows`: the most
+ * positions of a batch that carry a target (default every one of the B·S); below B·S the final norm and the
+ * LM-head cross-entropy run on those rows alone, gathered out of the batch and their gradient put back.
+ */
+export function trainer(core: ModelCore, B: number, S: number, lora: LoraBuffers, adam: Partial<AdamWConfig>, lossRows?: number): Trainer {
   const plan = core.plan({ B, S, L: S, past: 0, train: true }, lora);
-  const key = `trainer ${JSON.stringify(adam)}`;
+  const T = plan.T;
+  const R = Math.max(1, Math.min(T, lossRows ?? T));
+  const key = `trainer ${JSON.stringify(adam)} rows ${R}`;
   const have = plan.heads.get(key) as Trainer | undefined;
   if (have) return have;
   const rt = plan.rt;
   const w = core.w;
-  const { T } = plan;
   const D = w.spec.hiddenSize;
-  const normed = rt.tensor('final normed', [T, D]);
-  const rstd = rt.tensor('final rstd', [T]);
-  const dNormed = rt.tensor('d final normed', [T, D]);
-  const targets = rt.tensor('targets', [T], 'u32');
-  const lossTok = rt.tensor('loss per token', [T]);
+  const gather = R < T;
+  const rows = gather
+    ? { R, index: rt.tensor('loss rows', [R], 'u32'), rowOf: rt.tensor('loss row of position', [T], 'u32'), host: { targets: new Uint32Array(R), index: new Uint32Array(R), rowOf: new Uint32Array(T) } }
+    : undefined;
+  const picked = rows ? rt.tensor('loss rows hidden', [R, D]) : plan.hidden;
+  const dPicked = rows ? rt.tensor('d loss rows hidden', [R, D]) : plan.dHidden!;
+  const normed = rt.tensor('final normed', [R, D]);
+  const rstd = rt.tensor('final rstd', [R]);
+  const dNormed = rt.tensor('d final normed', [R, D]);
+  const targets = rt.tensor('targets', [R], 'u32');
+  const lossTok = rt.tensor('loss per token', [R]);
   const status = trainStatus(rt);
   const hyper = rt.tensor('adamw hyper', [4]);
   const ops: Op[] = [
     ...plan.forward,
-    prepareRmsNorm(rt, { x: plan.hidden, weight: w.finalNorm, y: normed, rstd, T, D, eps: w.spec.rmsNormEps }),
-    ...prepareCrossEntropy(rt, { ...w.lmHead, hidden: normed, targets, T, loss: lossTok, mean: status.loss, dHidden: dNormed, scratch: plan.ceScratch(T) }),
-    prepareRmsNormBackward(rt, { x: plan.hidden, weight: w.finalNorm, rstd, dy: dNormed, dx: plan.dHidden!, T, D }),
+    ...(rows ? [prepareRowGather(rt, { rows: rows.index, x: plan.hidden, out: picked, R, n: T, D })] : []),
+    prepareRmsNorm(rt, { x: picked, weight: w.finalNorm, y: normed, rstd, T: R, D, eps: w.spec.rmsNormEps }),
+    ...prepareCrossEntropy(rt, { ...w.lmHead, hidden: normed, targets, T: R, loss: lossTok, mean: status.loss, dHidden: dNormed, scratch: plan.ceScratch(R) }),
+    prepareRmsNormBackward(rt, { x: picked, weight: w.finalNorm, rstd, dy: dNormed, dx: dPicked, T: R, D }),
+    // Every position's gradient: its loss row's, zero where it has none.
+    ...(rows ? [prepareRowGather(rt, { rows: rows.rowOf, x: dPicked, out: plan.dHidden!, R: T, n: R, D })] : []),
     ...plan.backward!,
     ...prepareAdamW(rt, { params: lora.params, grads: lora.grads!, m: lora.m!, v: lora.v!, n: lora.layout.n, hyper, status: status.adam, config: adam }),
   ];
-  const t: Trainer = { plan, lora, targets, status, hyper, ops, adam };
+  const t: Trainer = { plan, lora, targets, rows, status, hyper, ops, adam };
   plan.heads.set(key, t);
   return t;
+}
+
+/** The most loss positions a batch of `B` of these examples can hold (the B with the most), at most B·S. */
+export function lossRowsOf(examples: readonly TrainExample[], B: number, S: number): number {
+  const counts = examples.map((e) => e.lossMask.reduce((a: number, m, i) => a + (i > 0 && m === 1 ? 1 : 0), 0)).sort((a, b) => b - a);
+  const most = counts.slice(0, B).reduce((a, b) => a + b, 0);
+  return Math.min(B * S, Math.max(1, roundUp(most, 8)));
 }
 
 /** Ids, positions and targets (next token where the next token's mask is 1) of a right-padded batch. */
@@ -84,7 +113,24 @@ export async function trainStep(
   const rt = core.rt;
   rt.write(t.plan.ids, batch.ids);
   rt.write(t.plan.positions, batch.positions);
-  rt.write(t.targets, batch.targets);
+  if (t.rows) {
+    // Compact the targets to the loss rows; the rest of the rows stay IGNORE_INDEX (loss and gradient 0).
+    const { R, host } = t.rows;
+    host.targets.fill(IGNORE_INDEX);
+    host.index.fill(0);
+    host.rowOf.fill(IGNORE_INDEX);
+    let r = 0;
+    batch.targets.forEach((y, i) => {
+      if (y === IGNORE_INDEX) return;
+      if (r === R) throw new Error(`train: a batch holds more than the ${R} loss positions its trainer was prepared for`);
+      host.targets[r] = y;
+      host.index[r] = i;
+      host.rowOf[i] = r++;
+    });
+    rt.write(t.targets, host.targets);
+    rt.write(t.rows.index, host.index);
+    rt.write(t.rows.rowOf, host.rowOf);
+  } else rt.write(t.targets, batch.targets);
   rt.write(t.lora.dropoutState, Uint32Array.of(dropoutSeed >>> 0, step));
   writeAdamWHyper(rt, t.hyper, step, lr, t.adam);
   rt.run(t.ops, 'train step');
@@ -140,7 +186,7 @@ export async function trainLora(model: EngineModel, examples: readonly TrainExam
   const schedule = { kind: config.schedule.kind, warmupSteps, peak: config.learningRate };
   const adam: Partial<AdamWConfig> = { beta1: config.betas[0], beta2: config.betas[1], eps: config.eps, weightDecay: config.weightDecay, maxGradNorm: config.clipNorm };
   const lora = core.slot(config.lora, true);
-  const t = trainer(core, B, S, lora, adam);
+  const t = trainer(core, B, S, lora, adam, lossRowsOf(data, B, S));
   const layout = lora.layout;
   const resume = hooks.resumeFrom;
   const start = resume?.step ?? 0;

@@ -90,5 +90,7 @@ export interface SpeedShapes {
   trainBatch: number;
   /** Tokens of a typical training sequence. */
   trainSeq: number;
+  /** Its tokens the loss counts (the reply; default half the sequence). */
+  trainLoss?: number;
   lora: LoraConfig;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareEmbedding } from '../../src/engine/kernels/embedding/embedding';
+import { prepareEmbedding, prepareRowGather } from '../../src/engine/kernels/embedding/embedding';
 import { embeddingRef } from '../../src/engine/kernels/embedding/embedding.ref';
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { randn, testRuntime } from '../helpers/gpu';
@@ -25,5 +25,22 @@ describe('embedding gather', () => {
         rt.destroy();
       });
     }
+  }
+});
+
+describe('row gather (the loss rows of a training step, and their gradient put back)', () => {
+  for (const [n, D, R] of [
+    [5, 13, 7], // more rows out than in: repeats and "none" rows
+    [300, 64, 3], // a few loss rows out of a batch
+  ]) {
+    it(`R=${R} rows of an [${n}, ${D}] matrix`, async () => {
+      const rt = await testRuntime();
+      const x = randn(n * D, n + D, 3);
+      const rows = Uint32Array.from({ length: R }, (_, r) => (r % 3 === 2 ? 0xffffffff : (r * 11) % n));
+      const out = rt.tensor('out', [R, D]);
+      rt.run([prepareRowGather(rt, { rows: rt.upload('rows', rows, [R]), x: rt.upload('x', x, [n, D]), out, R, n, D })]);
+      expect(Array.from(await rt.readF32(out))).toEqual(Array.from(embeddingRef(rows, x, D, n)));
+      rt.destroy();
+    });
   }
 });

@@ -24,7 +24,8 @@ function maxAbs(a: ArrayLike<number>): number {
 
 describe('one LoRA step vs PyTorch float64 (golden)', () => {
   for (const name of ['tiny-llama', 'tiny-qwen2']) {
-    it(`${name}: loss, gradients, grad norm, clipped AdamW step for the qv and all cases`, async () => {
+    // Twice: the final norm and LM head over all 16 positions, and over the 7 that carry a target, gathered.
+    it(`${name}: loss, gradients, grad norm, clipped AdamW step for the qv and all cases, loss rows gathered or not`, async () => {
       const g = JSON.parse(readFileSync(join(GOLDEN, `${name}.json`), 'utf8'));
       const gt = await SafetensorsFile.open(sourceFromBytes(readFileSync(join(GOLDEN, `${name}.safetensors`))));
       const m = await fixtureModel(name, 'f32');
@@ -36,7 +37,7 @@ describe('one LoRA step vs PyTorch float64 (golden)', () => {
         positions: Uint32Array.from({ length: B * S }, (_, i) => i % S),
         targets: Uint32Array.from((g.targets as number[][]).flat().map((y) => (y === g.ignore_index ? IGNORE_INDEX : y))),
       };
-      for (const c of g.lora_cases as LoraCase[]) {
+      for (const rows of [undefined, 7]) for (const c of g.lora_cases as LoraCase[]) {
         const config = { rank: c.rank, alpha: c.alpha, dropout: 0, targets: c.targets };
         const lora = core.slot(config, true);
         const init: Record<string, Float32Array> = {};
@@ -45,7 +46,9 @@ describe('one LoRA step vs PyTorch float64 (golden)', () => {
         core.rt.write(lora.m!, new Float32Array(lora.layout.n));
         core.rt.write(lora.v!, new Float32Array(lora.layout.n));
         const { lr, betas, eps, weight_decay } = c.optimizer;
-        const t = trainer(core, B, S, lora, { beta1: betas[0], beta2: betas[1], eps, weightDecay: weight_decay, maxGradNorm: c.clip_max_norm });
+        const t = trainer(core, B, S, lora, { beta1: betas[0], beta2: betas[1], eps, weightDecay: weight_decay, maxGradNorm: c.clip_max_norm }, rows);
+        expect(t.rows?.R).toBe(rows);
+        expect(t.ops.filter((op) => op.label.startsWith('gather_rows')).length).toBe(rows ? 2 : 0);
         const r = await trainStep(core, t, batch, lr, 1);
         const grads = unpackLora(lora.layout, await core.rt.readF32(lora.grads!));
         const after = unpackLora(lora.layout, await core.rt.readF32(lora.params));
@@ -58,7 +61,7 @@ describe('one LoRA step vs PyTorch float64 (golden)', () => {
           for (let i = 0; i < wantG.length; i++) worstG = Math.max(worstG, Math.abs(grads[n][i] - wantG[i]) / scale);
           for (let i = 0; i < wantP.length; i++) worstP = Math.max(worstP, Math.abs(after[n][i] - wantP[i]));
         }
-        console.log(`${name} ${c.name}: loss ${r.loss} (want ${c.loss}), |g| ${r.gradNorm} (want ${c.grad_norm}), coef ${r.clipCoef}, grad max rel err ${worstG.toExponential(2)}, param max abs err ${worstP.toExponential(2)}`);
+        console.log(`${name} ${c.name}${rows ? ` (${rows} loss rows)` : ''}: loss ${r.loss} (want ${c.loss}), |g| ${r.gradNorm} (want ${c.grad_norm}), coef ${r.clipCoef}, grad max rel err ${worstG.toExponential(2)}, param max abs err ${worstP.toExponential(2)}`);
         expect(Math.abs(r.loss - c.loss)).toBeLessThan(1e-5 * Math.max(1, c.loss));
         expect(Math.abs(r.gradNorm - c.grad_norm) / c.grad_norm).toBeLessThan(1e-4);
         expect(Math.abs(r.clipCoef - c.clip_coef)).toBeLessThan(1e-4);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { IGNORE_INDEX } from '../../../src/engine/kernels/cross_entropy/cross_entropy';
 import { packBatch, roundUp } from '../../../src/model/score';
-import { packTrainBatch, truncateLeft } from '../../../src/model/train-step';
+import { lossRowsOf, packTrainBatch, truncateLeft } from '../../../src/model/train-step';
 import { sampleToken } from '../../../src/model/generate';
 
 describe('model batching', () => {
@@ -36,5 +36,18 @@ describe('model batching', () => {
     const all = new Set<number>();
     for (let i = 0; i < 2000; i++) all.add(sampleToken(logits, 1, 1, rand));
     expect(all.size).toBe(5);
+  });
+});
+
+describe('loss rows of a training step', () => {
+  it('are the most targets a batch of B can hold (the B examples with the most), rounded up to 8, at most B·S', () => {
+    // Targets of an example: positions whose next token is in the loss (the first token never is).
+    const ex = (mask: number[]) => ({ ids: mask.map((_, i) => i + 1), lossMask: mask });
+    const data = [ex([0, 0, 1, 1]), ex([1, 0, 0, 0, 1]), ex([0, 1, 1, 1, 1, 1]), ex([0, 0, 0, 1])];
+    const targets = (e: { ids: number[]; lossMask: number[] }) => Array.from(packTrainBatch([e], 1, 8).targets).filter((y) => y !== IGNORE_INDEX).length;
+    expect(data.map(targets)).toEqual([2, 1, 5, 1]);
+    expect(lossRowsOf(data, 2, 8)).toBe(8); // 5 + 2 → 8
+    expect(lossRowsOf(data, 4, 2)).toBe(8); // 9 → 16, but a batch has only 4 × 2 positions
+    expect(lossRowsOf(data.map((e) => ({ ...e, lossMask: e.lossMask.map(() => 0) })), 2, 8)).toBe(8);
   });
 });

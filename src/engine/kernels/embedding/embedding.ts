@@ -33,3 +33,23 @@ export function prepareEmbedding(rt: Runtime, args: EmbeddingArgs): Op {
     bytes: 4 * T + (f16 ? 2 : 4) * T * D + 4 * T * D,
   };
 }
+
+/**
+ * Row gather, the same kernel over any f32 matrix: out[r, :] = x[rows[r], :] for r < R; a row index ≥ n
+ * (x's rows) gives a zero row. Training uses it both ways: to pick the loss positions out of the final
+ * hidden states, and to put their gradient back (each position's index into the picked rows, or none).
+ */
+export function prepareRowGather(rt: Runtime, args: { rows: Tensor; x: Tensor; out: Tensor; R: number; n: number; D: number }): Op {
+  const { R, n, D } = args;
+  const label = `gather_rows ${R}x${D} of ${n}`;
+  const pipeline = rt.pipeline('gather_rows', code, { TABLE_F16: 0 });
+  const params = rt.uniform(`${label} params`, [R, D, n, 0]);
+  return {
+    label,
+    pipeline,
+    bindGroup: rt.bindGroup(pipeline, [params, args.rows, args.x, args.out], label),
+    workgroups: grid1d(R * D),
+    flops: 0,
+    bytes: 4 * R + 8 * R * D,
+  };
+}
