@@ -30,8 +30,8 @@ export const LAYERS = {
   worker: { imports: ['engine', 'model', 'lab', 'store', 'share', 'util'] },
   cli: { imports: ['engine', 'model', 'lab', 'store', 'share', 'util'] },
   // The page talks to the lab only through the Worker: the protocol's types, the page's end of the protocol
-  // (client.ts), the cross-tab training channel (run-lock.ts) and the toy world's defaults (toy-defaults.ts, plain data).
-  ui: { imports: ['share', 'store', 'util'], files: ['worker/client', 'worker/run-lock', 'worker/toy-defaults'], types: ['worker/protocol'] },
+  // (client.ts), the cross-tab training channel (run-lock.ts), the toy world's defaults (toy-defaults.ts) and the Hub families' starting points (starting-points.ts), plain data.
+  ui: { imports: ['share', 'store', 'util'], files: ['worker/client', 'worker/run-lock', 'worker/toy-defaults', 'worker/starting-points'], types: ['worker/protocol'] },
   app: { imports: ['ui'] },
 };
 

@@ -267,6 +267,27 @@ describe('forms', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('offer a Hub family\'s starting point on the Train page, and none for the toy world', async () => {
+    const { page, errors, context } = await freshPage(browser());
+    await page.goto(`${appUrl}#/train`);
+    await page.getByTestId('train-form').waitFor();
+    expect(await page.getByTestId('starting-point').count()).toBe(0);
+    await page.goto(`${appUrl}#/model`);
+    await page.locator('#model-id').fill('HuggingFaceTB/SmolLM2-135M');
+    await page.goto(`${appUrl}#/train`);
+    const panel = page.getByTestId('starting-point');
+    await panel.waitFor();
+    expect(await panel.textContent()).toMatch(/A starting point for SmolLM2: LoRA r 16, α 32 on q, k, v, o, gate, up, down; lr 0\.001, 3 epochs, batch 8, cosine\. Small models/);
+    await page.getByTestId('use-starting-point').click();
+    expect(await page.locator('#lr').inputValue()).toBe('0.001');
+    expect(await page.getByLabel('Rank r').inputValue()).toBe('16');
+    expect(await page.getByLabel('down_proj').isChecked()).toBe(true);
+    expect(await page.getByLabel('Schedule').inputValue()).toBe('cosine');
+    await screenshot(page, 'train-starting-point');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });
 
 describe('phone width (390×844), light and dark', () => {

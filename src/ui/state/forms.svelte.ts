@@ -7,7 +7,7 @@ import { PersistedForm } from './settings.svelte';
 
 const T = TOY_EXPERIMENT;
 /** The Train page names projections as PEFT does. */
-const PEFT_NAME: Record<string, string> = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'o_proj', gate: 'gate_proj', up: 'up_proj', down: 'down_proj' };
+export const PEFT_NAME: Record<string, string> = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'o_proj', gate: 'gate_proj', up: 'up_proj', down: 'down_proj' };
 
 export const MMLU_SUBJECTS = [
   'abstract_algebra', 'anatomy', 'astronomy', 'business_ethics', 'clinical_knowledge', 'college_biology', 'college_chemistry',
