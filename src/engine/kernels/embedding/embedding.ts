@@ -19,19 +19,8 @@ export interface EmbeddingArgs {
 }
 
 export function prepareEmbedding(rt: Runtime, args: EmbeddingArgs): Op {
-  const { T, D, V } = args;
   const f16 = args.table.dtype === 'f16';
-  const label = `embedding${f16 ? '_f16' : ''} ${T}x${D}`;
-  const pipeline = rt.pipeline(label, code, { TABLE_F16: Number(f16) });
-  const params = rt.uniform(`${label} params`, [T, D, V, 0]);
-  return {
-    label,
-    pipeline,
-    bindGroup: rt.bindGroup(pipeline, [params, args.ids, args.table, args.out], label),
-    workgroups: grid1d(T * D),
-    flops: 0,
-    bytes: 4 * T + (f16 ? 2 : 4) * T * D + 4 * T * D,
-  };
+  return gatherOp(rt, `embedding${f16 ? '_f16' : ''} ${args.T}x${args.D}`, args, f16);
 }
 
 /**
@@ -41,15 +30,19 @@ export function prepareEmbedding(rt: Runtime, args: EmbeddingArgs): Op {
  */
 export function prepareRowGather(rt: Runtime, args: { rows: Tensor; x: Tensor; out: Tensor; R: number; n: number; D: number }): Op {
   const { R, n, D } = args;
-  const label = `gather_rows ${R}x${D} of ${n}`;
-  const pipeline = rt.pipeline('gather_rows', code, { TABLE_F16: 0 });
-  const params = rt.uniform(`${label} params`, [R, D, n, 0]);
+  return gatherOp(rt, `gather_rows ${R}x${D} of ${n}`, { ids: args.rows, table: args.x, out: args.out, T: R, D, V: n }, false);
+}
+
+function gatherOp(rt: Runtime, label: string, a: EmbeddingArgs, f16: boolean): Op {
+  const { T, D, V } = a;
+  const pipeline = rt.pipeline(label, code, { TABLE_F16: Number(f16) });
+  const params = rt.uniform(`${label} params`, [T, D, V, 0]);
   return {
     label,
     pipeline,
-    bindGroup: rt.bindGroup(pipeline, [params, args.rows, args.x, args.out], label),
-    workgroups: grid1d(R * D),
+    bindGroup: rt.bindGroup(pipeline, [params, a.ids, a.table, a.out], label),
+    workgroups: grid1d(T * D),
     flops: 0,
-    bytes: 4 * R + 8 * R * D,
+    bytes: 4 * T + (f16 ? 2 : 4) * T * D + 4 * T * D,
   };
 }
