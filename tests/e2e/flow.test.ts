@@ -210,6 +210,8 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       const words = await page.getByTestId('front-contrast').allTextContents();
       expect(words.length).toBeGreaterThan(0);
       expect(words[0]).toMatch(/^(Harmonious|Self-aligning|Random-wrong|Random wrong) (beat|did not clearly differ from|fell below) /);
+      // One epoch fits little: the page names the conditions that did not fit, as the report does.
+      expect(await page.getByTestId('front-under-trained').textContent()).toMatch(/^Under-trained: (Harmonious|Incompatible|Self-aligning|Random[- ]wrong) \(fits \d+ % of its own training answers\)/);
       await screenshot(page, 'flow-front-done');
       // One record per run, and it is the front page's recent result.
       await page.goto(`${appUrl}#/history`);
