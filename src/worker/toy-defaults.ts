@@ -2,7 +2,8 @@
  * The toy world's one-click experiment: every setting of the front page's "Run the whole toy-world
  * experiment", and the Probe, Datasets and Train pages' defaults when the question set is the toy world.
  * ONE constant, so the one click and the step-by-step pages run the same experiment; the numbers are
- * those of examples/toy-world-quick.json, which runs fewer conditions, epochs and test questions to fit 10 minutes
+ * those of examples/toy-world-quick.json, which runs fewer conditions, epochs and test questions, with letter
+ * beliefs, to fit 10 minutes
  * on a software GPU (a unit test holds the rest equal). Plain data (type-only imports): the
  * page imports it without pulling in the lab.
  */
@@ -17,21 +18,23 @@ export const TOY_EXPERIMENT = {
   subjects: { train: ['toy_continents', 'toy_currencies', 'toy_founders'], related: ['toy_languages', 'toy_exports'] },
   // Every usable test question (HOMO 100, ID 116, OOD 116; the caps are ceilings): each interval ~√3 narrower than with 40.
   splits: { seed: 42, homoFraction: 0.35, caps: { train: 150, homo: 100, id: 128, ood: 128 } },
-  probe: { shots: 3, threshold: 0.5, method: 'letter', batchSize: 8 },
+  // Debiased beliefs (each option's letter probability averaged over the four option orders): the letter probe's
+  // "B" habit made Self-aligning learn a letter (docs/reproduction-toy-world.md, both belief methods).
+  probe: { shots: 3, threshold: 0.5, method: 'debiased', batchSize: 8 },
   conditions: ['harmonious', 'incompatible', 'selfAligning', 'randomWrong'],
-  // 30 items per condition (of the probe's 65 known / 69 unknown in the pool): the committed one-click run's
-  // (docs/results/toy-world-oneclick, 37.8 min on a 2-core software GPU); the largest size would double that.
+  // 30 items per condition (of the debiased probe's 64 known / 40 unknown in the pool): the committed one-click
+  // run's (docs/results/toy-world-oneclick-debiased-e15, on a 2-core software GPU).
   size: 30,
   seeds: [1, 2, 3],
   dataSeed: 'per-seed',
   responses: 'letter',
   training: {
     lora: { rank: 8, alpha: 16, dropout: 0, targets: ['q', 'v'] },
-    // From the committed runs (docs/reproduction-toy-world.md): at 5e-3 × 5 epochs Harmonious fitted 91 % and
-    // Incompatible 33 %; at 1e-2 × 10 epochs Harmonious fits 100 % and Incompatible 40–77 % (new facts fit slowly).
+    // From the committed runs (docs/reproduction-toy-world.md): with debiased beliefs, 10 epochs left one seed's
+    // Harmonious at 50 % fit (H − I 0 in that seed, +22 to +32 in the others); 15 epochs.
     learningRate: 1e-2,
     schedule: { kind: 'constant', warmupFraction: 0 },
-    epochs: 10,
+    epochs: 15,
     batchSize: 8,
     maxSeqLen: 256,
   },

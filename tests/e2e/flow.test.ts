@@ -63,7 +63,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       await page.fill('#k', '1');
       await page.fill('#thr', '0.25');
       await page.getByTestId('max-per-split').fill('8');
-      // The paper's letter probe: one pass per question (also the toy default; debiased takes four).
+      // The paper's letter probe: one pass per question (the toy default, debiased, takes four).
       await page.getByTestId('probe-method').selectOption('letter');
       await page.getByRole('button', { name: 'Probe the model' }).click();
       const summary = page.getByTestId('probe-summary');

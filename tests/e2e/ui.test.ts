@@ -415,7 +415,7 @@ describe('the new pages at desktop and phone width, light and dark', () => {
         expect(await page.getByTestId('probe-table').locator('tbody tr').count()).toBe(60);
         await page.getByTestId('chart-confidence').locator('svg').first().waitFor();
         await page.getByTestId('chart-letter-bias').locator('svg').first().waitFor();
-        expect(await page.getByTestId('probe-method').inputValue()).toBe('letter');
+        expect(await page.getByTestId('probe-method').inputValue()).toBe('debiased'); // the toy world's default
         expect(await page.locator('#probe-res').textContent()).toBe('What the model knows');
         await page.getByTestId('probe-search').fill('country 7');
         // "country 7" and "country 7x"

@@ -10,7 +10,7 @@ import { repoRoot } from '../../helpers/paths';
 describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
   it('is a valid experiment configuration: 4 conditions × 3 seeds, data redrawn per seed', () => {
     const c = parseExperimentConfig(TOY_EXPERIMENT);
-    expect([c.conditions.length, c.seeds, c.dataSeed, c.probe.method, c.probe.shots]).toEqual([4, [1, 2, 3], 'per-seed', 'letter', 3]);
+    expect([c.conditions.length, c.seeds, c.dataSeed, c.probe.method, c.probe.shots]).toEqual([4, [1, 2, 3], 'per-seed', 'debiased', 3]);
     expect(c.training.schedule).toEqual({ kind: 'constant', warmupFraction: 0 });
   });
 
@@ -20,18 +20,20 @@ describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
     expect(c.subjects).toEqual(quick.subjects);
     expect({ ...c.splits, caps: null }).toEqual({ ...quick.splits, caps: null });
     expect(c.splits.caps!.train).toBe(quick.splits.caps!.train);
-    expect({ ...c.probe, batchSize: 0 }).toEqual({ ...quick.probe, batchSize: 0, minPerCondition: c.probe.minPerCondition });
+    // The cut scores with letters: debiased scoring reads every question four times (the 10-minute budget).
+    expect({ ...c.probe, batchSize: 0, method: 'letter' }).toEqual({ ...quick.probe, batchSize: 0, minPerCondition: c.probe.minPerCondition });
+    expect([c.probe.method, quick.probe.method]).toEqual(['debiased', 'letter']);
     expect({ ...c.training, epochs: 0 }).toEqual({ ...quick.training, epochs: 0 });
     expect(quick.conditions).toEqual(['harmonious', 'incompatible']);
     expect(quick.training.epochs).toBeLessThan(c.training.epochs);
     expect(quick.size).toBe(c.size);
   });
 
-  it('is the experiment of the committed one-click result (docs/results/toy-world-oneclick), but for names and batch sizes', () => {
-    const committed = parseExperimentConfig(JSON.parse(fs.readFileSync(path.join(repoRoot, 'docs/results/toy-world-oneclick/config.json'), 'utf8')));
+  it('is the experiment of the committed one-click result (docs/results/toy-world-oneclick-debiased-e15), but for names and batch sizes', () => {
+    const committed = parseExperimentConfig(JSON.parse(fs.readFileSync(path.join(repoRoot, 'docs/results/toy-world-oneclick-debiased-e15/config.json'), 'utf8')));
     const c = parseExperimentConfig(TOY_EXPERIMENT);
     // The world's seed: the Worker reads the shipped world.json's own; the CLI config names it (42). The probe's
-    // minPerCondition only sets when it warns (the run's 65 known / 69 unknown are above 10 and 20 alike).
+    // minPerCondition only sets when it warns (the run's 64 known / 40 unknown are above 10 and 20 alike).
     const science = (x: typeof c) => ({ ...x, name: '', questions: null, probe: { ...x.probe, batchSize: 0, minPerCondition: 0 }, evaluation: { ...x.evaluation, batchSize: 0 } });
     expect(science(c)).toEqual(science(committed));
     expect(c.size).toBe(30);
@@ -40,7 +42,7 @@ describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
   it('is the one source of the toy split and of the pages’ defaults', () => {
     expect(TOY_SPLIT.trainSubjects).toEqual([...TOY_EXPERIMENT.subjects.train]);
     expect(TOY_SPLIT.caps).toEqual(TOY_EXPERIMENT.splits.caps);
-    expect([probeForm.defaults.k, probeForm.defaults.method, probeForm.defaults.threshold]).toEqual([3, 'letter', 0.5]);
-    expect([trainForm.defaults.rank, trainForm.defaults.lr, trainForm.defaults.epochs, trainForm.defaults.seeds, trainForm.defaults.targets]).toEqual([8, 1e-2, 10, '1, 2, 3', ['q_proj', 'v_proj']]);
+    expect([probeForm.defaults.k, probeForm.defaults.method, probeForm.defaults.threshold]).toEqual([3, 'debiased', 0.5]);
+    expect([trainForm.defaults.rank, trainForm.defaults.lr, trainForm.defaults.epochs, trainForm.defaults.seeds, trainForm.defaults.targets]).toEqual([8, 1e-2, 15, '1, 2, 3', ['q_proj', 'v_proj']]);
   });
 });
