@@ -86,7 +86,7 @@ export function trainer(core: ModelCore, B: number, S: number, lora: LoraBuffers
 export function lossRowsOf(examples: readonly TrainExample[], B: number, S: number): number {
   const counts = examples.map((e) => e.lossMask.reduce((a: number, m, i) => a + (i > 0 && m === 1 ? 1 : 0), 0)).sort((a, b) => b - a);
   const most = counts.slice(0, B).reduce((a, b) => a + b, 0);
-  return Math.min(B * S, Math.max(1, roundUp(most, 8)));
+  return Math.min(B * S, roundUp(most, 8)); // roundUp gives at least 8
 }
 
 /** Ids, positions and targets (next token where the next token's mask is 1) of a right-padded batch. */
