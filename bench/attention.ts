@@ -4,7 +4,7 @@
 import { prepareAttentionBackward, prepareAttentionForward, type AttentionDims } from '../src/engine/kernels/attention/attention';
 import { prepareCrossEntropy } from '../src/engine/kernels/cross_entropy/cross_entropy';
 import { prepareAdamW, writeAdamWHyper } from '../src/engine/optim/adamw';
-import { Runtime, type Op } from '../src/engine/runtime';
+import { GpuRuntime, type Op } from '../src/engine/runtime';
 import { timeOps } from './timing';
 import type { BenchEntry } from './types';
 
@@ -18,7 +18,7 @@ function filled(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
-const time = (rt: Runtime, ops: Op[], reps: number) => timeOps(rt, ops, { samples: reps });
+const time = (rt: GpuRuntime, ops: Op[], reps: number) => timeOps(rt, ops, { samples: reps });
 
 function entry(kernel: string, shape: string, ops: Op[], ms: number, extra?: BenchEntry['extra']): BenchEntry {
   const flops = ops.reduce((a, o) => a + o.flops, 0);
@@ -33,7 +33,7 @@ function entry(kernel: string, shape: string, ops: Op[], ms: number, extra?: Ben
   };
 }
 
-function attentionTensors(rt: Runtime, a: AttentionDims) {
+function attentionTensors(rt: GpuRuntime, a: AttentionDims) {
   const qs = [a.B, a.S, a.H, a.Dh];
   const ks = [a.B, a.L, a.KVH, a.Dh];
   const kvStart = rt.upload('kvStart', new Uint32Array(a.B), [a.B]);
@@ -49,8 +49,8 @@ function attentionTensors(rt: Runtime, a: AttentionDims) {
 
 const dimsText = (a: AttentionDims) => `B=${a.B} S=${a.S} past=${a.past} H=${a.H} KVH=${a.KVH} Dh=${a.Dh}`;
 
-export async function benchAttention(rt0: Runtime, opts: { full?: boolean }): Promise<BenchEntry[]> {
-  const rt = new Runtime(rt0.engine);
+export async function benchAttention(rt0: GpuRuntime, opts: { full?: boolean }): Promise<BenchEntry[]> {
+  const rt = new GpuRuntime(rt0.engine);
   const full = Boolean(opts.full);
   const reps = full ? 10 : 3;
   const out: BenchEntry[] = [];

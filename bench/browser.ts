@@ -1,6 +1,6 @@
 import { openDevice } from '../src/engine/device';
 import { toErrorInfo } from '../src/util/errors';
-import { Runtime } from '../src/engine/runtime';
+import { GpuRuntime } from '../src/engine/runtime';
 import { ortWasmBase } from '../src/ui/offline-paths';
 import { formatTable, runBench, SUITES } from './suite';
 
@@ -20,7 +20,7 @@ button.addEventListener('click', async () => {
   delete document.body.dataset.error;
   out.textContent = 'running…';
   try {
-    const rt = new Runtime(await openDevice());
+    const rt = new GpuRuntime(await openDevice());
     const full = (document.getElementById('full') as HTMLInputElement).checked;
     const report = await runBench(rt, {
       full,

@@ -3,7 +3,7 @@
 // `IFT_DEVICE_ENTRY=bench/decode-diag.ts npx vite build --config tools/device/vite.config.ts` (see tools/device).
 import { create, globals } from 'webgpu';
 import { openDevice } from '../src/engine/device';
-import { Runtime } from '../src/engine/runtime';
+import { GpuRuntime } from '../src/engine/runtime';
 import { createEngineModel } from '../src/model/engine-model';
 import { makeFixture } from '../src/model/fixtures';
 import { randomWeights, realSpec } from '../src/model/memory';
@@ -12,7 +12,7 @@ import { logitsHead, packBatch } from '../src/model/score';
 
 Object.assign(globalThis, globals);
 const keepAlive = setInterval(() => {}, 1000);
-const rt = new Runtime(await openDevice({ gpu: create([]) as unknown as GPU }));
+const rt = new GpuRuntime(await openDevice({ gpu: create([]) as unknown as GPU }));
 const fx = makeFixture('tiny-llama');
 const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig);
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1].toFixed(3);

@@ -3,7 +3,7 @@
 // performance.now() around queue.onSubmittedWorkDone(); each sample submits `inner` back-to-back runs so
 // that submit latency does not swamp short kernels on real GPUs. Defaults finish in ~20 s on SwiftShader;
 // `full` uses model-sized shapes for real GPUs.
-import type { Op, Runtime, Tensor } from '../src/engine/runtime';
+import type { Op, GpuRuntime, Tensor } from '../src/engine/runtime';
 import { timeOps } from './timing';
 import type { BenchEntry } from './types';
 import { f32ToF16Array } from '../src/engine/convert';
@@ -23,7 +23,7 @@ function fill(n: number, seed: number): Float32Array {
   return out;
 }
 
-const time = (rt: Runtime, ops: Op[], samples: number, inner: number) => timeOps(rt, ops, { samples, inner });
+const time = (rt: GpuRuntime, ops: Op[], samples: number, inner: number) => timeOps(rt, ops, { samples, inner });
 
 function entry(kernel: string, shape: string, ops: Op[], ms: number, extra?: BenchEntry['extra']): BenchEntry {
   const flops = ops.reduce((a, o) => a + o.flops, 0);
@@ -31,7 +31,7 @@ function entry(kernel: string, shape: string, ops: Op[], ms: number, extra?: Ben
   return { kernel, shape, ms, gflops: flops / ms / 1e6, gbps: bytes / ms / 1e6, extra: { dispatches: ops.length, ...extra } };
 }
 
-export async function benchDense(rt: Runtime, opts: { full?: boolean }): Promise<BenchEntry[]> {
+export async function benchDense(rt: GpuRuntime, opts: { full?: boolean }): Promise<BenchEntry[]> {
   const full = Boolean(opts.full);
   const samples = full ? 10 : 3;
   const inner = full ? 10 : 1;

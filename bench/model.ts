@@ -7,7 +7,7 @@
  */
 import type { LoraConfig } from '../src/lab/model';
 import { GEMV_MAX_ROWS, prepareMatmul, MATMUL_VERSIONS, type MatmulVersion } from '../src/engine/kernels/matmul/matmul';
-import type { Runtime } from '../src/engine/runtime';
+import type { GpuRuntime } from '../src/engine/runtime';
 import { createEngineModel } from '../src/model/engine-model';
 import { buildPlan } from '../src/model/transformer';
 import { makeFixture } from '../src/model/fixtures';
@@ -20,7 +20,7 @@ import type { BenchEntry } from './types';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Best GFLOP/s over the matmul ladder on the model's largest projection shape ([T, F] ← [T, D]·[F, D]ᵀ). */
-async function bestMatmulGflops(rt: Runtime, M: number, N: number, K: number, f16: boolean): Promise<number> {
+async function bestMatmulGflops(rt: GpuRuntime, M: number, N: number, K: number, f16: boolean): Promise<number> {
   const a = rt.tensor('bench a', [M, K]);
   const b32 = rt.tensor('bench b', [N, K]);
   const b16 = f16 ? rt.tensor('bench b16', [N, K], 'f16') : null;
@@ -40,7 +40,7 @@ async function bestMatmulGflops(rt: Runtime, M: number, N: number, K: number, f1
   return best;
 }
 
-export async function benchModel(rt: Runtime, opts: { full?: boolean; model?: keyof typeof REAL_CONFIGS } = {}): Promise<BenchEntry[]> {
+export async function benchModel(rt: GpuRuntime, opts: { full?: boolean; model?: keyof typeof REAL_CONFIGS } = {}): Promise<BenchEntry[]> {
   const full = Boolean(opts.full);
   const fx = makeFixture('tiny-llama');
   const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig);

@@ -6,7 +6,7 @@
  */
 import { create, globals } from 'webgpu';
 import { openDevice } from '../src/engine/device';
-import { Runtime } from '../src/engine/runtime';
+import { GpuRuntime } from '../src/engine/runtime';
 import { findSuite, formatTable, runBench, SUITES } from './suite';
 
 const argv = process.argv.slice(2);
@@ -28,7 +28,7 @@ const keepAlive = setInterval(() => {}, 1000);
 const toggles = process.env.IFT_DAWN_TOGGLES;
 const gpu = create(toggles ? [`enable-dawn-features=${toggles}`] : []) as unknown as GPU;
 const engine = await openDevice({ gpu });
-const rt = new Runtime(engine);
+const rt = new GpuRuntime(engine);
 const report = await runBench(rt, { full: args.has('--full'), only, runtime: `node ${process.version} (Dawn)`, log: (s) => process.stderr.write(`${s}\n`) });
 if (args.has('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else process.stdout.write(`${formatTable(report)}\n`);

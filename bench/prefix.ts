@@ -7,7 +7,7 @@
 import { scoreQuestions } from '../src/lab/probe';
 import { fewShotPrefix, pickShots } from '../src/lab/prompts';
 import type { Question } from '../src/lab/questions/types';
-import type { Runtime } from '../src/engine/runtime';
+import type { GpuRuntime } from '../src/engine/runtime';
 import { createEngineModel } from '../src/model/engine-model';
 import { makeFixture } from '../src/model/fixtures';
 import { prefixTokensMinimum } from '../src/model/prefix-cache';
@@ -32,7 +32,7 @@ export function syntheticSubjects(subjects: readonly string[], n: number): { dev
   return { dev, test };
 }
 
-export async function benchPrefix(rt: Runtime): Promise<BenchEntry[]> {
+export async function benchPrefix(rt: GpuRuntime): Promise<BenchEntry[]> {
   const fx = makeFixture('tiny-llama');
   const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig, { spec: fx.spec });
   const subjects = ['geography', 'astronomy', 'virology', 'nutrition', 'philosophy'];

@@ -16,7 +16,7 @@ export type ReferenceDevice = 'webgpu' | 'cpu' | 'wasm';
 
 export const IS_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
 
-/** 'onnxruntime-node webgpu', 'onnxruntime-web webgpu', …: which ONNX Runtime build and execution provider ran. */
+/** 'onnxruntime-node webgpu', 'onnxruntime-web webgpu', …: which ONNX GpuRuntime build and execution provider ran. */
 export function backendLabel(device: ReferenceDevice): string {
   return `${IS_NODE ? 'onnxruntime-node' : 'onnxruntime-web'} ${device}`;
 }

@@ -15,7 +15,7 @@
 import type { PreTrainedModel } from '@huggingface/transformers';
 import { Tensor } from '@huggingface/transformers';
 import type { LabTokenizer } from '../src/lab/model';
-import type { Runtime } from '../src/engine/runtime';
+import type { GpuRuntime } from '../src/engine/runtime';
 import { specToConfig } from '../src/model/config';
 import { createEngineModel, type EngineModel } from '../src/model/engine-model';
 import { makeFixture } from '../src/model/fixtures';
@@ -147,7 +147,7 @@ async function referenceSide(hf: PreTrainedModel, s: ReferenceSetup, prompts: nu
 
 const decodeRate = (n: number, one: number, all: number) => (n > 1 && all > one ? (n - 1) / ((all - one) / 1000) : NaN);
 
-export async function runReference(rt: Runtime, opts: ReferenceOptions = {}): Promise<ReferenceRun> {
+export async function runReference(rt: GpuRuntime, opts: ReferenceOptions = {}): Promise<ReferenceRun> {
   const full = Boolean(opts.full);
   const log = opts.log ?? (() => {});
   const devices = opts.devices ?? (IS_NODE ? ['webgpu', 'cpu'] : ['webgpu']);
@@ -245,6 +245,6 @@ export async function runReference(rt: Runtime, opts: ReferenceOptions = {}): Pr
 }
 
 /** The suite's entry point (bench/suite.ts). */
-export async function benchReference(rt: Runtime, opts: ReferenceOptions = {}): Promise<BenchEntry[]> {
+export async function benchReference(rt: GpuRuntime, opts: ReferenceOptions = {}): Promise<BenchEntry[]> {
   return (await runReference(rt, opts)).entries;
 }

@@ -3,7 +3,7 @@
 // weights, packed f16, seq 256 × batch 8, LoRA r8 on q and v. Build like bench/decode-diag.ts.
 import { create, globals } from 'webgpu';
 import { openDevice } from '../src/engine/device';
-import { Runtime } from '../src/engine/runtime';
+import { GpuRuntime } from '../src/engine/runtime';
 import { createEngineModel } from '../src/model/engine-model';
 import { makeFixture } from '../src/model/fixtures';
 import { randomWeights, realSpec } from '../src/model/memory';
@@ -12,7 +12,7 @@ import { packTrainBatch, trainer, trainStep } from '../src/model/train-step';
 
 Object.assign(globalThis, globals);
 const keepAlive = setInterval(() => {}, 1000);
-const rt = new Runtime(await openDevice({ gpu: create([]) as unknown as GPU }));
+const rt = new GpuRuntime(await openDevice({ gpu: create([]) as unknown as GPU }));
 const fx = makeFixture('tiny-llama');
 const tokenizer = createTokenizer(fx.tokenizerJson, fx.tokenizerConfig);
 const [B, S] = [8, 256];

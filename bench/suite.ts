@@ -1,6 +1,6 @@
 /** Every benchmark, in one report: the same code runs in Node (Dawn) and on the browser bench page. */
 import type { AdapterReport } from '../src/engine/device';
-import type { Runtime } from '../src/engine/runtime';
+import type { GpuRuntime } from '../src/engine/runtime';
 import { benchAttention } from './attention';
 import { benchDense } from './kernels';
 import { benchModel } from './model';
@@ -26,7 +26,7 @@ interface SuiteOptions {
 }
 
 /** id (for `--only`), title, runner. */
-export const SUITES: readonly { id: string; title: string; run: (rt: Runtime, o: SuiteOptions) => Promise<BenchEntry[]> }[] = [
+export const SUITES: readonly { id: string; title: string; run: (rt: GpuRuntime, o: SuiteOptions) => Promise<BenchEntry[]> }[] = [
   { id: 'kernels', title: 'dense kernels', run: benchDense },
   { id: 'attention', title: 'attention, loss, optimizer', run: benchAttention },
   { id: 'model', title: 'whole model', run: benchModel },
@@ -41,7 +41,7 @@ export function findSuite(name: string) {
 }
 
 export async function runBench(
-  rt: Runtime,
+  rt: GpuRuntime,
   opts: { full?: boolean; runtime: string; log?: (s: string) => void; only?: string; wasmPaths?: string },
 ): Promise<BenchReport> {
   const entries: BenchEntry[] = [];

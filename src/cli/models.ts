@@ -8,7 +8,7 @@ import { openAsBlob } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { Runtime } from '../engine/runtime';
+import { GpuRuntime } from '../engine/runtime';
 import type { ExperimentConfig } from '../lab/experiment';
 import type { DeviceInfo } from '../lab/manifest';
 import type { AdapterState, LabModel } from '../lab/model';
@@ -58,7 +58,7 @@ const loaded = new WeakMap<LabModel, { files: ModelFiles; engine: EngineModel }>
 export async function createModel(config: ExperimentConfig, onLog?: (s: string) => void): Promise<EngineModel> {
   const files = await modelFiles(config.model.id, config.model.revision, onLog);
   const checked = checkModelFiles(files);
-  const rt = new Runtime(await nodeDevice());
+  const rt = new GpuRuntime(await nodeDevice());
   // `auto`: an F32 checkpoint that fits comfortably stays f32 (the built-in model does), others pack to f16.
   const engine = await createEngineModel(rt, checked, { precision: config.model.precision ?? 'auto', id: config.model.id });
   onLog?.(`weights: ${engine.precision} — ${engine.precisionReason}`);
@@ -75,10 +75,10 @@ export async function modelEnv(model: LabModel): Promise<{ weightsHash: string |
     const reader = blob.stream().getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) h.update(r.value);
   }
-  const a = m.engine.core.rt.engine.report;
+  const a = m.engine.core.rt.summary();
   return {
     weightsHash: h.digest('hex'),
-    device: { vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.isFallbackAdapter, precision: m.engine.precision, precisionReason: m.engine.precisionReason },
+    device: { backend: a.backend, vendor: a.vendor, architecture: a.architecture, description: a.description, fallback: a.fallback, precision: m.engine.precision, precisionReason: m.engine.precisionReason },
   };
 }
 

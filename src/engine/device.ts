@@ -1,6 +1,6 @@
 import { adapterCaps, pickSubgroupMatrix, SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixChoice, type SubgroupMatrixConfigInfo } from './features';
 import { probeSubgroupMatrix } from './kernels/matmul/sgmat-probe';
-import { Runtime } from './runtime';
+import { GpuRuntime } from './runtime';
 import { DeviceLostError, LimitTooLowError, NoAdapterError, WebGPUUnavailableError } from './errors';
 
 /** What the adapter is and offers, as plain data (it crosses the Worker boundary and goes into manifests). */
@@ -121,7 +121,7 @@ export async function openDevice(opts: OpenOptions = {}): Promise<EngineDevice> 
   const engine: EngineDevice = { device, adapter, gpu, report, f16, subgroups, subgroupMatrix, lost };
   if (subgroupMatrix) {
     // Checked once against the CPU reference before any kernel relies on it (an experimental extension).
-    const problem = await probeSubgroupMatrix(new Runtime(engine));
+    const problem = await probeSubgroupMatrix(new GpuRuntime(engine));
     if (problem) {
       engine.subgroupMatrix = null;
       report.subgroupMatrixProblem = problem;

@@ -1,40 +1,17 @@
 import type { EngineDevice } from './device';
+import type { CpuRuntime } from './cpu-runtime';
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError, ShaderError } from './errors';
+import { DTYPE_BYTES, numel, type BackendSummary, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
-export type DType = 'f32' | 'f16' | 'u32' | 'i32';
-export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, u32: 4, i32: 4 };
-
-/** A GPU buffer with a shape. Row-major; the last dimension is contiguous. */
-export interface Tensor {
-  readonly buffer: GPUBuffer;
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-  readonly label: string;
-  /** Bytes this tensor spans (≥ the elements' bytes: padded to 4-byte multiples). */
-  readonly bytes: number;
-  /** Byte offset into `buffer` (views into packed buffers; a multiple of minStorageBufferOffsetAlignment). */
-  readonly offset?: number;
-}
-
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+export * from './tensor';
 
 /**
- * A dispatch prepared once (pipeline, bind group, uniforms) and encoded any number of times.
- * Preparing allocates; encoding never does — so a step that only encodes prepared ops allocates nothing.
+ * The engine's two backends behind one type: WebGPU (`GpuRuntime`) and the CPU (`CpuRuntime`). Both make
+ * tensors, run prepared `Op`s in order, read results back and count what they do; a kernel's prepare
+ * function narrows on `rt.kind` to build its op for one or the other, and nothing above the engine needs to.
  */
-export interface Op {
-  readonly label: string;
-  readonly pipeline: GPUComputePipeline;
-  readonly bindGroup: GPUBindGroup;
-  readonly workgroups: readonly [number, number, number];
-  /** Floating-point operations of one run (for the counters). */
-  readonly flops: number;
-  /** Estimated bytes read and written in GPU memory by one run. */
-  readonly bytes: number;
-}
+export type Runtime = GpuRuntime | CpuRuntime;
 
 const STORAGE = GPUBufferUsageFlags();
 function GPUBufferUsageFlags() {
@@ -45,11 +22,18 @@ function GPUBufferUsageFlags() {
     : { storage: 0x80 | 0x4 | 0x8, uniform: 0x40 | 0x8, read: 0x1 | 0x8 };
 }
 
+/** The GPU buffer behind a tensor of the WebGPU backend. */
+export function gpuBuffer(b: GPUBuffer | HostBuffer): GPUBuffer {
+  if ('host' in b) throw new Error(`${b.label}: a CPU tensor reached the WebGPU backend`);
+  return b;
+}
+
 /**
  * The engine's runtime: one device, a pipeline cache, tracked allocations and the counters.
  * Kernels are prepared against it (see `Op`) and encoded in batches into one compute pass.
  */
-export class Runtime {
+export class GpuRuntime {
+  readonly kind = 'gpu' as const;
   readonly device: GPUDevice;
   readonly counters: Counters = zeroCounters();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -61,6 +45,23 @@ export class Runtime {
 
   get f16(): boolean {
     return this.engine.f16;
+  }
+
+  /** Weights may be stored as packed f16 (every WebGPU device reads them with unpack2x16float). */
+  readonly packedF16 = true;
+
+  summary(): BackendSummary {
+    const r = this.engine.report;
+    return {
+      backend: 'webgpu', vendor: r.vendor, architecture: r.architecture,
+      description: r.description || [r.vendor, r.architecture].filter(Boolean).join(' ') || 'unknown GPU',
+      fallback: r.isFallbackAdapter, shaderF16: r.features.shaderF16,
+    };
+  }
+
+  /** The largest single tensor this backend can hold, in bytes. */
+  get maxBufferSize(): number {
+    return this.device.limits.maxBufferSize;
   }
 
   private emptyTensor?: Tensor;
@@ -123,7 +124,7 @@ export class Runtime {
       padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       view = padded;
     }
-    this.device.queue.writeBuffer(t.buffer, (t.offset ?? 0) + byteOffset, view.buffer, view.byteOffset, view.byteLength);
+    this.device.queue.writeBuffer(gpuBuffer(t.buffer), (t.offset ?? 0) + byteOffset, view.buffer, view.byteOffset, view.byteLength);
     this.counters.uploadBytes += view.byteLength;
   }
 
@@ -148,7 +149,7 @@ export class Runtime {
       layout: pipeline.getBindGroupLayout(0),
       entries: resources.map((r, binding) => ({
         binding,
-        resource: 'buffer' in r ? { buffer: r.buffer, offset: r.offset ?? 0, size: r.bytes } : { buffer: r },
+        resource: 'buffer' in r ? { buffer: gpuBuffer(r.buffer), offset: r.offset ?? 0, size: r.bytes } : { buffer: r },
       })),
     });
   }
@@ -175,11 +176,23 @@ export class Runtime {
     this.counters.submits++;
   }
 
-  /** Encode prepared ops into an existing command encoder (one compute pass). */
+  /**
+   * Encode prepared ops into an existing command encoder: dispatches in compute passes, copies between
+   * them (a buffer copy cannot sit inside a pass).
+   */
   encode(enc: GPUCommandEncoder, ops: readonly Op[]): void {
-    if (ops.length === 0) return;
-    const pass = enc.beginComputePass();
+    let pass: GPUComputePassEncoder | null = null;
     for (const op of ops) {
+      if ('copy' in op) {
+        pass?.end();
+        pass = null;
+        const c = op.copy;
+        enc.copyBufferToBuffer(gpuBuffer(c.src.buffer), (c.src.offset ?? 0) + c.srcByte, gpuBuffer(c.dst.buffer), (c.dst.offset ?? 0) + c.dstByte, c.bytes);
+        this.counters.bytes += op.bytes;
+        continue;
+      }
+      if ('run' in op) throw new Error(`${op.label}: a CPU op reached the WebGPU backend`);
+      pass ??= enc.beginComputePass();
       pass.setPipeline(op.pipeline);
       pass.setBindGroup(0, op.bindGroup);
       pass.dispatchWorkgroups(op.workgroups[0], op.workgroups[1], op.workgroups[2]);
@@ -187,7 +200,7 @@ export class Runtime {
       this.counters.flops += op.flops;
       this.counters.bytes += op.bytes;
     }
-    pass.end();
+    pass?.end();
   }
 
   /**
@@ -208,7 +221,7 @@ export class Runtime {
 
   private giveStaging(b: GPUBuffer): void {
     const free = this.staging.get(b.size) ?? [];
-    if (free.length >= Runtime.STAGING_KEEP) b.destroy();
+    if (free.length >= GpuRuntime.STAGING_KEEP) b.destroy();
     else {
       free.push(b);
       this.staging.set(b.size, free);
@@ -221,7 +234,7 @@ export class Runtime {
     const size = Math.ceil(bytes / 4) * 4;
     const staging = this.takeStaging(size);
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(t.buffer, t.offset ?? 0, staging, 0, size);
+    enc.copyBufferToBuffer(gpuBuffer(t.buffer), t.offset ?? 0, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
     let copy: ArrayBuffer;
     try {
@@ -274,7 +287,7 @@ export class Runtime {
    * read it (SwiftShader in particular has aborted when a buffer died under a running dispatch).
    */
   release(t: Tensor | GPUBuffer): void {
-    const buffer = 'buffer' in t ? t.buffer : t;
+    const buffer = 'buffer' in t ? gpuBuffer(t.buffer) : t;
     const bytes = this.live.get(buffer);
     if (bytes === undefined) return;
     this.counters.liveBytes -= bytes;
@@ -303,10 +316,3 @@ export class Runtime {
   }
 }
 
-export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
-
-/** Round an element count up so that the next view starts on a 256-byte boundary. */
-export const alignElems = (n: number, dtype: DType = 'f32'): number => {
-  const per = 256 / DTYPE_BYTES[dtype];
-  return Math.ceil(n / per) * per;
-};

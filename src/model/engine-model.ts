@@ -6,7 +6,7 @@
 import type { AdapterRef, ContinuationRequest, GenerateOptions, LabModel, LabTokenizer, NextTokenRequest } from '../lab/model';
 import type { AdapterState, TrainConfig, TrainExample, TrainHooks } from './types';
 import type { Counters } from '../engine/counters';
-import type { Runtime } from '../engine/runtime';
+import type { Op, Runtime } from '../engine/runtime';
 import { exportPeft } from './lora';
 import { PlanCache } from './plan-cache';
 import { candidateHead, IGNORE_INDEX, logitsHead, packBatch, roundUp, targetHead } from './score';
@@ -109,13 +109,9 @@ export class ModelCore {
     return b;
   }
 
-  submit(plan: Plan, ops: readonly import('../engine/runtime').Op[], before?: (enc: GPUCommandEncoder) => void): void {
-    const enc = this.rt.device.createCommandEncoder({ label: 'model' });
-    before?.(enc);
-    this.rt.encode(enc, plan.forward);
-    this.rt.encode(enc, ops);
-    this.rt.device.queue.submit([enc.finish()]);
-    this.rt.counters.submits++;
+  /** Run `before` (copies into the plan's cache), the plan's forward and `ops`, as one submission. */
+  submit(plan: Plan, ops: readonly Op[], before: readonly Op[] = []): void {
+    this.rt.run(before.length ? [...before, ...plan.forward, ...ops] : [...plan.forward, ...ops], 'model');
   }
 
   dispose(): void {
@@ -145,7 +141,7 @@ export class EngineModel implements LabModel {
     this.id = id;
     this.tokenizer = tokenizer;
     this.precision = core.w.precision;
-    const budget = core.prefixCacheBytes ?? Math.min(256 * 2 ** 20, core.rt.device.limits.maxBufferSize / 8);
+    const budget = core.prefixCacheBytes ?? Math.min(256 * 2 ** 20, core.rt.maxBufferSize / 8);
     this.prefixes = new PrefixCache(core.rt, budget);
   }
 
@@ -217,13 +213,14 @@ export class EngineModel implements LabModel {
     const head = candidateHead(plan, core.w, B, C);
     core.rt.write(head.candidates, Uint32Array.from(req.candidates));
     const out: Float32Array[] = [];
+    const copies = source ? plan.kv.copyPrefixFrom(source.kv, P) : [];
     for (let c = 0; c < prompts.length; c += B) {
       const chunk = prompts.slice(c, c + B);
       const { ids, positions } = packBatch(chunk, B, S, P);
       core.rt.write(plan.ids, ids);
       core.rt.write(plan.positions, positions);
       core.rt.write(head.rows, Uint32Array.from({ length: B }, (_, b) => b * S + Math.max(0, (chunk[b]?.length ?? 1) - 1)));
-      core.submit(plan, head.ops, source ? (enc) => plan.kv.copyPrefixInto(enc, source.kv, P) : undefined);
+      core.submit(plan, head.ops, copies);
       const r = await core.rt.readF32(head.out);
       chunk.forEach((_, b) => out.push(r.slice(b * C, (b + 1) * C)));
     }
@@ -261,15 +258,12 @@ export class EngineModel implements LabModel {
     const { ids, positions } = packBatch([rest], 1, Sr, h);
     core.rt.write(plan.ids, ids);
     core.rt.write(plan.positions, positions);
-    core.submit(plan, [], hit && h > 0 ? (enc) => plan.kv.copyPrefixInto(enc, hit.entry.kv, h) : undefined);
+    core.submit(plan, [], hit && h > 0 ? plan.kv.copyPrefixFrom(hit.entry.kv, h) : []);
     counters.prefixTokensForwarded += rest.length;
     counters.prefixTokensReused += h;
     const spec = this.spec;
     const entry = this.prefixes.create(adapter, prefix, spec.numLayers, spec.numKvHeads, spec.headDim);
-    const enc = core.rt.device.createCommandEncoder({ label: 'prefix cache' });
-    entry.kv.copyPrefixInto(enc, plan.kv, P);
-    core.rt.device.queue.submit([enc.finish()]);
-    core.rt.counters.submits++;
+    core.rt.run(entry.kv.copyPrefixFrom(plan.kv, P), 'prefix cache');
     return entry;
   }
 
@@ -357,7 +351,7 @@ export async function createEngineModel(
   opts: EngineModelOptions = {},
 ): Promise<EngineModel> {
   const choice = opts.precision ?? 'f16';
-  const decision = choosePrecision(choice, model.spec, model.weights, { maxBufferSize: rt.device.limits.maxBufferSize, memoryBudget: opts.memoryBudget });
+  const decision = choosePrecision(choice, model.spec, model.weights, { maxBufferSize: rt.maxBufferSize, memoryBudget: opts.memoryBudget, packedF16: rt.packedF16 });
   const w = await uploadWeights(rt, model.spec, model.weights, decision.precision);
   const m = new EngineModel(new ModelCore(rt, w, opts), model.tokenizer, opts.id ?? model.modelId ?? 'model');
   m.precisionReason = decision.reason;

@@ -6,7 +6,7 @@
  */
 import type { LoraConfig } from './types';
 import type { EngineDevice } from '../engine/device';
-import { Runtime } from '../engine/runtime';
+import { GpuRuntime } from '../engine/runtime';
 import { parseConfig } from './config';
 import { ModelCore } from './engine-model';
 import { uniformPm1 } from './random';
@@ -54,8 +54,8 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-/** A Runtime whose device only records buffer sizes. */
-export function countingRuntime(limits: Partial<GPUSupportedLimits> = {}): Runtime {
+/** A GpuRuntime whose device only records buffer sizes. */
+export function countingRuntime(limits: Partial<GPUSupportedLimits> = {}): GpuRuntime {
   const stub = () => ({ getBindGroupLayout: () => ({}) });
   const device = {
     limits: { minStorageBufferOffsetAlignment: 256, maxBufferSize: 2 ** 40, ...limits },
@@ -65,7 +65,7 @@ export function countingRuntime(limits: Partial<GPUSupportedLimits> = {}): Runti
     createComputePipeline: stub,
     queue: { writeBuffer() {}, submit() {} },
   } as unknown as GPUDevice;
-  return new Runtime({ device, f16: false, subgroups: false, subgroupMatrix: null } as unknown as EngineDevice);
+  return new GpuRuntime({ device, f16: false, subgroups: false, subgroupMatrix: null } as unknown as EngineDevice);
 }
 
 export interface MemoryPlan {

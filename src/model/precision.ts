@@ -59,10 +59,13 @@ export function choosePrecision(
   choice: PrecisionChoice,
   spec: ModelSpec,
   weights: WeightSource,
-  device: { maxBufferSize: number; memoryBudget?: number },
+  device: { maxBufferSize: number; memoryBudget?: number; packedF16?: boolean },
 ): PrecisionDecision {
   const dtype = checkpointDtype(spec, weights);
   const { total, largest } = f32WeightBytes(spec);
+  if (device.packedF16 === false) {
+    return { precision: 'f32', reason: `f32 weights: this device computes in f32 and keeps no packed f16 (${gb(total)}; checkpoint ${dtype}).` };
+  }
   if (choice === 'f32') return { precision: 'f32', reason: `f32 weights, as the configuration asks (${gb(total)}; checkpoint ${dtype}).` };
   if (choice === 'f16') return { precision: 'f16', reason: `Weights packed to f16, as the configuration asks (checkpoint ${dtype}; every kernel accumulates in f32).` };
   if (dtype !== 'F32') {

@@ -245,11 +245,13 @@ export function trackingRuntime(rt: Runtime): { rt: Runtime; owned: (Tensor | GP
     owned.push(t);
     return t;
   };
-  tr.uniform = (label: string, words: ArrayLike<number>, kinds?: string) => {
-    const b = rt.uniform(label, words, kinds);
-    owned.push(b);
-    return b;
-  };
+  if (rt.kind === 'gpu') {
+    (tr as typeof rt).uniform = (label: string, words: ArrayLike<number>, kinds?: string) => {
+      const b = rt.uniform(label, words, kinds);
+      owned.push(b);
+      return b;
+    };
+  }
   return { rt: tr, owned };
 }
 

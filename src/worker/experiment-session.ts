@@ -318,8 +318,8 @@ export class ExperimentRunner {
   }
 
   private deviceInfo(model: EngineModel): SharedManifest['device'] {
-    const r = model.core.rt.engine.report;
-    return { description: (r.description || [r.vendor, r.architecture].filter(Boolean).join(' ') || 'unknown GPU').slice(0, 400), fallback: r.isFallbackAdapter, shaderF16: r.features.shaderF16 };
+    const r = model.core.rt.summary();
+    return { description: r.description.slice(0, 400), fallback: r.fallback, shaderF16: r.shaderF16 };
   }
 }
 

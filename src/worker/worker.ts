@@ -5,7 +5,7 @@
  */
 import { openDevice, type EngineDevice } from '../engine/device';
 import { toErrorInfo } from '../util/errors';
-import { Runtime } from '../engine/runtime';
+import { GpuRuntime } from '../engine/runtime';
 import { selfTestAll } from '../engine/selftest';
 import { BUILTIN_MODELS } from '../model/builtin';
 import { CacheStorageModelCache, loadFolderFiles, loadModelFiles } from '../model/hub';
@@ -52,12 +52,12 @@ function lab(): Promise<Session> {
   session ??= (async () => {
     const store = await openIdbStore();
     const cache = typeof caches === 'undefined' ? null : new CacheStorageModelCache();
-    let rt: Runtime | undefined;
+    let rt: GpuRuntime | undefined;
     return new Session({
       store,
       modelCache: cache,
       engineVersion: `ift-lab ${pkg.version}`,
-      runtime: async () => (rt ??= new Runtime(await device())),
+      runtime: async () => (rt ??= new GpuRuntime(await device())),
       worldJson: async () => {
         const r = await fetchOk(new URL(`${BUILTIN_MODELS['builtin:toy-world']}/world.json`, appBase));
         if (!r) throw new Error('The toy world (models/toy-world/world.json) is missing from this build.');
@@ -91,7 +91,7 @@ const handlers: Handlers = {
 
   async selftest(_req, ctx) {
     const e = await device();
-    const rt = new Runtime(e);
+    const rt = new GpuRuntime(e);
     const t0 = performance.now();
     ctx.progress({ stage: 'self-test', done: 0, total: 1 });
     try {

@@ -8,13 +8,13 @@ import { makeFixture } from '../../src/model/fixtures';
 import { countingRuntime, realSpec } from '../../src/model/memory';
 import { allocLora, buildPlan, loraLayout, uploadWeights } from '../../src/model/transformer';
 import { fixtureModel, modelRuntime } from '../helpers/model';
-import type { Runtime } from '../../src/engine/runtime';
+import type { GpuRuntime } from '../../src/engine/runtime';
 import type { ModelSpec } from '../../src/model/spec';
 
 const qv: LoraConfig = { rank: 8, alpha: 16, dropout: 0, targets: ['q', 'v'] };
 
 /** Forward dispatches per layer of a decode plan (B sequences, one token each), the embedding set aside. */
-async function decodePerLayer(rt: Runtime, spec: ModelSpec, precision: 'f32' | 'f16', lora: LoraConfig | null, B = 1, release = true): Promise<{ perLayer: number; labels: string[] }> {
+async function decodePerLayer(rt: GpuRuntime, spec: ModelSpec, precision: 'f32' | 'f16', lora: LoraConfig | null, B = 1, release = true): Promise<{ perLayer: number; labels: string[] }> {
   const w = await uploadWeights(rt, spec, 'zeros', precision);
   const buffers = lora ? allocLora(rt, loraLayout(spec, lora), false) : null;
   const plan = buildPlan(rt, w, { B, S: 1, L: 8, past: 0, settablePast: true, lora: buffers });

@@ -3,7 +3,7 @@ import { bestMatmulVersion, prepareGemvFused, prepareMatmul, vec4Eligible, type 
 import { gemvFusedRef, matmulRef } from '../../src/engine/kernels/matmul/matmul.ref';
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
-import type { Runtime } from '../../src/engine/runtime';
+import type { GpuRuntime } from '../../src/engine/runtime';
 
 // Awkward shapes: not multiples of any tile, single rows and columns, long K.
 const SHAPES = [
@@ -31,7 +31,7 @@ const TRANS = [
 
 // One runtime for the shape sweeps, so each (version, transposition) pipeline compiles once (SwiftShader
 // compiles slowly); each case releases its tensors.
-let shared: Runtime | undefined;
+let shared: GpuRuntime | undefined;
 
 async function check(version: MatmulVersion, M: number, N: number, K: number, transA: boolean, transB: boolean, f16 = false) {
   const rt = (shared ??= await testRuntime());

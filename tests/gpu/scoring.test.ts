@@ -3,12 +3,12 @@ import { IGNORE_INDEX } from '../../src/engine/kernels/cross_entropy/cross_entro
 import { crossEntropyRef, logitsRef, packF16 } from '../../src/engine/kernels/cross_entropy/cross_entropy.ref';
 import { prepareCandidateLogProbs, prepareFullLogits, prepareTargetLogProbs } from '../../src/engine/kernels/scoring/scoring';
 import { candidateLogProbsRef } from '../../src/engine/kernels/scoring/scoring.ref';
-import type { Runtime } from '../../src/engine/runtime';
+import type { GpuRuntime } from '../../src/engine/runtime';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 
 // One runtime for the file: its pipeline cache spares recompiling the LM head kernels (seconds each on
 // SwiftShader) in every test. Tests only compare counter deltas.
-let sharedRt: Promise<Runtime> | undefined;
+let sharedRt: Promise<GpuRuntime> | undefined;
 const runtime = () => (sharedRt ??= testRuntime());
 afterAll(async () => (await sharedRt)?.destroy());
 

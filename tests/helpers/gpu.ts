@@ -2,7 +2,7 @@
 // at SwiftShader through scripts/gpu-env.mjs, so this runs on machines with no GPU.
 import { create, globals } from 'webgpu';
 import { openDevice, type EngineDevice } from '../../src/engine/device';
-import { Runtime } from '../../src/engine/runtime';
+import { GpuRuntime } from '../../src/engine/runtime';
 
 let shared: Promise<EngineDevice> | undefined;
 
@@ -18,10 +18,10 @@ export function nodeGPU(): GPU {
   return instance;
 }
 
-/** One device per test file (Dawn instances are expensive); each call gets a fresh Runtime on it. */
-export async function testRuntime(): Promise<Runtime> {
+/** One device per test file (Dawn instances are expensive); each call gets a fresh GpuRuntime on it. */
+export async function testRuntime(): Promise<GpuRuntime> {
   shared ??= openDevice({ gpu: nodeGPU() });
-  return new Runtime(await shared);
+  return new GpuRuntime(await shared);
 }
 
 /** Deterministic pseudo-random numbers in [-scale, scale) (mulberry32; uniform, despite the name). */

@@ -3,13 +3,13 @@
 import { makeFixture } from '../../src/model/fixtures';
 import { createTokenizer } from '../../src/model/tokenizer';
 import { createEngineModel, type EngineModel, type EngineModelOptions } from '../../src/model/engine-model';
-import type { Runtime } from '../../src/engine/runtime';
+import type { GpuRuntime } from '../../src/engine/runtime';
 import { testRuntime } from './gpu';
 
-let shared: Promise<Runtime> | undefined;
+let shared: Promise<GpuRuntime> | undefined;
 
-/** The Runtime shared by this file's models. */
-export function modelRuntime(): Promise<Runtime> {
+/** The GpuRuntime shared by this file's models. */
+export function modelRuntime(): Promise<GpuRuntime> {
   return (shared ??= testRuntime());
 }
 

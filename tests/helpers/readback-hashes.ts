@@ -6,7 +6,7 @@
 import { afterAll, beforeEach, expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Runtime } from '../../src/engine/runtime';
+import { GpuRuntime } from '../../src/engine/runtime';
 
 const dir = process.env.IFT_READBACK_HASHES;
 
@@ -31,19 +31,19 @@ if (dir) {
   beforeEach(() => {
     current = expect.getState().currentTestName ?? '(unnamed)';
   });
-  const proto = Runtime.prototype as unknown as {
-    read: (this: Runtime, ...a: unknown[]) => Promise<ArrayBufferView>;
-    pipeline: (this: Runtime, label: string, code: string, constants?: Record<string, number>, entry?: string) => unknown;
+  const proto = GpuRuntime.prototype as unknown as {
+    read: (this: GpuRuntime, ...a: unknown[]) => Promise<ArrayBufferView>;
+    pipeline: (this: GpuRuntime, label: string, code: string, constants?: Record<string, number>, entry?: string) => unknown;
   };
   const read = proto.read;
-  proto.read = async function (this: Runtime, ...a: unknown[]) {
+  proto.read = async function (this: GpuRuntime, ...a: unknown[]) {
     const r = await read.apply(this, a);
     const bytes = new Uint8Array(r.buffer, r.byteOffset, r.byteLength);
     (reads[current] ??= []).push(`${r.byteLength}:${fnv(bytes).toString(16)}`);
     return r;
   };
   const pipeline = proto.pipeline;
-  proto.pipeline = function (this: Runtime, label, code, constants = {}, entry = 'main') {
+  proto.pipeline = function (this: GpuRuntime, label, code, constants = {}, entry = 'main') {
     const key = `${label.replace(/\d+/g, '#')}|${entry}|${JSON.stringify(constants)}`;
     shaders[key] = fnv(new TextEncoder().encode(normalizeWgsl(code))).toString(16);
     return pipeline.call(this, label, code, constants, entry);

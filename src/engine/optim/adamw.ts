@@ -1,5 +1,6 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../runtime';
 import { wgsl } from '../kernels/wgsl';
+import { adamWCpu } from './adamw.cpu';
 
 /** torch.optim.AdamW's hyper-parameters plus global-norm clipping (torch.nn.utils.clip_grad_norm_). */
 export interface AdamWConfig {
@@ -67,6 +68,14 @@ export function prepareAdamW(rt: Runtime, args: AdamWArgs): Op[] {
     if (t.shape.reduce((a, b) => a * b, 1) < n) throw new Error(`AdamW: ${t.label} holds fewer than ${n} elements`);
   }
   const partials = args.partials ?? rt.tensor('adamw norm partials', [NORM_GROUPS]);
+  if (rt.kind === 'cpu') {
+    const [norm1, norm2, update] = adamWCpu(args, c, partials);
+    return [
+      rt.op(`adamw_norm_partial n${n}`, 2 * n, 4 * (n + NORM_GROUPS), norm1),
+      rt.op('adamw_norm_final', NORM_GROUPS + 8, 4 * (NORM_GROUPS + ADAMW_STATUS_WORDS), norm2),
+      rt.op(`adamw_update n${n}`, 16 * n, 4 * 7 * n, update),
+    ];
+  }
 
   const p1 = rt.pipeline('adamw_norm_partial', wgsl('optim/adamw_norm_partial.wgsl'));
   const norm1: Op = {

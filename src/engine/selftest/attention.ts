@@ -9,7 +9,7 @@ import { prepareCandidateLogProbs } from '../kernels/scoring/scoring';
 import { candidateLogProbsRef } from '../kernels/scoring/scoring.ref';
 import { prepareAdamW, writeAdamWHyper } from '../optim/adamw';
 import { adamWStepRef } from '../optim/adamw.ref';
-import { Runtime } from '../runtime';
+import { GpuRuntime } from '../runtime';
 import { uniformArray as uniformRandom } from '../random';
 import type { SelfTestResult } from './types';
 
@@ -22,8 +22,8 @@ function result(name: string, got: ArrayLike<number>, want: ArrayLike<number>, t
   return { name, maxAbsError, tolerance, ok: maxAbsError <= tolerance };
 }
 
-export async function selfTestAttention(rt: Runtime): Promise<SelfTestResult[]> {
-  const t = new Runtime(rt.engine);
+export async function selfTestAttention(rt: GpuRuntime): Promise<SelfTestResult[]> {
+  const t = new GpuRuntime(rt.engine);
   try {
     return [...(await attention(t)), ...(await loss(t)), ...(await adamw(t))];
   } finally {
@@ -31,7 +31,7 @@ export async function selfTestAttention(rt: Runtime): Promise<SelfTestResult[]> 
   }
 }
 
-async function attention(rt: Runtime): Promise<SelfTestResult[]> {
+async function attention(rt: GpuRuntime): Promise<SelfTestResult[]> {
   // GQA ratio 3, S = 67 crosses the 64-key tile, left padding in the second sequence.
   const a: AttentionDims & { kvStart: number[] } = {
     B: 2,
@@ -110,7 +110,7 @@ async function attention(rt: Runtime): Promise<SelfTestResult[]> {
   ];
 }
 
-async function loss(rt: Runtime): Promise<SelfTestResult[]> {
+async function loss(rt: GpuRuntime): Promise<SelfTestResult[]> {
   const [T, D, V, chunk] = [5, 20, 600, 256];
   const hidden = uniformRandom(T * D, 11);
   const w = uniformRandom(V * D, 12, 0.5);
@@ -157,7 +157,7 @@ async function loss(rt: Runtime): Promise<SelfTestResult[]> {
   ];
 }
 
-async function adamw(rt: Runtime): Promise<SelfTestResult[]> {
+async function adamw(rt: GpuRuntime): Promise<SelfTestResult[]> {
   const n = 1000;
   const p0 = uniformRandom(n, 21);
   const params = rt.upload('params', p0, [n]);

@@ -1,6 +1,6 @@
 // Each dense kernel once, on a small awkward shape, against its CPU reference, on whatever device the
 // runtime has (the app shows these; the browser e2e suite runs them in Chromium).
-import type { Runtime, Tensor } from '../runtime';
+import type { GpuRuntime, Tensor } from '../runtime';
 import type { SelfTestResult } from './types';
 import { f32ToF16Array, roundToF16 } from '../convert';
 import { uniformArray as rand } from '../random';
@@ -30,7 +30,7 @@ function maxErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return m;
 }
 
-export async function selfTestDense(rt: Runtime): Promise<SelfTestResult[]> {
+export async function selfTestDense(rt: GpuRuntime): Promise<SelfTestResult[]> {
   const results: SelfTestResult[] = [];
   const made: Tensor[] = [];
   const up = (name: string, data: Float32Array | Uint32Array | Uint16Array, shape: number[]) => {

@@ -1,9 +1,9 @@
-import type { Runtime } from '../runtime';
+import type { GpuRuntime } from '../runtime';
 import { selfTestAttention } from './attention';
 import { selfTestDense } from './dense';
 import type { SelfTestResult } from './types';
 
 /** Every kernel family's self-test, run in order on `rt`'s device. */
-export async function selfTestAll(rt: Runtime): Promise<SelfTestResult[]> {
+export async function selfTestAll(rt: GpuRuntime): Promise<SelfTestResult[]> {
   return [...(await selfTestDense(rt)), ...(await selfTestAttention(rt))];
 }

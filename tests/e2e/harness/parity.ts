@@ -2,7 +2,7 @@
 // files (written by tests/helpers/fixtures.ts, served by the Vite dev server).
 import { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';
 import { openDevice } from '../../../src/engine/device';
-import { Runtime } from '../../../src/engine/runtime';
+import { GpuRuntime } from '../../../src/engine/runtime';
 import { createEngineModel } from '../../../src/model/engine-model';
 import { loadFolderFiles } from '../../../src/model/hub';
 import { checkModelFiles } from '../../../src/model/load';
@@ -17,7 +17,7 @@ async function run(name: string) {
     return r.ok ? r.blob() : null;
   });
   const checked = checkModelFiles(files);
-  const rt = new Runtime(await openDevice());
+  const rt = new GpuRuntime(await openDevice());
   const ours = await createEngineModel(rt, checked, { precision: 'f32', id: name });
 
   env.allowRemoteModels = false;

@@ -1,6 +1,7 @@
-import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { ceilDiv, type GpuRuntime, type Op, type Runtime, type Tensor } from '../../runtime';
+import { attentionBackwardCpu, attentionForwardCpu } from './attention.cpu';
 import { wgsl } from '../wgsl';
-import { pastSetter } from '../grid';
+import { cpuPastSetter, pastSetter } from '../grid';
 
 const forwardCode = wgsl('kernels/attention/attention_forward.wgsl');
 const forwardTiledCode = wgsl('kernels/attention/attention_forward_tiled.wgsl');
@@ -50,10 +51,10 @@ export interface AttentionForwardArgs extends AttentionDims {
 }
 
 /** A prepared op whose `past` can change between submits (decode) without re-preparing. */
-export interface AttentionOp extends Op {
-  /** Rewrites `past` in the op's uniform (a writeBuffer; takes effect for work submitted afterwards). */
+export type AttentionOp = Op & {
+  /** Rewrites `past` (on WebGPU in the op's uniform: a writeBuffer that takes effect for work submitted afterwards). */
   setPast(past: number): void;
-}
+};
 
 const MAX_DH = 128;
 
@@ -77,7 +78,7 @@ const TILE_ROWS = 32;
  * Tile sizes of the tiled kernels: BR rows per workgroup, and the largest key (or query) tile BC whose
  * `arrays` tiles of BC × Dh floats fit the device's workgroup memory (16 KiB by default, 48 KiB on many GPUs).
  */
-function tileSizes(rt: Runtime, Dh: number, arrays: number): { BR: number; BC: number } {
+function tileSizes(rt: GpuRuntime, Dh: number, arrays: number): { BR: number; BC: number } {
   const limit = rt.device.limits.maxComputeWorkgroupStorageSize;
   let BC = 32;
   while (BC > 4 && arrays * BC * Dh * 4 + 64 > limit) BC /= 2;
@@ -102,6 +103,16 @@ function keysSeen(a: AttentionDims): number {
  */
 export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs): AttentionOp {
   checkDims(args);
+  const seen = keysSeen(args);
+  const rows = args.B * args.S * args.H;
+  const flops = seen * 4 * args.Dh + seen * 4;
+  // Each row reads its visible K and V rows once (caches aside), Q, and writes O and LSE.
+  const bytes = 4 * (seen * 2 * args.Dh + rows * (2 * args.Dh + 1));
+  if (rt.kind === 'cpu') {
+    const at = { value: args.past };
+    const label = `attention_forward_cpu B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
+    return { ...rt.op(label, flops, bytes, attentionForwardCpu(args, at)), setPast: cpuPastSetter(at, args.S, args.L, 'attention') };
+  }
   const tiled = (args.tiled ?? (args.split === undefined && args.S >= 8)) && args.Dh % 4 === 0;
   const label = `attention_forward${tiled ? '_tiled' : ''} B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
   const split = args.split ?? (args.S <= 4 ? 4 : 1);
@@ -111,16 +122,13 @@ export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs)
     : rt.pipeline('attention_forward', forwardCode, { SPLIT: split });
   const params = rt.uniform(`${label} params`, paramsWords(args), PARAM_KINDS);
   const bindGroup = rt.bindGroup(pipeline, [params, args.q, args.k, args.v, args.kvStart, args.out, args.lse], label);
-  const seen = keysSeen(args);
-  const rows = args.B * args.S * args.H;
   return {
     label,
     pipeline,
     bindGroup,
     workgroups: tiles ? [ceilDiv(args.S, tiles.BR), args.H, args.B] : [args.S, args.H, args.B],
-    flops: seen * 4 * args.Dh + seen * 4,
-    // Each row reads its visible K and V rows once (caches aside), Q, and writes O and LSE.
-    bytes: 4 * (seen * 2 * args.Dh + rows * (2 * args.Dh + 1)),
+    flops,
+    bytes,
     setPast: pastSetter(rt, params, 6, args.S, args.L, 'attention'),
   };
 }
@@ -160,6 +168,22 @@ export function prepareAttentionBackward(rt: Runtime, args: AttentionBackwardArg
   const tag = `B${B} S${S} H${H}/${KVH} Dh${Dh}`;
   const rows = B * H * S;
   const stats = args.stats ?? rt.tensor(`attention_backward stats ${tag}`, [rows, 2]);
+  const seen = keysSeen(args);
+  const keys = args.past + S;
+  const cost = {
+    prep: [2 * rows * Dh, 4 * (2 * rows * Dh + 3 * rows)],
+    dq: [seen * (6 * Dh + 4), 4 * (seen * 3 * Dh + B * S * H * (3 * Dh + 2))],
+    // Each key row reads the Q and dO rows of its group twice (scores, then accumulation).
+    dkv: [seen * (8 * Dh + 4), 4 * (seen * (4 * Dh + 2) + B * keys * KVH * 4 * Dh)],
+  };
+  if (rt.kind === 'cpu') {
+    const [prep, dq, dkv] = attentionBackwardCpu(args, stats);
+    return [
+      rt.op(`attention_backward_prep_cpu ${tag}`, cost.prep[0], cost.prep[1], prep),
+      rt.op(`attention_backward_dq_cpu ${tag}`, cost.dq[0], cost.dq[1], dq),
+      rt.op(`attention_backward_dkv_cpu ${tag}`, cost.dkv[0], cost.dkv[1], dkv),
+    ];
+  }
   const params = rt.uniform(`attention_backward ${tag} params`, paramsWords(args), PARAM_KINDS);
 
   const prepPipe = rt.pipeline('attention_backward_prep', prepCode);
@@ -169,11 +193,10 @@ export function prepareAttentionBackward(rt: Runtime, args: AttentionBackwardArg
     pipeline: prepPipe,
     bindGroup: rt.bindGroup(prepPipe, [params, args.out, args.dOut, args.lse, stats]),
     workgroups: [Math.min(groups, 65535), ceilDiv(groups, 65535), 1],
-    flops: 2 * rows * Dh,
-    bytes: 4 * (2 * rows * Dh + 3 * rows),
+    flops: cost.prep[0],
+    bytes: cost.prep[1],
   };
 
-  const seen = keysSeen(args);
   const tiles = (args.tiled ?? true) && Dh % 4 === 0 ? tileSizes(rt, Dh, 2) : null;
   const code = tiles ? tileConsts(Dh, tiles) + backwardTiledCode : backwardCode;
   const kind = tiles ? '_tiled' : '';
@@ -183,20 +206,18 @@ export function prepareAttentionBackward(rt: Runtime, args: AttentionBackwardArg
     pipeline: dqPipe,
     bindGroup: rt.bindGroup(dqPipe, [params, args.q, args.k, args.v, args.dOut, stats, args.kvStart, args.dq]),
     workgroups: tiles ? [ceilDiv(S, tiles.BR), H, B] : [S, H, B],
-    flops: seen * (6 * Dh + 4),
-    bytes: 4 * (seen * 3 * Dh + B * S * H * (3 * Dh + 2)),
+    flops: cost.dq[0],
+    bytes: cost.dq[1],
   };
 
-  const keys = args.past + S;
   const dkvPipe = rt.pipeline(`attention_backward_dkv${kind} Dh${Dh}`, code, {}, 'dkv');
   const dkv: Op = {
     label: `attention_backward_dkv${kind} ${tag}`,
     pipeline: dkvPipe,
     bindGroup: rt.bindGroup(dkvPipe, [params, args.q, args.k, args.v, args.dOut, stats, args.kvStart, args.dk, args.dv]),
     workgroups: tiles ? [ceilDiv(keys, tiles.BR), KVH, B] : [keys, KVH, B],
-    flops: seen * (8 * Dh + 4),
-    // Each key row reads the Q and dO rows of its group twice (scores, then accumulation).
-    bytes: 4 * (seen * (4 * Dh + 2) + B * keys * KVH * 4 * Dh),
+    flops: cost.dkv[0],
+    bytes: cost.dkv[1],
   };
   return [prep, dq, dkv];
 }

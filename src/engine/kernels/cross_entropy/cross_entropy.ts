@@ -1,5 +1,6 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
+import { ceFinalizeCpu, ceGradCpu, lmHeadGradCpu, lmHeadLogitsCpu, softmaxStatsCpu } from './cross_entropy.cpu';
 
 const statsCode = wgsl('kernels/cross_entropy/ce_stats.wgsl');
 const finalizeCode = wgsl('kernels/cross_entropy/ce_finalize.wgsl');
@@ -68,6 +69,9 @@ export function prepareLmHeadLogits(rt: Runtime, w: LmHeadWeight, x: Tensor, z: 
   checkWeight(w);
   const skinny = T <= SKINNY_ROWS;
   const label = `lm_head_logits${skinny ? '_skinny' : ''} T${T} D${w.D} v${v0}+${C}`;
+  const flops = 2 * T * C * w.D;
+  const bytes = 4 * T * w.D + wBytes(w, C) + 4 * T * C;
+  if (rt.kind === 'cpu') return rt.op(label, flops, bytes, lmHeadLogitsCpu(w, x, z, T, v0, C, ldz));
   const entry = skinny ? 'logits_skinny' : 'logits';
   const pipeline = rt.pipeline(`lm_head_${entry}`, matmulCode, { W_F16: Number(Boolean(w.packedF16)) }, entry);
   const params = rt.uniform(`${label} params`, [T, w.D, C, v0, ldz, 0, 0, 0]);
@@ -78,8 +82,8 @@ export function prepareLmHeadLogits(rt: Runtime, w: LmHeadWeight, x: Tensor, z: 
     pipeline,
     bindGroup: rt.bindGroup(pipeline, [params, x, w.weight, z], label),
     workgroups,
-    flops: 2 * T * C * w.D,
-    bytes: 4 * T * w.D + wBytes(w, C) + 4 * T * C,
+    flops,
+    bytes,
   };
 }
 
@@ -106,6 +110,9 @@ function prepareLmHeadGrad(
   splits: number,
 ): Op {
   const label = `lm_head_grad T${T} D${w.D} v${v0}+${C} splits${splits}`;
+  const flops = 2 * T * C * w.D;
+  const bytes = 4 * T * C + wBytes(w, C) + 4 * splits * T * w.D * (accumulate ? 2 : 1);
+  if (rt.kind === 'cpu') return rt.op(label, flops, bytes, lmHeadGradCpu(rt, w, g, dx, T, v0, C, ldz, accumulate));
   const pipeline = rt.pipeline('lm_head_grad', matmulCode, { W_F16: Number(Boolean(w.packedF16)) }, 'grad');
   const kLen = ceilDiv(ceilDiv(C, splits), 16) * 16;
   const params = rt.uniform(`${label} params`, [T, w.D, C, v0, ldz, Number(accumulate), kLen, 0]);
@@ -114,8 +121,8 @@ function prepareLmHeadGrad(
     pipeline,
     bindGroup: rt.bindGroup(pipeline, [params, g, w.weight, dx], label),
     workgroups: [ceilDiv(w.D, 64), ceilDiv(T, 64), splits],
-    flops: 2 * T * C * w.D,
-    bytes: 4 * T * C + wBytes(w, C) + 4 * splits * T * w.D * (accumulate ? 2 : 1),
+    flops,
+    bytes,
   };
 }
 
@@ -131,6 +138,7 @@ export function prepareSoftmaxStats(
   ldz: number,
 ): Op {
   const label = `ce_stats T${T} v${v0}+${C}`;
+  if (rt.kind === 'cpu') return rt.op(label, 4 * T * C, 4 * (T * C + 8 * T), softmaxStatsCpu(z, targets, stats, T, v0, C, ldz));
   const pipeline = rt.pipeline('ce_stats', statsCode, {
     HAS_TARGETS: Number(Boolean(targets)),
   });
@@ -183,6 +191,18 @@ export function prepareCrossEntropy(rt: Runtime, args: CrossEntropyArgs): Op[] {
   if (scratch.stats.shape.reduce((a, b) => a * b, 1) < 4 * T + 4) throw new Error('cross entropy: stats scratch too small');
 
   const ops = prepareSoftmaxPass(rt, args, args.hidden, args.targets, scratch, T, chunk);
+  if (rt.kind === 'cpu') {
+    ops.push(rt.op(`ce_finalize T${T}`, 4 * T, 4 * (T * 5 + 3), ceFinalizeCpu(args.targets, scratch.stats, args.loss, args.mean, T, V)));
+    if (!args.dHidden) return ops;
+    for (let v0 = 0; v0 < V; v0 += chunk) {
+      const C = Math.min(chunk, V - v0);
+      ops.push(prepareLmHeadLogits(rt, args, args.hidden, scratch.logits, T, v0, C, chunk));
+      ops.push(rt.op(`ce_grad T${T} v${v0}+${C}`, 4 * T * C, 4 * (2 * T * C + 5 * T), ceGradCpu(scratch.logits, args.targets, scratch.stats, T, v0, C, chunk, V)));
+      // One slice: the product accumulates straight into dHidden (splitting serves a GPU's occupancy only).
+      ops.push(prepareLmHeadGrad(rt, args, scratch.logits, args.dHidden, T, v0, C, chunk, v0 > 0, 1));
+    }
+    return ops;
+  }
   const finPipe = rt.pipeline('ce_finalize', finalizeCode);
   const finParams = rt.uniform(`ce_finalize T${T} params`, [T, V, 0, 0]);
   ops.push({

@@ -1,6 +1,7 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { bindAt, grid1d } from '../grid';
+import { addCpu, copyCpu, scaleCpu } from './elementwise.cpu';
 
 const code = wgsl('kernels/elementwise/elementwise.wgsl');
 
@@ -16,6 +17,7 @@ export interface AddArgs {
 export function prepareAdd(rt: Runtime, args: AddArgs): Op {
   const { n, alpha = 1, beta = 1 } = args;
   const label = `add ${n}`;
+  if (rt.kind === 'cpu') return rt.op(label, 3 * n, 12 * n, addCpu(args));
   const pipeline = rt.pipeline(label, code, {}, 'add');
   const params = rt.uniform(`${label} params`, [n, alpha, beta, 0], 'uff');
   return {
@@ -32,6 +34,7 @@ export function prepareAdd(rt: Runtime, args: AddArgs): Op {
 export function prepareCopy(rt: Runtime, args: { src: Tensor; dst: Tensor; n: number }): Op {
   const { n } = args;
   const label = `copy ${n}`;
+  if (rt.kind === 'cpu') return rt.op(label, 0, 8 * n, copyCpu(args));
   const pipeline = rt.pipeline(label, code, {}, 'copy');
   const params = rt.uniform(`${label} params`, [n, 0, 0, 0], 'uff');
   return {
@@ -48,6 +51,7 @@ export function prepareCopy(rt: Runtime, args: { src: Tensor; dst: Tensor; n: nu
 export function prepareScale(rt: Runtime, args: { x: Tensor; n: number; alpha: number }): Op {
   const { n, alpha } = args;
   const label = `scale ${n}`;
+  if (rt.kind === 'cpu') return rt.op(label, n, 8 * n, scaleCpu(args));
   const pipeline = rt.pipeline(label, code, {}, 'scale');
   const params = rt.uniform(`${label} params`, [n, alpha, 0, 0], 'uff');
   return {

@@ -1,6 +1,7 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { grid1d } from '../grid';
+import { gatherCpu } from './embedding.cpu';
 
 const code = wgsl('kernels/embedding/embedding.wgsl');
 
@@ -35,6 +36,8 @@ export function prepareRowGather(rt: Runtime, args: { rows: Tensor; x: Tensor; o
 
 function gatherOp(rt: Runtime, label: string, a: EmbeddingArgs, f16: boolean): Op {
   const { T, D, V } = a;
+  const bytes = 4 * T + (f16 ? 2 : 4) * T * D + 4 * T * D;
+  if (rt.kind === 'cpu') return rt.op(label, 0, bytes, gatherCpu(a));
   const pipeline = rt.pipeline(label, code, { TABLE_F16: Number(f16) });
   const params = rt.uniform(`${label} params`, [T, D, V, 0]);
   return {
@@ -43,6 +46,6 @@ function gatherOp(rt: Runtime, label: string, a: EmbeddingArgs, f16: boolean): O
     bindGroup: rt.bindGroup(pipeline, [params, a.ids, a.table, a.out], label),
     workgroups: grid1d(T * D),
     flops: 0,
-    bytes: 4 * T + (f16 ? 2 : 4) * T * D + 4 * T * D,
+    bytes,
   };
 }

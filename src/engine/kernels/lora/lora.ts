@@ -1,6 +1,7 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import { prepareMatmul, type MatmulArgs } from '../matmul/matmul';
 import { wgsl } from '../wgsl';
+import { loraMatmulCpu } from './lora.cpu';
 
 const loraMatmulCode = wgsl('kernels/lora/lora_matmul.wgsl');
 
@@ -91,6 +92,14 @@ function prepareLoraMatmul(rt: Runtime, d: LoraDims, m: SmallMatmul, name: strin
   const mask: Mask = on ? m.mask : 0;
   const { M, N, K, transA = false, transB = true, alpha = 1, accumulate = false } = m;
   const label = `lora_${name} ${M}x${N}x${K}`;
+  // The mask hash: ~10 integer ops per masked element, counted as flops (it is ALU work).
+  const masked = mask === 1 ? M * K * ceilDiv(N, 16) : mask === 2 ? K * N * ceilDiv(M, 16) : 0;
+  const flops = 2 * M * N * K + 10 * masked;
+  const bytes = 4 * (M * K + K * N + M * N * (accumulate ? 2 : 1));
+  if (rt.kind === 'cpu') {
+    const dropout = mask ? { state: d.dropout!.state, salt: d.dropout!.salt, threshold, keepScale } : undefined;
+    return rt.op(label, flops, bytes, loraMatmulCpu(rt, { ...m, mask, dropout }));
+  }
   const pipeline = rt.pipeline(label, loraMatmulCode, {
     TRANS_A: Number(transA),
     TRANS_B: Number(transB),
@@ -99,15 +108,13 @@ function prepareLoraMatmul(rt: Runtime, d: LoraDims, m: SmallMatmul, name: strin
   });
   const params = rt.uniform(`${label} params`, [M, N, K, alpha, d.inDim, d.dropout?.salt ?? 0, threshold, keepScale], 'uuufuuuf');
   const state = mask ? d.dropout!.state : rt.empty;
-  // The mask hash: ~10 integer ops per masked element, counted as flops (it is ALU work).
-  const masked = mask === 1 ? M * K * ceilDiv(N, 16) : mask === 2 ? K * N * ceilDiv(M, 16) : 0;
   return {
     label,
     pipeline,
     bindGroup: rt.bindGroup(pipeline, [params, m.a, m.b, m.out, state], label),
     workgroups: [ceilDiv(N, 16), ceilDiv(M, 16), 1],
-    flops: 2 * M * N * K + 10 * masked,
-    bytes: 4 * (M * K + K * N + M * N * (accumulate ? 2 : 1)),
+    flops,
+    bytes,
   };
 }
 

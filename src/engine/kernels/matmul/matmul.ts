@@ -1,4 +1,5 @@
-import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { ceilDiv, type GpuRuntime, type Op, type Runtime, type Tensor } from '../../runtime';
+import { gemvFusedCpu, matmulCpu } from './matmul.cpu';
 import { bindAt } from '../grid';
 import { wgsl } from '../wgsl';
 import type { SubgroupMatrixChoice } from '../../features';
@@ -45,9 +46,9 @@ export type LoraEpilogue =
   | { kind: 'up'; u: Tensor; loraB: Tensor; rank: number; scale: number }
   | { kind: 'dx'; g: Tensor; loraA: Tensor; rank: number; dropout?: { state: Tensor; salt: number; threshold: number; keepScale: number } };
 
-const noDropout = new WeakMap<Runtime, Tensor>();
+const noDropout = new WeakMap<GpuRuntime, Tensor>();
 /** A zero [seed, step] buffer to bind where the dx epilogue has no dropout (never read then: threshold 0). */
-function noDropoutState(rt: Runtime): Tensor {
+function noDropoutState(rt: GpuRuntime): Tensor {
   let t = noDropout.get(rt);
   if (!t) noDropout.set(rt, (t = rt.tensor('no-dropout state', [4], 'u32')));
   return t;
@@ -165,6 +166,13 @@ export function bestMatmulVersion(args: MatmulArgs, caps: MatmulCaps = {}): Matm
 export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVersion): Op {
   const { M, N, K, transA = false, transB = true, alpha = 1, bias, accumulate = false, batch = 1, residual } = args;
   if (bias && residual) throw new Error('matmul: a bias and a residual share one binding; pass one of them');
+  if (args.lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
+  const flops = 2 * batch * M * N * K + (bias || residual ? batch * M * N : 0) +
+    (args.lora ? (2 * args.lora.rank + 1) * M * N + (args.lora.kind === 'dx' && args.lora.dropout ? 10 * M * N : 0) : 0);
+  const bBytes = args.b.dtype === 'f16' ? 2 : 4;
+  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (1 + Number(accumulate) + Number(Boolean(residual)))) + (bias ? 4 * N : 0) +
+    (args.lora ? 4 * (M + N) * args.lora.rank : 0);
+  if (rt.kind === 'cpu') return rt.op(`matmul_cpu${args.lora ? `+lora_${args.lora.kind}` : ''} ${M}x${N}x${K}`, flops, bytes, matmulCpu(rt, args));
   const sg = rt.engine.subgroupMatrix ?? null;
   let v: MatmulVersion = version ?? bestMatmulVersion(args, { subgroupMatrix: sg, f16: rt.engine.f16 });
   // sgmat where the device has no tensor cores (or for a LoRA epilogue), f16h without shader-f16 or
@@ -177,7 +185,6 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   if (v === 'vec4' && !vec4Eligible(args)) v = 'tiled';
   const lora = args.lora;
   if (lora && v === 'naive') v = 'tiled';
-  if (lora && batch !== 1) throw new Error('matmul: the fused LoRA epilogue takes batch 1');
   const shape = v === 'sgmat' ? `${sg!.M}x${sg!.N}x${sg!.K}${sg!.syntax === 'template' ? 't' : ''}` : '';
   const label = `matmul_${v}${shape}${lora ? `+lora_${lora.kind}` : ''} ${M}x${N}x${K}`;
   const flags = { TRANS_A: Number(transA), TRANS_B: Number(transB), HAS_BIAS: Number(Boolean(bias)), ACCUMULATE: Number(accumulate), RESIDUAL: Number(Boolean(residual)) };
@@ -199,15 +206,12 @@ export function prepareMatmul(rt: Runtime, args: MatmulArgs, version?: MatmulVer
   if (lora?.kind === 'up') resources.push(lora.u, lora.loraB);
   if (lora?.kind === 'dx') resources.push(lora.g, lora.loraA, drop?.state ?? noDropoutState(rt));
   const bindGroup = rt.bindGroup(pipeline, resources, label);
-  const bBytes = args.b.dtype === 'f16' ? 2 : 4;
-  const loraBytes = lora ? 4 * (M + N) * lora.rank : 0;
-  const bytes = batch * (4 * M * K + bBytes * K * N + 4 * M * N * (1 + Number(accumulate) + Number(Boolean(residual)))) + (bias ? 4 * N : 0) + loraBytes;
   return {
     label,
     pipeline,
     bindGroup,
     workgroups: v === 'sgmat' ? [ceilDiv(N, 2 * sg!.N), ceilDiv(M, 2 * sg!.M), batch] : [ceilDiv(N, TILE[v][0]), ceilDiv(M, TILE[v][1]), batch],
-    flops: 2 * batch * M * N * K + (bias || residual ? batch * M * N : 0) + (lora ? (2 * lora.rank + 1) * M * N + (lora.kind === 'dx' && lora.dropout ? 10 * M * N : 0) : 0),
+    flops,
     bytes,
   };
 }
@@ -271,6 +275,10 @@ export function prepareGemvFused(rt: Runtime, args: GemvFusedArgs): Op {
   const upOffset = prologue?.kind === 'swiglu' ? prologue.upOffset : 0;
   if (upOffset % 4 !== 0) throw new Error('gemv fused: the up block must start at a multiple of 4 elements');
   const three = outs.length === 3;
+  const aBytes = 4 * M * K * (prologue?.kind === 'swiglu' ? 2 : 1);
+  const flops = 2 * M * N * K + (bias ? M * N : 0) + (prologue ? (prologue.kind === 'rmsnorm' ? 3 : 6) * M * K : 0);
+  const bytes = aBytes + (f16 ? 2 : 4) * N * K + 4 * M * N * (accumulate ? 2 : 1) + (bias ? 4 * N : 0) + (prologue?.kind === 'rmsnorm' ? 4 * K : 0);
+  if (rt.kind === 'cpu') return rt.op(`gemv_fused_cpu${prologue ? `+${prologue.kind}` : ''} ${M}x${N}x${K}`, flops, bytes, gemvFusedCpu(rt, args));
   const label = `matmul_gemv_fused${three ? '3' : ''}${prologue ? `+${prologue.kind}` : ''} ${M}x${N}x${K}`;
   const pipeline = rt.pipeline(
     label,
@@ -290,13 +298,12 @@ export function prepareGemvFused(rt: Runtime, args: GemvFusedArgs): Op {
   );
   const entries: [number, GPUBuffer | Tensor][] = [[0, params], [1, a], [2, b], [3, bias ?? rt.empty], [4, outs[0]], [5, prologue?.kind === 'rmsnorm' ? prologue.weight : rt.empty]];
   if (three) entries.push([8, outs[1]], [9, outs[2]]);
-  const aBytes = 4 * M * K * (prologue?.kind === 'swiglu' ? 2 : 1);
   return {
     label,
     pipeline,
     bindGroup: bindAt(rt, pipeline, entries, label),
     workgroups: [ceilDiv(N, TILE.gemv[0]), ceilDiv(M, TILE.gemv[1]), 1],
-    flops: 2 * M * N * K + (bias ? M * N : 0) + (prologue ? (prologue.kind === 'rmsnorm' ? 3 : 6) * M * K : 0),
-    bytes: aBytes + (f16 ? 2 : 4) * N * K + 4 * M * N * (accumulate ? 2 : 1) + (bias ? 4 * N : 0) + (prologue?.kind === 'rmsnorm' ? 4 * K : 0),
+    flops,
+    bytes,
   };
 }

@@ -1,6 +1,6 @@
 import { f32ToF16Array, roundToF16 } from '../../convert';
 import { uniformArray } from '../../random';
-import type { Runtime, Tensor } from '../../runtime';
+import type { GpuRuntime, Tensor } from '../../runtime';
 import { prepareMatmul } from './matmul';
 import { matmulRef } from './matmul.ref';
 
@@ -10,7 +10,7 @@ import { matmulRef } from './matmul.ref';
  * went wrong: openDevice then turns the path off and reports why, so that a driver whose cooperative
  * matrices misbehave costs speed, never results.
  */
-export async function probeSubgroupMatrix(rt: Runtime): Promise<string | null> {
+export async function probeSubgroupMatrix(rt: GpuRuntime): Promise<string | null> {
   const sg = rt.engine.subgroupMatrix;
   if (!sg) return 'not offered';
   // The extension is experimental and its load/store spelling has changed between drafts: try both.
@@ -25,7 +25,7 @@ export async function probeSubgroupMatrix(rt: Runtime): Promise<string | null> {
   return problems.join('; ');
 }
 
-async function probeOnce(rt: Runtime): Promise<string | null> {
+async function probeOnce(rt: GpuRuntime): Promise<string | null> {
   const [M, N, K] = [37, 45, 70];
   const a = uniformArray(M * K, 11, 1);
   const b = uniformArray(N * K, 12, 1);

@@ -1,5 +1,6 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
+import { rmsNormBackwardCpu, rmsNormCpu } from './rmsnorm.cpu';
 
 const fwdCode = wgsl('kernels/rmsnorm/rmsnorm.wgsl');
 const bwdCode = wgsl('kernels/rmsnorm/rmsnorm_backward.wgsl');
@@ -42,6 +43,9 @@ function rowGrid(T: number): [number, number, number] {
 export function prepareRmsNorm(rt: Runtime, args: RmsNormArgs): Op {
   const { T, D, eps } = args;
   const label = `rmsnorm ${T}x${D}`;
+  const flops = 4 * T * D;
+  const bytes = 4 * (2 * T * D + D + T);
+  if (rt.kind === 'cpu') return rt.op(label, flops, bytes, rmsNormCpu(args));
   const pipeline = rt.pipeline(label, fwdCode);
   const params = rt.uniform(`${label} params`, [T, D, eps, 0], 'uuf');
   return {
@@ -49,14 +53,18 @@ export function prepareRmsNorm(rt: Runtime, args: RmsNormArgs): Op {
     pipeline,
     bindGroup: rt.bindGroup(pipeline, [params, args.x, args.weight, args.y, args.rstd], label),
     workgroups: rowGrid(T),
-    flops: 4 * T * D,
-    bytes: 4 * (2 * T * D + D + T),
+    flops,
+    bytes,
   };
 }
 
 export function prepareRmsNormBackward(rt: Runtime, args: RmsNormBackwardArgs): Op {
   const { T, D, accumulate = false } = args;
   const label = `rmsnorm_backward ${T}x${D}`;
+  const flops = 8 * T * D;
+  // x and dy are read twice (the reduction, then the output pass).
+  const bytes = 4 * (4 * T * D + 2 * D + T + (accumulate ? 2 : 1) * T * D);
+  if (rt.kind === 'cpu') return rt.op(label, flops, bytes, rmsNormBackwardCpu(args));
   const pipeline = rt.pipeline(label, bwdCode, { ACCUMULATE: Number(accumulate) });
   const params = rt.uniform(`${label} params`, [T, D, 0, 0], 'uuf');
   return {
@@ -64,8 +72,7 @@ export function prepareRmsNormBackward(rt: Runtime, args: RmsNormBackwardArgs): 
     pipeline,
     bindGroup: rt.bindGroup(pipeline, [params, args.x, args.weight, args.rstd, args.dy, args.dx], label),
     workgroups: rowGrid(T),
-    flops: 8 * T * D,
-    // x and dy are read twice (the reduction, then the output pass).
-    bytes: 4 * (4 * T * D + 2 * D + T + (accumulate ? 2 : 1) * T * D),
+    flops,
+    bytes,
   };
 }

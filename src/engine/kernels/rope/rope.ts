@@ -1,7 +1,8 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
 import type { RopeSpec } from '../../rope-spec';
-import { bindAt, grid1d, pastSetter } from '../grid';
+import { bindAt, cpuPastSetter, grid1d, pastSetter } from '../grid';
 import code from './rope.wgsl?raw';
+import { appendRowsCpu, ropeCpu } from './rope.cpu';
 
 /**
  * RoPE (HF rotate_half) forward or backward over [B, S, H, Dh].
@@ -33,26 +34,29 @@ export function prepareRope(rt: Runtime, args: RopeArgs): Op {
   if (inPlace && (L !== S || past !== 0)) throw new Error('rope: in-place rotation writes where it reads (L = S, past = 0)');
   if (past + S > L) throw new Error(`rope: rows past + S = ${past + S} exceed the output's L = ${L}`);
   const label = `rope${backward ? '_backward' : ''}${inPlace ? '_inplace' : ''} ${B}x${S}x${H}x${Dh}`;
+  const n = B * S * H * Dh;
+  // per pair: θ (1), Cody–Waite reduction (~6), the two polynomials (~14), the rotation (6).
+  const flops = (n / 2) * 27;
+  const bytes = 4 * (2 * n + B * S + Dh / 2);
+  if (rt.kind === 'cpu') {
+    return rt.op(label, flops, bytes, ropeCpu(args.x ?? args.out, args.out, args.positions, args.invFreq, { B, S, H, Dh, L, past: { value: past }, sign: backward ? -1 : 1 }));
+  }
   const pipeline = rt.pipeline(label, code, { SIGN: backward ? -1 : 1 }, inPlace ? 'main_inplace' : 'main');
   const params = rt.uniform(`${label} params`, [B, S, H, Dh, L, past, 0, 0]);
   const resources: [number, GPUBuffer | Tensor][] = [[0, params], [1, args.positions], [2, args.invFreq], [4, args.out]];
   if (args.x) resources.push([3, args.x]);
-  const n = B * S * H * Dh;
   return {
     label,
     pipeline,
     bindGroup: bindAt(rt, pipeline, resources, label),
     workgroups: grid1d(n / 2, 64),
-    // per pair: θ (1), Cody–Waite reduction (~6), the two polynomials (~14), the rotation (6).
-    flops: (n / 2) * 27,
-    bytes: 4 * (2 * n + B * S + Dh / 2),
+    flops,
+    bytes,
   };
 }
 
 /** An op whose `past` (the cache row of the first new token) can be rewritten between submits. */
-export interface RopeCacheOp extends Op {
-  setPast(past: number): void;
-}
+export type RopeCacheOp = Op & { setPast(past: number): void };
 
 /**
  * A layer's new tokens in one dispatch: rotate `q` [B, S, H, Dh] in place, rope the new keys `k`
@@ -72,19 +76,30 @@ export function prepareRopeQkv(
   if (Boolean(a.v) !== Boolean(a.vCache)) throw new Error('rope: new values and the value cache go together');
   const withV = Boolean(a.v);
   const label = `rope_${withV ? 'qkv' : 'qk'} ${B}x${S}x${H}/${KVH}x${Dh} L${L}`;
+  const nq = B * S * H * Dh;
+  const nk = B * S * KVH * Dh;
+  const flops = ((nq + nk) / 2) * 27;
+  const bytes = 4 * (2 * (nq + nk * (withV ? 2 : 1)) + B * S + Dh / 2);
+  if (rt.kind === 'cpu') {
+    const at = { value: past };
+    const parts = [
+      ropeCpu(a.q, a.q, a.positions, a.invFreq, { B, S, H, Dh, L: S, past: { value: 0 }, sign: 1 }),
+      ropeCpu(a.k, a.kCache, a.positions, a.invFreq, { B, S, H: KVH, Dh, L, past: at, sign: 1 }),
+      ...(a.v && a.vCache ? [appendRowsCpu(a.v, a.vCache, B, S, KVH * Dh, L, at)] : []),
+    ];
+    return { ...rt.op(label, flops, bytes, () => { for (const f of parts) f(); }), setPast: cpuPastSetter(at, S, L, 'rope') };
+  }
   const pipeline = rt.pipeline(label, code, { SIGN: 1 }, withV ? 'main_qkv' : 'main_qk');
   const params = rt.uniform(`${label} params`, [B, S, H, Dh, L, past, KVH, 0]);
   const resources: [number, GPUBuffer | Tensor][] = [[0, params], [1, a.positions], [2, a.invFreq], [3, a.k], [4, a.kCache], [5, a.q]];
   if (a.v && a.vCache) resources.push([6, a.v], [7, a.vCache]);
-  const nq = B * S * H * Dh;
-  const nk = B * S * KVH * Dh;
   return {
     label,
     pipeline,
     bindGroup: bindAt(rt, pipeline, resources, label),
     workgroups: grid1d((nq + nk * (withV ? 2 : 1)) / 2, 64),
-    flops: ((nq + nk) / 2) * 27,
-    bytes: 4 * (2 * (nq + nk * (withV ? 2 : 1)) + B * S + Dh / 2),
+    flops,
+    bytes,
     setPast: pastSetter(rt, params, 5, S, L, 'rope'),
   };
 }

@@ -1,5 +1,6 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
+import { candidateLogProbsCpu } from '../cross_entropy/cross_entropy.cpu';
 import {
   crossEntropyScratch,
   DEFAULT_CHUNK,
@@ -39,17 +40,24 @@ export function prepareCandidateLogProbs(rt: Runtime, args: CandidateLogProbsArg
   const chunk = Math.min(args.chunk ?? DEFAULT_CHUNK, args.V);
   const scratch = args.scratch ?? crossEntropyScratch(rt, R, chunk);
   const ops = prepareSoftmaxPass(rt, args, args.hidden, undefined, scratch, R, chunk);
+  const label = `candidate_logprobs R${R} C${C}`;
+  const flops = 2 * R * C * D;
+  const bytes = 4 * R * C * D + R * C * D * (args.packedF16 ? 2 : 4) + 4 * (C + 2 * R + R * C);
+  if (rt.kind === 'cpu') {
+    ops.push(rt.op(label, flops, bytes, candidateLogProbsCpu(args, args.hidden, args.candidates, scratch.stats, args.out, R, C)));
+    return ops;
+  }
   const pipeline = rt.pipeline('candidate_logprobs', code, {
     W_F16: Number(Boolean(args.packedF16)),
   });
   const params = rt.uniform(`candidate_logprobs R${R} C${C} params`, [R, D, C, args.V]);
   ops.push({
-    label: `candidate_logprobs R${R} C${C}`,
+    label,
     pipeline,
     bindGroup: rt.bindGroup(pipeline, [params, args.hidden, args.weight, args.candidates, scratch.stats, args.out]),
     workgroups: [C, R, 1],
-    flops: 2 * R * C * D,
-    bytes: 4 * R * C * D + R * C * D * (args.packedF16 ? 2 : 4) + 4 * (C + 2 * R + R * C),
+    flops,
+    bytes,
   });
   return ops;
 }

@@ -1,6 +1,7 @@
 import type { Op, Runtime, Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { bindAt, grid1d } from '../grid';
+import { swigluBackwardCpu, swigluCpu } from './swiglu.cpu';
 
 const code = wgsl('kernels/swiglu/swiglu.wgsl');
 
@@ -33,6 +34,8 @@ export interface SwigluBackwardArgs {
 export function prepareSwiglu(rt: Runtime, args: SwigluArgs): Op {
   const { T, F, rowStride = 2 * F, upOffset = F } = args;
   const label = `swiglu ${T}x${F}`;
+  // exp, add, divide, two multiplies (exp counted as one).
+  if (rt.kind === 'cpu') return rt.op(label, 5 * T * F, 4 * 3 * T * F, swigluCpu(args));
   const pipeline = rt.pipeline(label, code, {}, 'main');
   const params = rt.uniform(`${label} params`, [T, F, rowStride, upOffset]);
   return {
@@ -49,6 +52,7 @@ export function prepareSwiglu(rt: Runtime, args: SwigluArgs): Op {
 export function prepareSwigluBackward(rt: Runtime, args: SwigluBackwardArgs): Op {
   const { T, F, rowStride = 2 * F, upOffset = F } = args;
   const label = `swiglu_backward ${T}x${F}`;
+  if (rt.kind === 'cpu') return rt.op(label, 12 * T * F, 4 * 5 * T * F, swigluBackwardCpu(args));
   const pipeline = rt.pipeline(label, code, {}, 'backward');
   const params = rt.uniform(`${label} params`, [T, F, rowStride, upOffset]);
   return {

@@ -1,0 +1,86 @@
+/**
+ * What both backends share: tensors (a buffer with a shape), and the prepared operations a runtime runs.
+ * A WebGPU op is a compute dispatch (pipeline, bind group, grid); a CPU op is a function over typed-array
+ * views made when it was prepared; a copy moves bytes between tensors on either backend.
+ */
+export type DType = 'f32' | 'f16' | 'u32' | 'i32';
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, u32: 4, i32: 4 };
+
+/** The CPU backend's memory: one ArrayBuffer per allocation (views share it, as GPU views share a buffer). */
+export interface HostBuffer {
+  readonly host: true;
+  readonly label: string;
+  readonly data: ArrayBuffer;
+  readonly size: number;
+}
+
+/** A buffer with a shape. Row-major; the last dimension is contiguous. */
+export interface Tensor {
+  readonly buffer: GPUBuffer | HostBuffer;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly label: string;
+  /** Bytes this tensor spans (≥ the elements' bytes: padded to 4-byte multiples). */
+  readonly bytes: number;
+  /** Byte offset into `buffer` (views into packed buffers; on WebGPU a multiple of minStorageBufferOffsetAlignment). */
+  readonly offset?: number;
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+interface OpCost {
+  readonly label: string;
+  /** Floating-point operations of one run (for the counters). */
+  readonly flops: number;
+  /** Estimated bytes read and written in device memory by one run. */
+  readonly bytes: number;
+}
+
+/**
+ * A dispatch prepared once (pipeline, bind group, uniforms) and encoded any number of times.
+ * Preparing allocates; encoding never does — so a step that only encodes prepared ops allocates nothing.
+ */
+export interface GpuOp extends OpCost {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** The CPU backend's op: its typed-array views are made when it is prepared, so running it allocates nothing. */
+export interface CpuOp extends OpCost {
+  readonly run: () => void;
+}
+
+/** Bytes from one tensor into another (both backends; on WebGPU it sits between compute passes). */
+export interface CopyOp extends OpCost {
+  readonly copy: { src: Tensor; srcByte: number; dst: Tensor; dstByte: number; bytes: number };
+}
+
+export type Op = GpuOp | CpuOp | CopyOp;
+
+/** Which backend ran, in words: what manifests and the UI show (both runtimes answer `summary()`). */
+export interface BackendSummary {
+  backend: 'webgpu' | 'cpu';
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** A software or fallback adapter (SwiftShader): correct, slow. */
+  fallback: boolean;
+  shaderF16: boolean;
+}
+
+export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+
+/** Round an element count up so that the next view starts on a 256-byte boundary. */
+export const alignElems = (n: number, dtype: DType = 'f32'): number => {
+  const per = 256 / DTYPE_BYTES[dtype];
+  return Math.ceil(n / per) * per;
+};
+
+/** A copy of `bytes` bytes from `src` (at byte `srcByte`) to `dst` (at byte `dstByte`). */
+export function copyOp(src: Tensor, srcByte: number, dst: Tensor, dstByte: number, bytes: number, label = `copy ${src.label} → ${dst.label}`): CopyOp {
+  if (srcByte + bytes > src.bytes || dstByte + bytes > dst.bytes) throw new Error(`${label}: ${bytes} bytes pass the end of a tensor`);
+  return { label, flops: 0, bytes: 2 * bytes, copy: { src, srcByte, dst, dstByte, bytes } };
+}
