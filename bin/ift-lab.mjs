@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { gpuEnv } from '../scripts/prereqs.mjs';
+import { cliGpuEnv } from '../scripts/prereqs.mjs';
 
 const entry = new URL('../dist-node/ift-lab.js', import.meta.url);
 if (!existsSync(entry)) {
@@ -11,15 +11,14 @@ if (!existsSync(entry)) {
   process.exit(2);
 }
 
-// Dawn finds its Vulkan driver through variables read when the process starts: set them, then re-run.
-const needsGpu = !['validate', 'help', '--help', '-h', undefined].includes(process.argv[2]);
+// Dawn finds its Vulkan driver through variables read when the process starts: set them, then re-run. With
+// no driver at all the command still runs, on the CPU backend.
+const argv = process.argv.slice(2);
+const cpuOnly = argv.some((a, i) => a === '--device=cpu' || (a === '--device' && argv[i + 1] === 'cpu'));
+const needsGpu = !cpuOnly && !['validate', 'help', '--help', '-h', 'import-results', 'export-adapter', undefined].includes(argv[0]);
 if (needsGpu && !process.env.IFT_LAB_GPU_ENV) {
-  const { env, problem } = gpuEnv();
-  if (problem) {
-    console.error(problem);
-    process.exit(1);
-  }
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...env, IFT_LAB_GPU_ENV: '1' } });
+  const { env } = cliGpuEnv();
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv], { stdio: 'inherit', env: { ...env, IFT_LAB_GPU_ENV: '1' } });
   process.exit(r.status ?? 1);
 }
 

@@ -1,6 +1,6 @@
 // What the GPU and browser suites need from the machine, and what to do when it is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -27,6 +27,27 @@ export function gpuEnv() {
   // Chromium ships its own libvulkan.so.1 loader; use it where Debian's libvulkan1 is absent.
   env.LD_LIBRARY_PATH = [env.LD_LIBRARY_PATH, CHROMIUM_LIBS].filter(Boolean).join(delimiter);
   return { env };
+}
+
+/** Vulkan drivers installed on the system (the loader's standard folders), lavapipe aside (Dawn refuses it). */
+export function systemVulkanDrivers() {
+  const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+  return dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json') && !/lvp|lavapipe/i.test(f)).map((f) => `${d}/${f}`) : []));
+}
+
+/**
+ * The environment for the ift-lab command, which never fails for want of a GPU: the user's own driver
+ * variables, else the system's Vulkan drivers (found by the loader itself), else SwiftShader where Chromium
+ * brought it, else none — the engine then runs on the CPU backend (src/engine/backend.ts says why).
+ */
+export function cliGpuEnv() {
+  const env = { ...process.env };
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.IFT_LAB_SYSTEM_VULKAN) return { env, driver: 'yours' };
+  if (systemVulkanDrivers().length) return { env, driver: 'system' };
+  if (!existsSync(SWIFTSHADER_ICD)) return { env, driver: null };
+  env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  env.LD_LIBRARY_PATH = [env.LD_LIBRARY_PATH, CHROMIUM_LIBS].filter(Boolean).join(delimiter);
+  return { env, driver: 'swiftshader' };
 }
 
 export function chromiumProblem() {

@@ -12,6 +12,7 @@ import { estimateExperiment } from '../lab/estimate';
 import { measureSpeed } from '../model/speed';
 import { loadBank } from './bank';
 import { createModel } from './models';
+import type { DeviceChoice } from '../engine/backend';
 
 interface Io {
   out(s: string): void;
@@ -19,6 +20,11 @@ interface Io {
 }
 
 /** A configuration file, parsed and validated (every problem with its path). */
+/** The configuration with --device applied over its own `device` (absent: the configuration's). */
+export function withDevice(config: ExperimentConfig, device?: DeviceChoice): ExperimentConfig {
+  return device ? { ...config, device } : config;
+}
+
 export function readConfig(file: string): ExperimentConfig {
   if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
   let json: unknown;
@@ -31,8 +37,8 @@ export function readConfig(file: string): ExperimentConfig {
 }
 
 /** The `estimate` command (errors are thrown; the caller reports them like every command's). */
-export async function estimateCommand(file: string, io: Io): Promise<number> {
-  const config = readConfig(file);
+export async function estimateCommand(file: string, io: Io, device?: DeviceChoice): Promise<number> {
+  const config = withDevice(readConfig(file), device);
   const bank = await loadBank(config);
   io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
   const model = await createModel(config, (s) => io.err(`[model] ${s}`));

@@ -32,7 +32,8 @@ import { recipeToShared } from '../share/recipe-results';
 import { loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv, peftFiles } from './models';
-import { estimateBeforeRun, estimateCommand, readConfig } from './estimate';
+import { DEVICE_CHOICES, type DeviceChoice } from '../engine/backend';
+import { estimateBeforeRun, estimateCommand, readConfig, withDevice } from './estimate';
 import { FileProgressStore, probeRecords } from './progress';
 
 export interface Io {
@@ -46,13 +47,15 @@ const USAGE = `Usage:
   ift-lab validate <questions.csv|.jsonl|.parquet> [--subject <name>] [--subject-field <path>]
     --subject        the subject of rows that name none (header-less MMLU rows: default the file name)
     --subject-field  JSONL: where each row's subject is, e.g. raw.labels (Xiezhi) or meta.subject
-  ift-lab experiment <config.json> [--out <dir>] [--resume | --fresh] [--no-estimate]
+  ift-lab experiment <config.json> [--out <dir>] [--resume | --fresh] [--no-estimate] [--device auto|webgpu|cpu]
     --out          default: ift-lab-out/<config name>-<config hash>
     --resume       resume every run from its checkpoint, and stop if one was written by a different configuration
     --fresh        ignore (and replace) stored checkpoints and progress
     default        resume checkpoints of the same configuration; start the others fresh, saying what changed
     --no-estimate  skip the time estimate (a few timed runs on this device) before the experiment
-  ift-lab estimate <config.json>
+    --device       where the engine runs (default: the configuration's "device", else auto: a hardware GPU,
+                   otherwise the CPU backend; a software GPU only where it measures faster than the CPU)
+  ift-lab estimate <config.json> [--device auto|webgpu|cpu]
   ift-lab import-results <recipe runs dir | results.json> [--out <lab-results.json>]
   ift-lab export-adapter <adapter folder, e.g. <out>/adapters/<run>> [--out <file.zip>]
     zips a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) as the Model page imports it
@@ -119,20 +122,20 @@ export async function defaultOutDir(config: ExperimentConfig): Promise<string> {
   return path.join('ift-lab-out', `${slug}-${(await sha256Hex(stableJson(config))).slice(0, 12)}`);
 }
 
-async function experiment(file: string | undefined, outArg: string | undefined, resume: ResumePolicy, io: Io, withEstimate = true): Promise<number> {
+async function experiment(file: string | undefined, outArg: string | undefined, resume: ResumePolicy, io: Io, withEstimate = true, device?: DeviceChoice): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
   }
   try {
-    const config = readConfig(file);
+    const config = withDevice(readConfig(file), device);
     const outDir = outArg ?? (await defaultOutDir(config));
     io.err(`[out] ${outDir}`);
     const bank = await loadBank(config);
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     checkAgainstPool(config, bank.pool.length);
     const general = loadGeneral(config);
-    const model = await createModel(config);
+    const model = await createModel(config, (s) => io.err(`[model] ${s}`));
     const env = await modelEnv(model);
     // Estimated before every run; the manifest sets the estimate against the actual time (manifest.timing).
     const est = await estimateBeforeRun(model, config, bank, io, withEstimate);
@@ -254,6 +257,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         subject: { type: 'string' },
         'subject-field': { type: 'string' },
         'no-estimate': { type: 'boolean' },
+        device: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -270,15 +274,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.err(`Unexpected argument(s): ${rest.join(' ')}\n${USAGE}`);
     return 2;
   }
+  const device = parsed.values.device;
+  if (device !== undefined && !(DEVICE_CHOICES as readonly string[]).includes(device)) {
+    io.err(`--device takes ${DEVICE_CHOICES.join(', ')} (got ${JSON.stringify(device)}).\n${USAGE}`);
+    return 2;
+  }
+  const choice = device as DeviceChoice | undefined;
   if (command === 'validate') return validate(arg, io, { defaultSubject: parsed.values.subject, subjectField: parsed.values['subject-field'] });
   if (command === 'experiment') {
     if (parsed.values.resume && parsed.values.fresh) {
       io.err(`--resume and --fresh exclude each other.\n${USAGE}`);
       return 2;
     }
-    return experiment(arg, parsed.values.out, parsed.values.resume ? 'require' : parsed.values.fresh ? 'never' : 'auto', io, !parsed.values['no-estimate']);
+    return experiment(arg, parsed.values.out, parsed.values.resume ? 'require' : parsed.values.fresh ? 'never' : 'auto', io, !parsed.values['no-estimate'], choice);
   }
-  if (command === 'estimate') return arg ? estimateCommand(arg, io).catch((e) => fail(io, e)) : (io.err(USAGE), 2);
+  if (command === 'estimate') return arg ? estimateCommand(arg, io, choice).catch((e) => fail(io, e)) : (io.err(USAGE), 2);
   if (command === 'import-results') return importResults(arg, parsed.values.out, io);
   if (command === 'export-adapter') return exportAdapter(arg, parsed.values.out, io);
   io.err(`Unknown command ${JSON.stringify(command)}.\n${USAGE}`);

@@ -1,14 +1,13 @@
 /**
  * The CLI's door to models: the built-in toy world, a local folder in Hugging Face layout, or a Hub id
  * (downloaded once into ~/.cache/ift-lab/hub) — all checked by the same code as in the app, then uploaded
- * to the WebGPU engine through Dawn.
+ * to the engine (WebGPU through Dawn, or the CPU backend: src/cli/gpu.ts).
  */
 import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { GpuRuntime } from '../engine/runtime';
 import type { ExperimentConfig } from '../lab/experiment';
 import type { DeviceInfo } from '../lab/manifest';
 import type { AdapterState, LabModel } from '../lab/model';
@@ -18,7 +17,7 @@ import { createEngineModel, type EngineModel } from '../model/engine-model';
 import { loadFolderFiles, loadModelFiles, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
 import { exportPeft } from '../model/lora';
-import { nodeDevice } from './gpu';
+import { nodeRuntime } from './gpu';
 import { packageRoot } from './paths';
 
 async function exists(p: string): Promise<boolean> {
@@ -58,7 +57,8 @@ const loaded = new WeakMap<LabModel, { files: ModelFiles; engine: EngineModel }>
 export async function createModel(config: ExperimentConfig, onLog?: (s: string) => void): Promise<EngineModel> {
   const files = await modelFiles(config.model.id, config.model.revision, onLog);
   const checked = checkModelFiles(files);
-  const rt = new GpuRuntime(await nodeDevice());
+  const { rt, reason } = await nodeRuntime(config.device ?? 'auto');
+  onLog?.(`device: ${reason}`);
   // `auto`: an F32 checkpoint that fits comfortably stays f32 (the built-in model does), others pack to f16.
   const engine = await createEngineModel(rt, checked, { precision: config.model.precision ?? 'auto', id: config.model.id });
   onLog?.(`weights: ${engine.precision} — ${engine.precisionReason}`);

@@ -41,6 +41,8 @@ export class CpuRuntime {
   readonly packedF16 = false;
   readonly maxBufferSize = MAX_BUFFER;
   private readonly live = new Map<HostBuffer, number>();
+  /** When set, milliseconds spent per kind of op (the label's first word): the bench's breakdown. */
+  profile: Map<string, number> | null = null;
 
   constructor(readonly report: CpuReport = { threads: 1, kernels: 'f32, cache-blocked loops' }) {}
 
@@ -114,7 +116,12 @@ export class CpuRuntime {
         continue;
       }
       if (!('run' in op)) throw new Error(`${op.label}: a WebGPU op reached the CPU backend`);
-      op.run();
+      if (this.profile) {
+        const t0 = performance.now();
+        op.run();
+        const kind = op.label.split(' ')[0];
+        this.profile.set(kind, (this.profile.get(kind) ?? 0) + performance.now() - t0);
+      } else op.run();
       this.counters.dispatches++;
       this.counters.flops += op.flops;
       this.counters.bytes += op.bytes;

@@ -85,6 +85,12 @@ export const ExperimentConfigSchema = v.strictObject({
     /** Frozen weights: `auto` keeps an F32 checkpoint's f32 when it fits comfortably, else packs to f16 (src/model/precision.ts). */
     precision: v.optional(v.picklist(['auto', 'f32', 'f16']), 'auto'),
   }),
+  /**
+   * Where the engine runs: `auto` takes a hardware GPU, else the CPU (a software adapter only when it measures
+   * faster); `webgpu` or `cpu` insist. The manifest records what ran. Not part of the science: a plan or a
+   * resumed run may change it.
+   */
+  device: v.optional(v.picklist(['auto', 'webgpu', 'cpu']), 'auto'),
   questions: QuestionSource,
   subjects: v.strictObject({
     train: list(v.pipe(v.string(), v.minLength(1)), 'subjects'),

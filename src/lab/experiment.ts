@@ -279,7 +279,9 @@ export interface ExperimentOutput {
 
 /** The fingerprint of everything that decides an experiment's numbers. */
 export async function experimentFingerprint(config: ExperimentConfig, env: Pick<ExperimentEnv, 'weightsHash' | 'engineVersion'>): Promise<string> {
-  return sha256Hex(JSON.stringify({ config, weights: env.weightsHash ?? null, engine: env.engineVersion }));
+  // Where it runs is not what it computes: a run may move between devices (the manifest says which ran).
+  const { device: _device, ...science } = config;
+  return sha256Hex(JSON.stringify({ config: science, weights: env.weightsHash ?? null, engine: env.engineVersion }));
 }
 
 export function splitsOf(config: ExperimentConfig, bank: QuestionBank): Splits {

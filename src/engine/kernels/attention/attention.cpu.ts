@@ -20,11 +20,6 @@ function views(a: AttentionDims & Pick<AttentionForwardArgs, 'q' | 'k' | 'v' | '
   };
 }
 
-/** Visit every visible (query row, key) pair's score: fn gets the score·scale of key j for row (b, h, s). */
-function keyRange(v: Views, b: number, s: number, past: number): [number, number] {
-  return [v.kvStart[b], Math.min(past + s + 1, v.L)];
-}
-
 export function attentionForwardCpu(a: AttentionForwardArgs, past: { value: number }): () => void {
   const v = views(a);
   const { B, S, H, KVH, Dh, g, scale, Q, K, V } = v;
@@ -36,7 +31,7 @@ export function attentionForwardCpu(a: AttentionForwardArgs, past: { value: numb
       for (let h = 0; h < H; h++) {
         const kvh = Math.floor(h / g);
         for (let s = 0; s < S; s++) {
-          const [lo, hi] = keyRange(v, b, s, past.value);
+          const lo = v.kvStart[b], hi = Math.min(past.value + s + 1, v.L);
           const qb = ((b * S + s) * H + h) * Dh;
           const row = (b * H + h) * S + s;
           if (hi <= lo) {
@@ -88,13 +83,42 @@ export function attentionBackwardCpu(a: AttentionBackwardArgs, stats: import('..
           st[2 * row + 1] = d;
         }
   };
-  /** For each visible pair: p = softmax weight, ds = p·(dO·v − D); `use` adds them where they go. */
-  const pairs = (use: (qb: number, kb: number, p: number, ds: number) => void) => {
+  // dQ and dK/dV each recompute the softmax weight p and ds = p·(dO·v − D) of every visible pair (as the
+  // WGSL's two kernels do); written out twice rather than through a callback, which V8 would not inline.
+  const dq = () => {
+    dQ.fill(0);
     for (let b = 0; b < B; b++)
       for (let h = 0; h < H; h++) {
         const kvh = Math.floor(h / g);
         for (let s = 0; s < S; s++) {
-          const [lo, hi] = keyRange(v, b, s, past);
+          const lo = v.kvStart[b], hi = Math.min(past + s + 1, L);
+          const qb = ((b * S + s) * H + h) * Dh;
+          const row = (b * H + h) * S + s;
+          const lse = st[2 * row], D = st[2 * row + 1];
+          for (let j = lo; j < hi; j++) {
+            const kb = ((b * L + j) * KVH + kvh) * Dh;
+            let sc = 0, dp = 0;
+            for (let d = 0; d < Dh; d++) {
+              sc += Q[qb + d] * K[kb + d];
+              dp += dO[qb + d] * V[kb + d];
+            }
+            const c = scale * Math.exp(sc * scale - lse) * (dp - D);
+            for (let d = 0; d < Dh; d++) dQ[qb + d] += c * K[kb + d];
+          }
+        }
+      }
+  };
+  const dkv = () => {
+    for (let b = 0; b < B; b++) {
+      const from = b * L * KVH * Dh, to = (b * L + past + S) * KVH * Dh;
+      dK.fill(0, from, to);
+      dV.fill(0, from, to);
+    }
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++) {
+        const kvh = Math.floor(h / g);
+        for (let s = 0; s < S; s++) {
+          const lo = v.kvStart[b], hi = Math.min(past + s + 1, L);
           const qb = ((b * S + s) * H + h) * Dh;
           const row = (b * H + h) * S + s;
           const lse = st[2 * row], D = st[2 * row + 1];
@@ -106,29 +130,14 @@ export function attentionBackwardCpu(a: AttentionBackwardArgs, stats: import('..
               dp += dO[qb + d] * V[kb + d];
             }
             const p = Math.exp(sc * scale - lse);
-            use(qb, kb, p, p * (dp - D));
+            const c = scale * p * (dp - D);
+            for (let d = 0; d < Dh; d++) {
+              dK[kb + d] += c * Q[qb + d];
+              dV[kb + d] += p * dO[qb + d];
+            }
           }
         }
       }
-  };
-  const dq = () => {
-    dQ.fill(0);
-    pairs((qb, kb, _p, ds) => {
-      for (let d = 0; d < Dh; d++) dQ[qb + d] += scale * ds * K[kb + d];
-    });
-  };
-  const dkv = () => {
-    for (let b = 0; b < B; b++) {
-      const from = b * L * KVH * Dh, to = (b * L + past + S) * KVH * Dh;
-      dK.fill(0, from, to);
-      dV.fill(0, from, to);
-    }
-    pairs((qb, kb, p, ds) => {
-      for (let d = 0; d < Dh; d++) {
-        dK[kb + d] += scale * ds * Q[qb + d];
-        dV[kb + d] += p * dO[qb + d];
-      }
-    });
   };
   return [prep, dq, dkv];
 }
