@@ -223,7 +223,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const cancelled = () => new CancelledError(`Training run ${o.runId}`);
   try {
     o.signal?.throwIfAborted();
-    const hooks = (signal: AbortSignal | undefined, afterEpoch?: () => void) => ({
+    const hooks = (signal: AbortSignal | undefined, afterEpoch?: (s: AdapterState) => void) => ({
       signal,
       onStep: (e: StepEvent) => {
         lastStep = e.step;
@@ -241,14 +241,15 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           await o.sink.save(o.runId, epoch, s, fingerprint);
           o.onEvent?.({ type: 'checkpoint', runId: o.runId, epoch, step: s.step });
         }
-        afterEpoch?.();
+        afterEpoch?.(s);
       },
     });
     let state: AdapterState;
     let fitPerEpoch: TrainRunResult['fitPerEpoch'];
     if (o.untilFit) {
-      // One epoch per call (the model stops at the next step boundary once the epoch's hook has run), then the
-      // fit of the adapter as it stands; the next call resumes from that state, so the steps are those of one run.
+      // One epoch per call (the epoch's hook keeps the state and fires the call's own signal: the model stops at
+      // the next step boundary, returning or throwing), then the fit of the adapter as it stands; the next call
+      // resumes from that state (optimizer included), so the steps are those of one uninterrupted run.
       const perEpoch = stepsPerEpoch(o.examples.length, o.config.batchSize);
       fitPerEpoch = [];
       let at: AdapterState | undefined = from;
@@ -262,8 +263,19 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         const stop = new AbortController();
         const relay = () => stop.abort();
         o.signal?.addEventListener('abort', relay);
+        let epochEnd: AdapterState | undefined;
         try {
-          at = await o.model.train(o.examples, o.config, { resumeFrom: at, ...hooks(stop.signal, () => stop.abort()) });
+          const returned = await o.model.train(o.examples, o.config, {
+            resumeFrom: at,
+            ...hooks(stop.signal, (s) => {
+              epochEnd = s;
+              stop.abort();
+            }),
+          });
+          at = epochEnd ?? returned;
+        } catch (e) {
+          if (o.signal?.aborted || !epochEnd || !stop.signal.aborted) throw e;
+          at = epochEnd;
         } finally {
           o.signal?.removeEventListener('abort', relay);
         }
