@@ -7,7 +7,7 @@
  */
 import * as v from 'valibot';
 import { DEFAULT_ALPHA, DEFAULT_PRIMARY, DEFAULT_SECONDARY, decisionRuleText, type EndpointSpec } from './analysis';
-import { seedsNeeded } from './contrasts';
+import { DEFAULT_BOOTSTRAP_SAMPLES, seedsNeeded } from './contrasts';
 import { ConfigError, LabError } from './errors';
 import { parseExperimentConfig, type ExperimentConfig } from './experiment-config';
 import { stableJson } from './fingerprint';
@@ -87,6 +87,9 @@ export async function makePlan(configInput: unknown, o: PlanOptions = {}): Promi
   const alpha = o.alpha ?? DEFAULT_ALPHA;
   const primary = o.primary ?? DEFAULT_PRIMARY;
   const secondary = [...(o.secondary ?? DEFAULT_SECONDARY)];
+  if (config.evaluation.bootstrapSamples < DEFAULT_BOOTSTRAP_SAMPLES) {
+    throw new ConfigError('plan', [`evaluation.bootstrapSamples: ${config.evaluation.bootstrapSamples} resamples; a plan needs at least ${DEFAULT_BOOTSTRAP_SAMPLES.toLocaleString('en-US')} (fewer let a verdict flip with the bootstrap's seed). Leave it out for the default.`]);
+  }
   const notes: string[] = [];
   const need = seedsNeeded(alpha);
   if (config.seeds.length < need) {
