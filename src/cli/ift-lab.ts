@@ -5,6 +5,11 @@
  *                                               run an experiment grid; results, manifest, report, recipe.
  *     --out defaults to ift-lab-out/<name>-<config hash>, so another configuration never meets this one's
  *     checkpoints; a checkpoint is resumed only when its run's fingerprint matches (else: fresh, and why).
+ *   ift-lab preregister <config.json> --out <plan.json> [--fit-arm]
+ *                                               freeze a plan (config hash, seeds, endpoints, α, decision rule)
+ *   ift-lab experiment <config.json> --plan <plan.json>
+ *                                               refuses a config or seeds that differ from the plan; result.json
+ *                                               then says "status": "confirmatory" (every other run: "exploratory")
  *   ift-lab estimate <config.json>              expected time per stage on this device (src/cli/estimate.ts)
  *   ift-lab import-results <dir> [--out file]   a recipe's results.json → lab results (History import, share links)
  *   ift-lab export-adapter <adapter dir> [--out file.zip]
@@ -18,8 +23,7 @@ import pkg from '../../package.json';
 import { LabError } from '../lab/errors';
 import { datasetFileStem, runExperiment, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
 import { checkAgainstPool } from '../lab/experiment-config';
-import { stableJson } from '../lab/fingerprint';
-import { sha256Hex } from '../lab/hash';
+import { armOf, configHash, fitArmConfig, makePlan, parsePlan, PlanMismatchError, type Plan } from '../lab/plan';
 import type { ResumePolicy } from '../lab/train';
 import { toJsonl } from '../lab/intervene';
 import { parseQuestionFile } from '../lab/questions';
@@ -47,7 +51,13 @@ const USAGE = `Usage:
   ift-lab validate <questions.csv|.jsonl|.parquet> [--subject <name>] [--subject-field <path>]
     --subject        the subject of rows that name none (header-less MMLU rows: default the file name)
     --subject-field  JSONL: where each row's subject is, e.g. raw.labels (Xiezhi) or meta.subject
-  ift-lab experiment <config.json> [--out <dir>] [--resume | --fresh] [--no-estimate] [--device auto|webgpu|cpu]
+  ift-lab preregister <config.json> --out <plan.json> [--fit-arm]
+    freezes a plan before the run: the configuration and its hash, the seeds, the primary endpoint (Harmonious −
+    Incompatible, pooled over the test sets, paper protocol), the secondary family, α = 0.05 and the decision rule
+    --fit-arm      add the stop-at-fit sensitivity arm; its configuration is written beside the plan (<plan>.fit-config.json)
+  ift-lab experiment <config.json> [--plan <plan.json>] [--out <dir>] [--resume | --fresh] [--no-estimate] [--device auto|webgpu|cpu]
+    --plan         run under a pre-registered plan: a configuration (seeds included) that is not the plan's, or its
+                   fit arm's, is refused; the result is then confirmatory (without --plan: exploratory)
     --out          default: ift-lab-out/<config name>-<config hash>
     --resume       resume every run from its checkpoint, and stop if one was written by a different configuration
     --fresh        ignore (and replace) stored checkpoints and progress
@@ -119,16 +129,59 @@ function progress(io: Io): (e: ExperimentEvent) => void {
 /** The default output folder: the config's name and a hash of the whole parsed config. */
 export async function defaultOutDir(config: ExperimentConfig): Promise<string> {
   const slug = config.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '').slice(0, 80) || 'experiment';
-  return path.join('ift-lab-out', `${slug}-${(await sha256Hex(stableJson(config))).slice(0, 12)}`);
+  return path.join('ift-lab-out', `${slug}-${(await configHash(config)).slice(0, 12)}`);
 }
 
-async function experiment(file: string | undefined, outArg: string | undefined, resume: ResumePolicy, io: Io, withEstimate = true, device?: DeviceChoice): Promise<number> {
+/** Reads and checks a plan file (its shape, and that it was not edited after it was frozen). */
+export async function readPlan(file: string): Promise<Plan> {
+  if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Pass the plan that `ift-lab preregister` wrote.');
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Pass the plan that `ift-lab preregister` wrote, unedited.');
+  }
+  return parsePlan(json);
+}
+
+async function preregister(file: string | undefined, outFile: string | undefined, fitArm: boolean, io: Io): Promise<number> {
+  if (!file || !outFile) {
+    io.err(`preregister needs a configuration and --out <plan.json>.\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const config = readConfig(file);
+    if (fs.existsSync(outFile)) throw new LabError('plan-exists', `${outFile} exists: a plan is frozen once.`, 'Choose another file name for a new plan; keep the old one with the results it governs.');
+    const plan = await makePlan(config, { fitArm });
+    fs.mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
+    fs.writeFileSync(outFile, JSON.stringify(plan, null, 1) + '\n');
+    io.out(`${outFile}: plan for ${plan.name}, configuration ${plan.configHash.slice(0, 12)}…, seeds ${plan.seeds.join(', ')}, primary ${plan.primary.id}, α = ${plan.alpha}.`);
+    if (plan.fitArm) {
+      const fitFile = outFile.replace(/\.json$/i, '') + '.fit-config.json';
+      fs.writeFileSync(fitFile, JSON.stringify(fitArmConfig(plan.config, plan.fitArm), null, 1) + '\n');
+      io.out(`${fitFile}: the stop-at-fit arm (fit ≥ ${plan.fitArm.threshold}, at most ${plan.fitArm.maxEpochs} epochs), configuration ${plan.fitArm.configHash.slice(0, 12)}….`);
+    }
+    for (const n of plan.notes) io.err(`note: ${n}`);
+    return 0;
+  } catch (e) {
+    return fail(io, e);
+  }
+}
+
+async function experiment(file: string | undefined, outArg: string | undefined, resume: ResumePolicy, io: Io, withEstimate = true, planFile?: string, device?: DeviceChoice): Promise<number> {
   if (!file) {
     io.err(USAGE);
     return 2;
   }
   try {
     const config = withDevice(readConfig(file), device);
+    // The plan is checked before anything is loaded or trained.
+    const plan = planFile ? await readPlan(planFile) : null;
+    if (plan) {
+      const arm = await armOf(plan, config);
+      if (arm.arm === null) throw new PlanMismatchError(arm.differences);
+      io.err(`[plan] confirmatory run under ${planFile} (${arm.arm === 'fit' ? 'the stop-at-fit arm' : 'the main arm'})`);
+    } else io.err('[plan] none: this run is exploratory (register a plan with ift-lab preregister before a confirmatory run)');
     const outDir = outArg ?? (await defaultOutDir(config));
     io.err(`[out] ${outDir}`);
     const bank = await loadBank(config);
@@ -163,6 +216,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
           progress(io)(e);
         },
         env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, ...est.env },
+        plan,
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
       fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(out.result, null, 1));
@@ -258,6 +312,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         'subject-field': { type: 'string' },
         'no-estimate': { type: 'boolean' },
         device: { type: 'string' },
+        plan: { type: 'string' },
+        'fit-arm': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -286,8 +342,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.err(`--resume and --fresh exclude each other.\n${USAGE}`);
       return 2;
     }
-    return experiment(arg, parsed.values.out, parsed.values.resume ? 'require' : parsed.values.fresh ? 'never' : 'auto', io, !parsed.values['no-estimate'], choice);
+    return experiment(arg, parsed.values.out, parsed.values.resume ? 'require' : parsed.values.fresh ? 'never' : 'auto', io, !parsed.values['no-estimate'], parsed.values.plan, choice);
   }
+  if (command === 'preregister') return preregister(arg, parsed.values.out, !!parsed.values['fit-arm'], io);
   if (command === 'estimate') return arg ? estimateCommand(arg, io, choice).catch((e) => fail(io, e)) : (io.err(USAGE), 2);
   if (command === 'import-results') return importResults(arg, parsed.values.out, io);
   if (command === 'export-adapter') return exportAdapter(arg, parsed.values.out, io);

@@ -49,6 +49,12 @@ const Training = v.strictObject({
   batchSize: v.optional(int(1, 'batchSize'), 8),
   maxSeqLen: v.optional(int(8, 'maxSeqLen'), 512),
   clipNorm: v.optional(v.pipe(upTo('clipNorm'), v.minValue(0)), 1),
+  /**
+   * Stop at fit (a plan's sensitivity arm): after each epoch the run scores its own training items and stops
+   * once at least `threshold` of them are answered as trained; `epochs` is then the most it trains. One rule,
+   * applied alike to every condition; the epochs each run took are recorded with its fit.
+   */
+  untilFit: v.optional(v.strictObject({ threshold: v.pipe(v.number(), v.gtValue(0), v.maxValue(1)) })),
 });
 
 const once = (s: string, p: string) => s.split(p).length - 1 === 1;
@@ -132,6 +138,12 @@ export const ExperimentConfigSchema = v.strictObject({
    * a number fixes one draw for all seeds.
    */
   dataSeed: v.optional(v.union([v.literal('per-seed'), int(0)]), 'per-seed'),
+  /**
+   * How the per-seed draws share the pool: `"spread"` (default) gives each data seed its own block of a
+   * pool shuffled once, so seeds overlap as little as the pool allows; `"random"` draws each seed
+   * independently at random (what results before this option did). The measured overlap is in the result.
+   */
+  dataDraws: v.optional(v.picklist(['spread', 'random']), 'spread'),
   /** Training seeds: every condition is trained once per seed (the paper: 42). */
   seeds: v.optional(list(int(0, 'seed'), 'seeds'), [42]),
   responses: v.optional(v.picklist(['letter', 'letter+explanation']), 'letter'),
@@ -149,7 +161,14 @@ export const ExperimentConfigSchema = v.strictObject({
   training: Training,
   protocols: v.optional(v.pipe(v.array(v.picklist(['paper', 'like-for-like'])), v.minLength(1)), ['paper', 'like-for-like']),
   evaluation: v.optional(
-    v.strictObject({ bootstrapSamples: v.optional(int(0, 'bootstrapSamples'), 1000), bootstrapSeed: v.optional(int(0, 'seed'), 0), batchSize: v.optional(int(1, 'probeBatch'), 8) }),
+    v.strictObject({
+      /** Resamples of every bootstrap interval (at least 10,000 by default, so that a verdict does not flip with the bootstrap's seed). */
+      bootstrapSamples: v.optional(int(0, 'bootstrapSamples'), 10_000),
+      /** Contrasts draw more resamples (doubling, up to the limit) until each interval end's Monte Carlo error is at most this; 0: never. */
+      bootstrapPrecision: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(0.1)), 0.001),
+      bootstrapSeed: v.optional(int(0, 'seed'), 0),
+      batchSize: v.optional(int(1, 'probeBatch'), 8),
+    }),
     {},
   ),
 });

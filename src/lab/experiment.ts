@@ -8,6 +8,7 @@
  * Resumable: every finished stage is written to a `ProgressStore` under the fingerprint of everything that
  * decides it (configuration, weights, engine); a store whose fingerprint differs is never reused.
  */
+import { analyse, consistencyContrasts, DEFAULT_ALPHA, DEFAULT_PRIMARY, DEFAULT_SECONDARY, runUnitPartialCorrelation, type Analysis, type ConsistencyContrast } from './analysis';
 import { contrastOf, type Contrast, type ContrastGroup } from './contrasts';
 import { CancelledError, LabError } from './errors';
 import { compareScores, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSetName, type TestSets } from './evaluate';
@@ -30,6 +31,8 @@ import type { AdapterState, LabModel, TrainConfig } from './model';
 import { beliefMethodOf, probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
 import type { RunEstimate, Stage } from './estimate';
+import { armOf, configHash, planHash, PlanMismatchError, type Plan } from './plan';
+import { drawOverlap, type DrawOverlap } from './overlap';
 import { makeSplits, type Splits } from './splits';
 import { canExplain, explainOption } from './toyworld';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
@@ -127,6 +130,9 @@ export interface RunFit {
   lossPerEpoch: number[];
   /** Fit below 0.9, or the loss not halved from the first epoch to the last. */
   underTrained: boolean;
+  /** Under the stop-at-fit rule (training.untilFit): the epochs trained and the fit after each (absent otherwise). */
+  epochs?: number;
+  fitPerEpoch?: { epoch: number; fit: number }[];
   /** Why it counts as under-trained, in words. */
   reason: string | null;
 }
@@ -145,6 +151,14 @@ export interface SweepCorrelation extends PartialCorrelation {
   status: 'ok';
   /** Distinct mixture ratios among the points. */
   ratios: number;
+  /**
+   * The unit of analysis is the run: `p` comes from permuting whole runs (their test sets kept together), not
+   * from Student's t over runs × sets as if every point were independent. `runs` units, `n` points.
+   */
+  unit: 'run';
+  runs: number;
+  permutations: number;
+  exact: boolean;
   /** (C, tuned accuracy, base accuracy) per sweep run and test set. */
   points: { runId: string; set: string; ratio: number; consistency: number; tunedAccuracy: number; baseAccuracy: number }[];
 }
@@ -175,6 +189,15 @@ export interface BaseReport {
 
 export interface ExperimentResult {
   name: string;
+  /**
+   * Confirmatory: run under a pre-registered plan whose configuration and seeds it matches (the plan's hash
+   * below). Exploratory: every other run — its decisions are previews, whatever its intervals say.
+   */
+  status: 'confirmatory' | 'exploratory';
+  /** The plan the run was registered under: its hash, its configuration's hash, and which arm this run is. */
+  plan: { hash: string; configHash: string; arm: 'main' | 'fit'; createdAt: string } | null;
+  /** Hash of the parsed configuration (as a plan records it). */
+  configHash: string;
   config: ExperimentConfig;
   splits: { counts: Record<'train' | 'homo' | 'id' | 'ood', number>; idSubjects: string[]; oodSubjects: string[] };
   probe: ProbeResult;
@@ -185,6 +208,12 @@ export interface ExperimentResult {
   base: { kshot: BaseReport; chat: BaseReport; formats: Partial<Record<TestSetName, { consistency: number; kl: number; n: number }>> };
   runs: RunRecord[];
   contrasts: Contrast[];
+  /** The primary endpoint (decided by the sign-flip test over seeds), the Holm-corrected secondary family. */
+  analysis: Analysis;
+  /** Paired differences in consistency C between the conditions, pooled over the test sets, per protocol (descriptive). */
+  consistency: ConsistencyContrast[];
+  /** How much the per-seed data draws share items (known for Harmonious, unknown for the others). */
+  dataOverlap: { known: DrawOverlap | null; unknown: DrawOverlap | null };
   /** Accuracy and the paper's contrasts per teaching group (questions that say how their fact was taught: the toy world). */
   teaching?: TeachingBreakdown;
   /** Partial Spearman of C with tuned accuracy controlling for base accuracy, per protocol. */
@@ -259,6 +288,8 @@ export interface ExperimentDeps {
   signal?: AbortSignal;
   onEvent?(e: ExperimentEvent): void;
   env: ExperimentEnv;
+  /** The pre-registered plan: the configuration must be its (or its fit arm's), and the result is then confirmatory. */
+  plan?: Plan | null;
 }
 
 /** A dataset of the grid with the data seed it was drawn with. */
@@ -311,7 +342,9 @@ export async function datasetStage(
   if (config.general && config.general.ratio > 0 && !deps.general?.length) {
     throw new LabError('general-missing', 'The configuration mixes in general instruction data, but none was given to the runner.', 'Give the instruction file (or the toy world\'s set), or drop "general" from the configuration.');
   }
-  let sets = buildConditions(probed, splits.train, { conditions: config.conditions, ratios: config.ratios, size: config.size, seed: dataSeed });
+  const seeds = dataSeedsOf(config);
+  const block = config.dataDraws === 'spread' ? { index: Math.max(0, seeds.indexOf(dataSeed)), of: seeds.length, poolSeed: seeds[0] ?? dataSeed } : undefined;
+  let sets = buildConditions(probed, splits.train, { conditions: config.conditions, ratios: config.ratios, size: config.size, seed: dataSeed, ...(block ? { block } : {}) });
   if (config.responses === 'letter+explanation') {
     // The toy world writes its explanations from its own statement templates (the toy model's would be noise).
     const explain = config.questions.kind === 'toyworld' ? (q: Question, i: number) => (canExplain(q) ? explainOption(q, i) : null) : undefined;
@@ -319,7 +352,7 @@ export async function datasetStage(
   }
   const out: IftDataset[] = [];
   for (const s of sets) {
-    out.push(await buildDataset(s, { style: config.responses, general: deps.general, generalRatio: config.general ? config.general.ratio : 0, seed: dataSeed, layout: config.prompt }));
+    out.push(await buildDataset(s, { style: config.responses, general: deps.general, generalRatio: config.general ? config.general.ratio : 0, seed: dataSeed, layout: config.prompt, probeMethod: config.probe.method }));
   }
   return out;
 }
@@ -345,6 +378,13 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   const check = () => {
     if (signal?.aborted) throw new CancelledError(`Experiment ${config.name}`);
   };
+  const cfgHash = await configHash(config);
+  let plan: ExperimentResult['plan'] = null;
+  if (deps.plan) {
+    const arm = await armOf(deps.plan, config);
+    if (arm.arm === null) throw new PlanMismatchError(arm.differences);
+    plan = { hash: await planHash(deps.plan), configHash: cfgHash, arm: arm.arm, createdAt: deps.plan.createdAt };
+  }
   const fingerprint = await experimentFingerprint(config, deps.env);
   const stored = await deps.progress?.load();
   const progress: ExperimentProgress = stored && stored.version === 1 && stored.fingerprint === fingerprint ? stored : { version: 1, fingerprint, runs: [] };
@@ -407,7 +447,17 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     const ds = datasetOf(run);
     const cfg = trainConfigOf(config, run.seed);
     const examples = trainExamples(model.tokenizer, ds);
+    const fitQuestions = ds.items.map((i) => ({ ...i.question, answer: i.response as Question['answer'] }));
+    const fitOfState = async (state: AdapterState) => {
+      const a = await model.loadAdapter(state);
+      try {
+        return accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, layout: config.prompt, adapter: a, batchSize: config.evaluation.batchSize, signal }));
+      } finally {
+        model.unloadAdapter(a);
+      }
+    };
     const trained = await runTraining({
+      ...(config.training.untilFit ? { untilFit: { threshold: config.training.untilFit.threshold, fit: fitOfState } } : {}),
       runId: `${config.name}/${run.runId}`,
       model,
       examples,
@@ -420,7 +470,6 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     const adapter = await model.loadAdapter(trained.state);
     let scores: SetScores;
     let fitAfter: number;
-    const fitQuestions = ds.items.map((i) => ({ ...i.question, answer: i.response as Question['answer'] }));
     try {
       scores = await scoreTestSets(model, tests, { kind: 'chat' }, adapter, { ...scoreOpts, onProgress: (_s, done, total) => emit({ type: 'progress', stage: 'evaluate', done, total, runId: run.runId }) });
       fitAfter = accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, layout: config.prompt, adapter, batchSize: config.evaluation.batchSize, signal }));
@@ -440,7 +489,10 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
       ...run,
       datasetHash: ds.hash,
       train: { steps: trained.steps, finalLoss: trained.losses.at(-1) ?? null, seconds: trained.seconds, resumedFromStep: trained.resumedFromStep, losses: trained.losses },
-      fit: fitOf(fitQuestions.length, fitBefore, fitAfter, trained.losses, Math.ceil(examples.length / cfg.batchSize)),
+      fit: {
+        ...fitOf(fitQuestions.length, fitBefore, fitAfter, trained.losses, Math.ceil(examples.length / cfg.batchSize)),
+        ...(trained.fitPerEpoch ? { epochs: trained.epochs, fitPerEpoch: trained.fitPerEpoch } : {}),
+      },
       evals,
       scores,
     };
@@ -453,7 +505,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   const order = new Map(grid.map((g, i) => [g.runId, i]));
   const runs = progress.runs.filter((r) => order.has(r.runId)).sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
   const sweep: Record<string, SweepResult | null> = {};
-  for (const p of protocols) sweep[p.name] = sweepCorrelation(runs, p.name);
+  for (const p of protocols) sweep[p.name] = sweepCorrelation(runs, p.name, { seed: config.evaluation.bootstrapSeed });
   const baseAccuracy: ExperimentResult['baseAccuracy'] = {};
   for (const p of protocols) baseAccuracy[p.name] = accuracies(base[formatOf(p.base)]);
   const formats: ExperimentResult['base']['formats'] = {};
@@ -463,8 +515,20 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     formats[set] = { consistency: r.overall.consistency.value, kl: r.overall.kl.value, n: r.overall.n };
   }
   const allDatasets = dataSeedsOf(config).flatMap((s) => progress.datasets![String(s)].map((d) => ({ d, dataSeed: s })));
+  const boot = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed, precision: config.evaluation.bootstrapPrecision };
+  const runOf = new Map(runs.map((r) => [`${r.condition}\u0000${r.seed}`, r]));
+  const scoresOf = (c: string, seed: number) => (c === BASE_CHAT ? base.chat : runOf.get(`${c}\u0000${seed}`)?.scores);
+  const protocolBase = (name: string) => {
+    const p = protocols.find((x) => x.name === name);
+    return p ? base[formatOf(p.base)] : undefined;
+  };
+  const drawsOf = (kind: 'harmonious' | 'incompatible') =>
+    dataSeedsOf(config).map((s) => progress.datasets![String(s)].find((d) => d.kind === kind || (kind === 'incompatible' && d.kind !== 'harmonious'))?.items.map((i) => i.question.id) ?? []).filter((x) => x.length);
   const result: ExperimentResult = {
     name: config.name,
+    status: plan ? 'confirmatory' : 'exploratory',
+    plan,
+    configHash: cfgHash,
     config,
     splits: {
       counts: { train: splits.train.length, homo: splits.homo.length, id: splits.id.length, ood: splits.ood.length },
@@ -487,6 +551,23 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     base: { kshot: { format: 'kshot', accuracy: accuracies(base.kshot) }, chat: { format: 'chat', accuracy: accuracies(base.chat) }, formats },
     runs,
     contrasts: contrasts(config, runs, base, protocols),
+    analysis: analyse(
+      {
+        primary: deps.plan?.primary ?? DEFAULT_PRIMARY,
+        secondary: deps.plan?.secondary ?? DEFAULT_SECONDARY,
+        alpha: deps.plan?.alpha ?? DEFAULT_ALPHA,
+        status: plan ? 'confirmatory' : 'exploratory',
+      },
+      scoresOf,
+      protocolBase,
+      config.seeds,
+      boot,
+    ),
+    consistency: consistencyContrasts([...new Set(runs.map((r) => r.condition))], protocols.map((p) => p.name), scoresOf, protocolBase, config.seeds, boot),
+    dataOverlap: {
+      known: config.conditions.includes('harmonious') ? drawOverlap(drawsOf('harmonious'), probed.counts.known) : null,
+      unknown: config.conditions.some((c) => c !== 'harmonious') ? drawOverlap(drawsOf('incompatible'), probed.counts.unknown) : null,
+    },
     ...teachingOf(config, splits, base, runs),
     sweep,
     underTrained: runs.filter((r) => r.fit.underTrained).map((r) => r.runId),
@@ -551,7 +632,7 @@ function contrasts(config: ExperimentConfig, runs: readonly RunRecord[], base: R
   const conditions = [...new Set(runs.map((r) => r.condition))];
   const runOf = new Map(runs.map((r) => [`${r.condition}\u0000${r.seed}`, r]));
   const out: Contrast[] = [];
-  const opts = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed };
+  const opts = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed, precision: config.evaluation.bootstrapPrecision };
   for (const p of protocols) {
     const groupBase = base[formatOf(p.base)];
     for (const set of TEST_SETS) {
@@ -607,10 +688,12 @@ function byOrder(s: readonly ScoredQuestion[], ref: readonly ScoredQuestion[]): 
 /**
  * The mixture sweep's partial correlation — the lab's one definition, in the browser and in Node: over the runs
  * of the sweep (each mixture ratio, with Incompatible as r = 0 and Self-aligning as r = 1 when trained) × the three
- * test sets, Spearman of C with tuned accuracy controlling for base accuracy. Reported only from at least
- * MIN_SWEEP_RATIOS distinct ratios; otherwise "not enough ratios". Null when the grid has no mixture at all.
+ * test sets, Spearman of C with tuned accuracy controlling for base accuracy (the paper's code's definition).
+ * The run is the unit: the p-value permutes whole runs among each other (src/lab/analysis.ts), so a run's three
+ * test sets never count as three independent points. Reported only from at least MIN_SWEEP_RATIOS distinct
+ * ratios; otherwise "not enough ratios". Null when the grid has no mixture at all.
  */
-export function sweepCorrelation(runs: readonly RunRecord[], protocol: string): SweepResult | null {
+export function sweepCorrelation(runs: readonly RunRecord[], protocol: string, opts: { samples?: number; seed?: number } = {}): SweepResult | null {
   if (!runs.some((r) => r.kind === 'mixture')) return null;
   const ratioOf = (r: RunRecord) => (r.kind === 'mixture' ? r.ratio! : r.kind === 'incompatible' ? 0 : r.kind === 'selfAligning' ? 1 : null);
   const points: SweepCorrelation['points'] = [];
@@ -626,10 +709,6 @@ export function sweepCorrelation(runs: readonly RunRecord[], protocol: string): 
   }
   const ratios = new Set(points.map((p) => p.ratio)).size;
   if (ratios < MIN_SWEEP_RATIOS) return { status: 'not enough ratios', ratios, needed: MIN_SWEEP_RATIOS };
-  const pc = partialSpearman(
-    points.map((p) => p.consistency),
-    points.map((p) => p.tunedAccuracy),
-    points.map((p) => p.baseAccuracy),
-  );
-  return { status: 'ok', ...pc, ratios, points };
+  const byRun = runUnitPartialCorrelation(points, (x, y, z) => partialSpearman(x, y, z).r, opts);
+  return { status: 'ok', r: byRun.r, p: byRun.p, n: byRun.points, unit: 'run', runs: byRun.runs, permutations: byRun.permutations, exact: byRun.exact, ratios, points };
 }

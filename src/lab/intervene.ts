@@ -42,6 +42,22 @@ export interface BuildOptions {
   /** Items per condition; default the largest size every requested condition can have. */
   size?: number;
   seed: number;
+  /**
+   * Spread draws: this data seed is number `index` of `of` (the grid's data seeds in order); the pool is shuffled
+   * once with `poolSeed` and each data seed takes its own evenly spaced block of it, so that the seeds' draws
+   * share as few items as the pool allows. Without it each seed draws at random.
+   */
+  block?: { index: number; of: number; poolSeed: number };
+}
+
+/** n items of a pool for one data seed: at random, or its evenly spaced block of a pool shuffled once (then shuffled by the seed). */
+function drawItems<T>(pool: readonly T[], n: number, seed: number, label: string, block: BuildOptions['block']): T[] {
+  if (!block) return shuffled(pool, rng(subSeed(seed, label))).slice(0, n);
+  const once = shuffled(pool, rng(subSeed(block.poolSeed, `${label}:pool`)));
+  const U = once.length;
+  const offset = Math.floor((block.index * U) / Math.max(1, block.of));
+  const take = Array.from({ length: n }, (_, j) => once[(offset + j) % U]);
+  return shuffled(take, rng(subSeed(seed, label)));
 }
 
 export function conditionName(kind: ConditionKind, ratio?: number): string {
@@ -87,8 +103,8 @@ export function buildConditions(result: ProbeResult, questions: readonly Questio
     );
   }
   const n = opts.size ?? feasible;
-  const harm = shuffled(known, rng(subSeed(opts.seed, 'harmonious'))).slice(0, n);
-  const unk = shuffled(unknown, rng(subSeed(opts.seed, 'unknown'))).slice(0, n);
+  const harm = drawItems(known, n, opts.seed, 'harmonious', opts.block);
+  const unk = drawItems(unknown, n, opts.seed, 'unknown', opts.block);
   const q = (id: string) => {
     const found = byId.get(id);
     if (!found) throw new LabError('probe-mismatch', `The probe has question ${id}, which the question list lacks.`, 'Probe the same questions you build datasets from.');
@@ -244,13 +260,23 @@ export function labelLetters(items: readonly IftItem[]): LabelLetters {
 /** A condition whose labels crowd on one letter teaches that letter (the paper's self-aligning data did, under letter beliefs). */
 export const LABEL_LETTER_LIMIT = 0.4;
 
-export function labelLetterWarnings(name: string, dist: LabelLetters): string[] {
+/**
+ * A warning when the labels that are the model's own beliefs (Self-aligning items, and those a mixture takes
+ * from it) crowd on one letter: the letter probe's position habit then becomes the training signal. Gold
+ * labels (Harmonious, Incompatible) are where the question set put the answer, not a belief, and get none;
+ * the advice to switch probes is given only when the probe is not already position-free.
+ */
+export function labelLetterWarnings(name: string, dist: LabelLetters, o: { beliefs?: boolean; probeMethod?: string } = {}): string[] {
+  if (o.beliefs === false) return [];
   const n = dist.counts.reduce((a, b) => a + b, 0);
   const k = dist.shares.indexOf(Math.max(...dist.shares));
   if (n === 0 || !(dist.shares[k] > LABEL_LETTER_LIMIT)) return [];
+  const positionFree = o.probeMethod === 'debiased' || o.probeMethod === 'continuation';
   return [
-    `${dist.counts[k]} of the ${n} ${name} labels (${(100 * dist.shares[k]).toFixed(1)} %) are "${LETTERS[k]}" (more than ${100 * LABEL_LETTER_LIMIT} %): ` +
-      'tuning on it can teach the letter rather than the answers. If these are the model\'s own beliefs, probe with the debiased or continuation method.',
+    `${dist.counts[k]} of the ${n} ${name} labels that are the model's own beliefs (${(100 * dist.shares[k]).toFixed(1)} %) are "${LETTERS[k]}" (more than ${100 * LABEL_LETTER_LIMIT} %): ` +
+      (positionFree
+        ? `tuning on it can teach the letter rather than the answers, although the ${o.probeMethod} probe chose the beliefs by content.`
+        : 'tuning on it can teach the letter rather than the answers; probe with the debiased or continuation method.'),
   ];
 }
 
@@ -262,6 +288,8 @@ export interface DatasetOptions {
   /** How questions are written in the user turns (default: the paper's MMLU layout). */
   layout?: PromptLayout;
   seed: number;
+  /** The probe's method, for the label-letter warning's advice. */
+  probeMethod?: string;
 }
 
 /**
@@ -287,6 +315,8 @@ export async function buildDataset(set: ConditionSet, opts: DatasetOptions): Pro
     rng(subSeed(opts.seed, `order:${set.name}`)),
   );
   const letters = labelLetters(set.items);
+  // Only the labels that are the model's own beliefs are checked (gold letters are the question set's layout).
+  const beliefs = set.items.filter((i) => i.source === 'self');
   const ds: IftDataset = {
     name: set.name,
     kind: set.kind,
@@ -296,7 +326,7 @@ export async function buildDataset(set: ConditionSet, opts: DatasetOptions): Pro
     conversations,
     hash: '',
     labelLetters: letters,
-    warnings: labelLetterWarnings(set.name, letters),
+    warnings: beliefs.length ? labelLetterWarnings(set.name, labelLetters(beliefs), { beliefs: true, probeMethod: opts.probeMethod }) : [],
   };
   if (set.ratio !== undefined) ds.ratio = set.ratio;
   ds.hash = await sha256Hex(toJsonl(ds));

@@ -1,6 +1,7 @@
 /**
  * What makes a result reproducible (manifest) and readable (Markdown table).
  */
+import { decisionWords, orderingWords, type EndpointResult } from './analysis';
 import type { Contrast } from './contrasts';
 import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
 import { estimateRecord, type EstimateRecord } from './estimate';
@@ -14,6 +15,11 @@ export type DeviceInfo = Record<string, string | number | boolean | null | reado
 export interface Manifest {
   schema: 'ift-lab/manifest@1';
   name: string;
+  /** Confirmatory (run under the plan named here) or exploratory. */
+  status: ExperimentResult['status'];
+  /** Hash of the parsed configuration (the plan's `configHash` when confirmatory). */
+  configHash: string;
+  plan: ExperimentResult['plan'];
   startedAt: string;
   finishedAt: string;
   /** `precision`: as configured (auto/f32/f16); `precisionUsed`: what the weights were loaded in, and why. */
@@ -41,6 +47,7 @@ export interface Manifest {
     ratios: number[];
     size: number | null;
     dataSeed: number | 'per-seed';
+    dataDraws: string;
     seeds: number[];
     responses: string;
     general: ExperimentResult['config']['general'] | null;
@@ -48,7 +55,7 @@ export interface Manifest {
     protocols: string[];
     evaluation: ExperimentResult['config']['evaluation'];
   };
-  runs: { runId: string; datasetHash: string; seed: number; dataSeed: number; steps: number; underTrained: boolean }[];
+  runs: { runId: string; datasetHash: string; seed: number; dataSeed: number; steps: number; underTrained: boolean; fit: number; epochs?: number }[];
 }
 
 export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest {
@@ -56,6 +63,9 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
   return {
     schema: 'ift-lab/manifest@1',
     name: r.name,
+    status: r.status ?? 'exploratory',
+    configHash: r.configHash ?? '',
+    plan: r.plan ?? null,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     model: {
@@ -76,6 +86,7 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
       ratios: [...c.ratios],
       size: c.size ?? null,
       dataSeed: c.dataSeed,
+      dataDraws: c.dataDraws ?? 'random',
       seeds: [...c.seeds],
       responses: c.responses,
       general: c.general ?? null,
@@ -83,7 +94,10 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
       protocols: [...c.protocols],
       evaluation: c.evaluation,
     },
-    runs: r.runs.map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: x.fit.underTrained })),
+    runs: r.runs.map((x) => ({
+      runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: x.fit.underTrained, fit: x.fit.after,
+      ...(x.fit.epochs === undefined ? {} : { epochs: x.fit.epochs }),
+    })),
   };
 }
 
@@ -150,6 +164,7 @@ export function markdownReport(r: ExperimentResult): string {
   const lines: string[] = [];
   const c = r.config;
   lines.push(`# ${r.name}`, '');
+  lines.push(...statusLines(r), '');
   lines.push(
     `Model \`${c.model.id}\` (${c.model.revision}); training subjects ${c.subjects.train.join(', ')}; ` +
       `train ${r.splits.counts.train}, HOMO ${r.splits.counts.homo}, ID ${r.splits.counts.id}, OOD ${r.splits.counts.ood} questions.`,
@@ -166,6 +181,7 @@ export function markdownReport(r: ExperimentResult): string {
     lines.push('', `Letter position of the base model's beliefs on the probed pool (${bias.scoredBy}): predicted ${share(bias.predicted)}; gold ${share(bias.gold)}.`);
   }
   for (const w of r.probe.warnings) lines.push('', `> ⚠ ${w}`);
+  for (const o of [r.dataOverlap?.known, r.dataOverlap?.unknown]) if (o?.limitation) lines.push('', `> ⚠ Limitation: ${o.limitation}`);
   for (const w of [...new Set(r.datasets.flatMap((d) => d.warnings))]) lines.push('', `> ⚠ ${w}`);
   if (r.underTrained.length) {
     lines.push('', `> ⚠ ${r.underTrained.length} of ${r.runs.length} runs did not fit their training data (fit < 90 % or loss not halved); their numbers say little about the condition:`);
@@ -178,13 +194,26 @@ export function markdownReport(r: ExperimentResult): string {
       `chat format ${(['homo', 'id', 'ood'] as const).map((s) => pct(r.base.chat.accuracy[s] ?? NaN)).join(' / ')}. ` +
       `Consistency of its two formats with each other, C = ${(['homo', 'id', 'ood'] as const).map((s) => num(f[s]?.consistency ?? NaN)).join(' / ')}.`,
   );
-  lines.push('', '## Training fit', '', '| condition | fit before | fit after | loss, first → last epoch | under-trained |', '|---|---|---|---|---|');
+  if (r.analysis) lines.push('', ...analysisLines(r));
+  const untilFit = c.training.untilFit;
+  lines.push(
+    '',
+    '## Training fit',
+    '',
+    untilFit
+      ? `Stop-at-fit arm: every condition trained until it answers at least ${pct(untilFit.threshold)} % of its own items as trained, checked after each epoch (at least 1, at most ${c.training.epochs}); one rule for every condition.`
+      : `Fixed epochs: every condition trained ${c.training.epochs} epochs.`,
+    '',
+    `| condition | fit before | fit after | loss, first → last epoch | under-trained |${untilFit ? ' epochs (per seed) |' : ''}`,
+    `|---|---|---|---|---|${untilFit ? '---|' : ''}`,
+  );
   for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
     const runs = r.runs.filter((x) => x.condition === cond);
     const first = mean(runs.map((x) => x.fit.lossPerEpoch[0] ?? NaN));
     const last = mean(runs.map((x) => x.fit.lossPerEpoch.at(-1) ?? NaN));
     const under = runs.filter((x) => x.fit.underTrained).length;
-    lines.push(`| ${cond} | ${pct(mean(runs.map((x) => x.fit.before)))} | ${pct(mean(runs.map((x) => x.fit.after)))} | ${num(first)} → ${num(last)} | ${under ? `${under} of ${runs.length}` : 'no'} |`);
+    const epochs = untilFit ? ` ${runs.map((x) => x.fit.epochs ?? '—').join(', ')} |` : '';
+    lines.push(`| ${cond} | ${pct(mean(runs.map((x) => x.fit.before)))} | ${pct(mean(runs.map((x) => x.fit.after)))} | ${num(first)} → ${num(last)} | ${under ? `${under} of ${runs.length}` : 'no'} |${epochs}`);
   }
   for (const protocol of Object.keys(r.baseAccuracy)) {
     lines.push('', `## Protocol: ${protocol}`, '');
@@ -217,7 +246,7 @@ export function markdownReport(r: ExperimentResult): string {
     if (cs.length) {
       lines.push('', `### Paired contrasts (${protocol})`, '');
       lines.push(
-        'a − b in tuned accuracy, points: mean over seeds [95 % paired bootstrap over questions and seeds], sign-flip p across seeds. ✓ = the interval excludes 0 above, ✗ = below.',
+        `Descriptive (no decision is made here; see "Decisions" above): a − b in tuned accuracy, points: mean over seeds [95 % paired bootstrap over questions and seeds, ${samplesText(cs)}], sign-flip p across seeds (uncorrected; with ${cs[0].seeds} seeds it cannot go below ${pval(2 / 2 ** cs[0].seeds)}).`,
         '',
         '| a − b | set | overall | known | unknown |',
         '|---|---|---|---|---|',
@@ -227,7 +256,7 @@ export function markdownReport(r: ExperimentResult): string {
         const [a, b, set] = k.split('\u0000');
         const cell = (g: string) => {
           const x = cs.find((y) => y.a === a && y.b === b && y.set === set && y.group === g);
-          return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}${x.holds ? ' ✓' : x.reversed ? ' ✗' : ''}` : '—';
+          return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}` : '—';
         };
         lines.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${SET_LABEL[set as 'homo']} | ${cell('overall')} | ${cell('known')} | ${cell('unknown')} |`);
       }
@@ -235,13 +264,23 @@ export function markdownReport(r: ExperimentResult): string {
       if (headline.length) {
         lines.push('');
         for (const x of headline) lines.push(`- ${contrastSentence(x)}.`);
+        lines.push('', '(Interval words are descriptive: an interval that excludes 0 on one of many contrasts is not a finding.)');
       }
     }
     const s = r.sweep[protocol];
     lines.push('');
     if (!s) lines.push('Mixture sweep: none in this grid.');
     else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
-    else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)}.`);
+    else if (s.unit === 'run')
+      lines.push(
+        `Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.runs} runs × test sets, ${s.ratios} ratios); the run is the unit: p = ${s.p === null ? '—' : num(s.p)} from ${s.exact ? 'all' : ''} ${s.permutations.toLocaleString('en-US')} ${s.exact ? '' : 'random '}permutations of whole runs (each run's test sets kept together).`.replace(/ {2,}/g, ' '),
+      );
+    else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)} (Student's t over the points, as if runs × test sets were independent: pseudo-replication; a result from before the run was the unit).`);
+    const cc = (r.consistency ?? []).filter((x) => x.protocol === protocol);
+    if (cc.length) {
+      lines.push('', `### Consistency C, paired (${protocol}; descriptive)`, '', 'An ordering is stated only where the paired interval of the C difference (per-question C, HOMO, ID and OOD pooled, seeds and questions resampled) excludes 0; every seed\'s difference is shown.', '');
+      for (const w of orderingWords(cc, conditionLabel)) lines.push(`- ${w}`);
+    }
   }
   if (r.teaching) lines.push('', ...teachingSection(r.teaching));
   return lines.join('\n') + '\n';
@@ -256,6 +295,8 @@ function teachingSection(t: TeachingBreakdown): string[] {
   const out = [
     '## By teaching group (how pretraining taught each fact; HOMO, ID and OOD pooled)',
     '',
+    'Descriptive: no decision is made per group.',
+    '',
     `| model | ${groups.map(label).join(' | ')} |`,
     `|---|${groups.map(() => '---|').join('')}`,
   ];
@@ -267,10 +308,56 @@ function teachingSection(t: TeachingBreakdown): string[] {
       const [a, b] = k.split('\u0000');
       const cell = (g: string) => {
         const x = t.contrasts.find((c) => c.a === a && c.b === b && c.teaching === g);
-        return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}${x.holds ? ' ✓' : x.reversed ? ' ✗' : ''}` : '—';
+        return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}` : '—';
       };
       out.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${groups.map(cell).join(' | ')} |`);
     }
   }
   return out;
+}
+
+/** How many resamples the intervals drew (the adaptive bootstrap may draw more than the configured number). */
+function samplesText(cs: readonly { samples?: number; mcLo?: number; mcHi?: number }[]): string {
+  const ns = cs.map((x) => x.samples).filter((x): x is number => x !== undefined);
+  if (!ns.length) return 'resamples not recorded';
+  const lo = Math.min(...ns);
+  const hi = Math.max(...ns);
+  const mc = Math.max(...cs.map((x) => Math.max(x.mcLo ?? 0, x.mcHi ?? 0)));
+  return `${lo === hi ? lo.toLocaleString('en-US') : `${lo.toLocaleString('en-US')}–${hi.toLocaleString('en-US')}`} resamples, largest Monte Carlo error of an end ${(100 * mc).toFixed(2)} points`;
+}
+
+/** The first lines of a report: confirmatory or exploratory, and what that allows. */
+export function statusLines(r: Pick<ExperimentResult, 'status' | 'plan' | 'config'>): string[] {
+  const seeds = r.config.seeds.length;
+  if (r.status === 'confirmatory' && r.plan) {
+    return [
+      `**Status: confirmatory** — run under the pre-registered plan \`${r.plan.hash.slice(0, 12)}\` (frozen ${r.plan.createdAt}; configuration \`${r.plan.configHash.slice(0, 12)}\`, ${r.plan.arm === 'fit' ? 'its stop-at-fit sensitivity arm' : 'its main arm'}); ${seeds} seeds. Only the plan's endpoints below are decided.`,
+    ];
+  }
+  return [
+    `**Status: exploratory** — no pre-registered plan; ${seeds} seed${seeds === 1 ? '' : 's'}. Nothing here is a confirmed finding: decisions below are previews of what a plan would test.`,
+  ];
+}
+
+/** The plan's endpoints: the primary decided by the sign-flip test at α, the secondary family Holm-corrected. */
+function analysisLines(r: ExperimentResult): string[] {
+  const a = r.analysis;
+  const row = (e: EndpointResult) => {
+    const measure = e.spec.measure === 'accuracy' ? 'points' : 'C';
+    const f = e.spec.measure === 'accuracy' ? pt : (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}` : '—');
+    const mc = e.mcLo === undefined ? '' : ` (MC error ±${e.spec.measure === 'accuracy' ? (100 * Math.max(e.mcLo, e.mcHi ?? 0)).toFixed(2) : Math.max(e.mcLo, e.mcHi ?? 0).toFixed(4)})`;
+    const per = e.perSeed ? e.perSeed.map(f).join(', ') : '—';
+    const set = e.spec.set === 'pooled' ? 'HOMO+ID+OOD' : SET_LABEL[e.spec.set];
+    return `| ${e.role} | ${e.spec.id} (${measure}, ${set}, ${e.spec.protocol}) | ${e.mean === undefined ? '—' : `${f(e.mean)} [${f(e.lo!)}, ${f(e.hi!)}]${mc}`} | ${per} | ${e.p === undefined ? '—' : pval(e.p)} | ${decisionWords(e, a.alpha, a.status)} |`;
+  };
+  return [
+    `## Decisions (${a.status})`,
+    '',
+    `${a.rule} With ${a.seeds} seed${a.seeds === 1 ? '' : 's'} the smallest possible p is ${pval(a.seeds ? Math.min(1, 2 / 2 ** a.seeds) : NaN)}; α = ${a.alpha} needs at least ${a.seedsNeeded}.`,
+    '',
+    '| role | endpoint | a − b [95 % interval] | per seed | p | decision |',
+    '|---|---|---|---|---|---|',
+    row(a.primary),
+    ...a.secondary.map(row),
+  ];
 }

@@ -209,15 +209,30 @@ export function bootstrap(
 
 /** The central `level` interval of bootstrap statistics (sorted in place), linearly interpolated. */
 export function percentileInterval(stats: Float64Array, level = 0.95): { lo: number; hi: number } {
+  const { lo, hi } = percentileWithError(stats, level);
+  return { lo, hi };
+}
+
+/**
+ * The central `level` interval of bootstrap statistics (sorted in place) and the Monte Carlo error of each
+ * end: the percentile of B resamples is an order statistic whose rank varies by √(B·f·(1 − f)) between
+ * bootstrap seeds, so half the spread of the statistics at ranks B·f ± √(B·f·(1 − f)) is one standard error.
+ */
+export function percentileWithError(stats: Float64Array, level = 0.95): { lo: number; hi: number; mcLo: number; mcHi: number } {
   stats.sort();
   const n = stats.length;
   const alpha = (1 - level) / 2;
-  const q = (f: number) => {
-    const pos = f * (n - 1);
-    const lo = Math.floor(pos);
-    return stats[lo] + (stats[Math.min(lo + 1, n - 1)] - stats[lo]) * (pos - lo);
+  const at = (pos: number) => {
+    const p = Math.max(0, Math.min(n - 1, pos));
+    const lo = Math.floor(p);
+    return stats[lo] + (stats[Math.min(lo + 1, n - 1)] - stats[lo]) * (p - lo);
   };
-  return { lo: q(alpha), hi: q(1 - alpha) };
+  const q = (f: number) => at(f * (n - 1));
+  const se = (f: number) => {
+    const spread = Math.sqrt(n * f * (1 - f));
+    return (at(f * (n - 1) + spread) - at(f * (n - 1) - spread)) / 2;
+  };
+  return { lo: q(alpha), hi: q(1 - alpha), mcLo: se(alpha), mcHi: se(1 - alpha) };
 }
 
 /** Bootstrap interval of a per-question mean (accuracy from 0/1, C from per-question Spearman, KL…). */

@@ -174,6 +174,12 @@ export interface TrainRunOptions {
   identity?: Readonly<Record<string, string | null | undefined>>;
   signal?: AbortSignal;
   onEvent?(e: TrainEvent): void;
+  /**
+   * Stop at fit, one rule for every run that sets it: after each epoch (at least one) `fit` scores the run's
+   * own training items with the adapter as it stands, and training stops once the score is at least
+   * `threshold`, or after `config.epochs` (the ceiling; the learning-rate schedule is the ceiling's).
+   */
+  untilFit?: { threshold: number; fit(state: AdapterState): Promise<number> };
 }
 
 export interface TrainRunResult {
@@ -184,6 +190,9 @@ export interface TrainRunResult {
   losses: number[];
   steps: number;
   seconds: number;
+  /** With `untilFit`: the fit after each epoch checked (epoch counted from 1), and the epochs trained. */
+  fitPerEpoch?: { epoch: number; fit: number }[];
+  epochs?: number;
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -214,10 +223,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const cancelled = () => new CancelledError(`Training run ${o.runId}`);
   try {
     o.signal?.throwIfAborted();
-    const state = await o.model.train(o.examples, o.config, {
-      signal: o.signal,
-      resumeFrom: from,
-      onStep: (e) => {
+    const hooks = (signal: AbortSignal | undefined, afterEpoch?: (s: AdapterState) => void) => ({
+      signal,
+      onStep: (e: StepEvent) => {
         lastStep = e.step;
         if (!Number.isFinite(e.loss) || !Number.isFinite(e.gradNorm)) {
           throw new TrainingDivergedError(o.runId, e.step, `loss ${e.loss}, gradient norm ${e.gradNorm}`);
@@ -226,21 +234,64 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         o.onEvent?.({ type: 'step', runId: o.runId, ...e });
         if (o.signal?.aborted) throw cancelled();
       },
-      onEpoch: async (epoch, s) => {
+      onEpoch: async (epoch: number, s: AdapterState) => {
         // A non-finite checkpoint would poison a resume: keep the last good one instead.
         if (!finiteState(s)) throw new TrainingDivergedError(o.runId, s.step, `the adapter weights after epoch ${epoch + 1} are not finite`);
         if (o.sink) {
           await o.sink.save(o.runId, epoch, s, fingerprint);
           o.onEvent?.({ type: 'checkpoint', runId: o.runId, epoch, step: s.step });
         }
+        afterEpoch?.(s);
       },
     });
+    let state: AdapterState;
+    let fitPerEpoch: TrainRunResult['fitPerEpoch'];
+    if (o.untilFit) {
+      // One epoch per call (the epoch's hook keeps the state and fires the call's own signal: the model stops at
+      // the next step boundary, returning or throwing), then the fit of the adapter as it stands; the next call
+      // resumes from that state (optimizer included), so the steps are those of one uninterrupted run.
+      const perEpoch = stepsPerEpoch(o.examples.length, o.config.batchSize);
+      fitPerEpoch = [];
+      let at: AdapterState | undefined = from;
+      for (;;) {
+        const done = at ? Math.floor(at.step / perEpoch) : 0;
+        if (at && done >= 1) {
+          const fit = await o.untilFit.fit(at);
+          fitPerEpoch.push({ epoch: done, fit });
+          if (fit >= o.untilFit.threshold || done >= o.config.epochs) break;
+        }
+        const stop = new AbortController();
+        const relay = () => stop.abort();
+        o.signal?.addEventListener('abort', relay);
+        let epochEnd: AdapterState | undefined;
+        try {
+          const returned = await o.model.train(o.examples, o.config, {
+            resumeFrom: at,
+            ...hooks(stop.signal, (s) => {
+              epochEnd = s;
+              stop.abort();
+            }),
+          });
+          at = epochEnd ?? returned;
+        } catch (e) {
+          if (o.signal?.aborted || !epochEnd || !stop.signal.aborted) throw e;
+          at = epochEnd;
+        } finally {
+          o.signal?.removeEventListener('abort', relay);
+        }
+        if (o.signal?.aborted) throw cancelled();
+      }
+      state = at!;
+    } else {
+      state = await o.model.train(o.examples, o.config, { resumeFrom: from, ...hooks(o.signal) });
+    }
     // A model stops cleanly at a step boundary when the signal fires and returns its state: that is a cancel.
     if (o.signal?.aborted) throw cancelled();
     if (!finiteState(state)) throw new TrainingDivergedError(o.runId, state.step, 'the final adapter weights are not finite');
     const seconds = (performance.now() - t0) / 1000;
     o.onEvent?.({ type: 'done', runId: o.runId, steps: state.step, seconds });
-    return { runId: o.runId, state, resumedFromStep, losses, steps: state.step, seconds };
+    const epochs = Math.round(state.step / stepsPerEpoch(o.examples.length, o.config.batchSize));
+    return { runId: o.runId, state, resumedFromStep, losses, steps: state.step, seconds, ...(fitPerEpoch ? { fitPerEpoch, epochs } : {}) };
   } catch (e) {
     if (e instanceof TrainingDivergedError || e instanceof CancelledError) throw e;
     if (o.signal?.aborted) throw cancelled();

@@ -149,7 +149,7 @@ describe('self-aligning labels', () => {
     // Letter beliefs: every self-aligning label is "A", and the dataset says so.
     const byLetter = await buildDataset(build(letter), { style: 'letter', seed: 1 });
     expect(byLetter.labelLetters.counts).toEqual([byLetter.items.length, 0, 0, 0]);
-    expect(byLetter.warnings.join('\n')).toMatch(/30 of the 30 selfAligning labels \(100\.0 %\) are "A" \(more than 40 %\)/);
+    expect(byLetter.warnings.join('\n')).toMatch(/30 of the 30 selfAligning labels that are the model's own beliefs \(100\.0 %\) are "A" \(more than 40 %\)/);
 
     // Debiased beliefs: the liked (wrong) option, wherever it stands.
     const set = build(deb);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, ConfigError } from '../../../src/lab/errors';
 import { experimentFingerprint, MemoryProgressStore, parseExperimentConfig, planGrid, runExperiment, type ExperimentEvent, type ExperimentOutput } from '../../../src/lab/experiment';
 import { exportRecipe } from '../../../src/lab/recipe';
+import { configHash, fitArmConfig, makePlan, parsePlan, planHash, PlanMismatchError, type Plan } from '../../../src/lab/plan';
 import { MemoryCheckpointSink } from '../../../src/lab/train';
 import type { BowModel } from '../../helpers/bow-model';
 import { repoRoot } from '../../helpers/paths';
@@ -115,6 +116,35 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     expect(s.r).toBeGreaterThanOrEqual(-1);
     expect(s.r).toBeLessThanOrEqual(1);
     expect(s.n).toBe(30);
+    // The run is the unit: 10 runs, each run's 3 test sets permuted together (Monte Carlo beyond 8 runs).
+    expect(s.unit).toBe('run');
+    expect(s.runs).toBe(10);
+    expect(s.exact).toBe(false);
+    expect(s.permutations).toBe(10_000);
+    expect(s.p).toBeGreaterThan(0);
+  });
+
+  it('is exploratory without a plan; its endpoints are measured but 2 seeds cannot reach α', () => {
+    const r = out.result;
+    expect(r.status).toBe('exploratory');
+    expect(r.plan).toBeNull();
+    expect(r.configHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.manifest.status).toBe('exploratory');
+    expect(out.manifest.configHash).toBe(r.configHash);
+    expect(r.analysis.primary.spec.id).toBe('H − I');
+    expect(r.analysis.primary.seeds).toBe(2);
+    expect(r.analysis.primary.decision).toBe('cannot reach α');
+    // The pooled primary's mean is the size-weighted mean of the per-set contrasts.
+    const per = (['homo', 'id', 'ood'] as const).map((set) => r.contrasts.find((c) => c.a === 'harmonious' && c.b === 'incompatible' && c.set === set && c.protocol === 'paper' && c.group === 'overall')!);
+    const pooled = per.reduce((a, c) => a + c.mean * c.n, 0) / per.reduce((a, c) => a + c.n, 0);
+    expect(r.analysis.primary.mean).toBeCloseTo(pooled, 12);
+    expect(r.analysis.secondary.map((e) => e.spec.id)).toEqual(['S − I', 'S − R', 'H − I (HOMO)', 'H − I (ID)', 'H − I (OOD)', 'C: S − I']);
+    expect(r.consistency.some((c) => c.a === 'harmonious' && c.b === 'incompatible' && c.perSeed.length === 2)).toBe(true);
+    expect(r.dataOverlap.unknown!.seeds).toBe(2);
+    expect(r.dataOverlap.unknown!.meanPairwise).toBeCloseTo(r.dataOverlap.unknown!.floor, 12);
+    expect(out.markdown.split('\n')[2]).toMatch(/^\*\*Status: exploratory\*\*/);
+    expect(out.markdown).toMatch(/cannot reach α = 0.05 with 2 seeds/);
+    expect(out.markdown).not.toMatch(/✓/);
   });
 
   it('redraws the data per seed and pairs every contrast over seeds', () => {
@@ -229,6 +259,54 @@ describe('runExperiment (bag-of-words model, tiny world)', () => {
     expect(md).toMatch(/^- Harmonious (beat|fell below|did not clearly differ from) Incompatible/m);
     expect(md).toContain('## Training fit');
   });
+});
+
+describe('a pre-registered plan', () => {
+  const { questions, dev } = tinyWorld(5, 24);
+  // A plan takes at least 10,000 resamples (fixed: no doubling to a precision, to keep the test short).
+  const small = { ...config, name: 'tiny-plan', conditions: ['harmonious', 'incompatible'], seeds: [1, 2], training: { ...config.training, epochs: 1 }, evaluation: { ...config.evaluation, bootstrapSamples: 10_000, bootstrapPrecision: 0 } };
+  let model: BowModel;
+  beforeAll(async () => {
+    model = await pretrainedModel(questions, dev, questions.filter((_, i) => i % 2 === 0));
+  }, 120_000);
+  const run = (c: unknown, plan?: Plan) => runExperiment(c, { model, bank: { pool: questions, fewShot: dev }, plan, env: { engineVersion: 'test', weightsHash: 'abc' } });
+
+  it('a run under the plan is confirmatory and names the plan; a changed config or seeds is refused before any training', async () => {
+    const plan = await makePlan(small, { fitArm: { maxEpochs: 3 } });
+    expect(plan.configHash).toBe(await configHash(parseExperimentConfig(small)));
+    expect(plan.notes.join(' ')).toMatch(/cannot reach α = 0.05 with fewer than 6 seeds/);
+    const out = await run(small, plan);
+    expect(out.result.status).toBe('confirmatory');
+    expect(out.result.plan).toMatchObject({ hash: await planHash(plan), configHash: plan.configHash, arm: 'main' });
+    expect(out.manifest.plan!.hash).toBe(await planHash(plan));
+    expect(out.markdown).toMatch(/^\*\*Status: confirmatory\*\* — run under the pre-registered plan/m);
+    const started: string[] = [];
+    await expect(runExperiment({ ...small, seeds: [1, 3] }, { model, bank: { pool: questions, fewShot: dev }, plan, onEvent: (e) => started.push(e.type), env: { engineVersion: 'test' } })).rejects.toThrow(/differs from the pre-registered plan: seeds \[1,2\] → \[1,3\]/);
+    expect(started).toEqual([]);
+    await expect(run({ ...small, training: { ...small.training, learningRate: 0.1 } }, plan)).rejects.toBeInstanceOf(PlanMismatchError);
+    // A plan edited after it was frozen is not a pre-registration.
+    await expect(parsePlan({ ...plan, config: { ...plan.config, seeds: [1, 2, 3] } })).rejects.toThrow(/edited after it was frozen/);
+    expect(await parsePlan(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
+  }, 120_000);
+
+  it("the fit arm trains every condition under one stop-at-fit rule and records each run's epochs", async () => {
+    const plan = await makePlan(small, { fitArm: { threshold: 0.9, maxEpochs: 3 } });
+    const arm = fitArmConfig(parseExperimentConfig(small), plan.fitArm!);
+    const out = await run(arm, plan);
+    expect(out.result.plan!.arm).toBe('fit');
+    for (const r of out.result.runs) {
+      const f = r.fit;
+      expect(f.epochs).toBeGreaterThanOrEqual(1);
+      expect(f.epochs).toBeLessThanOrEqual(3);
+      expect(f.fitPerEpoch!.map((x) => x.epoch)).toEqual(Array.from({ length: f.epochs! }, (_, i) => i + 1));
+      // It stopped at the first epoch that fit, or at the ceiling; the recorded fit is the last one checked.
+      const last = f.fitPerEpoch!.at(-1)!.fit;
+      expect(last >= 0.9 || f.epochs === 3).toBe(true);
+      expect(f.fitPerEpoch!.slice(0, -1).every((x) => x.fit < 0.9)).toBe(true);
+      expect(f.after).toBeCloseTo(last, 12);
+    }
+    expect(out.markdown).toMatch(/Stop-at-fit arm: every condition trained until it answers at least 90.0 % of its own items/);
+  }, 120_000);
 });
 
 describe('resuming an experiment from its progress store', () => {

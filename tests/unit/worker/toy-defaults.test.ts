@@ -34,8 +34,12 @@ describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
     const c = parseExperimentConfig(TOY_EXPERIMENT);
     // The world's seed: the Worker reads the shipped world.json's own; the CLI config names it (42). The probe's
     // minPerCondition only sets when it warns (the run's 64 known / 40 unknown are above 10 and 20 alike).
-    const science = (x: typeof c) => ({ ...x, name: '', questions: null, probe: { ...x.probe, batchSize: 0, minPerCondition: 0 }, evaluation: { ...x.evaluation, batchSize: 0 } });
+    // The committed run predates the 10,000-resample bootstrap and the spread per-seed draws: its config says
+    // 1,000 resamples and "random" draws; the one click now uses the lab's defaults for both.
+    const science = (x: typeof c) => ({ ...x, name: '', questions: null, dataDraws: null, probe: { ...x.probe, batchSize: 0, minPerCondition: 0 }, evaluation: { ...x.evaluation, batchSize: 0, bootstrapSamples: 0 } });
     expect(science(c)).toEqual(science(committed));
+    expect([committed.evaluation.bootstrapSamples, committed.dataDraws]).toEqual([1000, 'random']);
+    expect([c.evaluation.bootstrapSamples, c.dataDraws]).toEqual([10_000, 'spread']);
     expect(c.size).toBe(30);
   });
 

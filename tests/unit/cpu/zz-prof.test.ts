@@ -1,0 +1,26 @@
+import { it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CpuRuntime } from '../../../src/engine/cpu-runtime';
+import { loadFolderFiles } from '../../../src/model/hub';
+import { checkModelFiles } from '../../../src/model/load';
+import { createEngineModel } from '../../../src/model/engine-model';
+import { trainer, trainStep } from '../../../src/model/train-step';
+import { openAsBlob, existsSync } from 'node:fs';
+it('prof', async () => {
+  const dir = '/work/main/public/models/toy-world';
+  const files = await loadFolderFiles('builtin:toy-world', async (f) => (existsSync(`${dir}/${f}`) ? openAsBlob(`${dir}/${f}`) : null));
+  const rt = new CpuRuntime();
+  const m = await createEngineModel(rt, checkModelFiles(files), { precision: 'auto' });
+  console.log(m.spec);
+  const core = m.core;
+  const lora = core.slot({ rank: 8, alpha: 16, dropout: 0, targets: ['q', 'v'] }, true);
+  const B = 8, S = 48;
+  const t = trainer(core, B, S, lora, {}, 16);
+  const batch = { ids: new Uint32Array(B * S).fill(5), positions: Uint32Array.from({ length: B * S }, (_, i) => i % S), targets: Uint32Array.from({ length: B * S }, (_, i) => (i % S === 40 || i % S === 41 ? 7 : 0xffffffff)) };
+  for (let i = 0; i < 3; i++) await trainStep(core, t, batch, 1e-3, i + 1);
+  rt.profile = new Map();
+  const t0 = performance.now();
+  for (let i = 0; i < 10; i++) await trainStep(core, t, batch, 1e-3, i + 4);
+  console.log('step ms', (performance.now() - t0) / 10);
+  console.log([...rt.profile].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / 10).toFixed(1)}`).join('\n'));
+}, 120000);
