@@ -5,12 +5,12 @@ import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync, existsSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/ift-lab';
-import { createEngineModel } from '../../src/model/engine-model';
-import { loadFolderFiles } from '../../src/model/hub';
-import { checkModelFiles } from '../../src/model/load';
-import { writeFixture } from '../helpers/fixtures';
-import { testRuntime } from '../helpers/gpu';
+import { main } from '../../../src/cli/ift-lab';
+import { createEngineModel } from '../../../src/model/engine-model';
+import { loadFolderFiles } from '../../../src/model/hub';
+import { checkModelFiles } from '../../../src/model/load';
+import { writeFixture } from '../../helpers/fixtures';
+import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 
 const LAYOUT = {
   header: 'Quiz on {subject}:\n',
@@ -34,7 +34,7 @@ describe('a model folder probed in its own question layout', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ift-layout-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes probe.json probabilities equal to a direct forward of the hand-written prompts', { timeout: 600_000 }, async () => {
+  it('writes probe.json probabilities equal to a direct forward of the hand-written prompts', { timeout: 120_000 }, async () => {
     const fx = writeFixture('tiny-llama', dir, false);
     const pool = [...questions('alpha', 16, 0), ...questions('beta', 4, 100), ...questions('gamma', 4, 200)];
     const shots = questions('alpha', 1, 50).map((q) => ({ ...q, id: 'shot-alpha' }));
@@ -55,7 +55,7 @@ describe('a model folder probed in its own question layout', () => {
     };
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
     const log: string[] = [];
-    const code = await main(['experiment', path.join(dir, 'config.json'), '--out', path.join(dir, 'out'), '--no-estimate'], { out: () => {}, err: (s) => void log.push(s) });
+    const code = await main(['experiment', path.join(dir, 'config.json'), '--out', path.join(dir, 'out'), '--no-estimate', '--device', 'cpu'], { out: () => {}, err: (s) => void log.push(s) });
     expect(code, log.join('\n')).toBe(0);
     const probed = JSON.parse(readFileSync(path.join(dir, 'out', 'probe.json'), 'utf8')) as { id: string; probs: number[]; pred: number; label: string }[];
     const manifest = JSON.parse(readFileSync(path.join(dir, 'out', 'manifest.json'), 'utf8'));
@@ -63,7 +63,7 @@ describe('a model folder probed in its own question layout', () => {
 
     // The same weights, loaded directly, in the precision the CLI used.
     const files = await loadFolderFiles(fx.dir, async (f) => (existsSync(path.join(fx.dir, f)) ? openAsBlob(path.join(fx.dir, f)) : null));
-    const model = await createEngineModel(await testRuntime(), checkModelFiles(files), { precision: manifest.device.precision, id: fx.dir });
+    const model = await createEngineModel(new CpuRuntime(), checkModelFiles(files), { precision: manifest.device.precision, id: fx.dir });
     try {
       const tok = model.tokenizer;
       const q = (x: (typeof pool)[number]) => `Q: ${x.question}\n(A) ${x.options[0]} (B) ${x.options[1]} (C) ${x.options[2]} (D) ${x.options[3]}\nPick one:`;

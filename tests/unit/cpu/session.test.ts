@@ -1,18 +1,18 @@
 // The Worker's lab session driven directly in Node through Dawn, on the built-in toy world: load → probe →
 // datasets → experiment (train with a pause, checkpoint, evaluate) → a cancel mid-run → resume → stored
-// result. The same code runs in the browser's Worker (tests/e2e/flow.test.ts). Tiny sizes: SwiftShader.
+// result. The same code runs in the browser's Worker (tests/e2e/flow.test.ts). Runs on the CPU backend (it tests the session, not kernels: tests/gpu has those).
 import { mkdtempSync, openAsBlob, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../src/model/builtin';
-import { loadFolderFiles } from '../../src/model/hub';
-import { validateSharedResult } from '../../src/share/schema';
-import { openFsStore } from '../helpers/fs-store';
-import type { StoredRecord } from '../../src/store/types';
-import type { Progress, TrainSettings } from '../../src/worker/protocol';
-import { Session, type Ctx } from '../../src/worker/session';
-import { testRuntime } from '../helpers/gpu';
+import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../../src/model/builtin';
+import { loadFolderFiles } from '../../../src/model/hub';
+import { validateSharedResult } from '../../../src/share/schema';
+import { openFsStore } from '../../helpers/fs-store';
+import type { StoredRecord } from '../../../src/store/types';
+import type { Progress, TrainSettings } from '../../../src/worker/protocol';
+import { Session, type Ctx } from '../../../src/worker/session';
+import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 
 const DIR = path.join('public', BUILTIN_MODELS[TOY_WORLD_ID]);
 const have = existsSync(path.join(DIR, 'model.safetensors')) && existsSync(path.join(DIR, 'world.json'));
@@ -22,7 +22,7 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
   const store = openFsStore(dir);
   const deps = {
     store,
-    runtime: testRuntime,
+    runtime: async () => new CpuRuntime(),
     modelFiles: (id: string) => loadFolderFiles(id, async (f) => (existsSync(path.join(DIR, f)) ? openAsBlob(path.join(DIR, f)) : null)),
     worldJson: async () => JSON.parse(readFileSync(path.join(DIR, 'world.json'), 'utf8')),
     modelCache: null,
@@ -42,7 +42,7 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
   const times: string[] = [];
   const mark = (what: string) => times.push(`${what} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  it('load → probe → datasets → train (paused once, cancelled once, resumed) → evaluate → stored result', { timeout: 400_000 }, async () => {
+  it('load → probe → datasets → train (paused once, cancelled once, resumed) → evaluate → stored result', { timeout: 120_000 }, async () => {
     const info = await session.loadModel(TOY_WORLD_ID, 'main', { progress: () => {}, signal: new AbortController().signal });
     expect(info).toMatchObject({ arch: 'llama', layers: 3, hiddenSize: 64, precision: 'f32', builtin: true });
     expect(info.params).toBeGreaterThan(100_000);
