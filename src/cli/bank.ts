@@ -1,4 +1,5 @@
 /** Loading an experiment's questions from files in Node (the browser loads them from the Hub or a picked file). */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LabError, QuestionFileError } from '../lab/errors';
@@ -80,4 +81,35 @@ export function loadGeneral(config: Pick<ExperimentConfig, 'general' | 'question
     return toyGeneralSet(readWorld(config.questions.seed));
   }
   return requireGeneral(readText(g.path), g.path).examples;
+}
+
+function fileHash(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/**
+ * The content hash of every input file a configuration names (questions, few-shot, general data, the toy
+ * world; for an MMLU folder, one hash over its CSV files), keyed by path: part of the progress and checkpoint
+ * fingerprints, so an edited file is never answered with results computed from the old one.
+ */
+export function inputHashes(config: Pick<ExperimentConfig, 'questions' | 'general'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const q = config.questions;
+  if (q.kind === 'file') {
+    out[q.path] = fileHash(q.path);
+    if (q.fewShotPath) out[q.fewShotPath] = fileHash(q.fewShotPath);
+  } else if (q.kind === 'mmlu-dir') {
+    const h = createHash('sha256');
+    for (const split of ['dev', ...q.poolSplits]) {
+      const dir = path.join(q.path, split);
+      if (!fs.existsSync(dir)) continue;
+      for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) h.update(`${split}/${f}\u0000${fileHash(path.join(dir, f))}\n`);
+    }
+    out[q.path] = h.digest('hex');
+  } else if (q.kind === 'toyworld') {
+    const world = path.join(packageRoot(), 'public', BUILTIN_MODELS[TOY_WORLD_ID], 'world.json');
+    out['toy world (world.json)'] = fileHash(world);
+  }
+  if (config.general && 'path' in config.general) out[config.general.path] = fileHash(config.general.path);
+  return out;
 }

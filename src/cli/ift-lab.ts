@@ -29,7 +29,7 @@ import { peftFromFiles, zipPeftFolder } from '../model/peft-zip';
 import { SafetensorsFile, sourceFromBytes } from '../model/safetensors';
 import { exportJson } from '../share/records';
 import { recipeToShared } from '../share/recipe-results';
-import { loadBank, loadGeneral } from './bank';
+import { inputHashes, loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv, peftFiles } from './models';
 import { estimateBeforeRun, estimateCommand, readConfig } from './estimate';
@@ -96,6 +96,7 @@ async function validate(file: string | undefined, io: Io, subject: { defaultSubj
 function progress(io: Io): (e: ExperimentEvent) => void {
   return (e) => {
     if (e.type === 'stage') io.err(`[${e.stage}] ${e.message}`);
+    else if (e.type === 'stale-progress') io.err(`[progress] not reusing the stored progress (probe, datasets, results): ${e.changes.join('; ')}. Computing it again.`);
     else if (e.type === 'probe') {
       io.err(`[probe] accuracy ${(100 * e.accuracy).toFixed(1)} %: ${e.counts.known} known, ${e.counts.unknown} unknown, ${e.counts.discarded} discarded`);
       for (const w of e.warnings) io.err(`[probe] warning: ${w}`);
@@ -132,6 +133,9 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     checkAgainstPool(config, bank.pool.length);
     const general = loadGeneral(config);
+    // Hashed after loading (which said clearly if a file is missing): an edited file is never answered from stored progress.
+    const inputs = inputHashes(config);
+    const inputsHash = await sha256Hex(stableJson(inputs));
     const model = await createModel(config);
     const env = await modelEnv(model);
     // Estimated before every run; the manifest sets the estimate against the actual time (manifest.timing).
@@ -147,7 +151,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
         model,
         bank,
         general,
-        sink: new FileCheckpointSink(path.join(outDir, 'checkpoints'), { identity: { weightsHash: env.weightsHash, engineVersion: pkg.version }, resume }),
+        sink: new FileCheckpointSink(path.join(outDir, 'checkpoints'), { identity: { weightsHash: env.weightsHash, engineVersion: pkg.version, inputs: inputsHash }, resume }),
         progress: new FileProgressStore(path.join(outDir, 'progress.json'), { fresh: resume === 'never' }),
         onAdapter: (run, state) => {
           const dir = path.join(outDir, 'adapters', run.runId);
@@ -159,7 +163,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
           est.clock.onEvent(e);
           progress(io)(e);
         },
-        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, ...est.env },
+        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, inputs, ...est.env },
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
       fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(out.result, null, 1));
