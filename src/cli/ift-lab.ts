@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json';
 import { LabError } from '../lab/errors';
-import { datasetFileStem, runExperiment, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
+import { datasetFileStem, runExperiment, splitsOf, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
 import { checkAgainstPool } from '../lab/experiment-config';
 import { stableJson } from '../lab/fingerprint';
 import { sha256Hex } from '../lab/hash';
@@ -132,6 +132,8 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     const bank = await loadBank(config);
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     checkAgainstPool(config, bank.pool.length);
+    // Split before loading the model: an unknown subject name (a typo) stops here, in a second.
+    splitsOf(config, bank);
     const general = loadGeneral(config);
     // Hashed after loading (which said clearly if a file is missing): an edited file is never answered from stored progress.
     const inputs = inputHashes(config);
