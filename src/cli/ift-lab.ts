@@ -154,7 +154,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
         bank,
         general,
         sink: new FileCheckpointSink(path.join(outDir, 'checkpoints'), { identity: { weightsHash: env.weightsHash, engineVersion: pkg.version, inputs: inputsHash }, resume }),
-        progress: new FileProgressStore(path.join(outDir, 'progress.json'), { fresh: resume === 'never' }),
+        progress: new FileProgressStore(path.join(outDir, 'progress.json'), { fresh: resume === 'never', onWarning: (m) => io.err(`[progress] warning: ${m}`) }),
         onAdapter: (run, state) => {
           const dir = path.join(outDir, 'adapters', run.runId);
           fs.mkdirSync(dir, { recursive: true });

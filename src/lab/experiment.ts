@@ -134,7 +134,8 @@ export interface RunFit {
 
 export interface RunRecord extends GridRun {
   datasetHash: string;
-  train: { steps: number; finalLoss: number | null; seconds: number; resumedFromStep: number | null; losses: number[] };
+  /** `losses`: every step's loss, those before a resume included; `lossesFromStep` > 0 only when an older checkpoint kept none. */
+  train: { steps: number; finalLoss: number | null; seconds: number; resumedFromStep: number | null; losses: number[]; lossesFromStep?: number };
   fit: RunFit;
   /** Per protocol name: the tuned model against that protocol's base. */
   evals: Record<string, EvalReport>;
@@ -504,7 +505,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     const record: RunRecord = {
       ...run,
       datasetHash: ds.hash,
-      train: { steps: trained.steps, finalLoss: trained.losses.at(-1) ?? null, seconds: trained.seconds, resumedFromStep: trained.resumedFromStep, losses: trained.losses },
+      train: { steps: trained.steps, finalLoss: trained.losses.at(-1) ?? null, seconds: trained.seconds, resumedFromStep: trained.resumedFromStep, losses: trained.losses, ...(trained.lossesFromStep ? { lossesFromStep: trained.lossesFromStep } : {}) },
       fit: fitOf(fitQuestions.length, fitBefore, fitAfter, trained.losses, Math.ceil(examples.length / cfg.batchSize)),
       evals,
       scores,
