@@ -197,6 +197,24 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
   }
 }
 
+/** True when two paths name the same file (the same path, or one file through a link). */
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const x = fs.statSync(a);
+    const y = fs.statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses an output path that is one of the command's inputs: no command writes over what it reads. */
+function notAnInput(target: string, inputs: readonly string[], flag = '--out'): void {
+  const hit = inputs.find((i) => sameFile(target, i));
+  if (hit) throw new LabError('output-is-input', `${flag} ${target} is the input file ${hit}: writing it would destroy what the command reads.`, `Give ${flag} another file name (or leave ${flag} out for the default).`);
+}
+
 /** A recipe's results.json (train.py's output) → an IFT Lab export file the History page imports. */
 function importResults(input: string | undefined, outFile: string | undefined, io: Io): number {
   if (!input) {
@@ -219,6 +237,7 @@ function importResults(input: string | undefined, outFile: string | undefined, i
       return 1;
     }
     const target = outFile ?? path.join(path.dirname(file), 'lab-results.json');
+    notAnInput(target, [file]);
     fs.writeFileSync(target, exportJson(r.results));
     for (const x of r.results) io.out(`${x.title}: ${x.conditions.length} condition(s), ${x.manifest.protocol}`);
     io.err(`Wrote ${target}: open IFT Lab's History page and import it (or ${path.basename(file)} itself).`);
@@ -242,6 +261,8 @@ async function exportAdapter(dir: string | undefined, outFile: string | undefine
     const tensors = (await SafetensorsFile.open(sourceFromBytes(folder.weights), 'adapter_model.safetensors')).tensors.size;
     const name = path.basename(path.resolve(dir));
     const target = outFile ?? `${path.resolve(dir)}.zip`;
+    notAnInput(target, [...files.keys()].map((f) => path.join(dir, f)));
+    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new LabError('output-is-folder', `--out ${target} is a folder.`, 'Give --out a file name ending in .zip.');
     fs.writeFileSync(target, zipPeftFolder(name, Object.fromEntries(files)));
     io.out(`${target}: LoRA r=${config.rank}, alpha=${config.alpha} on ${config.targets.join(', ')}, ${tensors} tensors`);
     return 0;

@@ -35,6 +35,14 @@ describe('ift-lab export-adapter', () => {
     const e = io();
     expect(await main(['export-adapter', empty], e.io)).toBe(1);
     expect(e.err.join('\n')).toMatch(/adapter_config\.json and adapter_model\.safetensors are missing/);
+
+    // --out naming its own input: refused, the input intact.
+    const weights = path.join(dir, 'adapter_model.safetensors');
+    const before = fs.readFileSync(weights);
+    const w = io();
+    expect(await main(['export-adapter', dir, '--out', weights], w.io)).toBe(1);
+    expect(w.err.join('\n')).toMatch(/is the input file .*adapter_model\.safetensors/);
+    expect(fs.readFileSync(weights).equals(before)).toBe(true);
     fs.rmSync(root, { recursive: true, force: true });
   });
 });
