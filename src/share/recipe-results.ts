@@ -113,7 +113,7 @@ export function isRecipeResults(json: unknown): boolean {
 
 
 const nan = (x: number | null) => (x === null ? NaN : x);
-const iv = (i: v.InferOutput<typeof interval>): Interval => ({ value: nan(i.value), lo: nan(i.lo), hi: nan(i.hi) });
+const iv = (i: { value: number | null; lo: number | null; hi: number | null }): Interval => ({ value: nan(i.value), lo: nan(i.lo), hi: nan(i.hi) });
 const grp = (g: v.InferOutput<typeof group>): GroupMetrics => ({
   n: g.n,
   baseAccuracy: iv(g.baseAccuracy),
