@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { delimiter } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// IFT_LAB_SWIFTSHADER_ICD: where a distribution keeps it elsewhere (tests point it at nothing to play a machine without it).
+const SWIFTSHADER_ICD = process.env.IFT_LAB_SWIFTSHADER_ICD || '/usr/lib/chromium/vk_swiftshader_icd.json';
 const CHROMIUM_LIBS = '/usr/lib/chromium';
 
 const INSTALL =

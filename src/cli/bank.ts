@@ -8,12 +8,16 @@ import { requireGeneral, type GeneralExample } from '../lab/general';
 import { BUILTIN_MODELS, TOY_WORLD_ID } from '../model/builtin';
 import { toyGeneralSet, toyWorldBank, type ToyWorld } from '../lab/toyworld';
 import { packageRoot } from './paths';
-import { parseMmluCsv, parseQuestionFile, requireValid, type Question } from '../lab/questions';
+import { decodeQuestionBytes, DEFAULT_LIMITS, parseMmluCsv, parseQuestionFile, requireValid, type Question } from '../lab/questions';
+import { readBounded } from './files';
 
 function readText(file: string): string {
   if (!fs.existsSync(file)) throw new QuestionFileError(`${file} does not exist.`, 'Check the path (relative paths start from the current directory).');
-  return fs.readFileSync(file, 'utf8');
+  return new TextDecoder().decode(readBounded(file, DEFAULT_LIMITS.maxBytes, 'The file'));
 }
+
+/** General instruction data: at most this many bytes (Alpaca's 52k examples are 22 MB). */
+export const GENERAL_MAX_BYTES = 256 * 2 ** 20;
 
 /** MMLU's CSV release: `<dir>/<split>/<subject>_<split>.csv`; dev is the few-shot bank. */
 export function loadMmluDir(dir: string, poolSplits: readonly string[]): QuestionBank {
@@ -35,7 +39,7 @@ export function loadMmluDir(dir: string, poolSplits: readonly string[]): Questio
 
 export async function loadQuestionFile(file: string): Promise<Question[]> {
   if (!fs.existsSync(file)) throw new QuestionFileError(`${file} does not exist.`, 'Check the path (relative paths start from the current directory).');
-  return requireValid(await parseQuestionFile(file, new Uint8Array(fs.readFileSync(file))), file);
+  return requireValid(await parseQuestionFile(file, readBounded(file, DEFAULT_LIMITS.maxBytes, 'The questions file')), file);
 }
 
 export async function loadBank(config: ExperimentConfig): Promise<QuestionBank> {
@@ -71,7 +75,7 @@ export function loadToyWorld(seed: number): QuestionBank {
 }
 
 /** The experiment's general instruction data: its file (every row checked), or the toy world's own set. */
-export function loadGeneral(config: Pick<ExperimentConfig, 'general' | 'questions'>): GeneralExample[] | undefined {
+export function loadGeneral(config: Pick<ExperimentConfig, 'general' | 'questions'>, onWarning?: (message: string) => void): GeneralExample[] | undefined {
   const g = config.general;
   if (!g) return undefined;
   if ('builtin' in g) {
@@ -80,7 +84,10 @@ export function loadGeneral(config: Pick<ExperimentConfig, 'general' | 'question
     }
     return toyGeneralSet(readWorld(config.questions.seed));
   }
-  return requireGeneral(readText(g.path), g.path).examples;
+  // Bytes decoded like a question file: UTF-16 or Latin-1 is read (and said), not refused row by row as "not JSON".
+  const decoded = decodeQuestionBytes(readBounded(g.path, GENERAL_MAX_BYTES, 'The general instruction file'));
+  if (decoded.warning) onWarning?.(`${g.path}: ${decoded.warning}`);
+  return requireGeneral(decoded.text, g.path).examples;
 }
 
 function fileHash(file: string): string {

@@ -4,6 +4,7 @@
  * `ift-lab experiment`, with a stage clock so that the manifest records estimate and actual side by side.
  */
 import fs from 'node:fs';
+import { readJsonText } from './files';
 import { LabError } from '../lab/errors';
 import { formatDuration, formatEstimate, stageClock, type RunEstimate } from '../lab/estimate';
 import { parseExperimentConfig, type ExperimentConfig, type QuestionBank } from '../lab/experiment';
@@ -20,10 +21,10 @@ interface Io {
 
 /** A configuration file, parsed and validated (every problem with its path). */
 export function readConfig(file: string): ExperimentConfig {
-  if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
+  const text = readJsonText(file, 2 ** 20, 'The configuration');
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
     throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
   }

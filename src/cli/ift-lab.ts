@@ -22,18 +22,20 @@ import { stableJson } from '../lab/fingerprint';
 import { sha256Hex } from '../lab/hash';
 import type { ResumePolicy } from '../lab/train';
 import { toJsonl } from '../lab/intervene';
-import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
 import { parsePeftConfig } from '../model/lora';
 import { peftFromFiles, zipPeftFolder } from '../model/peft-zip';
 import { SafetensorsFile, sourceFromBytes } from '../model/safetensors';
-import { exportJson } from '../share/records';
+import { exportJson, IMPORT_LIMITS } from '../share/records';
+import { readBounded, readJsonText } from './files';
+import { DEFAULT_LIMITS, parseQuestionFile } from '../lab/questions';
 import { recipeToShared } from '../share/recipe-results';
 import { inputHashes, loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv, peftFiles } from './models';
 import { estimateBeforeRun, estimateCommand, readConfig } from './estimate';
 import { FileProgressStore, probeRecords } from './progress';
+import { lockOutputFolder, type FolderLock } from './lock';
 
 export interface Io {
   out(s: string): void;
@@ -75,9 +77,9 @@ async function validate(file: string | undefined, io: Io, subject: { defaultSubj
     return 2;
   }
   try {
-    if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
-    // Bytes, not text: the reader tells UTF-8 from UTF-16 and Latin-1 and says which it found.
-    const parsed = await parseQuestionFile(path.basename(file), new Uint8Array(fs.readFileSync(file)), subject);
+    // Bytes, not text: the reader tells UTF-8 from UTF-16 and Latin-1 and says which it found. The size is
+    // checked before reading (a 700 MB file never reaches the decoder).
+    const parsed = await parseQuestionFile(path.basename(file), readBounded(file, DEFAULT_LIMITS.maxBytes, 'The questions file'), subject);
     for (const w of parsed.warnings ?? []) io.out(`${file}: warning: ${w}`);
     const subjects = new Set(parsed.questions.map((q) => q.subject));
     if (parsed.errors.length === 0) {
@@ -125,16 +127,21 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     io.err(USAGE);
     return 2;
   }
+  let lock: FolderLock | undefined;
+  const onExit = () => lock?.release();
+  process.once('exit', onExit);
   try {
     const config = readConfig(file);
     const outDir = outArg ?? (await defaultOutDir(config));
     io.err(`[out] ${outDir}`);
+    // Before anything is loaded: a file in the way, or another run writing the same folder, stops here.
+    lock = lockOutputFolder(outDir, (m) => io.err(`[out] ${m}`));
     const bank = await loadBank(config);
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     checkAgainstPool(config, bank.pool.length);
     // Split before loading the model: an unknown subject name (a typo) stops here, in a second.
     splitsOf(config, bank);
-    const general = loadGeneral(config);
+    const general = loadGeneral(config, (w) => io.err(`[load] warning: ${w}`));
     // Hashed after loading (which said clearly if a file is missing): an edited file is never answered from stored progress.
     const inputs = inputHashes(config);
     const inputsHash = await sha256Hex(stableJson(inputs));
@@ -194,6 +201,9 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     }
   } catch (e) {
     return fail(io, e);
+  } finally {
+    lock?.release();
+    process.off('exit', onExit);
   }
 }
 
@@ -224,10 +234,14 @@ function importResults(input: string | undefined, outFile: string | undefined, i
   try {
     const file = fs.existsSync(input) && fs.statSync(input).isDirectory() ? path.join(input, 'results.json') : input;
     if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, "Pass the recipe's output folder (train.py --out, default runs/) or its results.json.");
+    const text = readJsonText(file, IMPORT_LIMITS.fileChars, 'The results file');
     let json: unknown;
     try {
-      json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      json = JSON.parse(text);
     } catch (e) {
+      if (/(^|[\s:\[,])-?(NaN|Infinity)\b/.test(text)) {
+        throw new LabError('invalid-json', `${file} holds NaN or Infinity, which JSON does not allow (${(e as Error).message}).`, 'A measure became non-finite in the recipe: check its log for a diverged run, or replace NaN with null for an empty group.');
+      }
       throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Was train.py stopped while writing it? Run it again: finished runs are kept.');
     }
     const r = recipeToShared(json);
