@@ -272,7 +272,24 @@ async function exportAdapter(dir: string | undefined, outFile: string | undefine
     const files = new Map(fs.readdirSync(dir).filter((f) => f.startsWith('adapter_')).map((f) => [f, new Uint8Array(fs.readFileSync(path.join(dir, f)))] as const));
     const folder = peftFromFiles(files);
     const { config } = parsePeftConfig(folder.config);
-    const tensors = (await SafetensorsFile.open(sourceFromBytes(folder.weights), 'adapter_model.safetensors')).tensors.size;
+    // What the importer refuses is refused here too, before a zip is written: no tensors, non-finite values,
+    // a rank that is not the tensors' (r = 64 on rank-2 tensors).
+    const st = await SafetensorsFile.open(sourceFromBytes(folder.weights), 'adapter_model.safetensors');
+    const tensors = st.tensors.size;
+    const problems: string[] = [];
+    if (tensors === 0) problems.push('adapter_model.safetensors holds no tensors');
+    for (const [name, t] of st.tensors) {
+      const rankDim = /lora_A/.test(name) ? t.shape[0] : /lora_B/.test(name) ? t.shape[1] : undefined;
+      if (rankDim !== undefined && rankDim !== config.rank) problems.push(`${name} has rank ${rankDim} (shape ${t.shape.join('×')}), but adapter_config.json says r = ${config.rank}`);
+      const values = await st.readF32(name);
+      let bad = 0;
+      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) bad++;
+      if (bad) problems.push(`${name} has ${bad} non-finite value(s) (NaN or ±Infinity)`);
+      if (problems.length >= 10) break;
+    }
+    if (problems.length) {
+      throw new LabError('adapter-invalid', `${dir} is not an adapter the lab can import:\n- ${problems.join('\n- ')}`, 'Export the adapter the experiment wrote (ift-lab-out/<experiment>/adapters/<run>) unedited; a diverged run writes no adapter.');
+    }
     const name = path.basename(path.resolve(dir));
     const target = outFile ?? `${path.resolve(dir)}.zip`;
     notAnInput(target, [...files.keys()].map((f) => path.join(dir, f)));
