@@ -57,6 +57,8 @@ export async function parseMmluParquet(
   }));
   return validateRows(raw, limits, {
     defaultSubject: opts.defaultSubject ?? 'unknown',
+    // cais/mmlu's answer column is the 0-based index by definition.
+    zeroBasedNumbers: true,
     makeId: (row) => {
       const subject = typeof row.subject === 'string' && row.subject ? row.subject : (opts.defaultSubject ?? 'unknown');
       const n = counters.get(subject) ?? 0;

@@ -49,6 +49,8 @@ describe('experiment configuration', () => {
       expect(issues).toMatch(/typo/);
     }
     expect(() => parseExperimentConfig({ ...config, seeds: [3, 3] })).toThrow(/a seed appears twice/);
+    // The toy world's options were never read: now an error naming them, not silence.
+    expect(() => parseExperimentConfig({ ...config, questions: { kind: 'toyworld', seed: 5, options: { entities: 9, typo: 1 } } })).toThrow(/questions\.options: "entities", "typo" would be ignored/);
     expect(() => parseExperimentConfig({ ...config, questions: { kind: 'web', url: 'x' } })).toThrow(/questions/);
   });
 
