@@ -9,6 +9,7 @@ import { BUILTIN_MODELS, TOY_WORLD_ID } from '../model/builtin';
 import { toyGeneralSet, toyWorldBank, type ToyWorld } from '../lab/toyworld';
 import { packageRoot } from './paths';
 import { decodeQuestionBytes, DEFAULT_LIMITS, parseMmluCsv, parseQuestionFile, requireValid, type Question } from '../lab/questions';
+import { FILE_LIMITS } from '../util/file-limits';
 import { readBounded } from './files';
 
 function readText(file: string): string {
@@ -17,7 +18,7 @@ function readText(file: string): string {
 }
 
 /** General instruction data: at most this many bytes (Alpaca's 52k examples are 22 MB). */
-export const GENERAL_MAX_BYTES = 256 * 2 ** 20;
+export const GENERAL_MAX_BYTES = FILE_LIMITS.generalBytes;
 
 /** MMLU's CSV release: `<dir>/<split>/<subject>_<split>.csv`; dev is the few-shot bank. */
 export function loadMmluDir(dir: string, poolSplits: readonly string[]): QuestionBank {
