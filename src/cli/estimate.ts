@@ -3,7 +3,6 @@
  * the model's shapes (src/model/speed.ts), printed as expected time per stage; and the same estimate before
  * `ift-lab experiment`, with a stage clock so that the manifest records estimate and actual side by side.
  */
-import fs from 'node:fs';
 import { readJsonText } from './files';
 import { LabError } from '../lab/errors';
 import { formatDuration, formatEstimate, stageClock, type RunEstimate } from '../lab/estimate';

@@ -239,7 +239,7 @@ function importResults(input: string | undefined, outFile: string | undefined, i
     try {
       json = JSON.parse(text);
     } catch (e) {
-      if (/(^|[\s:\[,])-?(NaN|Infinity)\b/.test(text)) {
+      if (/(^|[\s:[,])-?(NaN|Infinity)\b/.test(text)) {
         throw new LabError('invalid-json', `${file} holds NaN or Infinity, which JSON does not allow (${(e as Error).message}).`, 'A measure became non-finite in the recipe: check its log for a diverged run, or replace NaN with null for an empty group.');
       }
       throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Was train.py stopped while writing it? Run it again: finished runs are kept.');

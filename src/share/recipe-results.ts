@@ -7,7 +7,6 @@
 import * as v from 'valibot';
 import type { EvalReport, GroupMetrics, SetReport, TestSetName } from '../lab/evaluate';
 import type { Interval } from '../lab/metrics';
-import { LIMITS, tooLarge } from '../lab/limits';
 import { sharedResult, type RunForShare } from './from-runs';
 import { validateSharedResult } from './schema';
 import { CONDITION_KINDS, TEST_SETS, type SharedManifest, type SharedResult } from './types';
@@ -31,6 +30,8 @@ const group = v.object({
   kl: intervalIn(0, Infinity, 'a KL divergence'),
   cosine: intervalIn(-1, 1, 'a cosine'),
 });
+/** The lab's own bounds (src/lab/limits.ts; share runs none of the lab's code, so they are repeated here). */
+const BOUNDS = { rank: 256, learningRate: 1, epochs: 100, items: 1_000_000, seed: 2 ** 31 - 1 } as const;
 const positive = (what: string) => v.pipe(v.number(), v.finite(), v.gtValue(0, `${what} must be > 0`));
 const whole = (min: number, max: number, what: string) => v.pipe(v.number(), v.integer(`${what} must be a whole number`), v.minValue(min, `${what} must be ≥ ${min}`), v.maxValue(max, `${what} must be ≤ ${max}`));
 const share = (what: string, open = false) => v.pipe(v.number(), v.minValue(0, `${what} must be ≥ 0`), open ? v.ltValue(1, `${what} must be < 1`) : v.maxValue(1, `${what} must be ≤ 1`));
@@ -57,13 +58,13 @@ const recipeSchema = v.object({
   ),
   training: v.object({
     lora: v.object({
-      rank: whole(1, LIMITS.rank.max, 'the LoRA rank'),
+      rank: whole(1, BOUNDS.rank, 'the LoRA rank'),
       alpha: positive('lora_alpha'),
       dropout: v.optional(share('the dropout', true), 0),
       targets: v.optional(v.array(text(10)), []),
     }),
-    learningRate: v.pipe(positive('the learning rate'), v.maxValue(LIMITS.learningRate.max, tooLarge('learningRate'))),
-    epochs: whole(1, LIMITS.epochs.max, 'epochs'),
+    learningRate: v.pipe(positive('the learning rate'), v.maxValue(BOUNDS.learningRate, `the learning rate must be ≤ ${BOUNDS.learningRate} (a LoRA learning rate above 1 diverges at the first step)`)),
+    epochs: whole(1, BOUNDS.epochs, 'epochs'),
     batchSize: whole(1, 1_000_000, 'the batch size'),
     schedule: v.object({ kind: text(20), warmupFraction: share('the warm-up fraction', true) }),
   }),
@@ -73,7 +74,7 @@ const recipeSchema = v.object({
         name: text(120),
         kind: v.picklist(CONDITION_KINDS),
         ratio: v.optional(v.nullable(share('a mixture ratio')), null),
-        items: whole(0, LIMITS.size.max, 'a dataset\'s item count'),
+        items: whole(0, BOUNDS.items, 'a dataset\'s item count'),
         sha256: text(120),
       }),
     ),
@@ -88,7 +89,7 @@ const recipeSchema = v.object({
       v.object({
         runId: text(160),
         dataset: text(120),
-        seed: whole(0, LIMITS.seed.max, 'a seed'),
+        seed: whole(0, BOUNDS.seed, 'a seed'),
         evals: v.record(text(60), v.record(v.string(), setReport)),
       }),
     ),
