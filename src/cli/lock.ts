@@ -29,7 +29,9 @@ export function lockOutputFolder(dir: string, onNote?: (message: string) => void
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new LabError('out-not-folder', `The output path ${dir} is a file, not a folder.`, 'Give --out a folder (new or one an earlier run of this configuration wrote).');
   }
-  fs.mkdirSync(dir, { recursive: true });
+  // The first folder this call creates (undefined when dir existed): a run that stops before writing
+  // anything leaves no empty folders behind.
+  const created = fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, LOCK_FILE);
   const body = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -42,6 +44,15 @@ export function lockOutputFolder(dir: string, onNote?: (message: string) => void
           if (released) return;
           released = true;
           fs.rmSync(file, { force: true });
+          if (created) {
+            for (let d = path.resolve(dir); d.length >= path.resolve(created).length; d = path.dirname(d)) {
+              try {
+                fs.rmdirSync(d);
+              } catch {
+                break;
+              }
+            }
+          }
         },
       };
     } catch (e) {

@@ -41,11 +41,23 @@ describe('the output folder lock', () => {
     expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
     // A lock left by a process that no longer exists (kill -9): taken over, with a note.
     const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: Number(gone.stdout.trim()), host: os.hostname(), since: 'then' }));
     const notes: string[] = [];
     const again = lockOutputFolder(dir, (m) => notes.push(m));
     expect(notes[0]).toMatch(/locked by a run that is gone/);
     again.release();
+  });
+
+  it('a run that stops before writing anything leaves no empty folder behind', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-lock-'));
+    const dir = path.join(root, 'ift-lab-out', 'exp-123');
+    lockOutputFolder(dir).release();
+    expect(fs.readdirSync(root)).toEqual([]);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'result.json'), '{}');
+    lockOutputFolder(dir).release();
+    expect(fs.readdirSync(dir)).toEqual(['result.json']);
   });
 
   it('says so when --out is a file, before anything runs', () => {
