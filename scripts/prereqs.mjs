@@ -4,7 +4,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// IFT_LAB_SWIFTSHADER_ICD: where a distribution keeps it elsewhere (tests point it at nothing to play a machine without it).
+const SWIFTSHADER_ICD = process.env.IFT_LAB_SWIFTSHADER_ICD || '/usr/lib/chromium/vk_swiftshader_icd.json';
 const CHROMIUM_LIBS = '/usr/lib/chromium';
 
 const INSTALL =
@@ -48,6 +49,15 @@ export function cliGpuEnv() {
   env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   env.LD_LIBRARY_PATH = [env.LD_LIBRARY_PATH, CHROMIUM_LIBS].filter(Boolean).join(delimiter);
   return { env, driver: 'swiftshader' };
+}
+
+/** What the ift-lab command says when WebGPU is asked for (--device webgpu) and no Vulkan driver was found. */
+export function cliGpuProblem() {
+  return (
+    'No Vulkan driver for WebGPU in Node (Dawn) was found on this machine.\n' +
+    "Install your GPU's Vulkan driver (or Debian's chromium, which brings the SwiftShader software driver: " +
+    'sudo apt-get install -y --no-install-recommends chromium), or leave --device at auto (or cpu): the CPU backend needs no driver.'
+  );
 }
 
 export function chromiumProblem() {

@@ -37,6 +37,16 @@ const crashedFiles = (counts) =>
     .filter((f) => f.status !== 'passed' && /Worker exited unexpectedly|terminate called|futex facility/.test(f.message ?? ''))
     .map((f) => f.name);
 
+// Every suite's prerequisites are checked before the first runs: a machine without Chromium stops here with
+// the one install line, not after the unit suite.
+for (const suite of suites) {
+  const { problem } = suite.env();
+  if (problem) {
+    console.error(`\n✗ ${suite.name}: cannot run.\n${problem}`);
+    process.exit(1);
+  }
+}
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;

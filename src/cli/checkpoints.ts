@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { LabError } from '../lab/errors';
 import type { AdapterState } from '../lab/model';
 import type { RunFingerprint } from '../lab/fingerprint';
 import type { Checkpoint, CheckpointSink, ResumePolicy } from '../lab/train';
@@ -57,7 +58,7 @@ export class FileCheckpointSink implements CheckpointSink {
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => EPOCH_FILE.test(f)).sort() : [];
   }
 
-  async save(runId: string, epoch: number, s: AdapterState, fingerprint?: RunFingerprint): Promise<void> {
+  async save(runId: string, epoch: number, s: AdapterState, fingerprint?: RunFingerprint, losses?: readonly number[]): Promise<void> {
     const dir = this.runDir(runId);
     fs.mkdirSync(dir, { recursive: true });
     const body = {
@@ -67,6 +68,7 @@ export class FileCheckpointSink implements CheckpointSink {
       step: s.step,
       tensors: encAll(s.tensors),
       optimizer: s.optimizer ? { m: encAll(s.optimizer.m), v: encAll(s.optimizer.v) } : undefined,
+      losses,
     };
     // Write then rename, so a crash or a full disk never leaves a half-written latest checkpoint; the
     // older ones go only once the new one is in place.
@@ -97,9 +99,20 @@ export class FileCheckpointSink implements CheckpointSink {
     const dir = this.runDir(runId);
     const last = this.files(dir).at(-1);
     if (!last) return undefined;
-    const b = JSON.parse(fs.readFileSync(path.join(dir, last), 'utf8'));
+    const file = path.join(dir, last);
+    let b;
+    try {
+      b = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (!b || typeof b !== 'object' || typeof b.step !== 'number' || !b.tensors || typeof b.tensors !== 'object') throw new Error('it is not a checkpoint');
+    } catch (e) {
+      throw new LabError(
+        'checkpoint-damaged',
+        `The checkpoint ${file} is damaged (${(e as Error).message}); it cannot be resumed.`,
+        `Delete ${file} to train run ${runId} from its start (other runs keep their checkpoints), or run with --fresh to start every run again.`,
+      );
+    }
     const state: AdapterState = { config: b.config, step: b.step, tensors: decAll(b.tensors), optimizer: b.optimizer ? { m: decAll(b.optimizer.m), v: decAll(b.optimizer.v) } : undefined };
-    return { state, fingerprint: b.fingerprint };
+    return { state, fingerprint: b.fingerprint, ...(Array.isArray(b.losses) ? { losses: b.losses } : {}) };
   }
 
   async delete(runId: string, opts: { prefix?: boolean } = {}): Promise<void> {

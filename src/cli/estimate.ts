@@ -3,7 +3,7 @@
  * the model's shapes (src/model/speed.ts), printed as expected time per stage; and the same estimate before
  * `ift-lab experiment`, with a stage clock so that the manifest records estimate and actual side by side.
  */
-import fs from 'node:fs';
+import { readJsonText } from './files';
 import { LabError } from '../lab/errors';
 import { formatDuration, formatEstimate, stageClock, type RunEstimate } from '../lab/estimate';
 import { parseExperimentConfig, type ExperimentConfig, type QuestionBank } from '../lab/experiment';
@@ -26,10 +26,10 @@ export function withDevice(config: ExperimentConfig, device?: DeviceChoice): Exp
 }
 
 export function readConfig(file: string): ExperimentConfig {
-  if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
+  const text = readJsonText(file, 2 ** 20, 'The configuration');
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
     throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
   }

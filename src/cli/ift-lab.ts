@@ -21,24 +21,28 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json';
 import { LabError } from '../lab/errors';
-import { datasetFileStem, runExperiment, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
+import { datasetFileStem, runExperiment, splitsOf, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
 import { checkAgainstPool } from '../lab/experiment-config';
 import { armOf, configHash, fitArmConfig, makePlan, parsePlan, PlanMismatchError, type Plan } from '../lab/plan';
+import { stableJson } from '../lab/fingerprint';
+import { sha256Hex } from '../lab/hash';
 import type { ResumePolicy } from '../lab/train';
 import { toJsonl } from '../lab/intervene';
-import { parseQuestionFile } from '../lab/questions';
 import { exportRecipe } from '../lab/recipe';
 import { parsePeftConfig } from '../model/lora';
 import { peftFromFiles, zipPeftFolder } from '../model/peft-zip';
 import { SafetensorsFile, sourceFromBytes } from '../model/safetensors';
-import { exportJson } from '../share/records';
+import { exportJson, IMPORT_LIMITS } from '../share/records';
+import { readBounded, readJsonText } from './files';
+import { DEFAULT_LIMITS, parseQuestionFile } from '../lab/questions';
 import { recipeToShared } from '../share/recipe-results';
-import { loadBank, loadGeneral } from './bank';
+import { inputHashes, loadBank, loadGeneral } from './bank';
 import { FileCheckpointSink } from './checkpoints';
 import { createModel, modelEnv, peftFiles } from './models';
 import { DEVICE_CHOICES, type DeviceChoice } from '../engine/backend';
 import { estimateBeforeRun, estimateCommand, readConfig, withDevice } from './estimate';
 import { FileProgressStore, probeRecords } from './progress';
+import { lockOutputFolder, type FolderLock } from './lock';
 
 export interface Io {
   out(s: string): void;
@@ -88,9 +92,9 @@ async function validate(file: string | undefined, io: Io, subject: { defaultSubj
     return 2;
   }
   try {
-    if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Check the path.');
-    // Bytes, not text: the reader tells UTF-8 from UTF-16 and Latin-1 and says which it found.
-    const parsed = await parseQuestionFile(path.basename(file), new Uint8Array(fs.readFileSync(file)), subject);
+    // Bytes, not text: the reader tells UTF-8 from UTF-16 and Latin-1 and says which it found. The size is
+    // checked before reading (a 700 MB file never reaches the decoder).
+    const parsed = await parseQuestionFile(path.basename(file), readBounded(file, DEFAULT_LIMITS.maxBytes, 'The questions file'), subject);
     for (const w of parsed.warnings ?? []) io.out(`${file}: warning: ${w}`);
     const subjects = new Set(parsed.questions.map((q) => q.subject));
     if (parsed.errors.length === 0) {
@@ -109,6 +113,7 @@ async function validate(file: string | undefined, io: Io, subject: { defaultSubj
 function progress(io: Io): (e: ExperimentEvent) => void {
   return (e) => {
     if (e.type === 'stage') io.err(`[${e.stage}] ${e.message}`);
+    else if (e.type === 'stale-progress') io.err(`[progress] not reusing the stored progress (probe, datasets, results): ${e.changes.join('; ')}. Computing it again.`);
     else if (e.type === 'probe') {
       io.err(`[probe] accuracy ${(100 * e.accuracy).toFixed(1)} %: ${e.counts.known} known, ${e.counts.unknown} unknown, ${e.counts.discarded} discarded`);
       for (const w of e.warnings) io.err(`[probe] warning: ${w}`);
@@ -173,6 +178,9 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     io.err(USAGE);
     return 2;
   }
+  let lock: FolderLock | undefined;
+  const onExit = () => lock?.release();
+  process.once('exit', onExit);
   try {
     const config = withDevice(readConfig(file), device);
     // The plan is checked before anything is loaded or trained.
@@ -184,10 +192,17 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     } else io.err('[plan] none: this run is exploratory (register a plan with ift-lab preregister before a confirmatory run)');
     const outDir = outArg ?? (await defaultOutDir(config));
     io.err(`[out] ${outDir}`);
+    // Before anything is loaded: a file in the way, or another run writing the same folder, stops here.
+    lock = lockOutputFolder(outDir, (m) => io.err(`[out] ${m}`));
     const bank = await loadBank(config);
     io.err(`[load] ${bank.pool.length} questions, ${bank.fewShot.length} few-shot examples`);
     checkAgainstPool(config, bank.pool.length);
-    const general = loadGeneral(config);
+    // Split before loading the model: an unknown subject name (a typo) stops here, in a second.
+    splitsOf(config, bank);
+    const general = loadGeneral(config, (w) => io.err(`[load] warning: ${w}`));
+    // Hashed after loading (which said clearly if a file is missing): an edited file is never answered from stored progress.
+    const inputs = inputHashes(config);
+    const inputsHash = await sha256Hex(stableJson(inputs));
     const model = await createModel(config, (s) => io.err(`[model] ${s}`));
     const env = await modelEnv(model);
     // Estimated before every run; the manifest sets the estimate against the actual time (manifest.timing).
@@ -203,8 +218,8 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
         model,
         bank,
         general,
-        sink: new FileCheckpointSink(path.join(outDir, 'checkpoints'), { identity: { weightsHash: env.weightsHash, engineVersion: pkg.version }, resume }),
-        progress: new FileProgressStore(path.join(outDir, 'progress.json'), { fresh: resume === 'never' }),
+        sink: new FileCheckpointSink(path.join(outDir, 'checkpoints'), { identity: { weightsHash: env.weightsHash, engineVersion: pkg.version, inputs: inputsHash }, resume }),
+        progress: new FileProgressStore(path.join(outDir, 'progress.json'), { fresh: resume === 'never', onWarning: (m) => io.err(`[progress] warning: ${m}`) }),
         onAdapter: (run, state) => {
           const dir = path.join(outDir, 'adapters', run.runId);
           fs.mkdirSync(dir, { recursive: true });
@@ -215,7 +230,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
           est.clock.onEvent(e);
           progress(io)(e);
         },
-        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, ...est.env },
+        env: { engineVersion: pkg.version, weightsHash: env.weightsHash, device: env.device, inputs, ...est.env },
         plan,
       });
       fs.mkdirSync(path.join(outDir, 'datasets'), { recursive: true });
@@ -245,7 +260,28 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
     }
   } catch (e) {
     return fail(io, e);
+  } finally {
+    lock?.release();
+    process.off('exit', onExit);
   }
+}
+
+/** True when two paths name the same file (the same path, or one file through a link). */
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const x = fs.statSync(a);
+    const y = fs.statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses an output path that is one of the command's inputs: no command writes over what it reads. */
+function notAnInput(target: string, inputs: readonly string[], flag = '--out'): void {
+  const hit = inputs.find((i) => sameFile(target, i));
+  if (hit) throw new LabError('output-is-input', `${flag} ${target} is the input file ${hit}: writing it would destroy what the command reads.`, `Give ${flag} another file name (or leave ${flag} out for the default).`);
 }
 
 /** A recipe's results.json (train.py's output) → an IFT Lab export file the History page imports. */
@@ -257,10 +293,14 @@ function importResults(input: string | undefined, outFile: string | undefined, i
   try {
     const file = fs.existsSync(input) && fs.statSync(input).isDirectory() ? path.join(input, 'results.json') : input;
     if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, "Pass the recipe's output folder (train.py --out, default runs/) or its results.json.");
+    const text = readJsonText(file, IMPORT_LIMITS.fileChars, 'The results file');
     let json: unknown;
     try {
-      json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      json = JSON.parse(text);
     } catch (e) {
+      if (/(^|[\s:[,])-?(NaN|Infinity)\b/.test(text)) {
+        throw new LabError('invalid-json', `${file} holds NaN or Infinity, which JSON does not allow (${(e as Error).message}).`, 'A measure became non-finite in the recipe: check its log for a diverged run, or replace NaN with null for an empty group.');
+      }
       throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Was train.py stopped while writing it? Run it again: finished runs are kept.');
     }
     const r = recipeToShared(json);
@@ -270,6 +310,7 @@ function importResults(input: string | undefined, outFile: string | undefined, i
       return 1;
     }
     const target = outFile ?? path.join(path.dirname(file), 'lab-results.json');
+    notAnInput(target, [file]);
     fs.writeFileSync(target, exportJson(r.results));
     for (const x of r.results) io.out(`${x.title}: ${x.conditions.length} condition(s), ${x.manifest.protocol}`);
     io.err(`Wrote ${target}: open IFT Lab's History page and import it (or ${path.basename(file)} itself).`);
@@ -290,9 +331,28 @@ async function exportAdapter(dir: string | undefined, outFile: string | undefine
     const files = new Map(fs.readdirSync(dir).filter((f) => f.startsWith('adapter_')).map((f) => [f, new Uint8Array(fs.readFileSync(path.join(dir, f)))] as const));
     const folder = peftFromFiles(files);
     const { config } = parsePeftConfig(folder.config);
-    const tensors = (await SafetensorsFile.open(sourceFromBytes(folder.weights), 'adapter_model.safetensors')).tensors.size;
+    // What the importer refuses is refused here too, before a zip is written: no tensors, non-finite values,
+    // a rank that is not the tensors' (r = 64 on rank-2 tensors).
+    const st = await SafetensorsFile.open(sourceFromBytes(folder.weights), 'adapter_model.safetensors');
+    const tensors = st.tensors.size;
+    const problems: string[] = [];
+    if (tensors === 0) problems.push('adapter_model.safetensors holds no tensors');
+    for (const [name, t] of st.tensors) {
+      const rankDim = /lora_A/.test(name) ? t.shape[0] : /lora_B/.test(name) ? t.shape[1] : undefined;
+      if (rankDim !== undefined && rankDim !== config.rank) problems.push(`${name} has rank ${rankDim} (shape ${t.shape.join('×')}), but adapter_config.json says r = ${config.rank}`);
+      const values = await st.readF32(name);
+      let bad = 0;
+      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) bad++;
+      if (bad) problems.push(`${name} has ${bad} non-finite value(s) (NaN or ±Infinity)`);
+      if (problems.length >= 10) break;
+    }
+    if (problems.length) {
+      throw new LabError('adapter-invalid', `${dir} is not an adapter the lab can import:\n- ${problems.join('\n- ')}`, 'Export the adapter the experiment wrote (ift-lab-out/<experiment>/adapters/<run>) unedited; a diverged run writes no adapter.');
+    }
     const name = path.basename(path.resolve(dir));
     const target = outFile ?? `${path.resolve(dir)}.zip`;
+    notAnInput(target, [...files.keys()].map((f) => path.join(dir, f)));
+    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new LabError('output-is-folder', `--out ${target} is a folder.`, 'Give --out a file name ending in .zip.');
     fs.writeFileSync(target, zipPeftFolder(name, Object.fromEntries(files)));
     io.out(`${target}: LoRA r=${config.rank}, alpha=${config.alpha} on ${config.targets.join(', ')}, ${tensors} tensors`);
     return 0;

@@ -4,12 +4,13 @@
  * to the engine (WebGPU through Dawn, or the CPU backend: src/cli/gpu.ts).
  */
 import { createHash } from 'node:crypto';
-import { openAsBlob } from 'node:fs';
+import fs, { openAsBlob } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { ExperimentConfig } from '../lab/experiment';
 import type { DeviceInfo } from '../lab/manifest';
+import { LabError } from '../lab/errors';
 import type { AdapterState, LabModel } from '../lab/model';
 import { BUILTIN_MODELS } from '../model/builtin';
 import { DirectoryModelCache } from '../model/cache-node';
@@ -35,8 +36,14 @@ function folderReader(dir: string) {
 }
 
 async function modelFiles(id: string, revision: string, onLog?: (s: string) => void): Promise<ModelFiles> {
-  if (id in BUILTIN_MODELS) return loadFolderFiles(id, folderReader(path.join(packageRoot(), 'public', BUILTIN_MODELS[id])));
-  if (id.startsWith('.') || id.startsWith('/')) return loadFolderFiles(id, folderReader(path.resolve(id)));
+  // Own keys only: "toString" is not a built-in model (it is on every object's prototype).
+  if (Object.hasOwn(BUILTIN_MODELS, id)) return loadFolderFiles(id, folderReader(path.join(packageRoot(), 'public', BUILTIN_MODELS[id])));
+  if (id.startsWith('.') || id.startsWith('/')) {
+    if (!fs.existsSync(id) || !fs.statSync(id).isDirectory()) {
+      throw new LabError('model-folder-missing', `The model folder ${path.resolve(id)} does not exist.`, 'A model id starting with . or / is a local folder (config.json, tokenizer.json, model.safetensors): check the path, or give a Hub id such as Qwen/Qwen2.5-0.5B.');
+    }
+    return loadFolderFiles(id, folderReader(path.resolve(id)));
+  }
   const cache = new DirectoryModelCache(path.join(process.env.IFT_LAB_CACHE ?? path.join(homedir(), '.cache', 'ift-lab'), 'hub'));
   let last = '';
   return loadModelFiles(id, {

@@ -43,6 +43,18 @@ export class EmptySplitError extends LabError {
   }
 }
 
+/** Subjects named in a configuration that no loaded question has (a typo would otherwise move data between splits). */
+export class UnknownSubjectError extends LabError {
+  constructor(readonly unknown: readonly { field: string; name: string; closest: string | null }[], known: readonly string[]) {
+    const list = unknown.map((u) => `${u.field}: ${JSON.stringify(u.name)} is not a subject of the loaded questions${u.closest ? ` (did you mean ${JSON.stringify(u.closest)}?)` : ''}`);
+    super(
+      'unknown-subject',
+      `The configuration names ${unknown.length === 1 ? 'a subject' : 'subjects'} the questions do not have:\n- ${list.join('\n- ')}`,
+      `Use the subject names of the loaded questions (${known.slice(0, 12).join(', ')}${known.length > 12 ? `, … ${known.length} in all` : ''}).`,
+    );
+  }
+}
+
 /** A condition of the intervention that cannot be built at the requested size. */
 export class ConditionTooSmallError extends LabError {
   constructor(

@@ -191,6 +191,12 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   if (new Set(c.seeds).size !== c.seeds.length) issues.push('seeds: a seed appears twice');
   if (new Set(c.conditions).size !== c.conditions.length) issues.push('conditions: a condition appears twice');
   if (new Set(c.ratios).size !== c.ratios.length) issues.push('ratios: a ratio appears twice');
+  if (c.questions.kind === 'toyworld' && Object.keys(c.questions.options).length) {
+    // Never silently ignored: the built-in model knows one world, and no option can change what it learned.
+    issues.push(
+      `questions.options: ${Object.keys(c.questions.options).map((k) => JSON.stringify(k)).join(', ')} would be ignored: the toy world is the one the built-in model was pretrained on (only "seed" selects it); remove "options" (another world needs its own model: tools/toyworld/build.sh)`,
+    );
+  }
   if (issues.length) throw new ConfigError('experiment configuration', issues);
   return c;
 }

@@ -13,6 +13,7 @@ import { contrastOf, type Contrast, type ContrastGroup } from './contrasts';
 import { CancelledError, LabError } from './errors';
 import { compareScores, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSetName, type TestSets } from './evaluate';
 import { parseExperimentConfig, type ExperimentConfig } from './experiment-config';
+import { stableJson } from './fingerprint';
 import { sha256Hex } from './hash';
 import { teachingBreakdown, type TeachingBreakdown } from './teaching';
 import {
@@ -31,7 +32,7 @@ import type { AdapterState, LabModel, TrainConfig } from './model';
 import { beliefMethodOf, probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
 import type { RunEstimate, Stage } from './estimate';
-import { armOf, configHash, planHash, PlanMismatchError, type Plan } from './plan';
+import { armOf, configHash, planHash, PlanMismatchError, scienceOf, type Plan } from './plan';
 import { drawOverlap, type DrawOverlap } from './overlap';
 import { makeSplits, type Splits } from './splits';
 import { canExplain, explainOption } from './toyworld';
@@ -139,7 +140,8 @@ export interface RunFit {
 
 export interface RunRecord extends GridRun {
   datasetHash: string;
-  train: { steps: number; finalLoss: number | null; seconds: number; resumedFromStep: number | null; losses: number[] };
+  /** `losses`: every step's loss, those before a resume included; `lossesFromStep` > 0 only when an older checkpoint kept none. */
+  train: { steps: number; finalLoss: number | null; seconds: number; resumedFromStep: number | null; losses: number[]; lossesFromStep?: number };
   fit: RunFit;
   /** Per protocol name: the tuned model against that protocol's base. */
   evals: Record<string, EvalReport>;
@@ -226,6 +228,8 @@ export interface ExperimentResult {
 
 export type ExperimentEvent =
   | { type: 'stage'; stage: 'split' | 'probe' | 'datasets' | 'explanations' | 'baseline' | 'runs' | 'report'; message: string }
+  /** Stored progress exists but was computed for other inputs: it is not reused, and this says why. */
+  | { type: 'stale-progress'; changes: string[] }
   | { type: 'probe'; counts: ProbeResult['counts']; accuracy: number; warnings: string[] }
   | { type: 'progress'; stage: 'probe' | 'baseline' | 'evaluate' | 'fit'; done: number; total: number; runId?: string }
   | { type: 'run-start'; run: GridRun; index: number; total: number }
@@ -246,12 +250,16 @@ export interface ExperimentEnv {
   stageSeconds?: Partial<Record<Stage, number>>;
   /** The precision the weights were loaded in and why (src/model/precision.ts). */
   precision?: { used: 'f32' | 'f16'; reason: string } | null;
+  /** Content hash of each input file the runner read (name: its path), part of the progress fingerprint. */
+  inputs?: Readonly<Record<string, string>>;
 }
 
 /** What survives a cut-off: every finished stage, under the fingerprint it was computed for. */
 export interface ExperimentProgress {
   version: 1;
   fingerprint: string;
+  /** The fingerprint's parts, so that a stale store can say what changed (absent in older stores). */
+  parts?: Record<string, string>;
   probe?: ProbeResult;
   /** Datasets per data seed (key: the seed as a string). */
   datasets?: Record<string, IftDataset[]>;
@@ -308,11 +316,67 @@ export interface ExperimentOutput {
   splits: Splits;
 }
 
-/** The fingerprint of everything that decides an experiment's numbers. */
-export async function experimentFingerprint(config: ExperimentConfig, env: Pick<ExperimentEnv, 'weightsHash' | 'engineVersion'>): Promise<string> {
-  // Where it runs is not what it computes: a run may move between devices (the manifest says which ran).
-  const { device: _device, ...science } = config;
-  return sha256Hex(JSON.stringify({ config: science, weights: env.weightsHash ?? null, engine: env.engineVersion }));
+/** The data an experiment reads, hashed by content: the questions (pool and few-shot) and the general examples. */
+export async function dataHashes(bank: QuestionBank, general?: readonly GeneralExample[]): Promise<Record<string, string>> {
+  return {
+    questions: await sha256Hex(stableJson({ pool: bank.pool, fewShot: bank.fewShot })),
+    ...(general?.length ? { general: await sha256Hex(stableJson(general)) } : {}),
+  };
+}
+
+/**
+ * What decides an experiment's numbers, part by part: the configuration, weights, engine, the content of the
+ * data it reads (so a corrected answer key is never answered with old results), and the content hash of each
+ * input file the runner names (`env.inputs`, so the run can say which file changed).
+ */
+export async function experimentFingerprintParts(
+  config: ExperimentConfig,
+  env: Pick<ExperimentEnv, 'weightsHash' | 'engineVersion' | 'inputs'>,
+  data: { bank?: QuestionBank; general?: readonly GeneralExample[] } = {},
+): Promise<Record<string, string>> {
+  // Where it runs is not what it computes: `device` is left out (a run may move between devices).
+  const parts: Record<string, string> = { config: stableJson(scienceOf(config)), weights: env.weightsHash ?? '(none)', engine: env.engineVersion };
+  if (data.bank) Object.assign(parts, await dataHashes(data.bank, data.general));
+  for (const [name, hash] of Object.entries(env.inputs ?? {})) parts[`file ${name}`] = hash;
+  return parts;
+}
+
+/** The fingerprint of everything that decides an experiment's numbers (see experimentFingerprintParts). */
+export async function experimentFingerprint(
+  config: ExperimentConfig,
+  env: Pick<ExperimentEnv, 'weightsHash' | 'engineVersion' | 'inputs'>,
+  data: { bank?: QuestionBank; general?: readonly GeneralExample[] } = {},
+): Promise<string> {
+  return sha256Hex(stableJson(await experimentFingerprintParts(config, env, data)));
+}
+
+const PART_WORDS: Record<string, string> = { config: 'the configuration', weights: 'the model weights', engine: 'the engine version', questions: 'the questions (their content)', general: 'the general instruction data (its content)' };
+
+/** In words, which parts of an experiment's fingerprint differ: "the file data/q.csv changed (1a2b3c4d → 5e6f7a8b)". */
+export function describeProgressChanges(was: Readonly<Record<string, string>> | undefined, now: Readonly<Record<string, string>>): string[] {
+  if (!was) return ['the stored progress has no fingerprint parts (an older version of the lab wrote it)'];
+  const out: string[] = [];
+  for (const k of [...new Set([...Object.keys(was), ...Object.keys(now)])]) {
+    const a = was[k];
+    const b = now[k];
+    if (a === b) continue;
+    if (k.startsWith('file ')) {
+      out.push(a === undefined ? `the run now reads ${k.slice(5)}` : b === undefined ? `the run no longer reads ${k.slice(5)}` : `the file ${k.slice(5)} changed (content ${a.slice(0, 8)} → ${b.slice(0, 8)})`);
+    } else if (k === 'config' && a !== undefined && b !== undefined) {
+      const fa = new Map<string, string>();
+      const fb = new Map<string, string>();
+      flattenJson(JSON.parse(a), '', fa);
+      flattenJson(JSON.parse(b), '', fb);
+      for (const f of [...new Set([...fa.keys(), ...fb.keys()])]) if (fa.get(f) !== fb.get(f)) out.push(`${f} ${fa.get(f) ?? '(unset)'} → ${fb.get(f) ?? '(unset)'}`);
+    } else out.push(`${PART_WORDS[k] ?? k} changed`);
+  }
+  return out.length ? out : ['the fingerprint differs'];
+}
+
+function flattenJson(v: unknown, prefix: string, out: Map<string, string>): void {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) flattenJson(x, prefix ? `${prefix}.${k}` : k, out);
+  } else out.set(prefix, JSON.stringify(v));
 }
 
 export function splitsOf(config: ExperimentConfig, bank: QuestionBank): Splits {
@@ -385,9 +449,12 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     if (arm.arm === null) throw new PlanMismatchError(arm.differences);
     plan = { hash: await planHash(deps.plan), configHash: cfgHash, arm: arm.arm, createdAt: deps.plan.createdAt };
   }
-  const fingerprint = await experimentFingerprint(config, deps.env);
+  const parts = await experimentFingerprintParts(config, deps.env, { bank: deps.bank, general: deps.general });
+  const fingerprint = await sha256Hex(stableJson(parts));
   const stored = await deps.progress?.load();
-  const progress: ExperimentProgress = stored && stored.version === 1 && stored.fingerprint === fingerprint ? stored : { version: 1, fingerprint, runs: [] };
+  const reusable = stored && stored.version === 1 && stored.fingerprint === fingerprint;
+  if (stored && !reusable) emit({ type: 'stale-progress', changes: stored.version === 1 ? describeProgressChanges(stored.parts, parts) : ['the stored progress was written by another version of the lab'] });
+  const progress: ExperimentProgress = reusable ? stored : { version: 1, fingerprint, parts, runs: [] };
   const save = async () => deps.progress?.save(progress);
 
   emit({ type: 'stage', stage: 'split', message: 'Splitting questions into train / HOMO / ID / OOD' });
@@ -488,7 +555,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     const record: RunRecord = {
       ...run,
       datasetHash: ds.hash,
-      train: { steps: trained.steps, finalLoss: trained.losses.at(-1) ?? null, seconds: trained.seconds, resumedFromStep: trained.resumedFromStep, losses: trained.losses },
+      train: { steps: trained.steps, finalLoss: trained.losses.at(-1) ?? null, seconds: trained.seconds, resumedFromStep: trained.resumedFromStep, losses: trained.losses, ...(trained.lossesFromStep ? { lossesFromStep: trained.lossesFromStep } : {}) },
       fit: {
         ...fitOf(fitQuestions.length, fitBefore, fitAfter, trained.losses, Math.ceil(examples.length / cfg.batchSize)),
         ...(trained.fitPerEpoch ? { epochs: trained.epochs, fitPerEpoch: trained.fitPerEpoch } : {}),
@@ -591,7 +658,8 @@ function sameProbe(p: ProbeResult, config: ExperimentConfig, splits: Splits): bo
     p.settings.threshold === s.threshold &&
     JSON.stringify(p.settings.format) === JSON.stringify(s.format) &&
     p.items.length === ids.length &&
-    p.items.every((it, i) => it.id === ids[i])
+    // The same ids with the same answers: a corrected answer key is probed again, not answered from the old probe.
+    p.items.every((it, i) => it.id === ids[i] && it.gold === splits.train[i].answer)
   );
 }
 

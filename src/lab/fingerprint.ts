@@ -67,6 +67,7 @@ const WORDS: Record<string, string> = {
   model: 'the model',
   weightsHash: 'the model weights',
   engineVersion: 'the engine version',
+  inputs: 'the input files (questions, few-shot or general data)',
 };
 
 /** In words, what differs between a checkpoint's fingerprint and the run's: "learningRate 0.0001 → 0.005". */

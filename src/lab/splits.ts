@@ -1,4 +1,4 @@
-import { EmptySplitError, type SplitName } from './errors';
+import { EmptySplitError, UnknownSubjectError, type SplitName } from './errors';
 import { mmluCategory } from './questions/mmlu';
 import type { Question } from './questions/types';
 import { rng, shuffled, subSeed } from './random';
@@ -34,6 +34,28 @@ function cap(qs: Question[], n: number | undefined, seed: number, label: string)
   return shuffled(qs, rng(subSeed(seed, `cap:${label}`))).slice(0, n);
 }
 
+/** Edit distance (insertions, deletions, substitutions) between two names. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The known name closest to `name` (case-insensitive edit distance), when it is close enough to be a typo. */
+export function closestName(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
 /**
  * Disjoint train / HOMO / ID / OOD sets, the same for the same questions and seed whatever their order
  * (questions are sorted by id before the seeded shuffle).
@@ -45,7 +67,14 @@ export function makeSplits(questions: readonly Question[], cfg: SplitConfig): Sp
   const sorted = [...questions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const subjects = [...new Set(sorted.map((q) => q.subject))].sort();
   const trainSet = new Set(cfg.trainSubjects);
-  const absent = cfg.trainSubjects.filter((s) => !subjects.includes(s));
+  // A name the questions do not have is an error, not an empty filter: a misspelt training subject would
+  // otherwise leave its questions to the OOD test set (and a misspelt related subject the same).
+  const unknown = [
+    ...cfg.trainSubjects.filter((s) => !subjects.includes(s)).map((name) => ({ field: 'subjects.train', name })),
+    ...(cfg.related === 'category' ? [] : cfg.related.filter((s) => !subjects.includes(s)).map((name) => ({ field: 'subjects.related', name }))),
+  ];
+  if (unknown.length) throw new UnknownSubjectError(unknown.map((u) => ({ ...u, closest: closestName(u.name, subjects) })), subjects);
+  const absent: string[] = [];
   const allowed = new Set(cfg.allowEmpty ?? []);
 
   let idSubjects: string[];

@@ -11,6 +11,8 @@ import type { AdapterState, LabModel, LoraTarget, StepEvent, TrainConfig, TrainE
 export interface Checkpoint {
   state: AdapterState;
   fingerprint?: RunFingerprint;
+  /** The loss of every step up to `state.step` (absent in checkpoints older versions wrote): a resumed run reports its whole history. */
+  losses?: number[];
 }
 
 /**
@@ -25,7 +27,7 @@ export type ResumePolicy = 'auto' | 'require' | 'never';
  * failed write leaves the previous checkpoint intact.
  */
 export interface CheckpointSink {
-  save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint): Promise<void>;
+  save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint, losses?: readonly number[]): Promise<void>;
   latest(runId: string): Promise<Checkpoint | undefined>;
   /** Every checkpoint of this run; with `{ prefix: true }`, of every run whose id starts with `runId`. */
   delete(runId: string, opts?: { prefix?: boolean }): Promise<void>;
@@ -53,7 +55,7 @@ export function stateBytes(s: AdapterState): number {
 
 /** Checkpoints in memory (tests, and a browser with storage denied); keeps the latest per run. */
 export class MemoryCheckpointSink implements CheckpointSink {
-  readonly saved = new Map<string, { epoch: number; state: AdapterState; fingerprint?: RunFingerprint }>();
+  readonly saved = new Map<string, { epoch: number; state: AdapterState; fingerprint?: RunFingerprint; losses?: number[] }>();
   /** Every save, in order (tests look at the history; only `saved` is kept). */
   readonly history: { runId: string; epoch: number; step: number }[] = [];
   constructor(readonly opts: { identity?: CheckpointSink['identity']; resume?: ResumePolicy } = {}) {}
@@ -63,13 +65,13 @@ export class MemoryCheckpointSink implements CheckpointSink {
   get resume() {
     return this.opts.resume;
   }
-  async save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint): Promise<void> {
-    this.saved.set(runId, { epoch, state, fingerprint });
+  async save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint, losses?: readonly number[]): Promise<void> {
+    this.saved.set(runId, { epoch, state, fingerprint, ...(losses ? { losses: [...losses] } : {}) });
     this.history.push({ runId, epoch, step: state.step });
   }
   async latest(runId: string): Promise<Checkpoint | undefined> {
     const c = this.saved.get(runId);
-    return c && { state: c.state, fingerprint: c.fingerprint };
+    return c && { state: c.state, fingerprint: c.fingerprint, ...(c.losses ? { losses: [...c.losses] } : {}) };
   }
   async delete(runId: string, opts: { prefix?: boolean } = {}): Promise<void> {
     for (const id of [...this.saved.keys()]) if (opts.prefix ? id.startsWith(runId) : id === runId) this.saved.delete(id);
@@ -186,8 +188,10 @@ export interface TrainRunResult {
   runId: string;
   state: AdapterState;
   resumedFromStep: number | null;
-  /** Loss of every step this call ran. */
+  /** Loss of every step of the run, the steps before a resume included (from its checkpoint). */
   losses: number[];
+  /** The step `losses` starts at: 0, or the resume step when the checkpoint (from an older version) kept no losses. */
+  lossesFromStep: number;
   steps: number;
   seconds: number;
   /** With `untilFit`: the fit after each epoch checked (epoch counted from 1), and the epochs trained. */
@@ -213,12 +217,15 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     await o.sink!.delete(o.runId);
   }
   const resumedFromStep = from ? from.step : null;
+  // The losses before the resume, when the checkpoint kept all of them.
+  const prior = from && stored?.losses && stored.losses.length === from.step && stored.losses.every((x) => Number.isFinite(x)) ? stored.losses : from ? null : [];
+  const lossesFromStep = prior ? 0 : from!.step;
   o.onEvent?.({ type: 'start', runId: o.runId, totalSteps, examples: o.examples.length, resumedFromStep });
   if (from && from.step >= totalSteps) {
     o.onEvent?.({ type: 'done', runId: o.runId, steps: from.step, seconds: 0 });
-    return { runId: o.runId, state: from, resumedFromStep, losses: [], steps: from.step, seconds: 0 };
+    return { runId: o.runId, state: from, resumedFromStep, losses: [...(prior ?? [])], lossesFromStep, steps: from.step, seconds: 0 };
   }
-  const losses: number[] = [];
+  const losses: number[] = [...(prior ?? [])];
   let lastStep: number | undefined;
   const cancelled = () => new CancelledError(`Training run ${o.runId}`);
   try {
@@ -238,7 +245,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
         // A non-finite checkpoint would poison a resume: keep the last good one instead.
         if (!finiteState(s)) throw new TrainingDivergedError(o.runId, s.step, `the adapter weights after epoch ${epoch + 1} are not finite`);
         if (o.sink) {
-          await o.sink.save(o.runId, epoch, s, fingerprint);
+          await o.sink.save(o.runId, epoch, s, fingerprint, prior ? losses : undefined);
           o.onEvent?.({ type: 'checkpoint', runId: o.runId, epoch, step: s.step });
         }
         afterEpoch?.(s);
@@ -291,7 +298,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
     const seconds = (performance.now() - t0) / 1000;
     o.onEvent?.({ type: 'done', runId: o.runId, steps: state.step, seconds });
     const epochs = Math.round(state.step / stepsPerEpoch(o.examples.length, o.config.batchSize));
-    return { runId: o.runId, state, resumedFromStep, losses, steps: state.step, seconds, ...(fitPerEpoch ? { fitPerEpoch, epochs } : {}) };
+    return { runId: o.runId, state, resumedFromStep, losses, lossesFromStep, steps: state.step, seconds, ...(fitPerEpoch ? { fitPerEpoch, epochs } : {}) };
   } catch (e) {
     if (e instanceof TrainingDivergedError || e instanceof CancelledError) throw e;
     if (o.signal?.aborted) throw cancelled();

@@ -50,16 +50,35 @@ export function peftFromFiles(files: ReadonlyMap<string, Uint8Array>): PeftFolde
   return { config, weights };
 }
 
+/** An adapter's files unpack to at most this (a rank-256 adapter of a 1.5B model is ~1.2 GB) and at most `ratio` × their packed size (f32 weights barely compress). */
+export const UNZIP_LIMITS = { entryBytes: 2 * 2 ** 30, ratio: 100 } as const;
+
 /** A zip of a PEFT folder (at any depth, but only one adapter in it). */
 export function unzipPeftFolder(zip: Uint8Array): PeftFolder {
   let entries: Record<string, Uint8Array>;
+  // Sizes are checked from the zip's directory before anything is unpacked (fflate unpacks an entry into a
+  // buffer of its declared size, never more): a 1 MiB zip cannot unpack to 1 GiB.
+  let tooBig: string | null = null;
   try {
-    entries = unzipSync(zip, { filter: (f) => /(^|\/)adapter_(config\.json|model\.safetensors|model\.bin)$/.test(f.name) && !f.name.startsWith('__MACOSX/') });
+    entries = unzipSync(zip, {
+      filter: (f) => {
+        const wanted = /(^|\/)adapter_(config\.json|model\.safetensors|model\.bin)$/.test(f.name) && !f.name.startsWith('__MACOSX/');
+        if (wanted && !tooBig && (f.originalSize > UNZIP_LIMITS.entryBytes || (f.compression !== 0 && f.originalSize > UNZIP_LIMITS.ratio * Math.max(f.size, 1024)))) {
+          tooBig = `${f.name} unpacks to ${(f.originalSize / 2 ** 20).toFixed(0)} MiB from ${(f.size / 2 ** 20).toFixed(2)} MiB`;
+        }
+        return wanted && !tooBig;
+      },
+    });
   } catch (e) {
     throw new AdapterMismatchError(`the file is not a readable zip (${(e as Error).message})`);
   }
+  if (tooBig) throw new AdapterMismatchError(`${tooBig}: more than any adapter (a compression bomb?); zip the adapter folder as ift-lab export-adapter does`);
   const configs = Object.keys(entries).filter((n) => n.endsWith('adapter_config.json'));
-  if (configs.length > 1) throw new AdapterMismatchError(`the zip holds ${configs.length} adapters (${configs.join(', ')}); zip one adapter folder`);
+  const weights = Object.keys(entries).filter((n) => n.endsWith('adapter_model.safetensors'));
+  if (configs.length > 1 || weights.length > 1) {
+    const names = configs.length > 1 ? configs : weights;
+    throw new AdapterMismatchError(`the zip holds ${names.length} adapters (${names.join(', ')}); zip one adapter folder`);
+  }
   return peftFromFiles(new Map(Object.entries(entries)));
 }
 

@@ -13,17 +13,28 @@ import { CONDITION_KINDS, TEST_SETS, type SharedManifest, type SharedResult } fr
 
 export const RECIPE_RESULTS_FORMAT = 'ift-lab-recipe-results';
 
-// JSON has no NaN: the recipe writes null for a measure of an empty group.
-const measure = v.nullable(v.pipe(v.number(), v.finite()));
-const interval = v.object({ value: measure, lo: measure, hi: measure });
+// JSON has no NaN: the recipe writes null for a measure of an empty group. Every measure has its range (an
+// accuracy of 5.0 would show as 100 %, -3 as 0 %), and an interval's lower end is not above its upper end.
+const measureIn = (lo: number, hi: number, what: string) =>
+  v.nullable(v.pipe(v.number(), v.finite(), v.minValue(lo, `${what} must be ≥ ${lo}`), v.maxValue(hi, `${what} must be ≤ ${hi}`)));
+const intervalIn = (lo: number, hi: number, what: string) =>
+  v.pipe(
+    v.object({ value: measureIn(lo, hi, what), lo: measureIn(lo, hi, what), hi: measureIn(lo, hi, what) }),
+    v.check((i) => i.lo === null || i.hi === null || i.lo <= i.hi, 'the interval\'s lo is above its hi'),
+  );
 const group = v.object({
   n: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  baseAccuracy: interval,
-  tunedAccuracy: interval,
-  consistency: interval,
-  kl: interval,
-  cosine: interval,
+  baseAccuracy: intervalIn(0, 1, 'an accuracy (a share of questions)'),
+  tunedAccuracy: intervalIn(0, 1, 'an accuracy (a share of questions)'),
+  consistency: intervalIn(-1, 1, 'a consistency'),
+  kl: intervalIn(0, Infinity, 'a KL divergence'),
+  cosine: intervalIn(-1, 1, 'a cosine'),
 });
+/** The lab's own bounds (src/lab/limits.ts; share runs none of the lab's code, so they are repeated here). */
+const BOUNDS = { rank: 256, learningRate: 1, epochs: 100, items: 1_000_000, seed: 2 ** 31 - 1 } as const;
+const positive = (what: string) => v.pipe(v.number(), v.finite(), v.gtValue(0, `${what} must be > 0`));
+const whole = (min: number, max: number, what: string) => v.pipe(v.number(), v.integer(`${what} must be a whole number`), v.minValue(min, `${what} must be ≥ ${min}`), v.maxValue(max, `${what} must be ≤ ${max}`));
+const share = (what: string, open = false) => v.pipe(v.number(), v.minValue(0, `${what} must be ≥ 0`), open ? v.ltValue(1, `${what} must be < 1`) : v.maxValue(1, `${what} must be ≤ 1`));
 const setReport = v.object({ overall: group, known: group, unknown: group });
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 
@@ -47,29 +58,29 @@ const recipeSchema = v.object({
   ),
   training: v.object({
     lora: v.object({
-      rank: v.number(),
-      alpha: v.number(),
-      dropout: v.optional(v.number(), 0),
+      rank: whole(1, BOUNDS.rank, 'the LoRA rank'),
+      alpha: positive('lora_alpha'),
+      dropout: v.optional(share('the dropout', true), 0),
       targets: v.optional(v.array(text(10)), []),
     }),
-    learningRate: v.number(),
-    epochs: v.number(),
-    batchSize: v.number(),
-    schedule: v.object({ kind: text(20), warmupFraction: v.number() }),
+    learningRate: v.pipe(positive('the learning rate'), v.maxValue(BOUNDS.learningRate, `the learning rate must be ≤ ${BOUNDS.learningRate} (a LoRA learning rate above 1 diverges at the first step)`)),
+    epochs: whole(1, BOUNDS.epochs, 'epochs'),
+    batchSize: whole(1, 1_000_000, 'the batch size'),
+    schedule: v.object({ kind: text(20), warmupFraction: share('the warm-up fraction', true) }),
   }),
   datasets: v.pipe(
     v.array(
       v.object({
         name: text(120),
         kind: v.picklist(CONDITION_KINDS),
-        ratio: v.optional(v.nullable(v.number()), null),
-        items: v.number(),
+        ratio: v.optional(v.nullable(share('a mixture ratio')), null),
+        items: whole(0, BOUNDS.items, 'a dataset\'s item count'),
         sha256: text(120),
       }),
     ),
     v.maxLength(64),
   ),
-  probe: v.optional(v.nullable(v.object({ counts: v.object({ known: v.number(), unknown: v.number() }) }))),
+  probe: v.optional(v.nullable(v.object({ counts: v.object({ known: whole(0, 1e9, 'a probe count'), unknown: whole(0, 1e9, 'a probe count') }) }))),
   startedAt: v.optional(v.nullable(v.string())),
   finishedAt: v.optional(v.nullable(v.string())),
   environment: v.optional(v.record(v.string(), v.unknown()), {}),
@@ -78,11 +89,14 @@ const recipeSchema = v.object({
       v.object({
         runId: text(160),
         dataset: text(120),
-        seed: v.pipe(v.number(), v.integer()),
+        seed: whole(0, BOUNDS.seed, 'a seed'),
         evals: v.record(text(60), v.record(v.string(), setReport)),
       }),
     ),
     v.maxLength(2000),
+    // One seed's run listed twice would count as two seeds (and weigh twice in every mean).
+    v.check((runs) => new Set(runs.map((r) => r.runId)).size === runs.length, 'a run id appears twice (one run must be listed once)'),
+    v.check((runs) => new Set(runs.map((r) => `${r.dataset}\u0000${r.seed}`)).size === runs.length, 'a dataset is listed twice with the same seed (one run counted twice)'),
   ),
 });
 
@@ -100,7 +114,7 @@ export function isRecipeResults(json: unknown): boolean {
 
 
 const nan = (x: number | null) => (x === null ? NaN : x);
-const iv = (i: v.InferOutput<typeof interval>): Interval => ({ value: nan(i.value), lo: nan(i.lo), hi: nan(i.hi) });
+const iv = (i: { value: number | null; lo: number | null; hi: number | null }): Interval => ({ value: nan(i.value), lo: nan(i.lo), hi: nan(i.hi) });
 const grp = (g: v.InferOutput<typeof group>): GroupMetrics => ({
   n: g.n,
   baseAccuracy: iv(g.baseAccuracy),

@@ -15,6 +15,35 @@ export function isResultRecord(r: StoredRecord): r is ResultRecord {
   return r.kind === 'result' && typeof r.result === 'object' && r.result !== null;
 }
 
+/** A stored result that does not validate (stored by an older version, or edited): shown with its issues and a delete button, never rendered. */
+export interface BrokenRecord {
+  id: string;
+  createdAt: number;
+  title: string;
+  issues: string[];
+}
+
+/**
+ * The store's `runs` records, sorted into results that validate (the only ones the report renders), broken
+ * results (each with why), and runs without a result.
+ */
+export function sortStored(all: readonly StoredRecord[]): { results: ResultRecord[]; broken: BrokenRecord[]; others: StoredRecord[] } {
+  const out = { results: [] as ResultRecord[], broken: [] as BrokenRecord[], others: [] as StoredRecord[] };
+  for (const r of all) {
+    if (r.kind !== 'result') {
+      out.others.push(r);
+      continue;
+    }
+    const c = checkResult(r.result);
+    if (c.ok) out.results.push({ ...(r as ResultRecord), result: c.result });
+    else {
+      const t = (r.result as { title?: unknown } | null)?.title;
+      out.broken.push({ id: r.id, createdAt: r.createdAt, title: typeof t === 'string' ? t.slice(0, 120) : '(no title)', issues: [c.error.message, ...c.error.issues] });
+    }
+  }
+  return out;
+}
+
 /** FNV-1a of the result's JSON: the same result imported twice is one record, not two. */
 export function resultId(result: SharedResult): string {
   const s = JSON.stringify(result);

@@ -64,9 +64,21 @@ const contrast = v.object({
   reversed: v.boolean(),
 });
 
+/** The report keys its tables on these values (Svelte's keyed each): a repeated one would blank the page. */
+const unique = <T>(key: (x: T) => string, what: string) =>
+  v.check((xs: T[]) => new Set(xs.map(key)).size === xs.length, `${what} appears twice (each must be unique)`);
+
 const teaching = v.object({
-  groups: v.pipe(v.array(v.object({ id: text(LIMITS.shortText), label: text(LIMITS.shortText), n: count })), v.maxLength(LIMITS.groups)),
-  accuracy: v.pipe(v.array(v.object({ model: text(LIMITS.shortText), acc: v.pipe(v.array(v.nullable(unit)), v.maxLength(LIMITS.groups)) })), v.maxLength(LIMITS.conditions + 2)),
+  groups: v.pipe(
+    v.array(v.object({ id: text(LIMITS.shortText), label: text(LIMITS.shortText), n: count })),
+    v.maxLength(LIMITS.groups),
+    unique((g) => g.id, 'a group id'),
+  ),
+  accuracy: v.pipe(
+    v.array(v.object({ model: text(LIMITS.shortText), acc: v.pipe(v.array(v.nullable(unit)), v.maxLength(LIMITS.groups)) })),
+    v.maxLength(LIMITS.conditions + 2),
+    unique((r) => r.model, 'a model'),
+  ),
   contrasts: v.pipe(
     v.array(v.object({ a: text(LIMITS.shortText), b: text(LIMITS.shortText), teaching: text(LIMITS.shortText), mean: signed, lo: signed, hi: signed, p: unit, seeds: v.pipe(count, v.maxValue(LIMITS.seeds)), n: count, holds: v.boolean(), reversed: v.boolean() })),
     v.maxLength(LIMITS.contrasts),
@@ -93,7 +105,7 @@ export const sharedResultSchema = v.object({
   }),
   base: v.object({ homo: accuracy, id: accuracy, ood: accuracy }),
   counts: v.object({ known: count, unknown: count }),
-  conditions: v.pipe(v.array(condition), v.minLength(1, 'at least one condition'), v.maxLength(LIMITS.conditions)),
+  conditions: v.pipe(v.array(condition), v.minLength(1, 'at least one condition'), v.maxLength(LIMITS.conditions), unique((c) => c.name, 'a condition name')),
   partial: v.nullable(v.object({ r: v.pipe(num, v.minValue(-1), v.maxValue(1)), n: count, p: unit })),
   partialNote: v.optional(text(LIMITS.longText)),
   chatBase: v.optional(v.object({ homo: accuracy, id: accuracy, ood: accuracy })),

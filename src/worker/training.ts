@@ -14,6 +14,8 @@ interface CheckpointRecord extends StoredRecord {
   step: number;
   state: AdapterState;
   fingerprint?: RunFingerprint;
+  /** Every step's loss up to `step` (a resumed run reports its whole history). */
+  losses?: number[];
   /** Bytes of the tensors and moments (what deleting the run frees). */
   bytes?: number;
 }
@@ -29,9 +31,9 @@ export class StoreCheckpointSink implements CheckpointSink {
     readonly identity?: CheckpointSink['identity'],
   ) {}
 
-  async save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint): Promise<void> {
+  async save(runId: string, epoch: number, state: AdapterState, fingerprint?: RunFingerprint, losses?: readonly number[]): Promise<void> {
     const id = `${runId}#latest`;
-    const rec: CheckpointRecord = { id, createdAt: Date.now(), runId, epoch, step: state.step, state, fingerprint, bytes: stateBytes(state) };
+    const rec: CheckpointRecord = { id, createdAt: Date.now(), runId, epoch, step: state.step, state, fingerprint, ...(losses ? { losses: [...losses] } : {}), bytes: stateBytes(state) };
     try {
       await this.store.put('checkpoints', rec);
     } catch (e) {
@@ -47,7 +49,7 @@ export class StoreCheckpointSink implements CheckpointSink {
   async latest(runId: string): Promise<Checkpoint | undefined> {
     const all = await this.store.list<CheckpointRecord>('checkpoints', { runId });
     const last = all.sort((a, b) => a.step - b.step).at(-1);
-    return last && { state: last.state, fingerprint: last.fingerprint };
+    return last && { state: last.state, fingerprint: last.fingerprint, ...(last.losses ? { losses: last.losses } : {}) };
   }
 
   async delete(runId: string, opts: { prefix?: boolean } = {}): Promise<void> {

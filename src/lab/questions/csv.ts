@@ -108,6 +108,15 @@ export function parseUserCsv(text: string, opts: { defaultSubject?: string; limi
   const warnings = unknown.length
     ? [`Column(s) ${unknown.map((h) => JSON.stringify(h.trim())).join(', ')} are not read: the reader knows question, A–D (or option_a …), answer, id, subject and explanation.`]
     : [];
+  // A column given twice (two "answer" columns, or "A" and "option_a") is not silently dropped: which one is meant?
+  const twice = [...new Set(header.filter((h, i) => h !== undefined && header.indexOf(h) !== i))];
+  if (twice.length) {
+    const names = (c: string) => rows[0].fields.filter((_, i) => header[i] === c).map((f) => JSON.stringify(f.trim())).join(' and ');
+    throw new QuestionFileError(
+      `The header row (line ${rows[0].line}) names the same column more than once: ${twice.map(names).join('; ')}.`,
+      'Keep one column of each (rename or delete the other), then load the file again.',
+    );
+  }
   const missing = ['question', 'A', 'B', 'C', 'D', 'answer'].filter((c) => !header.includes(c));
   const optionCols = header.filter((h) => h === 'A' || h === 'B' || h === 'C' || h === 'D').length;
   if (missing.includes('question') || missing.includes('answer') || optionCols === 0) {

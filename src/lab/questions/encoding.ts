@@ -33,6 +33,26 @@ function utf16Guess(b: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | null {
 const notUtf8 = (enc: TextEncodingName) =>
   `The file is ${enc}, not UTF-8: it was read as ${enc}. Check that accented letters look right; saving it as UTF-8 avoids the guess.`;
 
+/** Valid multi-byte UTF-8 sequences, and the offsets of bytes that start no valid sequence. */
+function scanUtf8(b: Uint8Array): { multi: number; invalid: number[] } {
+  let multi = 0;
+  const invalid: number[] = [];
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    let ok = n > 0 && i + n <= b.length;
+    for (let k = 1; ok && k < n; k++) ok = (b[i + k] & 0xc0) === 0x80;
+    if (!ok) {
+      invalid.push(i);
+      i++;
+    } else {
+      if (n > 1) multi++;
+      i += n;
+    }
+  }
+  return { multi, invalid };
+}
+
 export function decodeQuestionBytes(data: ArrayBuffer | Uint8Array): DecodedText {
   const b = data instanceof Uint8Array ? data : new Uint8Array(data);
   if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return { text: new TextDecoder('utf-8').decode(b.subarray(3)), encoding: 'UTF-8' };
@@ -43,6 +63,18 @@ export function decodeQuestionBytes(data: ArrayBuffer | Uint8Array): DecodedText
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(b), encoding: 'UTF-8' };
   } catch {
+    // A UTF-8 file with a stray byte or two is not a Windows-1252 file: point at the byte instead of garbling
+    // every accented letter of the file ("Größe" → "GrÃ¶Ãe").
+    const scan = scanUtf8(b);
+    if (scan.multi > 0 && scan.invalid.length > 0 && scan.invalid.length <= Math.max(3, scan.multi / 10)) {
+      const at = scan.invalid[0];
+      let line = 1;
+      for (let i = 0; i < at; i++) if (b[i] === 0x0a) line++;
+      throw new QuestionFileError(
+        `Line ${line} has a byte that is not UTF-8 (0x${b[at].toString(16).toUpperCase().padStart(2, '0')} at byte ${at}${scan.invalid.length > 1 ? `; ${scan.invalid.length} such bytes in all` : ''}), while the rest of the file is UTF-8 (${scan.multi} non-ASCII characters read fine).`,
+        `Retype the character on line ${line} (it was probably pasted from another program) and save the file as UTF-8 again.`,
+      );
+    }
     // Not valid UTF-8: the usual other encoding of spreadsheet exports in Western Europe.
     return { text: new TextDecoder('windows-1252').decode(b), encoding: 'Windows-1252', warning: notUtf8('Windows-1252') };
   }

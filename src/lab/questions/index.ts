@@ -3,7 +3,8 @@ import { looksLikeHeaderlessMmlu, parseMmluCsv, parseUserCsv } from './csv';
 import { checkDecodedText, decodeQuestionBytes } from './encoding';
 import { parseJsonl } from './jsonl';
 import { parseMmluParquet } from './parquet';
-import type { ParsedQuestions, QuestionLimits } from './types';
+import { DEFAULT_LIMITS, type ParsedQuestions, type QuestionLimits } from './types';
+import { checkFileSize } from './validate';
 
 export * from './types';
 export { looksLikeHeaderlessMmlu, parseMmluCsv, parseUserCsv, readCsv } from './csv';
@@ -41,6 +42,8 @@ export interface ParseFileOptions {
  */
 export async function parseQuestionFile(name: string, data: string | ArrayBuffer | Uint8Array, opts: ParseFileOptions = {}): Promise<ParsedQuestions> {
   const lower = name.toLowerCase();
+  // The size limit holds before any decoding: a 700 MB file is refused as bytes, never turned into a string.
+  if (typeof data !== 'string') checkFileSize(data, opts.limits ?? DEFAULT_LIMITS);
   const notes: string[] = [];
   const asText = () => {
     if (typeof data === 'string') {

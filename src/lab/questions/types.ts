@@ -1,3 +1,4 @@
+import { FILE_LIMITS } from '../../util/file-limits';
 import type { RowError } from '../errors';
 
 /** One 4-option multiple-choice question, whatever file it came from. */
@@ -28,7 +29,7 @@ export interface QuestionLimits {
 }
 
 /** Generous enough for all of MMLU (its longest professional_law question is ~5,000 characters). */
-export const DEFAULT_LIMITS: QuestionLimits = { maxBytes: 32 * 2 ** 20, maxRows: 100_000, maxFieldChars: 12_000 };
+export const DEFAULT_LIMITS: QuestionLimits = { maxBytes: FILE_LIMITS.questionBytes, maxRows: 100_000, maxFieldChars: 12_000 };
 
 /** What a loader returns: the good questions and every bad row (nothing thrown for row errors). */
 export interface ParsedQuestions {

@@ -50,7 +50,7 @@ function text(v: unknown): string | undefined {
 export function validateRows(
   rows: readonly RawRow[],
   limits: QuestionLimits,
-  opts: { defaultSubject: string; makeId: (row: RawRow, index: number) => string; rowErrors?: readonly RowError[] },
+  opts: { defaultSubject: string; makeId: (row: RawRow, index: number) => string; rowErrors?: readonly RowError[]; zeroBasedNumbers?: boolean },
 ): ParsedQuestions {
   // Errors found earlier (e.g. broken CSV quoting) make their rows bad too: such rows are never imported.
   const errors: RowError[] = [...(opts.rowErrors ?? [])];
@@ -78,11 +78,27 @@ export function validateRows(
       else long(f, o);
     });
 
+    // Two options with the same text: the debiased probe averages by option content, and a self-aligning label
+    // could not say which of the two the model believed.
+    if (opts4.length === 4 && options.every((o) => o)) {
+      const key = (o: string) => o.toLowerCase().replace(/\s+/g, ' ');
+      for (let i = 0; i < 4; i++) {
+        const j = options.findIndex((o, k) => k > i && key(o!) === key(options[i]!));
+        if (j > i) {
+          err('options', `options ${'ABCD'[i]} and ${'ABCD'[j]} are the same (${JSON.stringify(options[i])}); each option must differ`);
+          break;
+        }
+      }
+    }
+
     const rawAnswer = row.answer;
     const answer = parseAnswer(rawAnswer);
     if (rawAnswer === undefined || rawAnswer === null || (typeof rawAnswer === 'string' && rawAnswer.trim() === '')) err('answer', 'missing answer');
     else if (answer === undefined) err('answer', `invalid answer ${JSON.stringify(text(rawAnswer) ?? rawAnswer)}: use A–D or 0–3`);
 
+    if (row.subject !== undefined && row.subject !== null && text(row.subject) === undefined) {
+      err('subject', `is a ${Array.isArray(row.subject) ? 'list' : 'an object'}, not a name (${JSON.stringify(row.subject).slice(0, 60)}): pick one, e.g. --subject-field subject[0], or set --subject`);
+    }
     const subject = text(row.subject)?.trim() || opts.defaultSubject;
     long('subject', subject);
     const explanation = text(row.explanation)?.trim() || undefined;
@@ -101,6 +117,20 @@ export function validateRows(
       questions.push(q);
     }
   });
+  // Answers written as numbers 1–3 and never 0: 0-based (1 = B) or 1-based (1 = A)? A guess would shift every
+  // answer by one letter, so the file is refused with the question instead.
+  if (!opts.zeroBasedNumbers) {
+    const numeric = rows.filter((r) => (typeof r.answer === 'number' && Number.isInteger(r.answer)) || (typeof r.answer === 'string' && /^\s*\d\s*$/.test(r.answer)));
+    const values = numeric.map((r) => Number(r.answer));
+    if (numeric.length >= 4 && !values.includes(0) && values.every((x) => x >= 1 && x <= 4)) {
+      errors.push({
+        line: numeric[0].line,
+        field: 'answer',
+        reason: `the answers are numbers ${Math.min(...values)}–${Math.max(...values)} and none is 0: counted from 0 (1 = B) or from 1 (1 = A)? Write the answers as letters A–D (every row of the file)`,
+      });
+      questions.length = 0;
+    }
+  }
   errors.sort((a, b) => a.line - b.line);
   return { questions, errors, rows: rows.length };
 }

@@ -1,5 +1,5 @@
 /** The results stored in this browser (store collection `runs`), newest first, with import and export. */
-import { exportJson, isResultRecord, parseImport, toRecord, type ImportRowError, type ResultRecord } from '../../share';
+import { exportJson, parseImport, sortStored, toRecord, type BrokenRecord, type ImportRowError, type ResultRecord } from '../../share';
 import { deleteRunData, storagePerRun } from '../../store/run-data';
 import type { StoredRecord } from '../../store/types';
 import { storeErrorText, storeState } from './store.svelte';
@@ -12,6 +12,8 @@ export interface ImportReport {
 
 class History {
   results = $state<ResultRecord[]>([]);
+  /** Stored results that do not validate: listed with their issues and a delete button, never rendered. */
+  broken = $state<BrokenRecord[]>([]);
   /** Runs without a finished result (a lab run in progress or abandoned). */
   others = $state<StoredRecord[]>([]);
   loading = $state(true);
@@ -24,8 +26,10 @@ class History {
       const store = await storeState.open();
       const all = await store.list('runs');
       all.sort((a, b) => b.createdAt - a.createdAt);
-      this.results = all.filter(isResultRecord);
-      this.others = all.filter((r) => !isResultRecord(r));
+      const sorted = sortStored(all);
+      this.results = sorted.results;
+      this.broken = sorted.broken;
+      this.others = sorted.others;
       this.bytes = await storagePerRun(store);
       this.error = null;
     } catch (e) {

@@ -35,3 +35,22 @@ describe("the CLI's general instruction data", () => {
     expect(loadGeneral(parseExperimentConfig({ ...base, general: { path: file, ratio: 0.5 } }))).toHaveLength(2);
   });
 });
+
+describe('the content hash of every input file a config names', () => {
+  it('changes when a file changes (an answer moved), and names each file', async () => {
+    const { inputHashes } = await import('../../../src/cli/bank');
+    const dir = mkdtempSync(join(tmpdir(), 'ift-inputs-'));
+    const q = join(dir, 'q.csv');
+    const g = join(dir, 'g.jsonl');
+    writeFileSync(q, 'question,A,B,C,D,answer\nWhich?,a,b,c,d,C\n');
+    writeFileSync(g, '{"instruction":"hi","output":"there"}\n');
+    const cfg = parseExperimentConfig({ ...base, questions: { kind: 'file', path: q }, general: { path: g } });
+    const before = inputHashes(cfg);
+    expect(Object.keys(before)).toEqual([q, g]);
+    writeFileSync(q, 'question,A,B,C,D,answer\nWhich?,a,b,c,d,D\n');
+    const after = inputHashes(cfg);
+    expect(after[q]).not.toBe(before[q]);
+    expect(after[g]).toBe(before[g]);
+    expect(Object.keys(inputHashes(parseExperimentConfig(base)))).toEqual(['toy world (world.json)']);
+  });
+});

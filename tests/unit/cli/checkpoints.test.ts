@@ -64,3 +64,48 @@ describe('FileCheckpointSink', () => {
     expect(await sink.latest('r')).toEqual({ state: state(5), fingerprint: fp });
   });
 });
+
+describe('checkpoint and progress files under faults', () => {
+  it('a checkpoint keeps its loss history', async () => {
+    const sink = new FileCheckpointSink(tmp());
+    await sink.save('r', 0, state(3), fp, [3, 2.5, 2]);
+    expect((await sink.latest('r'))!.losses).toEqual([3, 2.5, 2]);
+  });
+
+  it('a truncated checkpoint names its file and what to do', async () => {
+    const dir = tmp();
+    const sink = new FileCheckpointSink(dir);
+    await sink.save('r', 0, state(3), fp);
+    const file = path.join(dir, runFolderName('r'), 'epoch-0000.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').slice(0, 100));
+    const e = await sink.latest('r').then(() => null, (x: Error & { advice?: string }) => x);
+    expect(e!.message).toContain(`The checkpoint ${file} is damaged`);
+    expect(e!.advice).toMatch(/Delete .*epoch-0000\.json.*--fresh/);
+  });
+
+  it('a damaged progress.json is set aside with a warning, not dropped silently', async () => {
+    const { FileProgressStore } = await import('../../../src/cli/progress');
+    const file = path.join(tmp(), 'progress.json');
+    fs.writeFileSync(file, '{"version":1,"fingerprint":"ab');
+    const warnings: string[] = [];
+    expect(await new FileProgressStore(file, { onWarning: (m) => warnings.push(m) }).load()).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/progress\.json is damaged \(.*\); it was moved to .*progress\.json\.damaged/);
+    expect(fs.existsSync(`${file}.damaged`)).toBe(true);
+  });
+
+  it.runIf(fs.existsSync('/dev/full'))('a full disk at the progress write says what to free and leaves no .tmp behind', async () => {
+    const { FileProgressStore } = await import('../../../src/cli/progress');
+    const file = path.join(tmp(), 'progress.json');
+    const store = new FileProgressStore(file);
+    await store.save({ version: 1, fingerprint: 'f', runs: [] });
+    // The temporary file is a link to /dev/full: the write fails with the kernel's real ENOSPC.
+    fs.symlinkSync('/dev/full', `${file}.tmp`);
+    const e = await store.save({ version: 1, fingerprint: 'g', runs: [] }).then(() => null, (x: Error & { code?: string; advice?: string }) => x);
+    expect(e!.code).toBe('storage-full');
+    expect(e!.message).toContain(`The disk is full: could not write ${file}`);
+    expect(e!.advice).toMatch(/Free space .* run the same command again/);
+    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).fingerprint).toBe('f');
+  });
+});

@@ -10,8 +10,12 @@ import { fixturesDir, mmluDir, repoRoot } from '../../helpers/paths';
 
 // The real command: the Node build (npm run build:node) run through bin/ift-lab.mjs.
 function ift(...args: string[]) {
+  return iftEnv({}, ...args);
+}
+
+function iftEnv(extra: Record<string, string | undefined>, ...args: string[]) {
   // No test reaches the real Hub: an empty model cache and a port where nothing listens.
-  const env = { ...process.env, IFT_LAB_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'ift-cache-')), IFT_LAB_HUB_URL: 'http://127.0.0.1:9' };
+  const env = { ...process.env, IFT_LAB_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), 'ift-cache-')), IFT_LAB_HUB_URL: 'http://127.0.0.1:9', ...extra };
   const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/ift-lab.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8', env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -89,7 +93,8 @@ describe('ift-lab experiment', () => {
     // The shipped example names a full MMLU folder; here the same config reads the test slice.
     const cfg = path.join(out, 'mmlu.json');
     const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
-    fs.writeFileSync(cfg, JSON.stringify({ ...example, questions: { ...example.questions, path: mmluDir } }));
+    // The slice has five subjects: train on two of them (a subject the questions lack is an error).
+    fs.writeFileSync(cfg, JSON.stringify({ ...example, questions: { ...example.questions, path: mmluDir }, subjects: { train: ['high_school_geography', 'sociology'] } }));
     const r = ift('experiment', cfg, '--out', out);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/\[load\] 256 questions, 25 few-shot examples/);
@@ -128,6 +133,55 @@ describe('ift-lab experiment', () => {
     expect(r.err).toMatch(/seeds: /);
     fs.writeFileSync(cfg, '{ not json');
     expect(ift('experiment', cfg).err).toMatch(/is not valid JSON/);
+  });
+});
+
+describe('ift-lab on a machine without a Vulkan driver for Dawn', () => {
+  const noDriver = { IFT_LAB_SWIFTSHADER_ICD: '/nonexistent/vk_swiftshader_icd.json', VK_ICD_FILENAMES: undefined, VK_DRIVER_FILES: undefined, IFT_LAB_SYSTEM_VULKAN: undefined, IFT_LAB_GPU_ENV: undefined };
+  const example = () => JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/mmlu-qwen2.5-0.5b.json'), 'utf8'));
+
+  it('checks everything before the GPU (config, questions, model files); asked for WebGPU it stops with the install line, at auto it runs on the CPU', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
+    const cfg = path.join(dir, 'c.json');
+    fs.writeFileSync(cfg, JSON.stringify({ ...example(), questions: { ...example().questions, path: mmluDir }, subjects: { train: ['high_school_geography', 'sociology'] } }));
+    const r = iftEnv(noDriver, 'experiment', cfg, '--out', path.join(dir, 'out'), '--no-estimate');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\[load\] 256 questions/);
+    expect(r.err).toMatch(/Qwen\/Qwen2\.5-0\.5B/);
+    expect(r.err).not.toMatch(/Vulkan/);
+    // The built-in toy model needs no download. Asked for WebGPU, the first use of the GPU names what to install.
+    fs.writeFileSync(cfg, JSON.stringify({ ...example(), model: { id: 'builtin:toy-world' }, questions: { kind: 'toyworld', seed: 42 }, subjects: { train: ['toy_continents'], related: ['toy_languages'] } }));
+    const g = iftEnv(noDriver, 'experiment', cfg, '--out', path.join(dir, 'out2'), '--no-estimate', '--device', 'webgpu');
+    expect(g.code).toBe(1);
+    expect(g.err).toMatch(/error: No Vulkan driver for WebGPU in Node/);
+    expect(g.err).toMatch(/apt-get install/);
+    // Left at auto, the same machine runs on the CPU backend and says why (the estimate is a short run of it).
+    const c = iftEnv(noDriver, 'estimate', cfg);
+    expect(c.code, c.err).toBe(0);
+    expect(c.err).toMatch(/\[model\] device: The CPU backend: WebGPU is not available here \(No Vulkan driver/);
+    expect(c.out).toMatch(/total/);
+  });
+});
+
+describe('ift-lab experiment refuses careless inputs before any work', () => {
+  it('a misspelt subject (closest name suggested), a model id like "toString", a BOM, --out that is a file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ift-'));
+    const cfg = path.join(dir, 'c.json');
+    const toy = { name: 'toy', model: { id: 'builtin:toy-world' }, questions: { kind: 'toyworld', seed: 42 }, subjects: { train: ['toy_continents', 'toy_currencie'] }, training: { lora: { rank: 2, alpha: 4, targets: ['q'] }, learningRate: 1e-3, epochs: 1 } };
+    fs.writeFileSync(cfg, '\ufeff' + JSON.stringify(toy));
+    const typo = ift('experiment', cfg, '--out', path.join(dir, 'o1'), '--no-estimate');
+    expect(typo.code).toBe(1);
+    expect(typo.err).toMatch(/subjects\.train: "toy_currencie" is not a subject of the loaded questions \(did you mean "toy_currencies"\?\)/);
+    fs.writeFileSync(cfg, JSON.stringify({ ...toy, subjects: { train: ['toy_continents'] }, model: { id: 'toString' } }));
+    const ts = ift('experiment', cfg, '--out', path.join(dir, 'o2'), '--no-estimate');
+    expect(ts.code).toBe(1);
+    expect(ts.err).not.toMatch(/"path" argument/);
+    const file = path.join(dir, 'taken');
+    fs.writeFileSync(file, 'x');
+    const out = ift('experiment', cfg, '--out', file, '--no-estimate');
+    expect(out.code).toBe(1);
+    expect(out.err).toMatch(/The output path .*taken is a file, not a folder/);
+    expect(out.err).not.toMatch(/\[load\]/);
   });
 });
 

@@ -50,6 +50,8 @@ describe('experiment configuration', () => {
       expect(issues).toMatch(/typo/);
     }
     expect(() => parseExperimentConfig({ ...config, seeds: [3, 3] })).toThrow(/a seed appears twice/);
+    // The toy world's options were never read: now an error naming them, not silence.
+    expect(() => parseExperimentConfig({ ...config, questions: { kind: 'toyworld', seed: 5, options: { entities: 9, typo: 1 } } })).toThrow(/questions\.options: "entities", "typo" would be ignored/);
     expect(() => parseExperimentConfig({ ...config, questions: { kind: 'web', url: 'x' } })).toThrow(/questions/);
   });
 
@@ -361,6 +363,25 @@ describe('resuming an experiment from its progress store', () => {
     const runStarts: string[] = [];
     await runExperiment(changed, { model, bank: { pool: questions, fewShot: dev }, progress, env, onEvent: (e) => e.type === 'run-start' && runStarts.push(e.run.runId) });
     expect(runStarts).toHaveLength(6);
-    expect(progress.value!.fingerprint).toBe(await experimentFingerprint(parseExperimentConfig(changed), env));
+    expect(progress.value!.fingerprint).toBe(await experimentFingerprint(parseExperimentConfig(changed), env, { bank: { pool: questions, fewShot: dev } }));
+  }, 120_000);
+
+  it('a corrected answer key is never answered with the stored results: the run says what changed and probes again', async () => {
+    const model = await pretrainedModel(questions, dev, questions.filter((_, i) => i % 2 === 0));
+    const env = { engineVersion: 'test', weightsHash: 'w1', inputs: { 'q.csv': 'aaaa1111' } };
+    const one = { ...small, conditions: ['harmonious'], seeds: [1] };
+    const progress = new MemoryProgressStore();
+    await runExperiment(one, { model, bank: { pool: questions, fewShot: dev }, progress, env });
+    // Every answer moved one letter, and the runner's hash of the file changed with it.
+    const moved = questions.map((q) => ({ ...q, answer: ((q.answer + 1) % 4) as 0 | 1 | 2 | 3 }));
+    const events: ExperimentEvent[] = [];
+    const again = await runExperiment(one, { model, bank: { pool: moved, fewShot: dev }, progress, env: { ...env, inputs: { 'q.csv': 'bbbb2222' } }, onEvent: (e) => events.push(e) });
+    const stale = events.find((e) => e.type === 'stale-progress');
+    expect(stale && stale.type === 'stale-progress' && stale.changes).toEqual(['the questions (their content) changed', 'the file q.csv changed (content aaaa1111 → bbbb2222)']);
+    expect(events.some((e) => e.type === 'stage' && e.stage === 'probe')).toBe(true);
+    expect(events.filter((e) => e.type === 'run-start')).toHaveLength(1);
+    // The probe and datasets follow the new key: each probed item's gold is its new answer.
+    const gold = new Map(moved.map((q) => [q.id, q.answer]));
+    for (const it of again.result.probe.items) expect(it.gold).toBe(gold.get(it.id));
   }, 120_000);
 });

@@ -112,3 +112,32 @@ describe('JSONL subjects', () => {
     expect(fieldAt({ a: 1 }, 'a.b.c')).toBeUndefined();
   });
 });
+
+describe('guesses that are now questions (issue #27)', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  it('answers 1–3 with no 0 are refused, asking 0- or 1-based', async () => {
+    const { parseQuestionFile } = await import('../../../src/lab/questions');
+    const rows = ['1', '2', '3', '1', '2'].map((a, i) => `Q${i}?,a,b,c,d,${a}`).join('\n');
+    const p = await parseQuestionFile('q.csv', enc(`question,A,B,C,D,answer\n${rows}\n`));
+    expect(p.questions).toHaveLength(0);
+    expect(p.errors[0].reason).toMatch(/numbers 1–3 and none is 0: counted from 0 \(1 = B\) or from 1 \(1 = A\)\?/);
+  });
+
+  it('one stray byte in a UTF-8 file is pointed at, not read as Windows-1252', async () => {
+    const { parseQuestionFile } = await import('../../../src/lab/questions');
+    const good = enc('question,A,B,C,D,answer\nGröße?,ä,ö,ü,ß,A\n');
+    const bytes = new Uint8Array([...good, ...enc('Which?,a,b'), 0xe9, ...enc(',c,d,B\n')]);
+    await expect(parseQuestionFile('q.csv', bytes)).rejects.toThrow(/Line 3 has a byte that is not UTF-8 \(0xE9 at byte \d+\), while the rest of the file is UTF-8/);
+  });
+
+  it('a subject given as a list, a repeated header column, repeated options: each an error', async () => {
+    const { parseQuestionFile } = await import('../../../src/lab/questions');
+    const list = await parseQuestionFile('q.jsonl', enc('{"question":"Q?","choices":["a","b","c","d"],"answer":"A","subject":["geo","x"]}\n'));
+    expect(list.errors[0]).toMatchObject({ field: 'subject' });
+    expect(list.errors[0].reason).toMatch(/is a list, not a name/);
+    await expect(parseQuestionFile('q.csv', enc('question,A,B,C,D,answer,answer\nQ?,a,b,c,d,A,B\n'))).rejects.toThrow(/names the same column more than once: "answer" and "answer"/);
+    const same = await parseQuestionFile('q.csv', enc('question,A,B,C,D,answer\nWhich is blue?,sky,sky,blood,coal,A\n'));
+    expect(same.questions).toHaveLength(0);
+    expect(same.errors[0].reason).toMatch(/options A and B are the same \("sky"\)/);
+  });
+});

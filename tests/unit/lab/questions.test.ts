@@ -65,8 +65,10 @@ describe('question files (fixtures)', () => {
   }
 });
 
-// The whole release only when IFT_LAB_MMLU_DIR names it (a plain clone has only the slice below).
-describe.skipIf(!fullMmluDir)('MMLU, whole release (IFT_LAB_MMLU_DIR)', () => {
+// The whole release only when IFT_LAB_MMLU_DIR names it (a plain clone has only the slice below). Not
+// registered at all otherwise: a skipped test fails `npm test` under CI=true, and a plain fork on a CI
+// service has no release to read (that is not a failure of the lab).
+(fullMmluDir ? describe : () => undefined)('MMLU, whole release (IFT_LAB_MMLU_DIR)', () => {
   it('reads every dev/val/test file without a single row error', () => {
     const dir = fullMmluDir!;
     let total = 0;

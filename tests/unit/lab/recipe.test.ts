@@ -313,6 +313,40 @@ describe('the exported recipe', () => {
     expect(parseImport(JSON.stringify({ ...raw, runs: [] })).fatal).toMatch(/no run yet/);
   });
 
+  it('range-checks what it imports: accuracy 5.0 or -3, lo > hi, rank -5, lr -3, one run listed twice', () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(runsDir, 'results.json'), 'utf8'));
+    const edit = (f: (r: typeof raw) => void) => {
+      const r = structuredClone(raw);
+      f(r);
+      return recipeToShared(r);
+    };
+    const set = (r: typeof raw) => Object.values(Object.values(r.runs[0].evals)[0] as Record<string, { overall: Record<string, { value: number; lo: number; hi: number }> }>)[0].overall;
+    const cases: [string, (r: typeof raw) => void, RegExp][] = [
+      ['accuracy 5.0', (r) => (set(r).tunedAccuracy.value = 5), /tunedAccuracy\.value: an accuracy .* must be ≤ 1/],
+      ['accuracy -3', (r) => (set(r).baseAccuracy.value = -3), /baseAccuracy\.value: an accuracy .* must be ≥ 0/],
+      ['lo > hi', (r) => Object.assign(set(r).consistency, { lo: 0.9, hi: 0.1 }), /consistency: the interval's lo is above its hi/],
+      ['rank -5', (r) => (r.training.lora.rank = -5), /training\.lora\.rank: the LoRA rank must be ≥ 1/],
+      ['lr -3', (r) => (r.training.learningRate = -3), /training\.learningRate: the learning rate must be > 0/],
+      ['one run twice', (r) => r.runs.push(structuredClone(r.runs[0])), /runs: a run id appears twice/],
+      ['one seed twice', (r) => r.runs.push({ ...structuredClone(r.runs[0]), runId: 'copy' }), /runs: a dataset is listed twice with the same seed/],
+    ];
+    for (const [name, f, msg] of cases) {
+      const got = edit(f);
+      expect(got.results, name).toEqual([]);
+      expect(got.issues.join('\n'), name).toMatch(msg);
+    }
+  });
+
+  it('ift-lab import-results and export-adapter never write over their own input', async () => {
+    const lines: string[] = [];
+    const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
+    const file = path.join(runsDir, 'results.json');
+    const before = fs.readFileSync(file, 'utf8');
+    expect(await main(['import-results', runsDir, '--out', file], io)).toBe(1);
+    expect(lines.join('\n')).toMatch(/--out .*results\.json is the input file .*: writing it would destroy what the command reads/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+  });
+
   it('ift-lab import-results: a missing folder is exit 1 with advice, no argument is usage (exit 2)', async () => {
     const lines: string[] = [];
     const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };

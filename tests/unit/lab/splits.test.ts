@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EmptySplitError } from '../../../src/lab/errors';
-import { makeSplits, type SplitConfig } from '../../../src/lab/splits';
+import { EmptySplitError, UnknownSubjectError } from '../../../src/lab/errors';
+import { closestName, makeSplits, type SplitConfig } from '../../../src/lab/splits';
 import { loadMmlu } from '../../helpers/mmlu';
 
 // Two social-science subjects, one more social science for ID, and two others for OOD.
@@ -38,9 +38,8 @@ describe('makeSplits', () => {
   });
 
   const empty: [string, Partial<SplitConfig>, string, RegExp][] = [
-    ['absent training subject', { trainSubjects: ['virology'] }, 'train', /virology/],
     ['no related subject in the category', { trainSubjects: ['astronomy'] }, 'id', /category "STEM"/],
-    ['related list without questions', { related: ['virology'] }, 'id', /virology/],
+    ['related list only of training subjects', { related: ['high_school_geography'] }, 'id', /high_school_geography/],
     ['everything related', { related: ['sociology', 'public_relations', 'astronomy', 'philosophy'] }, 'ood', /every loaded subject/],
     ['zero OOD cap', { caps: { ood: 0 } }, 'ood', /OOD cap is 0/],
     ['HOMO fraction too small', { homoFraction: 0.001 }, 'homo', /rounds to 0/],
@@ -57,6 +56,25 @@ describe('makeSplits', () => {
       }
     });
   }
+
+  it('refuses a subject name the questions do not have, suggesting the closest (a typo never moves data between splits)', () => {
+    const subjects = [...new Set(questions.map((q) => q.subject))];
+    const other = subjects.find((s) => s !== 'high_school_geography')!;
+    const typo = other.slice(0, -1);
+    for (const change of [{ trainSubjects: ['high_school_geography', typo] }, { related: [typo] }]) {
+      try {
+        makeSplits(questions, { ...base, ...change });
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(UnknownSubjectError);
+        expect((e as Error).message).toContain(`${JSON.stringify(typo)} is not a subject of the loaded questions (did you mean ${JSON.stringify(other)}?)`);
+        expect((e as Error).message).toContain('trainSubjects' in change ? 'subjects.train' : 'subjects.related');
+      }
+    }
+    expect(() => makeSplits(questions, { ...base, trainSubjects: ['virology'] })).toThrow(/"virology" is not a subject of the loaded questions/);
+    expect(closestName('toy_currencie', ['toy_continents', 'toy_currencies', 'toy_founders'])).toBe('toy_currencies');
+    expect(closestName('zzzz', ['toy_currencies'])).toBeNull();
+  });
 
   it('allows a split to be empty when asked', () => {
     const s = makeSplits(questions, { ...base, caps: { ood: 0 }, allowEmpty: ['ood'] });

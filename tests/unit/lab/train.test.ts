@@ -68,12 +68,14 @@ describe('runTraining', () => {
     const events: TrainEvent[] = [];
     const second = await runTraining({ runId: 'r2', model: fresh(), examples, config, sink, onEvent: (e) => events.push(e) });
     expect(second.resumedFromStep).toBe(3);
-    expect(second.losses).toHaveLength(6);
+    // The whole history (3 steps from the checkpoint, 6 after the resume), equal to the uninterrupted run's.
+    expect(second.losses).toEqual(straight.losses);
     for (const [name, t] of Object.entries(straight.state.tensors)) expect(second.state.tensors[name]).toEqual(t);
 
     // A finished run resumes to its end without training again.
-    const third = await runTraining({ runId: 'r2', model: fresh(), examples, config, sink });
-    expect(third.losses).toHaveLength(0);
+    const third = await runTraining({ runId: 'r2', model: fresh(), examples, config, sink, onEvent: (e) => events.push(e) });
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(6);
+    expect(third.losses).toEqual(straight.losses);
     expect(third.steps).toBe(9);
   });
 
@@ -161,7 +163,7 @@ describe('runTraining resumes only the run that wrote the checkpoint', () => {
     // The fresh run's checkpoint replaced the stale one; running again resumes it (nothing left to train).
     const again = await runTraining({ runId: 'lr', model: fresh(), examples, config: changed, sink });
     expect(again.resumedFromStep).toBe(9);
-    expect(again.losses).toHaveLength(0);
+    expect(again.losses).toEqual(r.losses);
   });
 
   it('a changed LoRA rank, dataset or model identity runs fresh; `require` stops instead', async () => {
@@ -197,9 +199,15 @@ describe('runTraining resumes only the run that wrote the checkpoint', () => {
     const reordered = { ...rev(config), lora: rev(config.lora) };
     const r = await runTraining({ runId: 'same', model: fresh(), examples, config: reordered, sink, resume: 'require' });
     expect(r.resumedFromStep).toBe(3);
-    expect(r.losses).toHaveLength(6);
     const straight = await runTraining({ runId: 'same-straight', model: fresh(), examples, config });
     for (const [name, t] of Object.entries(straight.state.tensors)) expect(r.state.tensors[name]).toEqual(t);
+    // The whole loss history, the steps before the cut-off included (from the checkpoint), not only those after it.
+    expect(r.losses).toHaveLength(straight.losses.length);
+    expect(r.losses).toEqual(straight.losses);
+    expect(r.lossesFromStep).toBe(0);
+    // Resumed past its end: still the whole history.
+    const done = await runTraining({ runId: 'same', model: fresh(), examples, config, sink, resume: 'require' });
+    expect(done.losses).toEqual(straight.losses);
     const events: TrainEvent[] = [];
     const again = await runTraining({ runId: 'same', model: fresh(), examples, config, sink: new MemoryCheckpointSink({ resume: 'never' }), onEvent: (e) => events.push(e) });
     expect(again.resumedFromStep).toBeNull();
@@ -208,6 +216,17 @@ describe('runTraining resumes only the run that wrote the checkpoint', () => {
     const forced = await runTraining({ runId: 'same', model: fresh(), examples, config, sink: neverSink, onEvent: (e) => events.push(e) });
     expect(forced.resumedFromStep).toBeNull();
     expect(stale(events).at(-1)).toEqual(['a fresh start was asked for']);
+  });
+
+  it('a checkpoint that kept no losses (an older version) resumes, and says where its losses start', async () => {
+    const sink = new MemoryCheckpointSink();
+    await interrupted(sink, 'nolosses');
+    expect(sink.saved.get('nolosses')!.losses).toHaveLength(3);
+    delete sink.saved.get('nolosses')!.losses;
+    const r = await runTraining({ runId: 'nolosses', model: fresh(), examples, config, sink });
+    expect(r.resumedFromStep).toBe(3);
+    expect(r.lossesFromStep).toBe(3);
+    expect(r.losses).toHaveLength(r.steps - 3);
   });
 
   it('a checkpoint with no fingerprint (an older version) is not resumed', async () => {

@@ -112,6 +112,24 @@ describe('malformed share links give a typed error and never throw', () => {
     expect(!bad.ok && bad.error.issues.join('\n')).toMatch(/teaching\.groups/);
   });
 
+  it('refuses a link whose tables repeat a key the report renders by (a group id, a model, a condition name)', () => {
+    const teaching: SharedResult['teaching'] = {
+      groups: [
+        { id: 'statement', label: 'stated only', n: 168 },
+        { id: 'statement', label: 'again', n: 114 },
+      ],
+      accuracy: [{ model: 'Harmonious', acc: [0.4, 0.2] }],
+      contrasts: [],
+    };
+    const twiceGroup = decodeShare(pack({ ...good(), teaching }));
+    expect(!twiceGroup.ok && twiceGroup.error.issues.join('\n')).toMatch(/teaching\.groups: a group id appears twice/);
+    const twiceModel = decodeShare(pack({ ...good(), teaching: { ...teaching, groups: [teaching.groups[0]], accuracy: [{ model: 'H', acc: [0.1] }, { model: 'H', acc: [0.2] }] } }));
+    expect(!twiceModel.ok && twiceModel.error.issues.join('\n')).toMatch(/teaching\.accuracy: a model appears twice/);
+    const g = good() as SharedResult;
+    const twiceCondition = decodeShare(pack({ ...g, conditions: [g.conditions[0], g.conditions[0]] }));
+    expect(!twiceCondition.ok && twiceCondition.error.issues.join('\n')).toMatch(/conditions: a condition name appears twice/);
+  });
+
   it('names the offending field', () => {
     const r = decodeShare(pack({ ...good(), counts: { known: -1, unknown: 1 } }));
     expect(!r.ok && r.error.issues.join('\n')).toMatch(/counts\.known/);
@@ -187,5 +205,21 @@ describe('JSON export and import', () => {
     expect(parseImport('{"hello":1}').fatal).toMatch(/not an IFT Lab export/);
     expect(parseImport(JSON.stringify({ format: 'ift-lab-results' })).fatal).toMatch(/no list/);
     expect(parseImport(JSON.stringify(exampleResult())).results).toHaveLength(1);
+  });
+});
+
+describe('stored results that no longer validate', () => {
+  it('are set apart with their issues (never rendered), so the Results page is not blocked', async () => {
+    const { sortStored, toRecord } = await import('../../../src/share');
+    const ok = toRecord(exampleResult() as SharedResult, 'link', 1);
+    const g = exampleResult() as SharedResult;
+    const bad = { ...toRecord({ ...g, conditions: [g.conditions[0], g.conditions[0]] }, 'link', 2), id: 'bad' };
+    const run = { id: 'r1', createdAt: 3, kind: 'experiment' };
+    const s = sortStored([ok, bad, run]);
+    expect(s.results.map((r) => r.id)).toEqual([ok.id]);
+    expect(s.others.map((r) => r.id)).toEqual(['r1']);
+    expect(s.broken).toHaveLength(1);
+    expect(s.broken[0].id).toBe('bad');
+    expect(s.broken[0].issues.join('\n')).toMatch(/a condition name appears twice/);
   });
 });
