@@ -6,7 +6,7 @@
  */
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError } from './errors';
-import { DTYPE_BYTES, numel, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
+import { DTYPE_BYTES, dtypeOfArray, numel, typedArrayOf, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 /** What the CPU backend reports where WebGPU reports its adapter (manifests, the Model page). */
 export interface CpuReport {
@@ -76,7 +76,7 @@ export class CpuRuntime {
   }
 
   upload(label: string, data: Float32Array | Uint32Array | Int32Array | Uint16Array, shape: readonly number[], dtype?: DType): Tensor {
-    const dt: DType = dtype ?? (data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'u32');
+    const dt: DType = dtype ?? dtypeOfArray(data);
     if (numel(shape) * DTYPE_BYTES[dt] !== data.byteLength) {
       throw new Error(`upload ${label}: shape [${shape}] (${dt}) does not match ${data.byteLength} bytes`);
     }
@@ -133,16 +133,7 @@ export class CpuRuntime {
     const bytes = numel(t.shape) * DTYPE_BYTES[t.dtype];
     const copy = hostBuffer(t).data.slice(t.offset ?? 0, (t.offset ?? 0) + bytes);
     this.counters.readbackBytes += bytes;
-    switch (t.dtype) {
-      case 'f32':
-        return new Float32Array(copy);
-      case 'u32':
-        return new Uint32Array(copy);
-      case 'i32':
-        return new Int32Array(copy);
-      case 'f16':
-        return new Uint16Array(copy);
-    }
+    return typedArrayOf(t.dtype, copy);
   }
 
   async readF32(t: Tensor): Promise<Float32Array> {

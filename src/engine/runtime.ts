@@ -2,7 +2,7 @@ import type { EngineDevice } from './device';
 import type { CpuRuntime } from './cpu-runtime';
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError, ShaderError } from './errors';
-import { DTYPE_BYTES, numel, type BackendSummary, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
+import { DTYPE_BYTES, dtypeOfArray, numel, typedArrayOf, type BackendSummary, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 export * from './tensor';
 
@@ -107,7 +107,7 @@ export class GpuRuntime {
 
   /** A storage tensor holding `data`. */
   upload(label: string, data: Float32Array | Uint32Array | Int32Array | Uint16Array, shape: readonly number[], dtype?: DType): Tensor {
-    const dt: DType = dtype ?? (data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'u32');
+    const dt: DType = dtype ?? dtypeOfArray(data);
     if (numel(shape) * DTYPE_BYTES[dt] !== data.byteLength) {
       throw new Error(`upload ${label}: shape [${shape}] (${dt}) does not match ${data.byteLength} bytes`);
     }
@@ -247,16 +247,7 @@ export class GpuRuntime {
     }
     this.giveStaging(staging);
     this.counters.readbackBytes += bytes;
-    switch (t.dtype) {
-      case 'f32':
-        return new Float32Array(copy);
-      case 'u32':
-        return new Uint32Array(copy);
-      case 'i32':
-        return new Int32Array(copy);
-      case 'f16':
-        return new Uint16Array(copy);
-    }
+    return typedArrayOf(t.dtype, copy);
   }
 
   async readF32(t: Tensor): Promise<Float32Array> {

@@ -71,6 +71,25 @@ export interface BackendSummary {
   shaderF16: boolean;
 }
 
+/** The typed array of a dtype over bytes (f16 as its raw Uint16 bits). */
+export function typedArrayOf(dtype: DType, bytes: ArrayBuffer): Float32Array | Uint32Array | Int32Array | Uint16Array {
+  switch (dtype) {
+    case 'f32':
+      return new Float32Array(bytes);
+    case 'u32':
+      return new Uint32Array(bytes);
+    case 'i32':
+      return new Int32Array(bytes);
+    case 'f16':
+      return new Uint16Array(bytes);
+  }
+}
+
+/** The dtype an upload's array implies when none is given. */
+export function dtypeOfArray(data: Float32Array | Uint32Array | Int32Array | Uint16Array): DType {
+  return data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'u32';
+}
+
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /** Round an element count up so that the next view starts on a 256-byte boundary. */

@@ -1,18 +1,17 @@
 // One experiment, one implementation (on the CPU backend: this tests the runner, not kernels): the same toy-world configuration run through the Worker's session path
 // (probe → datasets → experiment, as the page drives it) and through `ift-lab experiment` (the CLI, in
 // process) gives identical numbers — probe, datasets, fit, every evaluation and every contrast.
-import { existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/ift-lab';
 import type { ExperimentResult } from '../../../src/lab/experiment';
 import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../../src/model/builtin';
-import { loadFolderFiles } from '../../../src/model/hub';
 import { openFsStore } from '../../helpers/fs-store';
 import type { StoredRecord } from '../../../src/store/types';
 import { Session, type Ctx } from '../../../src/worker/session';
-import { CpuRuntime } from '../../../src/engine/cpu-runtime';
+import { toySessionDeps } from '../../helpers/toy-session';
 
 const DIR = path.join('public', BUILTIN_MODELS[TOY_WORLD_ID]);
 const have = existsSync(path.join(DIR, 'model.safetensors')) && existsSync(path.join(DIR, 'world.json'));
@@ -39,16 +38,7 @@ describe.skipIf(!have)('the browser and the CLI run the same experiment', () => 
 
   it('gives identical numbers through the Worker session and through ift-lab experiment', { timeout: 240_000 }, async () => {
     const store = openFsStore(path.join(dir, 'store'));
-    const session = new Session({
-      store,
-      runtime: async () => new CpuRuntime(),
-      modelFiles: (id: string) => loadFolderFiles(id, async (f) => (existsSync(path.join(DIR, f)) ? openAsBlob(path.join(DIR, f)) : null)),
-      worldJson: async () => JSON.parse(readFileSync(path.join(DIR, 'world.json'), 'utf8')),
-      modelCache: null,
-      engineVersion: 'test',
-      // Not timed before each run (the CLI side runs with --no-estimate too).
-      estimate: false,
-    });
+    const session = new Session(toySessionDeps(store));
     const ctx: Ctx = { progress: () => {}, signal: new AbortController().signal };
     try {
       const probe = await session.probe({ source: { type: 'toyworld', seed: 1 }, k: 1, threshold: 0.25, strict: false, seed: 1, maxPerSplit: 8 }, ctx);

@@ -1,18 +1,17 @@
 // The Worker's lab session driven directly in Node through Dawn, on the built-in toy world: load → probe →
 // datasets → experiment (train with a pause, checkpoint, evaluate) → a cancel mid-run → resume → stored
 // result. The same code runs in the browser's Worker (tests/e2e/flow.test.ts). Runs on the CPU backend (it tests the session, not kernels: tests/gpu has those).
-import { mkdtempSync, openAsBlob, existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../../src/model/builtin';
-import { loadFolderFiles } from '../../../src/model/hub';
 import { validateSharedResult } from '../../../src/share/schema';
 import { openFsStore } from '../../helpers/fs-store';
 import type { StoredRecord } from '../../../src/store/types';
 import type { Progress, TrainSettings } from '../../../src/worker/protocol';
 import { Session, type Ctx } from '../../../src/worker/session';
-import { CpuRuntime } from '../../../src/engine/cpu-runtime';
+import { toySessionDeps } from '../../helpers/toy-session';
 
 const DIR = path.join('public', BUILTIN_MODELS[TOY_WORLD_ID]);
 const have = existsSync(path.join(DIR, 'model.safetensors')) && existsSync(path.join(DIR, 'world.json'));
@@ -20,16 +19,7 @@ const have = existsSync(path.join(DIR, 'model.safetensors')) && existsSync(path.
 describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ift-session-'));
   const store = openFsStore(dir);
-  const deps = {
-    store,
-    runtime: async () => new CpuRuntime(),
-    modelFiles: (id: string) => loadFolderFiles(id, async (f) => (existsSync(path.join(DIR, f)) ? openAsBlob(path.join(DIR, f)) : null)),
-    worldJson: async () => JSON.parse(readFileSync(path.join(DIR, 'world.json'), 'utf8')),
-    modelCache: null,
-    engineVersion: 'test',
-    // Not timed before each run: the estimate has its own tests (estimate.test.ts, the e2e front page).
-    estimate: false,
-  };
+  const deps = toySessionDeps(store);
   const session = new Session(deps);
   // A reload: a new Worker, a new session over the same store, no model loaded yet.
   const reloaded = new Session(deps);

@@ -84,36 +84,8 @@ export function attentionBackwardCpu(a: AttentionBackwardArgs, stats: import('..
         }
   };
   // dQ and dK/dV each recompute the softmax weight p and ds = p·(dO·v − D) of every visible pair (as the
-  // WGSL's two kernels do); written out twice rather than through a callback, which V8 would not inline.
-  const dq = () => {
-    dQ.fill(0);
-    for (let b = 0; b < B; b++)
-      for (let h = 0; h < H; h++) {
-        const kvh = Math.floor(h / g);
-        for (let s = 0; s < S; s++) {
-          const lo = v.kvStart[b], hi = Math.min(past + s + 1, L);
-          const qb = ((b * S + s) * H + h) * Dh;
-          const row = (b * H + h) * S + s;
-          const lse = st[2 * row], D = st[2 * row + 1];
-          for (let j = lo; j < hi; j++) {
-            const kb = ((b * L + j) * KVH + kvh) * Dh;
-            let sc = 0, dp = 0;
-            for (let d = 0; d < Dh; d++) {
-              sc += Q[qb + d] * K[kb + d];
-              dp += dO[qb + d] * V[kb + d];
-            }
-            const c = scale * Math.exp(sc * scale - lse) * (dp - D);
-            for (let d = 0; d < Dh; d++) dQ[qb + d] += c * K[kb + d];
-          }
-        }
-      }
-  };
-  const dkv = () => {
-    for (let b = 0; b < B; b++) {
-      const from = b * L * KVH * Dh, to = (b * L + past + S) * KVH * Dh;
-      dK.fill(0, from, to);
-      dV.fill(0, from, to);
-    }
+  // WGSL's two kernels do); one loop serves both, the flag chosen once per op (no callback per pair).
+  const pass = (toQ: boolean) => {
     for (let b = 0; b < B; b++)
       for (let h = 0; h < H; h++) {
         const kvh = Math.floor(h / g);
@@ -131,13 +103,27 @@ export function attentionBackwardCpu(a: AttentionBackwardArgs, stats: import('..
             }
             const p = Math.exp(sc * scale - lse);
             const c = scale * p * (dp - D);
-            for (let d = 0; d < Dh; d++) {
-              dK[kb + d] += c * Q[qb + d];
-              dV[kb + d] += p * dO[qb + d];
-            }
+            if (toQ) for (let d = 0; d < Dh; d++) dQ[qb + d] += c * K[kb + d];
+            else
+              for (let d = 0; d < Dh; d++) {
+                dK[kb + d] += c * Q[qb + d];
+                dV[kb + d] += p * dO[qb + d];
+              }
           }
         }
       }
+  };
+  const dq = () => {
+    dQ.fill(0);
+    pass(true);
+  };
+  const dkv = () => {
+    for (let b = 0; b < B; b++) {
+      const from = b * L * KVH * Dh, to = (b * L + past + S) * KVH * Dh;
+      dK.fill(0, from, to);
+      dV.fill(0, from, to);
+    }
+    pass(false);
   };
   return [prep, dq, dkv];
 }
