@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { ConfigError } from './errors';
 import { DEFAULT_LAYOUT } from './prompts';
 import { LIMITS, tooLarge, type LimitName } from './limits';
+import { GEKHMAN_SLICK } from './slick';
 
 /** A whole number in [min, the limit's max], the maximum's message saying why. */
 const int = (min: number, limit: LimitName = 'seed') => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(LIMITS[limit].max, tooLarge(limit)));
@@ -49,6 +50,15 @@ const Training = v.strictObject({
   batchSize: v.optional(int(1, 'batchSize'), 8),
   maxSeqLen: v.optional(int(8, 'maxSeqLen'), 512),
   clipNorm: v.optional(v.pipe(upTo('clipNorm'), v.minValue(0)), 1),
+});
+
+/** SliCK settings (src/lab/slick.ts); defaults GEKHMAN_SLICK. */
+const SlickSchema = v.strictObject({
+  prompts: v.optional(int(1, 'slickPrompts'), GEKHMAN_SLICK.prompts),
+  temperature: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(LIMITS.temperature.max, tooLarge('temperature'))), GEKHMAN_SLICK.temperature),
+  samples: v.optional(int(1, 'slickSamples'), GEKHMAN_SLICK.samples),
+  threshold: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(1)), GEKHMAN_SLICK.threshold),
+  seed: v.optional(int(0, 'seed'), GEKHMAN_SLICK.seed),
 });
 
 const once = (s: string, p: string) => s.split(p).length - 1 === 1;
@@ -111,6 +121,8 @@ export const ExperimentConfigSchema = v.strictObject({
       method: v.optional(v.picklist(['letter', 'strict', 'debiased', 'continuation']), 'letter'),
       batchSize: v.optional(int(1, 'probeBatch'), 8),
       minPerCondition: v.optional(int(1, 'minPerCondition'), 20),
+      /** SliCK categories (Gekhman et al. 2024; src/lab/slick.ts): `true` for the defaults, or the settings. */
+      slick: v.optional(v.union([v.boolean(), SlickSchema])),
     }),
     {},
   ),

@@ -30,6 +30,7 @@ import type { AdapterState, LabModel, TrainConfig } from './model';
 import { beliefMethodOf, probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoringFormat } from './probe';
 import type { Question } from './questions/types';
 import type { RunEstimate, Stage } from './estimate';
+import { GEKHMAN_SLICK } from './slick';
 import { makeSplits, type Splits } from './splits';
 import { canExplain, explainOption } from './toyworld';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
@@ -114,6 +115,7 @@ export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
     minPerCondition: c.probe.minPerCondition,
     batchSize: c.probe.batchSize,
     layout: c.prompt,
+    ...(c.probe.slick ? { slick: c.probe.slick === true ? { ...GEKHMAN_SLICK } : c.probe.slick } : {}),
   };
 }
 
@@ -506,6 +508,7 @@ function sameProbe(p: ProbeResult, config: ExperimentConfig, splits: Splits): bo
   return (
     p.settings.method === s.method &&
     p.settings.threshold === s.threshold &&
+    JSON.stringify(p.settings.slick ?? null) === JSON.stringify(s.slick ?? null) &&
     JSON.stringify(p.settings.format) === JSON.stringify(s.format) &&
     p.items.length === ids.length &&
     p.items.every((it, i) => it.id === ids[i])
