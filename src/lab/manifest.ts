@@ -7,6 +7,7 @@ import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
 import { conditionLabel, TEACHING_LABEL } from '../util/condition-names';
 import type { TeachingBreakdown } from './teaching';
+import { SLICK_CATEGORIES, slickTeachingMarkdown, type SlickSettings } from './slick';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
 export type DeviceInfo = Record<string, string | number | boolean | null | readonly string[]>;
@@ -166,6 +167,7 @@ export function markdownReport(r: ExperimentResult): string {
     lines.push('', `Letter position of the base model's beliefs on the probed pool (${bias.scoredBy}): predicted ${share(bias.predicted)}; gold ${share(bias.gold)}.`);
   }
   for (const w of r.probe.warnings) lines.push('', `> ⚠ ${w}`);
+  if (r.probe.slick && r.probe.settings.slick) lines.push('', ...slickSection(r.probe.slick, r.probe.settings.slick, r.probe.items.length));
   for (const w of [...new Set(r.datasets.flatMap((d) => d.warnings))]) lines.push('', `> ⚠ ${w}`);
   if (r.underTrained.length) {
     lines.push('', `> ⚠ ${r.underTrained.length} of ${r.runs.length} runs did not fit their training data (fit < 90 % or loss not halved); their numbers say little about the condition:`);
@@ -245,6 +247,30 @@ export function markdownReport(r: ExperimentResult): string {
   }
   if (r.teaching) lines.push('', ...teachingSection(r.teaching));
   return lines.join('\n') + '\n';
+}
+
+/** SliCK categories (docs/slick.md): the counts, and on the toy world category × teaching group. */
+function slickSection(sl: NonNullable<ExperimentResult['probe']['slick']>, st: SlickSettings, n: number): string[] {
+  const out = [
+    '## Knowledge categories (SliCK, Gekhman et al. 2024)',
+    '',
+    `${st.prompts} exemplar sets per question; greedy right under every prompt = highlyKnown, under some = maybeKnown; never, but at least one of ${st.samples} draws per prompt at T = ${st.temperature} right with chance ≥ ${st.threshold} = weaklyKnown; else unknown. ` +
+      `Of ${n} probed questions: ${SLICK_CATEGORIES.map((c) => `${sl.counts[c]} ${c}`).join(', ')}.`,
+  ];
+  if (sl.byTeaching) {
+    out.push('', 'Category × teaching group (how pretraining taught each fact; count, and share of the group):', '', slickTeachingMarkdown(sl.byTeaching));
+    const t = sl.byTeaching;
+    const of = (g: string, cats: readonly (typeof SLICK_CATEGORIES)[number][]) => cats.reduce((a, c) => a + t.counts[g][c], 0);
+    if (t.totals.misconception) {
+      const k = of('misconception', ['weaklyKnown', 'unknown']);
+      out.push('', `Of ${t.totals.misconception} facts taught wrongly, ${k} (${pct(k / t.totals.misconception)} %) are weaklyKnown or unknown, as if never taught: scored against gold, a held misconception looks like ignorance.`);
+    }
+    if (t.totals.none) {
+      const k = of('none', ['highlyKnown', 'maybeKnown']);
+      out.push('', `Of ${t.totals.none} facts never taught, ${k} (${pct(k / t.totals.none)} %) are highlyKnown or maybeKnown: right answers by luck or letter habit under some prompts.`);
+    }
+  }
+  return out;
 }
 
 /** The teaching-group breakdown as the report prints it: accuracy per group, then the paired contrasts per group. */

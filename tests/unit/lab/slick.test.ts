@@ -166,3 +166,41 @@ describe('probe.json', () => {
     expect(plain[0]).not.toHaveProperty('category');
   });
 });
+
+describe('the report and the Probe page summary', () => {
+  it('show the category counts and the category × teaching-group table', async () => {
+    const { runExperiment } = await import('../../../src/lab/experiment');
+    const { probeSummary } = await import('../../../src/worker/probe-summary');
+    const { questions, dev } = tinyWorld(5, 12);
+    const taught = new Set(questions.filter((_, i) => i % 3 !== 0).map((q) => q.id));
+    const grouped = questions.map((q, i) => ({ ...q, group: i % 3 === 0 ? 'none' : i % 3 === 1 ? 'mc' : 'misconception' }));
+    const model = await pretrainedModel(questions, dev, questions.filter((q) => taught.has(q.id)), { epochs: 4 });
+    const out = await runExperiment(
+      {
+        name: 'slick-report',
+        model: { id: 'test:bow-tiny' },
+        questions: { kind: 'toyworld' },
+        subjects: { train: ['toy_geography'], related: ['toy_biology'] },
+        probe: { shots: 2, threshold: 0.3, minPerCondition: 1, slick: { prompts: 3 } },
+        conditions: ['harmonious'],
+        seeds: [1],
+        training: { lora: { rank: 2, alpha: 4, targets: ['q'] }, learningRate: 0.05, epochs: 1, batchSize: 8, schedule: { kind: 'constant', warmupFraction: 0 } },
+        evaluation: { bootstrapSamples: 10 },
+      },
+      { model, bank: { pool: grouped, fewShot: dev }, env: { engineVersion: 'test' } },
+    );
+    const p = out.result.probe;
+    const t = p.slick!.byTeaching!;
+    expect(t.groups).toEqual(['mc', 'none', 'misconception']);
+    expect(Object.values(t.totals).reduce((a, b) => a + b, 0)).toBe(p.items.length);
+    const md = out.markdown;
+    expect(md).toContain('## Knowledge categories (SliCK, Gekhman et al. 2024)');
+    expect(md).toContain(`${p.slick!.counts.highlyKnown} highlyKnown, ${p.slick!.counts.maybeKnown} maybeKnown`);
+    expect(md).toMatch(/\| taught wrongly \| \d+ \| /);
+    expect(md).toMatch(new RegExp(`Of ${t.totals.misconception} facts taught wrongly, \\d+ \\(`));
+    const s = probeSummary('p1', p, { pool: grouped, fewShot: dev });
+    expect(s.slick!.counts).toEqual(p.slick!.counts);
+    expect(s.slick!.byTeaching).toEqual(t);
+    for (const [i, row] of s.rows!.entries()) expect(row).toMatchObject({ category: p.items[i].slick!.category, group: grouped.find((q) => q.id === row.id)!.group });
+  });
+});
