@@ -153,6 +153,19 @@ export const ExperimentConfigSchema = v.strictObject({
     ]),
   ),
   training: Training,
+  /**
+   * Gekhman et al.'s Unknown-share design instead of Ren's conditions (src/lab/unknown-share.ts, docs/slick.md):
+   * training sets of one size with these shares of SliCK-unknown items, the rest from `rest`; a development set
+   * of `devFraction` of the pool for early stopping; every epoch evaluated. Turns the probe's SliCK on.
+   */
+  unknownShare: v.optional(
+    v.strictObject({
+      shares: v.optional(list(fraction, 'ratios'), [0, 0.25, 0.5, 0.75, 1]),
+      size: v.optional(int(1, 'size')),
+      rest: v.optional(v.pipe(v.array(v.picklist(['highlyKnown', 'maybeKnown', 'weaklyKnown'])), v.minLength(1)), ['highlyKnown', 'maybeKnown']),
+      devFraction: v.optional(v.pipe(v.number(), v.gtValue(0), v.ltValue(1)), 0.1),
+    }),
+  ),
   protocols: v.optional(v.pipe(v.array(v.picklist(['paper', 'like-for-like'])), v.minLength(1)), ['paper', 'like-for-like']),
   evaluation: v.optional(
     v.strictObject({ bootstrapSamples: v.optional(int(0, 'bootstrapSamples'), 1000), bootstrapSeed: v.optional(int(0, 'seed'), 0), batchSize: v.optional(int(1, 'probeBatch'), 8) }),
@@ -178,6 +191,8 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   if (new Set(c.seeds).size !== c.seeds.length) issues.push('seeds: a seed appears twice');
   if (new Set(c.conditions).size !== c.conditions.length) issues.push('conditions: a condition appears twice');
   if (new Set(c.ratios).size !== c.ratios.length) issues.push('ratios: a ratio appears twice');
+  if (c.unknownShare && new Set(c.unknownShare.shares).size !== c.unknownShare.shares.length) issues.push('unknownShare.shares: a share appears twice');
+  if (c.unknownShare && new Set(c.unknownShare.rest).size !== c.unknownShare.rest.length) issues.push('unknownShare.rest: a category appears twice');
   if (issues.length) throw new ConfigError('experiment configuration', issues);
   return c;
 }

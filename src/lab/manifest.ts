@@ -8,6 +8,7 @@ import type { Interval } from './metrics';
 import { conditionLabel, TEACHING_LABEL } from '../util/condition-names';
 import type { TeachingBreakdown } from './teaching';
 import { SLICK_CATEGORIES, slickTeachingMarkdown, type SlickSettings } from './slick';
+import { unknownShareMarkdown } from './unknown-share';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
 export type DeviceInfo = Record<string, string | number | boolean | null | readonly string[]>;
@@ -180,72 +181,76 @@ export function markdownReport(r: ExperimentResult): string {
       `chat format ${(['homo', 'id', 'ood'] as const).map((s) => pct(r.base.chat.accuracy[s] ?? NaN)).join(' / ')}. ` +
       `Consistency of its two formats with each other, C = ${(['homo', 'id', 'ood'] as const).map((s) => num(f[s]?.consistency ?? NaN)).join(' / ')}.`,
   );
-  lines.push('', '## Training fit', '', '| condition | fit before | fit after | loss, first → last epoch | under-trained |', '|---|---|---|---|---|');
-  for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
-    const runs = r.runs.filter((x) => x.condition === cond);
-    const first = mean(runs.map((x) => x.fit.lossPerEpoch[0] ?? NaN));
-    const last = mean(runs.map((x) => x.fit.lossPerEpoch.at(-1) ?? NaN));
-    const under = runs.filter((x) => x.fit.underTrained).length;
-    lines.push(`| ${cond} | ${pct(mean(runs.map((x) => x.fit.before)))} | ${pct(mean(runs.map((x) => x.fit.after)))} | ${num(first)} → ${num(last)} | ${under ? `${under} of ${runs.length}` : 'no'} |`);
-  }
-  for (const protocol of Object.keys(r.baseAccuracy)) {
-    lines.push('', `## Protocol: ${protocol}`, '');
-    lines.push(
-      'Accuracy in % (mean over seeds [mean 95 % bootstrap bounds over questions] ±sd over seeds). Known/unknown: tuned accuracy on test questions the base model answers right/wrong in this protocol\'s base format, pooled over HOMO, ID and OOD; C and KL against this protocol\'s base, pooled likewise.',
-      '',
-    );
-    const base = r.baseAccuracy[protocol] ?? {};
-    const note = chanceNote(Object.values(base));
-    if (note) lines.push(note, '');
-    lines.push('| condition | HOMO | ID | OOD | known | unknown | C | KL |', '|---|---|---|---|---|---|---|---|');
-    const anyRun = r.runs.find((x) => x.evals[protocol]);
-    const baseGroup = (g: 'known' | 'unknown') => (anyRun ? pct(pooled(anyRun, protocol, g, 'baseAccuracy')) : '—');
-    lines.push(`| base (untuned) | ${pct(base.homo ?? NaN)} | ${pct(base.id ?? NaN)} | ${pct(base.ood ?? NaN)} | ${baseGroup('known')} | ${baseGroup('unknown')} | — | — |`);
+  // The Unknown-share design trains no Ren conditions: its own section (below) replaces their tables.
+  if (!r.unknownShare) {
+    lines.push('', '## Training fit', '', '| condition | fit before | fit after | loss, first → last epoch | under-trained |', '|---|---|---|---|---|');
     for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
-      const runs = r.runs.filter((x) => x.condition === cond && x.evals[protocol]);
-      if (!runs.length) continue;
-      const cell = (set: 'homo' | 'id' | 'ood') => {
-        const ivs = runs.map((x) => x.evals[protocol].sets[set]?.overall.tunedAccuracy).filter((x): x is Interval => !!x);
-        return ivs.length ? acrossSeeds(ivs, pct) : '—';
-      };
-      const p = (group: 'known' | 'unknown' | 'overall', key: 'tunedAccuracy' | 'consistency' | 'kl', fmt: (x: number) => string) =>
-        fmt(mean(runs.map((x) => pooled(x, protocol, group, key))));
-      const mark = runs.some((x) => x.fit.underTrained) ? ' ⚠' : '';
-      lines.push(
-        `| ${cond}${mark} | ${cell('homo')} | ${cell('id')} | ${cell('ood')} | ${p('known', 'tunedAccuracy', pct)} | ${p('unknown', 'tunedAccuracy', pct)} | ${p('overall', 'consistency', num)} | ${p('overall', 'kl', num)} |`,
-      );
+      const runs = r.runs.filter((x) => x.condition === cond);
+      const first = mean(runs.map((x) => x.fit.lossPerEpoch[0] ?? NaN));
+      const last = mean(runs.map((x) => x.fit.lossPerEpoch.at(-1) ?? NaN));
+      const under = runs.filter((x) => x.fit.underTrained).length;
+      lines.push(`| ${cond} | ${pct(mean(runs.map((x) => x.fit.before)))} | ${pct(mean(runs.map((x) => x.fit.after)))} | ${num(first)} → ${num(last)} | ${under ? `${under} of ${runs.length}` : 'no'} |`);
     }
-    const cs = r.contrasts.filter((x) => x.protocol === protocol);
-    if (cs.length) {
-      lines.push('', `### Paired contrasts (${protocol})`, '');
+    for (const protocol of Object.keys(r.baseAccuracy)) {
+      lines.push('', `## Protocol: ${protocol}`, '');
       lines.push(
-        'a − b in tuned accuracy, points: mean over seeds [95 % paired bootstrap over questions and seeds], sign-flip p across seeds. ✓ = the interval excludes 0 above, ✗ = below.',
+        'Accuracy in % (mean over seeds [mean 95 % bootstrap bounds over questions] ±sd over seeds). Known/unknown: tuned accuracy on test questions the base model answers right/wrong in this protocol\'s base format, pooled over HOMO, ID and OOD; C and KL against this protocol\'s base, pooled likewise.',
         '',
-        '| a − b | set | overall | known | unknown |',
-        '|---|---|---|---|---|',
       );
-      const keys = [...new Set(cs.map((x) => `${x.a}\u0000${x.b}\u0000${x.set}`))];
-      for (const k of keys) {
-        const [a, b, set] = k.split('\u0000');
-        const cell = (g: string) => {
-          const x = cs.find((y) => y.a === a && y.b === b && y.set === set && y.group === g);
-          return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}${x.holds ? ' ✓' : x.reversed ? ' ✗' : ''}` : '—';
+      const base = r.baseAccuracy[protocol] ?? {};
+      const note = chanceNote(Object.values(base));
+      if (note) lines.push(note, '');
+      lines.push('| condition | HOMO | ID | OOD | known | unknown | C | KL |', '|---|---|---|---|---|---|---|---|');
+      const anyRun = r.runs.find((x) => x.evals[protocol]);
+      const baseGroup = (g: 'known' | 'unknown') => (anyRun ? pct(pooled(anyRun, protocol, g, 'baseAccuracy')) : '—');
+      lines.push(`| base (untuned) | ${pct(base.homo ?? NaN)} | ${pct(base.id ?? NaN)} | ${pct(base.ood ?? NaN)} | ${baseGroup('known')} | ${baseGroup('unknown')} | — | — |`);
+      for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
+        const runs = r.runs.filter((x) => x.condition === cond && x.evals[protocol]);
+        if (!runs.length) continue;
+        const cell = (set: 'homo' | 'id' | 'ood') => {
+          const ivs = runs.map((x) => x.evals[protocol].sets[set]?.overall.tunedAccuracy).filter((x): x is Interval => !!x);
+          return ivs.length ? acrossSeeds(ivs, pct) : '—';
         };
-        lines.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${SET_LABEL[set as 'homo']} | ${cell('overall')} | ${cell('known')} | ${cell('unknown')} |`);
+        const p = (group: 'known' | 'unknown' | 'overall', key: 'tunedAccuracy' | 'consistency' | 'kl', fmt: (x: number) => string) =>
+          fmt(mean(runs.map((x) => pooled(x, protocol, group, key))));
+        const mark = runs.some((x) => x.fit.underTrained) ? ' ⚠' : '';
+        lines.push(
+          `| ${cond}${mark} | ${cell('homo')} | ${cell('id')} | ${cell('ood')} | ${p('known', 'tunedAccuracy', pct)} | ${p('unknown', 'tunedAccuracy', pct)} | ${p('overall', 'consistency', num)} | ${p('overall', 'kl', num)} |`,
+        );
       }
-      const headline = cs.filter((x) => x.group === 'overall' && x.b !== 'base-chat');
-      if (headline.length) {
-        lines.push('');
-        for (const x of headline) lines.push(`- ${contrastSentence(x)}.`);
+      const cs = r.contrasts.filter((x) => x.protocol === protocol);
+      if (cs.length) {
+        lines.push('', `### Paired contrasts (${protocol})`, '');
+        lines.push(
+          'a − b in tuned accuracy, points: mean over seeds [95 % paired bootstrap over questions and seeds], sign-flip p across seeds. ✓ = the interval excludes 0 above, ✗ = below.',
+          '',
+          '| a − b | set | overall | known | unknown |',
+          '|---|---|---|---|---|',
+        );
+        const keys = [...new Set(cs.map((x) => `${x.a}\u0000${x.b}\u0000${x.set}`))];
+        for (const k of keys) {
+          const [a, b, set] = k.split('\u0000');
+          const cell = (g: string) => {
+            const x = cs.find((y) => y.a === a && y.b === b && y.set === set && y.group === g);
+            return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}${x.holds ? ' ✓' : x.reversed ? ' ✗' : ''}` : '—';
+          };
+          lines.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${SET_LABEL[set as 'homo']} | ${cell('overall')} | ${cell('known')} | ${cell('unknown')} |`);
+        }
+        const headline = cs.filter((x) => x.group === 'overall' && x.b !== 'base-chat');
+        if (headline.length) {
+          lines.push('');
+          for (const x of headline) lines.push(`- ${contrastSentence(x)}.`);
+        }
       }
+      const s = r.sweep[protocol];
+      lines.push('');
+      if (!s) lines.push('Mixture sweep: none in this grid.');
+      else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
+      else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)}.`);
     }
-    const s = r.sweep[protocol];
-    lines.push('');
-    if (!s) lines.push('Mixture sweep: none in this grid.');
-    else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
-    else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)}.`);
   }
   if (r.teaching) lines.push('', ...teachingSection(r.teaching));
+  if (r.unknownShare) lines.push('', ...unknownShareMarkdown(r.unknownShare));
   return lines.join('\n') + '\n';
 }
 

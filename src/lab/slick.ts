@@ -40,7 +40,13 @@ export interface SlickSettings {
   seed: number;
 }
 
-export const GEKHMAN_SLICK: Readonly<SlickSettings> = Object.freeze({ prompts: 5, temperature: 0.5, samples: 16, threshold: 0.5, seed: 0 });
+export const GEKHMAN_SLICK: Readonly<SlickSettings> = Object.freeze({
+  prompts: 5,
+  temperature: 0.5,
+  samples: 16,
+  threshold: 0.5,
+  seed: 0,
+});
 
 /** What the probe records per question. */
 export interface SlickItem {
@@ -55,7 +61,12 @@ export interface SlickItem {
 
 /** The chance that one draw at temperature T from `probs` is option `gold`: p_g^(1/T) / Σ p_i^(1/T), in log space. */
 export function temperedProb(probs: ArrayLike<number>, gold: number, temperature: number): number {
-  if (!(temperature > 0)) throw new LabError('invalid-temperature', `The sampling temperature is ${temperature}; it must be > 0.`, 'Gekhman et al. sample at 0.5.');
+  if (!(temperature > 0))
+    throw new LabError(
+      'invalid-temperature',
+      `The sampling temperature is ${temperature}; it must be > 0.`,
+      'Gekhman et al. sample at 0.5.',
+    );
   const logs = Array.from(probs, (p) => (p > 0 ? Math.log(p) / temperature : -Infinity));
   const m = Math.max(...logs);
   if (m === -Infinity) return 0;
@@ -87,14 +98,27 @@ function argmax(p: ArrayLike<number>): number {
 }
 
 /** A question's SliCK record from its option distributions under each prompt (each in that prompt's option order, with its gold). */
-export function slickOf(perPrompt: readonly { probs: ArrayLike<number>; gold: number }[], s: Pick<SlickSettings, 'temperature' | 'samples' | 'threshold'>): SlickItem {
-  if (perPrompt.length === 0) throw new LabError('slick-no-prompts', 'A SliCK category needs at least one prompt.', 'This is a bug in IFT Lab; please report it.');
+export function slickOf(
+  perPrompt: readonly { probs: ArrayLike<number>; gold: number }[],
+  s: Pick<SlickSettings, 'temperature' | 'samples' | 'threshold'>,
+): SlickItem {
+  if (perPrompt.length === 0)
+    throw new LabError(
+      'slick-no-prompts',
+      'A SliCK category needs at least one prompt.',
+      'This is a bug in IFT Lab; please report it.',
+    );
   const greedyRight = perPrompt.filter((x) => argmax(x.probs) === x.gold).length / perPrompt.length;
   const sampledRight = atLeastOneRight(
     perPrompt.map((x) => temperedProb(x.probs, x.gold, s.temperature)),
     s.samples,
   );
-  return { category: slickCategory(greedyRight, sampledRight, s.threshold), greedyRight, sampledRight, prompts: perPrompt.length };
+  return {
+    category: slickCategory(greedyRight, sampledRight, s.threshold),
+    greedyRight,
+    sampledRight,
+    prompts: perPrompt.length,
+  };
 }
 
 /**
@@ -104,7 +128,13 @@ export function slickOf(perPrompt: readonly { probs: ArrayLike<number>; gold: nu
  * the toy world) the sets are different orders of the same examples. Fewer than `count` when the pool has
  * fewer distinct ordered sets (a subject with one example).
  */
-export function exemplarSets(fewShot: readonly Question[], subject: string, k: number, count: number, seed: number): Question[][] {
+export function exemplarSets(
+  fewShot: readonly Question[],
+  subject: string,
+  k: number,
+  count: number,
+  seed: number,
+): Question[][] {
   const pool = fewShot.filter((q) => q.subject === subject);
   const sets: Question[][] = [pool.slice(0, k)];
   const seen = new Set([key(sets[0])]);
@@ -134,7 +164,13 @@ function key(s: readonly Question[]): string {
  * (so a question that is itself in the set is replaced by the next example, as in the probe). `subjects` are
  * those with a set j (a subject with no examples has only set 0, the empty one: a 0-shot prompt).
  */
-export function exemplarFewShot(fewShot: readonly Question[], subjects: readonly string[], k: number, j: number, s: Pick<SlickSettings, 'prompts' | 'seed'>): { fewShot: Question[]; subjects: Set<string> } {
+export function exemplarFewShot(
+  fewShot: readonly Question[],
+  subjects: readonly string[],
+  k: number,
+  j: number,
+  s: Pick<SlickSettings, 'prompts' | 'seed'>,
+): { fewShot: Question[]; subjects: Set<string> } {
   const out: Question[] = [];
   const have = new Set<string>();
   for (const subject of subjects) {
@@ -168,7 +204,10 @@ export interface SlickTeachingTable {
 }
 
 /** Null when no probed question carries a teaching group (any source but the toy world). */
-export function slickTeachingTable(items: readonly { id: string; slick?: SlickItem }[], groupOf: ReadonlyMap<string, string>): SlickTeachingTable | null {
+export function slickTeachingTable(
+  items: readonly { id: string; slick?: SlickItem }[],
+  groupOf: ReadonlyMap<string, string>,
+): SlickTeachingTable | null {
   const counts: SlickTeachingTable['counts'] = {};
   const totals: Record<string, number> = {};
   for (const it of items) {
@@ -202,7 +241,9 @@ export function slickTeachingMarkdown(t: SlickTeachingTable): string {
   ];
   for (const g of t.groups) {
     const n = t.totals[g];
-    const cells = SLICK_CATEGORIES.map((c) => `${t.counts[g][c]} (${n ? ((100 * t.counts[g][c]) / n).toFixed(0) : '–'} %)`);
+    const cells = SLICK_CATEGORIES.map(
+      (c) => `${t.counts[g][c]} (${n ? ((100 * t.counts[g][c]) / n).toFixed(0) : '–'} %)`,
+    );
     lines.push(`| ${TEACHING_LABEL[g] ?? g} | ${n} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

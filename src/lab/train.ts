@@ -174,6 +174,8 @@ export interface TrainRunOptions {
   identity?: Readonly<Record<string, string | null | undefined>>;
   signal?: AbortSignal;
   onEvent?(e: TrainEvent): void;
+  /** After each epoch (0-based), once its checkpoint is written: the adapter then (the Unknown-share design evaluates every epoch). */
+  onEpoch?(epoch: number, state: AdapterState): Promise<void> | void;
 }
 
 export interface TrainRunResult {
@@ -233,6 +235,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           await o.sink.save(o.runId, epoch, s, fingerprint);
           o.onEvent?.({ type: 'checkpoint', runId: o.runId, epoch, step: s.step });
         }
+        await o.onEpoch?.(epoch, s);
       },
     });
     // A model stops cleanly at a step boundary when the signal fires and returns its state: that is a cancel.

@@ -63,7 +63,13 @@ describe('the sampled arm, exactly', () => {
 });
 
 describe('exemplar sets', () => {
-  const dev: Question[] = Array.from({ length: 5 }, (_, i) => ({ id: `d${i}`, subject: 's', question: `q${i}?`, options: ['a', 'b', 'c', 'd'], answer: 0 }));
+  const dev: Question[] = Array.from({ length: 5 }, (_, i) => ({
+    id: `d${i}`,
+    subject: 's',
+    question: `q${i}?`,
+    options: ['a', 'b', 'c', 'd'],
+    answer: 0,
+  }));
   it('are distinct ordered sets, the first being the probe’s own prompt, and deterministic', () => {
     const sets = exemplarSets(dev, 's', 5, 5, 0);
     expect(sets).toHaveLength(5);
@@ -95,14 +101,23 @@ describe('SliCK in the probe (a model pretrained on half the facts)', () => {
   const grouped = questions.map((q) => ({ ...q, group: taught.has(q.id) ? 'mc' : 'none' }));
   let model: BowModel;
   beforeAll(async () => {
-    model = await pretrainedModel(questions, dev, questions.filter((q) => taught.has(q.id)));
+    model = await pretrainedModel(
+      questions,
+      dev,
+      questions.filter((q) => taught.has(q.id)),
+    );
   }, 60_000);
 
   it('gives every question a category from 5 prompts, reusing the probe’s own prompt', async () => {
     const t0 = model.calls.nextToken;
     const plain = await probe(model, grouped, { ...PAPER_PROBE, batchSize: 8 }, { fewShot: dev });
     const t1 = model.calls.nextToken;
-    const r = await probe(model, grouped, { ...PAPER_PROBE, batchSize: 8, slick: { ...GEKHMAN_SLICK } }, { fewShot: dev });
+    const r = await probe(
+      model,
+      grouped,
+      { ...PAPER_PROBE, batchSize: 8, slick: { ...GEKHMAN_SLICK } },
+      { fewShot: dev },
+    );
     // Each of the 4 further exemplar sets costs what the plain probe costs; the first is the plain probe's own.
     expect(model.calls.nextToken - t1).toBe(5 * (t1 - t0));
     for (const [i, it] of r.items.entries()) {
@@ -132,23 +147,42 @@ describe('SliCK in the probe (a model pretrained on half the facts)', () => {
   });
 
   it('with the debiased probe, scores each exemplar set in the four option orders', async () => {
-    const r = await probe(model, grouped.slice(0, 12), { ...PAPER_PROBE, method: 'debiased', batchSize: 8, slick: { ...GEKHMAN_SLICK, prompts: 2 } }, { fewShot: dev });
+    const r = await probe(
+      model,
+      grouped.slice(0, 12),
+      { ...PAPER_PROBE, method: 'debiased', batchSize: 8, slick: { ...GEKHMAN_SLICK, prompts: 2 } },
+      { fewShot: dev },
+    );
     for (const it of r.items) expect(it.slick!.prompts).toBe(8);
   });
 
   it('has no teaching table for questions without groups', async () => {
-    const r = await probe(model, questions.slice(0, 8), { ...PAPER_PROBE, batchSize: 8, slick: { ...GEKHMAN_SLICK, prompts: 2 } }, { fewShot: dev });
+    const r = await probe(
+      model,
+      questions.slice(0, 8),
+      { ...PAPER_PROBE, batchSize: 8, slick: { ...GEKHMAN_SLICK, prompts: 2 } },
+      { fewShot: dev },
+    );
     expect(r.slick!.byTeaching).toBeNull();
     expect(slickTeachingTable(r.items, new Map())).toBeNull();
   });
 });
 
 describe('the configuration', () => {
-  const base = { name: 'x', model: { id: 'builtin:toy-world' }, questions: { kind: 'toyworld' }, subjects: { train: ['a'] }, training: { lora: { rank: 4, alpha: 8, targets: ['q'] }, learningRate: 1e-3 } };
+  const base = {
+    name: 'x',
+    model: { id: 'builtin:toy-world' },
+    questions: { kind: 'toyworld' },
+    subjects: { train: ['a'] },
+    training: { lora: { rank: 4, alpha: 8, targets: ['q'] }, learningRate: 1e-3 },
+  };
   it('turns SliCK on with Gekhman’s defaults or given settings, and off by default', () => {
     expect(probeSettingsOf(parseExperimentConfig(base)).slick).toBeUndefined();
     expect(probeSettingsOf(parseExperimentConfig({ ...base, probe: { slick: true } })).slick).toEqual(GEKHMAN_SLICK);
-    expect(probeSettingsOf(parseExperimentConfig({ ...base, probe: { slick: { prompts: 10 } } })).slick).toEqual({ ...GEKHMAN_SLICK, prompts: 10 });
+    expect(probeSettingsOf(parseExperimentConfig({ ...base, probe: { slick: { prompts: 10 } } })).slick).toEqual({
+      ...GEKHMAN_SLICK,
+      prompts: 10,
+    });
     expect(() => parseExperimentConfig({ ...base, probe: { slick: { temperature: 0 } } })).toThrow(/probe\.slick/);
     expect(() => parseExperimentConfig({ ...base, probe: { slick: { prompts: 500 } } })).toThrow(/Gekhman/);
   });
@@ -159,9 +193,22 @@ describe('probe.json', () => {
     const { probeRecords } = await import('../../../src/cli/progress');
     const { questions, dev } = tinyWorld(5, 4);
     const model = await pretrainedModel(questions, dev, questions.slice(0, 6), { epochs: 2 });
-    const r = await probe(model, questions, { ...PAPER_PROBE, slick: { ...GEKHMAN_SLICK, prompts: 3 } }, { fewShot: dev });
+    const r = await probe(
+      model,
+      questions,
+      { ...PAPER_PROBE, slick: { ...GEKHMAN_SLICK, prompts: 3 } },
+      { fewShot: dev },
+    );
     const rows = probeRecords(r);
-    rows.forEach((row, i) => expect(row).toMatchObject({ id: r.items[i].id, category: r.items[i].slick!.category, greedyRight: r.items[i].slick!.greedyRight, sampledRight: r.items[i].slick!.sampledRight, prompts: 3 }));
+    rows.forEach((row, i) =>
+      expect(row).toMatchObject({
+        id: r.items[i].id,
+        category: r.items[i].slick!.category,
+        greedyRight: r.items[i].slick!.greedyRight,
+        sampledRight: r.items[i].slick!.sampledRight,
+        prompts: 3,
+      }),
+    );
     const plain = probeRecords(await probe(model, questions, PAPER_PROBE, { fewShot: dev }));
     expect(plain[0]).not.toHaveProperty('category');
   });
@@ -173,8 +220,16 @@ describe('the report and the Probe page summary', () => {
     const { probeSummary } = await import('../../../src/worker/probe-summary');
     const { questions, dev } = tinyWorld(5, 12);
     const taught = new Set(questions.filter((_, i) => i % 3 !== 0).map((q) => q.id));
-    const grouped = questions.map((q, i) => ({ ...q, group: i % 3 === 0 ? 'none' : i % 3 === 1 ? 'mc' : 'misconception' }));
-    const model = await pretrainedModel(questions, dev, questions.filter((q) => taught.has(q.id)), { epochs: 4 });
+    const grouped = questions.map((q, i) => ({
+      ...q,
+      group: i % 3 === 0 ? 'none' : i % 3 === 1 ? 'mc' : 'misconception',
+    }));
+    const model = await pretrainedModel(
+      questions,
+      dev,
+      questions.filter((q) => taught.has(q.id)),
+      { epochs: 4 },
+    );
     const out = await runExperiment(
       {
         name: 'slick-report',
@@ -184,7 +239,13 @@ describe('the report and the Probe page summary', () => {
         probe: { shots: 2, threshold: 0.3, minPerCondition: 1, slick: { prompts: 3 } },
         conditions: ['harmonious'],
         seeds: [1],
-        training: { lora: { rank: 2, alpha: 4, targets: ['q'] }, learningRate: 0.05, epochs: 1, batchSize: 8, schedule: { kind: 'constant', warmupFraction: 0 } },
+        training: {
+          lora: { rank: 2, alpha: 4, targets: ['q'] },
+          learningRate: 0.05,
+          epochs: 1,
+          batchSize: 8,
+          schedule: { kind: 'constant', warmupFraction: 0 },
+        },
         evaluation: { bootstrapSamples: 10 },
       },
       { model, bank: { pool: grouped, fewShot: dev }, env: { engineVersion: 'test' } },
@@ -201,6 +262,10 @@ describe('the report and the Probe page summary', () => {
     const s = probeSummary('p1', p, { pool: grouped, fewShot: dev });
     expect(s.slick!.counts).toEqual(p.slick!.counts);
     expect(s.slick!.byTeaching).toEqual(t);
-    for (const [i, row] of s.rows!.entries()) expect(row).toMatchObject({ category: p.items[i].slick!.category, group: grouped.find((q) => q.id === row.id)!.group });
+    for (const [i, row] of s.rows!.entries())
+      expect(row).toMatchObject({
+        category: p.items[i].slick!.category,
+        group: grouped.find((q) => q.id === row.id)!.group,
+      });
   });
 });
