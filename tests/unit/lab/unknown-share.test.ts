@@ -188,6 +188,39 @@ describe('the Unknown-share design in the runner (bag-of-words model, tiny world
     expect(out.markdown).toMatch(/\| 50 % \| 2 \| /);
   });
 
+  it('becomes a share link: validated, round-tripped, the curves the means over seeds', async () => {
+    const { sharedResultOf } = await import('../../../src/worker/result');
+    const { decodeShare, encodeShare, roundForShare, validateSharedResult } = await import('../../../src/share');
+    const { exampleResult } = await import('../../fixtures/share-example');
+    const s = sharedResultOf(out.result, { protocol: 'paper', title: 'unknown share', manifest: exampleResult().manifest });
+    expect(s.conditions).toEqual([]);
+    expect(s.base.homo.acc).toBeCloseTo(out.result.baseAccuracy.paper.homo!, 12);
+    const v = validateSharedResult(s);
+    expect(v.ok).toBe(true);
+    const u = s.unknownShare!;
+    const lab = out.result.unknownShare!;
+    expect(u.size).toBe(lab.size);
+    expect(u.shares.map((x) => x.share)).toEqual([0, 0.5, 1]);
+    for (const sh of u.shares) {
+      const runs = lab.runs.filter((r) => r.share === sh.share);
+      expect(sh.earlyStop).toEqual(runs.map((r) => r.earlyStopEpoch));
+      expect(sh.dev).toHaveLength(3);
+      expect(sh.test.homo).toHaveLength(3);
+      for (let e = 0; e < 3; e++) expect(sh.test.homo![e]).toBeCloseTo((runs[0].epochs[e].test.homo!.overall + runs[1].epochs[e].test.homo!.overall) / 2, 12);
+      const unknownFit = sh.fit.find((f) => f.category === 'unknown');
+      if (sh.share === 0) expect(unknownFit).toBeUndefined();
+      else expect(unknownFit!.acc).toHaveLength(3);
+      expect(sh.byCategory.reduce((a, c) => a + (c.set === 'homo' ? c.n : 0), 0)).toBe(out.result.splits.counts.homo);
+    }
+    expect(u.contrasts.length).toBe(lab.contrasts.filter((c) => Number.isFinite(c.lo)).length);
+    const back = decodeShare(encodeShare(s));
+    expect(back.ok && back.result).toEqual(roundForShare(s));
+    // Without the design's result, a result needs a condition.
+    const bare = validateSharedResult({ ...s, unknownShare: undefined });
+    expect(bare.ok).toBe(false);
+    expect(!bare.ok && bare.issues.join()).toMatch(/conditions: at least one condition/);
+  });
+
   it('resumes from stored runs without training them again', async () => {
     const { MemoryProgressStore } = await import('../../../src/lab/experiment');
     const progress = new MemoryProgressStore();
@@ -212,5 +245,45 @@ describe('the Unknown-share design in the runner (bag-of-words model, tiny world
     });
     expect(model.calls.train).toBe(trains);
     expect(again.result.unknownShare!.runs).toEqual(first.result.unknownShare!.runs);
+  });
+});
+
+describe('the time estimate of the Unknown-share design', () => {
+  it('counts the SliCK prompts, shares × seeds runs, and every epoch scoring dev, tests and training items', async () => {
+    const { countWork, scoringWork } = await import('../../../src/lab/estimate');
+    const tokens = { kshotPrefix: 300, kshotQuestion: 50, chatPrefix: 20, chatQuestion: 60, option: 5, trainExample: 80 };
+    const base = {
+      conditions: ['harmonious', 'incompatible'] as ('harmonious' | 'incompatible')[],
+      ratios: [0],
+      seeds: [1, 2],
+      protocols: ['paper'] as 'paper'[],
+      size: 20,
+      probe: { method: 'letter', batchSize: 8 },
+      training: { epochs: 3, batchSize: 8, maxSeqLen: 512 },
+      evaluation: { batchSize: 8 },
+    };
+    const split = { train: { a: 30, b: 10 }, homo: { a: 4, b: 4 }, id: { c: 9 }, ood: {} };
+    const ren = countWork({ config: base, split, tokens });
+    const w = countWork({ config: { ...base, unknownShare: { shares: [0, 0.5, 1], size: 8, rest: ['highlyKnown'], devFraction: 0.1 } }, split, tokens });
+    const kshot = { prefix: 300, prompt: 50, option: 5 };
+    // The pool: its probe and 4 more exemplar sets; the test questions (17): the same again.
+    const pool = scoringWork(split.train, kshot, 'letter', 8);
+    const tests = scoringWork({ a: 4, b: 4, c: 9 }, kshot, 'letter', 8);
+    expect(w.probe.calls).toBe(5 * pool.calls + 5 * tests.calls);
+    expect(w.baseline).toEqual(ren.baseline);
+    expect(w.training.runs).toBe(6);
+    expect(w.training.steps).toBe(6 * 3 * 1);
+    // Each of 6 runs × 3 epochs scores 17 test questions and 4 dev + 8 training items in the chat format.
+    const per = scoringWork({ a: 4, b: 4, c: 9, dev: 12 }, { prefix: 20, prompt: 60, option: 5 }, 'letter', 8);
+    expect(w.evaluation.calls).toBe(18 * per.calls);
+    expect(w.evaluation.promptTokens).toBe(18 * per.promptTokens);
+    // Without a size, an upper bound is assumed and said.
+    const open = countWork({ config: { ...base, unknownShare: { shares: [0, 1], rest: ['highlyKnown'], devFraction: 0.1 } }, split, tokens });
+    expect(open.training.examplesPerRun).toBe(18);
+    expect(open.assumptions.join()).toMatch(/18 items/);
+    // SliCK alone (Ren's grid) adds its exemplar sets to the probe only.
+    const slick = countWork({ config: { ...base, probe: { ...base.probe, slick: true } }, split, tokens });
+    expect(slick.probe.calls).toBe(5 * pool.calls);
+    expect(slick.training).toEqual(ren.training);
   });
 });
