@@ -375,7 +375,7 @@ export function stageClock(now: () => number = () => performance.now() / 1000): 
   return {
     seconds,
     onEvent(e) {
-      if (e.type === 'run-done') {
+      if (e.type === 'run-done' || e.type === 'share-run-done') {
         training += e.run.train.seconds;
         seconds.training = training;
       }

@@ -207,7 +207,10 @@ export type ExperimentEvent =
   | { type: 'progress'; stage: 'probe' | 'baseline' | 'evaluate' | 'fit'; done: number; total: number; runId?: string }
   | { type: 'run-start'; run: GridRun; index: number; total: number }
   | { type: 'train'; run: GridRun; index: number; total: number; event: TrainEvent }
-  | { type: 'run-done'; run: RunRecord; index: number; total: number };
+  | { type: 'run-done'; run: RunRecord; index: number; total: number }
+  /** The Unknown-share design's runs (share × seed): training steps, and each run once every epoch is evaluated. */
+  | { type: 'share-train'; run: { runId: string; share: number; seed: number }; index: number; total: number; event: TrainEvent }
+  | { type: 'share-run-done'; run: ShareRun; index: number; total: number };
 
 export interface ExperimentEnv {
   /** Content hash of the model weights, computed by the model layer. */
@@ -430,12 +433,11 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
         await save();
       },
       onAdapter: (run, state) => deps.onAdapter?.(run, state),
-      onEvent: (e) =>
-        e.phase === 'evaluate'
-          ? emit({ type: 'progress', stage: 'evaluate', done: e.epoch ?? 0, total: config.training.epochs, runId: e.runId })
-          : e.phase === 'train' && !e.event
-            ? emit({ type: 'stage', stage: 'runs', message: `${e.runId}: training (${e.index + 1} of ${e.total})` })
-            : undefined,
+      onEvent: (e) => {
+        if (e.phase === 'evaluate') emit({ type: 'progress', stage: 'evaluate', done: e.epoch ?? 0, total: config.training.epochs, runId: e.runId });
+        else if (e.phase === 'train' && e.event) emit({ type: 'share-train', run: { runId: e.runId, share: e.share, seed: e.seed }, index: e.index, total: e.total, event: e.event });
+        else if (e.phase === 'done' && e.run) emit({ type: 'share-run-done', run: e.run, index: e.index, total: e.total });
+      },
       signal,
     });
   } else emit({ type: 'stage', stage: 'runs', message: `Training and evaluating ${grid.length} runs` });

@@ -210,9 +210,13 @@ export interface ShareRunEvent {
   runId: string;
   index: number;
   total: number;
+  share: number;
+  seed: number;
   phase: 'train' | 'evaluate' | 'done';
   epoch?: number;
   event?: TrainEvent;
+  /** phase `done`: the finished run. */
+  run?: ShareRun;
 }
 
 export interface UnknownShareDeps {
@@ -313,15 +317,15 @@ export async function runUnknownShare(
     const examples = trainExamples(deps.model.tokenizer, { conversations });
     const cfg = deps.trainConfigOf(p.seed);
     const states: AdapterState[] = [];
-    deps.onEvent?.({ type: 'share-run', runId: p.runId, index, total: plan.length, phase: 'train' });
+    const ev = { type: 'share-run' as const, runId: p.runId, share: p.share, seed: p.seed, index, total: plan.length };
+    deps.onEvent?.({ ...ev, phase: 'train' });
     const trained = await runTraining({
       runId: p.runId,
       model: deps.model,
       examples,
       config: cfg,
       signal: deps.signal,
-      onEvent: (event) =>
-        deps.onEvent?.({ type: 'share-run', runId: p.runId, index, total: plan.length, phase: 'train', event }),
+      onEvent: (event) => deps.onEvent?.({ ...ev, phase: 'train', event }),
       // Each epoch's adapter, without its optimizer moments: evaluated once training is over.
       onEpoch: (_e, s) =>
         void states.push({
@@ -337,7 +341,7 @@ export async function runUnknownShare(
     const epochs: EpochEval[] = [];
     const perEpochCorrect: Partial<Record<TestSetName, number[]>>[] = [];
     for (const [e, state] of states.entries()) {
-      deps.onEvent?.({ type: 'share-run', runId: p.runId, index, total: plan.length, phase: 'evaluate', epoch: e + 1 });
+      deps.onEvent?.({ ...ev, phase: 'evaluate', epoch: e + 1 });
       const adapter = await deps.model.loadAdapter(state);
       try {
         const devScores = await scoreQuestions(deps.model, dev, { format: { kind: 'chat' }, ...score, adapter });
@@ -389,7 +393,7 @@ export async function runUnknownShare(
     };
     runs.push(run);
     await deps.onRun?.(run);
-    deps.onEvent?.({ type: 'share-run', runId: p.runId, index, total: plan.length, phase: 'done' });
+    deps.onEvent?.({ ...ev, phase: 'done', run });
   }
   const order = new Map(plan.map((p, i) => [p.runId, i]));
   runs.sort((a, b) => (order.get(a.runId) ?? 0) - (order.get(b.runId) ?? 0));

@@ -73,6 +73,10 @@ export function sharedUnknownShare(u: UnknownShareResult): SharedUnknownShare {
             const acc = perEpoch((e) => e.fit.byCategory[category]).map((x) => fin(x));
             return acc.some((x) => x !== null) ? [{ category, acc }] : [];
           }),
+          early: {
+            dev: clamp(meanOf(runs.map((r) => at(r, 'early').dev)), 0, 1),
+            test: Object.fromEntries(SETS.filter((set) => test[set]).map((set) => [set, clamp(meanOf(runs.map((r) => at(r, 'early').test[set]?.overall)), 0, 1)])),
+          },
           byCategory: SETS.flatMap((set) =>
             SLICK_CATEGORIES.flatMap((category) => {
               const n = (u.testCategories[set] ?? []).filter((c) => c === category).length;

@@ -90,6 +90,7 @@ const unknownShare = v.object({
         dev: curve,
         test: v.object({ homo: v.optional(curve), id: v.optional(curve), ood: v.optional(curve) }),
         fit: v.pipe(v.array(v.object({ category, acc: v.pipe(v.array(v.nullable(unit)), v.maxLength(LIMITS.epochs)) })), v.maxLength(4)),
+        early: v.object({ dev: unit, test: v.object({ homo: v.optional(unit), id: v.optional(unit), ood: v.optional(unit) }) }),
         byCategory: v.pipe(v.array(v.object({ set: v.picklist(TEST_SETS), category, n: count, early: v.nullable(unit), last: v.nullable(unit) })), v.maxLength(12)),
       }),
     ),

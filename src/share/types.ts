@@ -132,6 +132,8 @@ export interface SharedUnknownShare {
     test: Partial<Record<TestSet, number[]>>;
     /** Fit of the training items per epoch, per SliCK category (null where the set holds none of it). */
     fit: { category: SlickCategoryName; acc: (number | null)[] }[];
+    /** Development and test accuracy at each seed's early-stopping epoch, mean over seeds. */
+    early: { dev: number; test: Partial<Record<TestSet, number>> };
     /** Test accuracy by the test questions' SliCK category at the early stop and at the last epoch (means over seeds). */
     byCategory: { set: TestSet; category: SlickCategoryName; n: number; early: number | null; last: number | null }[];
   }[];

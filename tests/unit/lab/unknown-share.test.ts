@@ -213,6 +213,22 @@ describe('the Unknown-share design in the runner (bag-of-words model, tiny world
       expect(sh.byCategory.reduce((a, c) => a + (c.set === 'homo' ? c.n : 0), 0)).toBe(out.result.splits.counts.homo);
     }
     expect(u.contrasts.length).toBe(lab.contrasts.filter((c) => Number.isFinite(c.lo)).length);
+    // At the early stop: the mean over seeds of each seed's own early epoch.
+    const half = lab.runs.filter((r) => r.share === 0.5);
+    const sh = u.shares.find((x) => x.share === 0.5)!;
+    expect(sh.early.dev).toBeCloseTo((half[0].epochs[half[0].earlyStopEpoch - 1].dev + half[1].epochs[half[1].earlyStopEpoch - 1].dev) / 2, 12);
+    // What the Results page's charts plot.
+    const { shareCategoryRows, shareFitRows, shareTestRows } = await import('../../../src/share');
+    const fit = shareFitRows(u, 0.5);
+    expect(new Set(fit.map((r) => r.category)).has('unknown')).toBe(true);
+    expect(fit.filter((r) => r.category === 'unknown').map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(fit.find((r) => r.category === 'unknown' && r.epoch === 2)!.fit).toBeCloseTo(100 * sh.fit.find((f) => f.category === 'unknown')!.acc[1]!, 9);
+    const t = shareTestRows(u, 'homo');
+    expect(t.rows).toHaveLength(3 * 3);
+    expect(t.stops.map((x) => x.share)).toEqual(['0 % unknown', '50 % unknown', '100 % unknown']);
+    for (const st of t.stops) expect(st.acc).toBeCloseTo(t.rows.find((r) => r.share === st.share && r.epoch === st.epoch)!.acc, 9);
+    const cats = shareCategoryRows(u, 'homo');
+    expect(cats.filter((c) => c.share === '50 % unknown').reduce((a, c) => a + c.n, 0)).toBe(out.result.splits.counts.homo);
     const back = decodeShare(encodeShare(s));
     expect(back.ok && back.result).toEqual(roundForShare(s));
     // Without the design's result, a result needs a condition.
@@ -285,5 +301,24 @@ describe('the time estimate of the Unknown-share design', () => {
     const slick = countWork({ config: { ...base, probe: { ...base.probe, slick: true } }, split, tokens });
     expect(slick.probe.calls).toBe(5 * pool.calls);
     expect(slick.training).toEqual(ren.training);
+  });
+});
+
+describe('the front page’s second experiment (TOY_UNKNOWN_SHARE)', () => {
+  it('is examples/toy-world-unknown-share.json with 3 seeds instead of 5, and the one-click’s world, model, split and training', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { repoRoot } = await import('../../helpers/paths');
+    const { TOY_EXPERIMENT, TOY_UNKNOWN_SHARE } = await import('../../../src/worker/toy-defaults');
+    const c = parseExperimentConfig(TOY_UNKNOWN_SHARE);
+    const ex = parseExperimentConfig(JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/toy-world-unknown-share.json'), 'utf8')));
+    expect(c.seeds).toEqual([1, 2, 3]);
+    expect(ex.seeds).toEqual([1, 2, 3, 4, 5]);
+    // The Worker sets the shipped world's seed; the CLI names it (42).
+    expect({ ...c, seeds: [], questions: null }).toEqual({ ...ex, seeds: [], questions: null });
+    const one = parseExperimentConfig(TOY_EXPERIMENT);
+    expect([c.model, c.subjects, c.training, c.probe.method, c.probe.shots]).toEqual([one.model, one.subjects, one.training, one.probe.method, one.probe.shots]);
+    expect(c.unknownShare!.shares).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(probeSettingsOf(c).slick).toEqual(GEKHMAN_SLICK);
   });
 });
