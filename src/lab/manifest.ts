@@ -49,6 +49,8 @@ export interface Manifest {
     training: ExperimentResult['config']['training'];
     protocols: string[];
     evaluation: ExperimentResult['config']['evaluation'];
+    /** The Unknown-share design (Gekhman et al. 2024), when it replaced the conditions (then `conditions` is empty). */
+    unknownShare?: NonNullable<ExperimentResult['config']['unknownShare']>;
   };
   runs: { runId: string; datasetHash: string; seed: number; dataSeed: number; steps: number; underTrained: boolean }[];
 }
@@ -74,7 +76,7 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
     probe: { ...c.probe, counts: r.probe.counts, accuracy: r.probe.accuracy, warnings: r.probe.warnings },
     datasets: r.datasets,
     hyperparameters: {
-      conditions: [...c.conditions],
+      conditions: c.unknownShare ? [] : [...c.conditions],
       ratios: [...c.ratios],
       size: c.size ?? null,
       dataSeed: c.dataSeed,
@@ -84,8 +86,13 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
       training: c.training,
       protocols: [...c.protocols],
       evaluation: c.evaluation,
+      ...(c.unknownShare ? { unknownShare: c.unknownShare } : {}),
     },
-    runs: r.runs.map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: x.fit.underTrained })),
+    runs: [
+      ...r.runs.map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: x.fit.underTrained })),
+      // Unknown-share runs: "under-trained" has no threshold in that design (the fit per epoch is the finding).
+      ...(r.unknownShare?.runs ?? []).map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: false })),
+    ],
   };
 }
 
@@ -159,7 +166,7 @@ export function markdownReport(r: ExperimentResult): string {
   lines.push(
     `Probe (${c.probe.shots}-shot, ${c.probe.method}, threshold ${c.probe.threshold}): accuracy ${pct(r.probe.accuracy)} %, ` +
       `${r.probe.counts.known} known, ${r.probe.counts.unknown} unknown, ${r.probe.counts.discarded} discarded. ` +
-      `Datasets of ${r.datasets[0]?.size ?? 0} items (data ${c.dataSeed === 'per-seed' ? 'redrawn per seed' : `seed ${c.dataSeed} for every seed`}); seeds ${c.seeds.join(', ')}; ` +
+      `${r.unknownShare ? `Unknown-share training sets of ${r.unknownShare.size} items` : `Datasets of ${r.datasets[0]?.size ?? 0} items`} (data ${c.dataSeed === 'per-seed' ? 'redrawn per seed' : `seed ${c.dataSeed} for every seed`}); seeds ${c.seeds.join(', ')}; ` +
       `LoRA r=${c.training.lora.rank}, α=${c.training.lora.alpha} on ${c.training.lora.targets.join(', ')}, lr ${c.training.learningRate} (${c.training.schedule.kind}), ${c.training.epochs} epochs, batch ${c.training.batchSize}.`,
   );
   const bias = r.probe.letterBias;

@@ -186,6 +186,12 @@ describe('the Unknown-share design in the runner (bag-of-words model, tiny world
     ).toBe(true);
     expect(out.markdown).toContain('## Does new knowledge make it hallucinate? (Unknown share, Gekhman et al. 2024)');
     expect(out.markdown).toMatch(/\| 50 % \| 2 \| /);
+    // The manifest names the design and every run's data.
+    expect(out.manifest.hyperparameters.conditions).toEqual([]);
+    expect(out.markdown).toContain(`Unknown-share training sets of ${u.size} items`);
+    expect(out.markdown).not.toContain('## Training fit');
+    expect(out.manifest.hyperparameters.unknownShare!.shares).toEqual([0, 0.5, 1]);
+    expect(out.manifest.runs.map((r) => r.datasetHash)).toEqual(u.runs.map((r) => r.datasetHash));
   });
 
   it('becomes a share link: validated, round-tripped, the curves the means over seeds', async () => {
