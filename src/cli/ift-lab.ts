@@ -124,7 +124,12 @@ function progress(io: Io): (e: ExperimentEvent) => void {
       io.err(`  resuming from step ${e.event.resumedFromStep} of ${e.event.totalSteps} (same configuration, data, weights and engine)`);
     }
     else if (e.type === 'train' && e.event.type === 'checkpoint') io.err(`  epoch ${e.event.epoch + 1} checkpointed (step ${e.event.step})`);
-    else if (e.type === 'run-done') {
+    else if (e.type === 'share-train' && e.event.type === 'start') io.err(`[run ${e.index + 1}/${e.total}] ${e.run.runId}`);
+    else if (e.type === 'share-run-done') {
+      const ep = e.run.epochs;
+      const cat = (c: 'unknown' | 'highlyKnown') => (ep.at(-1)!.fit.byCategory[c] === undefined ? '—' : `${(100 * ep.at(-1)!.fit.byCategory[c]!).toFixed(0)} %`);
+      io.err(`  done: ${e.run.train.steps} steps, ${ep.length} epochs evaluated; early stop at epoch ${e.run.earlyStopEpoch} (dev ${(100 * ep[e.run.earlyStopEpoch - 1].dev).toFixed(1)} %); last-epoch fit: highlyKnown ${cat('highlyKnown')}, unknown ${cat('unknown')}`);
+    } else if (e.type === 'run-done') {
       const f = e.run.fit;
       io.err(`  done: ${e.run.train.steps} steps, final loss ${e.run.train.finalLoss?.toFixed(4) ?? '—'}, fit ${(100 * f.before).toFixed(0)} % → ${(100 * f.after).toFixed(0)} %${f.underTrained ? ` — under-trained: ${f.reason}` : ''}`);
     }
@@ -239,7 +244,8 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
       fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(out.manifest, null, 2));
       fs.writeFileSync(path.join(outDir, 'report.md'), out.markdown);
       for (const d of out.datasets) fs.writeFileSync(path.join(outDir, 'datasets', `${datasetFileStem(d, config)}.jsonl`), toJsonl(d));
-      const recipe = exportRecipe({
+      // The recipe trains Ren's grid; the Unknown-share design has none to export yet.
+      const recipe = config.unknownShare ? {} : exportRecipe({
         config,
         datasets: out.datasets,
         tests: { homo: out.splits.homo, id: out.splits.id, ood: out.splits.ood },
@@ -253,7 +259,7 @@ async function experiment(file: string | undefined, outArg: string | undefined, 
       }
       io.out(out.markdown);
       est.report(out.manifest.timing);
-      io.err(`Wrote ${outDir}/result.json, probe.json, manifest.json, report.md, datasets/, adapters/ and recipe/.`);
+      io.err(`Wrote ${outDir}/result.json, probe.json, manifest.json, report.md, ${config.unknownShare ? 'adapters/' : 'datasets/, adapters/ and recipe/'}.`);
       return 0;
     } finally {
       process.off('SIGINT', onSigint);

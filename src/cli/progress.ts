@@ -53,7 +53,19 @@ export class FileProgressStore implements ProgressStore {
   }
 }
 
-/** probe.json: every probed question with its option probabilities, belief, confidence and label. */
+/**
+ * probe.json: every probed question with its option probabilities, belief, confidence and label; with SliCK
+ * (config probe.slick) also its category, greedy-right share, exact sampled-right chance and prompt count.
+ */
 export function probeRecords(p: ProbeResult) {
-  return p.items.map((i) => ({ id: i.id, subject: i.subject, method: p.settings.method, probs: i.probs, pred: i.pred, confidence: i.confidence, label: i.status }));
+  return p.items.map((i) => ({
+    id: i.id,
+    subject: i.subject,
+    method: p.settings.method,
+    probs: i.probs,
+    pred: i.pred,
+    confidence: i.confidence,
+    label: i.status,
+    ...(i.slick ? { category: i.slick.category, greedyRight: i.slick.greedyRight, sampledRight: i.slick.sampledRight, prompts: i.slick.prompts } : {}),
+  }));
 }

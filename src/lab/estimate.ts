@@ -38,7 +38,9 @@ export interface PromptTokens {
 
 export interface WorkInputs {
   config: Pick<ExperimentConfig, 'conditions' | 'ratios' | 'seeds' | 'protocols' | 'general' | 'size'> & {
-    probe: Pick<ExperimentConfig['probe'], 'batchSize'> & { method: string };
+    probe: Pick<ExperimentConfig['probe'], 'batchSize'> & { method: string; slick?: ExperimentConfig['probe']['slick'] };
+    /** Gekhman's Unknown-share design (src/lab/unknown-share.ts): replaces the conditions' grid. */
+    unknownShare?: ExperimentConfig['unknownShare'];
     training: Pick<ExperimentConfig['training'], 'epochs' | 'batchSize' | 'maxSeqLen'>;
     evaluation: Pick<ExperimentConfig['evaluation'], 'batchSize'>;
   };
@@ -146,9 +148,16 @@ export function countWork(w: WorkInputs): GridWork {
   const evalMethod = c.probe.method === 'debiased' || c.probe.method === 'continuation' ? c.probe.method : 'letter';
   const tests = merge(w.split.homo, w.split.id, w.split.ood);
 
-  const probe = scoringWork(w.split.train, kshot, c.probe.method, c.probe.batchSize);
+  let probe = scoringWork(w.split.train, kshot, c.probe.method, c.probe.batchSize);
+  // SliCK scores the pool under more exemplar sets (letter prompts, × 4 orders for debiased / strict); the
+  // first reuses the probe's own scores except for debiased. Each set is a new prefix.
+  const slick = c.probe.slick === true ? { prompts: 5 } : c.probe.slick ? { prompts: c.probe.slick.prompts ?? 5 } : c.unknownShare ? { prompts: 5 } : null;
+  const slickMethod = c.probe.method === 'continuation' ? 'continuation' : variantsPerQuestion(c.probe.method) === 4 ? 'strict' : 'letter';
+  const slickSets = slick ? slick.prompts - (c.probe.method === 'debiased' ? 0 : 1) : 0;
+  for (let j = 0; j < slickSets; j++) probe = add(probe, scoringWork(w.split.train, kshot, slickMethod, c.probe.batchSize));
   let baseline = none;
   for (const p of c.protocols) baseline = add(baseline, scoringWork(tests, BASE_FORMAT[p] === 'chat' ? chat : kshot, evalMethod, c.evaluation.batchSize));
+  if (c.unknownShare) return unknownShareWork(w, c.unknownShare, slick?.prompts ?? 5, slickMethod, probe, baseline, tests, kshot, chat, evalMethod);
 
   const runs = gridRuns(c);
   let items = c.size;
@@ -169,6 +178,51 @@ export function countWork(w: WorkInputs): GridWork {
   };
   // Every tuned model is scored in the chat format under each protocol (a new adapter: its own prefixes).
   const evaluation = scoringWork(tests, chat, evalMethod, c.evaluation.batchSize, runs * c.protocols.length);
+  return { probe, baseline, training, evaluation, assumptions };
+}
+
+/**
+ * The Unknown-share design's work: its test questions probed with SliCK too; shares × seeds runs of one size;
+ * after every epoch each run's adapter scores the development set, the test sets and its own training items.
+ */
+function unknownShareWork(
+  w: WorkInputs,
+  u: NonNullable<WorkInputs['config']['unknownShare']>,
+  prompts: number,
+  slickMethod: string,
+  probe: ScoringWork,
+  baseline: ScoringWork,
+  tests: Record<string, number>,
+  kshot: { prefix: number; prompt: number; option: number },
+  chat: { prefix: number; prompt: number; option: number },
+  evalMethod: string,
+): GridWork {
+  const c = w.config;
+  const t = w.tokens;
+  const assumptions: string[] = [];
+  // The test questions' categories: the probe (its method) and its further exemplar sets.
+  probe = add(probe, scoringWork(tests, kshot, c.probe.method, c.probe.batchSize));
+  for (let j = 0; j < prompts - (c.probe.method === 'debiased' ? 0 : 1); j++) probe = add(probe, scoringWork(tests, kshot, slickMethod, c.probe.batchSize));
+  const pool = sum(w.split.train);
+  const dev = Math.max(1, Math.round(u.devFraction * pool));
+  let items = u.size;
+  if (items === undefined) {
+    items = Math.floor((pool - dev) / 2);
+    assumptions.push(`each training set has ${items} items (half the ${pool - dev} candidates: an upper bound until the probe has run)`);
+  }
+  const runs = u.shares.length * c.seeds.length;
+  const seq = Math.min(t.trainExample, c.training.maxSeqLen);
+  const stepsPerEpoch = Math.ceil(items / c.training.batchSize);
+  const training: TrainingWork = {
+    runs,
+    examplesPerRun: items,
+    steps: runs * c.training.epochs * stepsPerEpoch,
+    tokens: runs * c.training.epochs * items * seq,
+    stepTokens: c.training.batchSize * roundUp(seq, 16),
+  };
+  // Every epoch's adapter: development set, test sets and the training items, in the chat format.
+  const scored = merge(tests, { dev: dev + items });
+  const evaluation = scoringWork(scored, chat, evalMethod, c.evaluation.batchSize, runs * c.training.epochs);
   return { probe, baseline, training, evaluation, assumptions };
 }
 
@@ -321,7 +375,7 @@ export function stageClock(now: () => number = () => performance.now() / 1000): 
   return {
     seconds,
     onEvent(e) {
-      if (e.type === 'run-done') {
+      if (e.type === 'run-done' || e.type === 'share-run-done') {
         training += e.run.train.seconds;
         seconds.training = training;
       }

@@ -6,6 +6,7 @@ import * as v from 'valibot';
 import { ConfigError } from './errors';
 import { DEFAULT_LAYOUT } from './prompts';
 import { LIMITS, tooLarge, type LimitName } from './limits';
+import { GEKHMAN_SLICK } from './slick';
 
 /** A whole number in [min, the limit's max], the maximum's message saying why. */
 const int = (min: number, limit: LimitName = 'seed') => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(LIMITS[limit].max, tooLarge(limit)));
@@ -55,6 +56,15 @@ const Training = v.strictObject({
    * applied alike to every condition; the epochs each run took are recorded with its fit.
    */
   untilFit: v.optional(v.strictObject({ threshold: v.pipe(v.number(), v.gtValue(0), v.maxValue(1)) })),
+});
+
+/** SliCK settings (src/lab/slick.ts); defaults GEKHMAN_SLICK. */
+const SlickSchema = v.strictObject({
+  prompts: v.optional(int(1, 'slickPrompts'), GEKHMAN_SLICK.prompts),
+  temperature: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(LIMITS.temperature.max, tooLarge('temperature'))), GEKHMAN_SLICK.temperature),
+  samples: v.optional(int(1, 'slickSamples'), GEKHMAN_SLICK.samples),
+  threshold: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(1)), GEKHMAN_SLICK.threshold),
+  seed: v.optional(int(0, 'seed'), GEKHMAN_SLICK.seed),
 });
 
 const once = (s: string, p: string) => s.split(p).length - 1 === 1;
@@ -123,6 +133,8 @@ export const ExperimentConfigSchema = v.strictObject({
       method: v.optional(v.picklist(['letter', 'strict', 'debiased', 'continuation']), 'letter'),
       batchSize: v.optional(int(1, 'probeBatch'), 8),
       minPerCondition: v.optional(int(1, 'minPerCondition'), 20),
+      /** SliCK categories (Gekhman et al. 2024; src/lab/slick.ts): `true` for the defaults, or the settings. */
+      slick: v.optional(v.union([v.boolean(), SlickSchema])),
     }),
     {},
   ),
@@ -159,6 +171,19 @@ export const ExperimentConfigSchema = v.strictObject({
     ]),
   ),
   training: Training,
+  /**
+   * Gekhman et al.'s Unknown-share design instead of Ren's conditions (src/lab/unknown-share.ts, docs/slick.md):
+   * training sets of one size with these shares of SliCK-unknown items, the rest from `rest`; a development set
+   * of `devFraction` of the pool for early stopping; every epoch evaluated. Turns the probe's SliCK on.
+   */
+  unknownShare: v.optional(
+    v.strictObject({
+      shares: v.optional(list(fraction, 'ratios'), [0, 0.25, 0.5, 0.75, 1]),
+      size: v.optional(int(1, 'size')),
+      rest: v.optional(v.pipe(v.array(v.picklist(['highlyKnown', 'maybeKnown', 'weaklyKnown'])), v.minLength(1)), ['highlyKnown', 'maybeKnown']),
+      devFraction: v.optional(v.pipe(v.number(), v.gtValue(0), v.ltValue(1)), 0.1),
+    }),
+  ),
   protocols: v.optional(v.pipe(v.array(v.picklist(['paper', 'like-for-like'])), v.minLength(1)), ['paper', 'like-for-like']),
   evaluation: v.optional(
     v.strictObject({
@@ -197,6 +222,8 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
       `questions.options: ${Object.keys(c.questions.options).map((k) => JSON.stringify(k)).join(', ')} would be ignored: the toy world is the one the built-in model was pretrained on (only "seed" selects it); remove "options" (another world needs its own model: tools/toyworld/build.sh)`,
     );
   }
+  if (c.unknownShare && new Set(c.unknownShare.shares).size !== c.unknownShare.shares.length) issues.push('unknownShare.shares: a share appears twice');
+  if (c.unknownShare && new Set(c.unknownShare.rest).size !== c.unknownShare.rest.length) issues.push('unknownShare.rest: a category appears twice');
   if (issues.length) throw new ConfigError('experiment configuration', issues);
   return c;
 }

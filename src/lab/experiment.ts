@@ -34,7 +34,9 @@ import type { Question } from './questions/types';
 import type { RunEstimate, Stage } from './estimate';
 import { armOf, configHash, planHash, PlanMismatchError, scienceOf, type Plan } from './plan';
 import { drawOverlap, type DrawOverlap } from './overlap';
+import { GEKHMAN_SLICK } from './slick';
 import { makeSplits, type Splits } from './splits';
+import { runUnknownShare, type ShareRun, type UnknownShareResult } from './unknown-share';
 import { canExplain, explainOption } from './toyworld';
 import { runTraining, type CheckpointSink, type TrainEvent } from './train';
 
@@ -118,6 +120,8 @@ export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
     minPerCondition: c.probe.minPerCondition,
     batchSize: c.probe.batchSize,
     layout: c.prompt,
+    // The Unknown-share design sorts by SliCK category: it turns SliCK on with Gekhman's settings unless given.
+    ...(c.probe.slick ? { slick: c.probe.slick === true ? { ...GEKHMAN_SLICK } : c.probe.slick } : c.unknownShare ? { slick: { ...GEKHMAN_SLICK } } : {}),
   };
 }
 
@@ -222,6 +226,8 @@ export interface ExperimentResult {
   sweep: Record<string, SweepResult | null>;
   /** Run ids whose training did not fit their data (see RunFit). */
   underTrained: string[];
+  /** Gekhman et al.'s Unknown-share design (config `unknownShare`): per run and epoch, at early stop and last epoch, paired contrasts. */
+  unknownShare?: UnknownShareResult;
   startedAt: string;
   finishedAt: string;
 }
@@ -234,7 +240,10 @@ export type ExperimentEvent =
   | { type: 'progress'; stage: 'probe' | 'baseline' | 'evaluate' | 'fit'; done: number; total: number; runId?: string }
   | { type: 'run-start'; run: GridRun; index: number; total: number }
   | { type: 'train'; run: GridRun; index: number; total: number; event: TrainEvent }
-  | { type: 'run-done'; run: RunRecord; index: number; total: number };
+  | { type: 'run-done'; run: RunRecord; index: number; total: number }
+  /** The Unknown-share design's runs (share × seed): training steps, and each run once every epoch is evaluated. */
+  | { type: 'share-train'; run: { runId: string; share: number; seed: number }; index: number; total: number; event: TrainEvent }
+  | { type: 'share-run-done'; run: ShareRun; index: number; total: number };
 
 export interface ExperimentEnv {
   /** Content hash of the model weights, computed by the model layer. */
@@ -265,6 +274,9 @@ export interface ExperimentProgress {
   datasets?: Record<string, IftDataset[]>;
   base?: Partial<Record<BaseFormat, SetScores>>;
   runs: RunRecord[];
+  /** The Unknown-share design: finished runs, and the test questions' SliCK categories. */
+  shareRuns?: ShareRun[];
+  shareTestCategories?: UnknownShareResult['testCategories'];
 }
 
 /** Where progress is kept: IndexedDB in the browser, a file in Node, memory in tests. */
@@ -292,7 +304,7 @@ export interface ExperimentDeps {
   /** Stages computed beforehand (the browser's Probe and Datasets pages): used when they match this config. */
   seed?: Pick<ExperimentProgress, 'probe' | 'datasets'>;
   /** Every run's final adapter, as soon as it is trained (the CLI writes PEFT folders, the Worker stores it). */
-  onAdapter?(run: GridRun, state: AdapterState): Promise<void> | void;
+  onAdapter?(run: Pick<GridRun, 'runId' | 'seed'> & Partial<GridRun>, state: AdapterState): Promise<void> | void;
   signal?: AbortSignal;
   onEvent?(e: ExperimentEvent): void;
   env: ExperimentEnv;
@@ -475,7 +487,8 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   check();
   emit({ type: 'stage', stage: 'datasets', message: 'Building the condition datasets' });
   progress.datasets ??= {};
-  for (const ds of dataSeedsOf(config)) {
+  // The Unknown-share design builds its own sets (after the baseline); Ren's conditions are not trained.
+  for (const ds of config.unknownShare ? [] : dataSeedsOf(config)) {
     const key = String(ds);
     if (progress.datasets[key]) continue;
     const given = deps.seed?.datasets?.[key];
@@ -502,8 +515,41 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   }
   const base = progress.base as Record<BaseFormat, SetScores>;
 
-  const grid = planGrid(config);
-  emit({ type: 'stage', stage: 'runs', message: `Training and evaluating ${grid.length} runs` });
+  const grid = config.unknownShare ? [] : planGrid(config);
+  let unknownShare: UnknownShareResult | undefined;
+  if (config.unknownShare) {
+    const u = config.unknownShare;
+    emit({ type: 'stage', stage: 'runs', message: `Unknown-share design: ${u.shares.length} shares × ${config.seeds.length} seeds, every epoch evaluated` });
+    unknownShare = await runUnknownShare(u, splits.train, probed, tests, config.splits.seed, {
+      model,
+      fewShot: bank.fewShot,
+      probeSettings: probeSettingsOf(config),
+      method,
+      layout: config.prompt,
+      batchSize: config.evaluation.batchSize,
+      seeds: config.seeds,
+      dataSeedOf: (s) => dataSeedOf(config, s),
+      trainConfigOf: (s) => trainConfigOf(config, s),
+      bootstrap: { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed },
+      done: progress.shareRuns,
+      testCategories: progress.shareTestCategories,
+      onTestCategories: async (t) => {
+        progress.shareTestCategories = t;
+        await save();
+      },
+      onRun: async (r) => {
+        (progress.shareRuns ??= []).push(r);
+        await save();
+      },
+      onAdapter: (run, state) => deps.onAdapter?.(run, state),
+      onEvent: (e) => {
+        if (e.phase === 'evaluate') emit({ type: 'progress', stage: 'evaluate', done: e.epoch ?? 0, total: config.training.epochs, runId: e.runId });
+        else if (e.phase === 'train' && e.event) emit({ type: 'share-train', run: { runId: e.runId, share: e.share, seed: e.seed }, index: e.index, total: e.total, event: e.event });
+        else if (e.phase === 'done' && e.run) emit({ type: 'share-run-done', run: e.run, index: e.index, total: e.total });
+      },
+      signal,
+    });
+  } else emit({ type: 'stage', stage: 'runs', message: `Training and evaluating ${grid.length} runs` });
   const bootstrap = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed };
   // The untuned model's fit on a dataset does not change between the runs that share it.
   const fitBase = new Map<string, number>();
@@ -581,7 +627,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     const r = compareScores(base.kshot[set]!, base.chat[set]!, { samples: 0 });
     formats[set] = { consistency: r.overall.consistency.value, kl: r.overall.kl.value, n: r.overall.n };
   }
-  const allDatasets = dataSeedsOf(config).flatMap((s) => progress.datasets![String(s)].map((d) => ({ d, dataSeed: s })));
+  const allDatasets = (config.unknownShare ? [] : dataSeedsOf(config)).flatMap((s) => progress.datasets![String(s)].map((d) => ({ d, dataSeed: s })));
   const boot = { samples: config.evaluation.bootstrapSamples, seed: config.evaluation.bootstrapSeed, precision: config.evaluation.bootstrapPrecision };
   const runOf = new Map(runs.map((r) => [`${r.condition}\u0000${r.seed}`, r]));
   const scoresOf = (c: string, seed: number) => (c === BASE_CHAT ? base.chat : runOf.get(`${c}\u0000${seed}`)?.scores);
@@ -638,6 +684,7 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     ...teachingOf(config, splits, base, runs),
     sweep,
     underTrained: runs.filter((r) => r.fit.underTrained).map((r) => r.runId),
+    ...(unknownShare ? { unknownShare } : {}),
     startedAt,
     finishedAt: now().toISOString(),
   };
@@ -656,6 +703,7 @@ function sameProbe(p: ProbeResult, config: ExperimentConfig, splits: Splits): bo
   return (
     p.settings.method === s.method &&
     p.settings.threshold === s.threshold &&
+    JSON.stringify(p.settings.slick ?? null) === JSON.stringify(s.slick ?? null) &&
     JSON.stringify(p.settings.format) === JSON.stringify(s.format) &&
     p.items.length === ids.length &&
     // The same ids with the same answers: a corrected answer key is probed again, not answered from the old probe.

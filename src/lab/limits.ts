@@ -23,6 +23,9 @@ export const LIMITS = {
   generalRatio: { max: 100, why: 'more general examples than that drown the knowledge items' },
   bootstrapSamples: { max: 100_000, why: '10,000 samples already give the interval to 3 digits' },
   subjects: { max: 1_000, why: 'MMLU has 57 subjects' },
+  slickPrompts: { max: 50, why: 'each SliCK prompt scores the whole pool again (Gekhman et al. used 10)' },
+  slickSamples: { max: 10_000, why: 'the sampled arm is exact; Gekhman et al. drew 16' },
+  temperature: { max: 100, why: 'at high temperature every option is equally likely' },
   name: { max: 120, why: 'the name becomes part of folder and file names' },
 } as const;
 

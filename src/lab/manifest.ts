@@ -8,6 +8,8 @@ import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
 import { conditionLabel, TEACHING_LABEL } from '../util/condition-names';
 import type { TeachingBreakdown } from './teaching';
+import { SLICK_CATEGORIES, slickTeachingMarkdown, type SlickSettings } from './slick';
+import { unknownShareMarkdown } from './unknown-share';
 
 /** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
 export type DeviceInfo = Record<string, string | number | boolean | null | readonly string[]>;
@@ -54,6 +56,8 @@ export interface Manifest {
     training: ExperimentResult['config']['training'];
     protocols: string[];
     evaluation: ExperimentResult['config']['evaluation'];
+    /** The Unknown-share design (Gekhman et al. 2024), when it replaced the conditions (then `conditions` is empty). */
+    unknownShare?: NonNullable<ExperimentResult['config']['unknownShare']>;
   };
   runs: { runId: string; datasetHash: string; seed: number; dataSeed: number; steps: number; underTrained: boolean; fit: number; epochs?: number }[];
 }
@@ -82,7 +86,7 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
     probe: { ...c.probe, counts: r.probe.counts, accuracy: r.probe.accuracy, warnings: r.probe.warnings },
     datasets: r.datasets,
     hyperparameters: {
-      conditions: [...c.conditions],
+      conditions: c.unknownShare ? [] : [...c.conditions],
       ratios: [...c.ratios],
       size: c.size ?? null,
       dataSeed: c.dataSeed,
@@ -93,11 +97,16 @@ export function buildManifest(r: ExperimentResult, env: ExperimentEnv): Manifest
       training: c.training,
       protocols: [...c.protocols],
       evaluation: c.evaluation,
+      ...(c.unknownShare ? { unknownShare: c.unknownShare } : {}),
     },
-    runs: r.runs.map((x) => ({
-      runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: x.fit.underTrained, fit: x.fit.after,
-      ...(x.fit.epochs === undefined ? {} : { epochs: x.fit.epochs }),
-    })),
+    runs: [
+      ...r.runs.map((x) => ({
+        runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: x.fit.underTrained, fit: x.fit.after,
+        ...(x.fit.epochs === undefined ? {} : { epochs: x.fit.epochs }),
+      })),
+      // Unknown-share runs: "under-trained" has no threshold in that design (the fit per epoch is the finding).
+      ...(r.unknownShare?.runs ?? []).map((x) => ({ runId: x.runId, datasetHash: x.datasetHash, seed: x.seed, dataSeed: x.dataSeed, steps: x.train.steps, underTrained: false, fit: x.epochs.at(-1)?.fit.overall ?? 0, epochs: x.epochs.length })),
+    ],
   };
 }
 
@@ -172,7 +181,7 @@ export function markdownReport(r: ExperimentResult): string {
   lines.push(
     `Probe (${c.probe.shots}-shot, ${c.probe.method}, threshold ${c.probe.threshold}): accuracy ${pct(r.probe.accuracy)} %, ` +
       `${r.probe.counts.known} known, ${r.probe.counts.unknown} unknown, ${r.probe.counts.discarded} discarded. ` +
-      `Datasets of ${r.datasets[0]?.size ?? 0} items (data ${c.dataSeed === 'per-seed' ? 'redrawn per seed' : `seed ${c.dataSeed} for every seed`}); seeds ${c.seeds.join(', ')}; ` +
+      `${r.unknownShare ? `Unknown-share training sets of ${r.unknownShare.size} items` : `Datasets of ${r.datasets[0]?.size ?? 0} items`} (data ${c.dataSeed === 'per-seed' ? 'redrawn per seed' : `seed ${c.dataSeed} for every seed`}); seeds ${c.seeds.join(', ')}; ` +
       `LoRA r=${c.training.lora.rank}, α=${c.training.lora.alpha} on ${c.training.lora.targets.join(', ')}, lr ${c.training.learningRate} (${c.training.schedule.kind}), ${c.training.epochs} epochs, batch ${c.training.batchSize}.`,
   );
   const bias = r.probe.letterBias;
@@ -181,6 +190,7 @@ export function markdownReport(r: ExperimentResult): string {
     lines.push('', `Letter position of the base model's beliefs on the probed pool (${bias.scoredBy}): predicted ${share(bias.predicted)}; gold ${share(bias.gold)}.`);
   }
   for (const w of r.probe.warnings) lines.push('', `> ⚠ ${w}`);
+  if (r.probe.slick && r.probe.settings.slick) lines.push('', ...slickSection(r.probe.slick, r.probe.settings.slick, r.probe.items.length));
   for (const o of [r.dataOverlap?.known, r.dataOverlap?.unknown]) if (o?.limitation) lines.push('', `> ⚠ Limitation: ${o.limitation}`);
   for (const w of [...new Set(r.datasets.flatMap((d) => d.warnings))]) lines.push('', `> ⚠ ${w}`);
   if (r.underTrained.length) {
@@ -194,96 +204,124 @@ export function markdownReport(r: ExperimentResult): string {
       `chat format ${(['homo', 'id', 'ood'] as const).map((s) => pct(r.base.chat.accuracy[s] ?? NaN)).join(' / ')}. ` +
       `Consistency of its two formats with each other, C = ${(['homo', 'id', 'ood'] as const).map((s) => num(f[s]?.consistency ?? NaN)).join(' / ')}.`,
   );
-  if (r.analysis) lines.push('', ...analysisLines(r));
-  const untilFit = c.training.untilFit;
-  lines.push(
-    '',
-    '## Training fit',
-    '',
-    untilFit
-      ? `Stop-at-fit arm: every condition trained until it answers at least ${pct(untilFit.threshold)} % of its own items as trained, checked after each epoch (at least 1, at most ${c.training.epochs}); one rule for every condition.`
-      : `Fixed epochs: every condition trained ${c.training.epochs} epochs.`,
-    '',
-    `| condition | fit before | fit after | loss, first → last epoch | under-trained |${untilFit ? ' epochs (per seed) |' : ''}`,
-    `|---|---|---|---|---|${untilFit ? '---|' : ''}`,
-  );
-  for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
-    const runs = r.runs.filter((x) => x.condition === cond);
-    const first = mean(runs.map((x) => x.fit.lossPerEpoch[0] ?? NaN));
-    const last = mean(runs.map((x) => x.fit.lossPerEpoch.at(-1) ?? NaN));
-    const under = runs.filter((x) => x.fit.underTrained).length;
-    const epochs = untilFit ? ` ${runs.map((x) => x.fit.epochs ?? '—').join(', ')} |` : '';
-    lines.push(`| ${cond} | ${pct(mean(runs.map((x) => x.fit.before)))} | ${pct(mean(runs.map((x) => x.fit.after)))} | ${num(first)} → ${num(last)} | ${under ? `${under} of ${runs.length}` : 'no'} |${epochs}`);
-  }
-  for (const protocol of Object.keys(r.baseAccuracy)) {
-    lines.push('', `## Protocol: ${protocol}`, '');
+  // The Unknown-share design trains no Ren conditions: its own section (below) replaces their tables.
+  if (!r.unknownShare) {
+    if (r.analysis) lines.push('', ...analysisLines(r));
+    const untilFit = c.training.untilFit;
     lines.push(
-      'Accuracy in % (mean over seeds [mean 95 % bootstrap bounds over questions] ±sd over seeds). Known/unknown: tuned accuracy on test questions the base model answers right/wrong in this protocol\'s base format, pooled over HOMO, ID and OOD; C and KL against this protocol\'s base, pooled likewise.',
       '',
+      '## Training fit',
+      '',
+      untilFit
+        ? `Stop-at-fit arm: every condition trained until it answers at least ${pct(untilFit.threshold)} % of its own items as trained, checked after each epoch (at least 1, at most ${c.training.epochs}); one rule for every condition.`
+        : `Fixed epochs: every condition trained ${c.training.epochs} epochs.`,
+      '',
+      `| condition | fit before | fit after | loss, first → last epoch | under-trained |${untilFit ? ' epochs (per seed) |' : ''}`,
+      `|---|---|---|---|---|${untilFit ? '---|' : ''}`,
     );
-    const base = r.baseAccuracy[protocol] ?? {};
-    const note = chanceNote(Object.values(base));
-    if (note) lines.push(note, '');
-    lines.push('| condition | HOMO | ID | OOD | known | unknown | C | KL |', '|---|---|---|---|---|---|---|---|');
-    const anyRun = r.runs.find((x) => x.evals[protocol]);
-    const baseGroup = (g: 'known' | 'unknown') => (anyRun ? pct(pooled(anyRun, protocol, g, 'baseAccuracy')) : '—');
-    lines.push(`| base (untuned) | ${pct(base.homo ?? NaN)} | ${pct(base.id ?? NaN)} | ${pct(base.ood ?? NaN)} | ${baseGroup('known')} | ${baseGroup('unknown')} | — | — |`);
     for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
-      const runs = r.runs.filter((x) => x.condition === cond && x.evals[protocol]);
-      if (!runs.length) continue;
-      const cell = (set: 'homo' | 'id' | 'ood') => {
-        const ivs = runs.map((x) => x.evals[protocol].sets[set]?.overall.tunedAccuracy).filter((x): x is Interval => !!x);
-        return ivs.length ? acrossSeeds(ivs, pct) : '—';
-      };
-      const p = (group: 'known' | 'unknown' | 'overall', key: 'tunedAccuracy' | 'consistency' | 'kl', fmt: (x: number) => string) =>
-        fmt(mean(runs.map((x) => pooled(x, protocol, group, key))));
-      const mark = runs.some((x) => x.fit.underTrained) ? ' ⚠' : '';
-      lines.push(
-        `| ${cond}${mark} | ${cell('homo')} | ${cell('id')} | ${cell('ood')} | ${p('known', 'tunedAccuracy', pct)} | ${p('unknown', 'tunedAccuracy', pct)} | ${p('overall', 'consistency', num)} | ${p('overall', 'kl', num)} |`,
-      );
+      const runs = r.runs.filter((x) => x.condition === cond);
+      const first = mean(runs.map((x) => x.fit.lossPerEpoch[0] ?? NaN));
+      const last = mean(runs.map((x) => x.fit.lossPerEpoch.at(-1) ?? NaN));
+      const under = runs.filter((x) => x.fit.underTrained).length;
+      const epochs = untilFit ? ` ${runs.map((x) => x.fit.epochs ?? '—').join(', ')} |` : '';
+      lines.push(`| ${cond} | ${pct(mean(runs.map((x) => x.fit.before)))} | ${pct(mean(runs.map((x) => x.fit.after)))} | ${num(first)} → ${num(last)} | ${under ? `${under} of ${runs.length}` : 'no'} |${epochs}`);
     }
-    const cs = r.contrasts.filter((x) => x.protocol === protocol);
-    if (cs.length) {
-      lines.push('', `### Paired contrasts (${protocol})`, '');
+    for (const protocol of Object.keys(r.baseAccuracy)) {
+      lines.push('', `## Protocol: ${protocol}`, '');
       lines.push(
-        `Descriptive (no decision is made here; see "Decisions" above): a − b in tuned accuracy, points: mean over seeds [95 % paired bootstrap over questions and seeds, ${samplesText(cs)}], sign-flip p across seeds (uncorrected; with ${cs[0].seeds} seeds it cannot go below ${pval(2 / 2 ** cs[0].seeds)}).`,
+        'Accuracy in % (mean over seeds [mean 95 % bootstrap bounds over questions] ±sd over seeds). Known/unknown: tuned accuracy on test questions the base model answers right/wrong in this protocol\'s base format, pooled over HOMO, ID and OOD; C and KL against this protocol\'s base, pooled likewise.',
         '',
-        '| a − b | set | overall | known | unknown |',
-        '|---|---|---|---|---|',
       );
-      const keys = [...new Set(cs.map((x) => `${x.a}\u0000${x.b}\u0000${x.set}`))];
-      for (const k of keys) {
-        const [a, b, set] = k.split('\u0000');
-        const cell = (g: string) => {
-          const x = cs.find((y) => y.a === a && y.b === b && y.set === set && y.group === g);
-          return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}` : '—';
+      const base = r.baseAccuracy[protocol] ?? {};
+      const note = chanceNote(Object.values(base));
+      if (note) lines.push(note, '');
+      lines.push('| condition | HOMO | ID | OOD | known | unknown | C | KL |', '|---|---|---|---|---|---|---|---|');
+      const anyRun = r.runs.find((x) => x.evals[protocol]);
+      const baseGroup = (g: 'known' | 'unknown') => (anyRun ? pct(pooled(anyRun, protocol, g, 'baseAccuracy')) : '—');
+      lines.push(`| base (untuned) | ${pct(base.homo ?? NaN)} | ${pct(base.id ?? NaN)} | ${pct(base.ood ?? NaN)} | ${baseGroup('known')} | ${baseGroup('unknown')} | — | — |`);
+      for (const cond of [...new Set(r.runs.map((x) => x.condition))]) {
+        const runs = r.runs.filter((x) => x.condition === cond && x.evals[protocol]);
+        if (!runs.length) continue;
+        const cell = (set: 'homo' | 'id' | 'ood') => {
+          const ivs = runs.map((x) => x.evals[protocol].sets[set]?.overall.tunedAccuracy).filter((x): x is Interval => !!x);
+          return ivs.length ? acrossSeeds(ivs, pct) : '—';
         };
-        lines.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${SET_LABEL[set as 'homo']} | ${cell('overall')} | ${cell('known')} | ${cell('unknown')} |`);
+        const p = (group: 'known' | 'unknown' | 'overall', key: 'tunedAccuracy' | 'consistency' | 'kl', fmt: (x: number) => string) =>
+          fmt(mean(runs.map((x) => pooled(x, protocol, group, key))));
+        const mark = runs.some((x) => x.fit.underTrained) ? ' ⚠' : '';
+        lines.push(
+          `| ${cond}${mark} | ${cell('homo')} | ${cell('id')} | ${cell('ood')} | ${p('known', 'tunedAccuracy', pct)} | ${p('unknown', 'tunedAccuracy', pct)} | ${p('overall', 'consistency', num)} | ${p('overall', 'kl', num)} |`,
+        );
       }
-      const headline = cs.filter((x) => x.group === 'overall' && x.b !== 'base-chat');
-      if (headline.length) {
-        lines.push('');
-        for (const x of headline) lines.push(`- ${contrastSentence(x)}.`);
-        lines.push('', '(Interval words are descriptive: an interval that excludes 0 on one of many contrasts is not a finding.)');
+      const cs = r.contrasts.filter((x) => x.protocol === protocol);
+      if (cs.length) {
+        lines.push('', `### Paired contrasts (${protocol})`, '');
+        lines.push(
+          `Descriptive (no decision is made here; see "Decisions" above): a − b in tuned accuracy, points: mean over seeds [95 % paired bootstrap over questions and seeds, ${samplesText(cs)}], sign-flip p across seeds (uncorrected; with ${cs[0].seeds} seeds it cannot go below ${pval(2 / 2 ** cs[0].seeds)}).`,
+          '',
+          '| a − b | set | overall | known | unknown |',
+          '|---|---|---|---|---|',
+        );
+        const keys = [...new Set(cs.map((x) => `${x.a}\u0000${x.b}\u0000${x.set}`))];
+        for (const k of keys) {
+          const [a, b, set] = k.split('\u0000');
+          const cell = (g: string) => {
+            const x = cs.find((y) => y.a === a && y.b === b && y.set === set && y.group === g);
+            return x ? `${pt(x.mean)} [${pt(x.lo)}, ${pt(x.hi)}] p ${pval(x.p)}` : '—';
+          };
+          lines.push(`| ${conditionLabel(a)} − ${conditionLabel(b)} | ${SET_LABEL[set as 'homo']} | ${cell('overall')} | ${cell('known')} | ${cell('unknown')} |`);
+        }
+        const headline = cs.filter((x) => x.group === 'overall' && x.b !== 'base-chat');
+        if (headline.length) {
+          lines.push('');
+          for (const x of headline) lines.push(`- ${contrastSentence(x)}.`);
+          lines.push('', '(Interval words are descriptive: an interval that excludes 0 on one of many contrasts is not a finding.)');
+        }
       }
-    }
-    const s = r.sweep[protocol];
-    lines.push('');
-    if (!s) lines.push('Mixture sweep: none in this grid.');
-    else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
-    else if (s.unit === 'run')
-      lines.push(
-        `Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.runs} runs × test sets, ${s.ratios} ratios); the run is the unit: p = ${s.p === null ? '—' : num(s.p)} from ${s.exact ? 'all' : ''} ${s.permutations.toLocaleString('en-US')} ${s.exact ? '' : 'random '}permutations of whole runs (each run's test sets kept together).`.replace(/ {2,}/g, ' '),
-      );
-    else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)} (Student's t over the points, as if runs × test sets were independent: pseudo-replication; a result from before the run was the unit).`);
-    const cc = (r.consistency ?? []).filter((x) => x.protocol === protocol);
-    if (cc.length) {
-      lines.push('', `### Consistency C, paired (${protocol}; descriptive)`, '', 'An ordering is stated only where the paired interval of the C difference (per-question C, HOMO, ID and OOD pooled, seeds and questions resampled) excludes 0; every seed\'s difference is shown.', '');
-      for (const w of orderingWords(cc, conditionLabel)) lines.push(`- ${w}`);
+      const s = r.sweep[protocol];
+      lines.push('');
+      if (!s) lines.push('Mixture sweep: none in this grid.');
+      else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
+      else if (s.unit === 'run')
+        lines.push(
+          `Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.runs} runs × test sets, ${s.ratios} ratios); the run is the unit: p = ${s.p === null ? '—' : num(s.p)} from ${s.exact ? 'all' : ''} ${s.permutations.toLocaleString('en-US')} ${s.exact ? '' : 'random '}permutations of whole runs (each run's test sets kept together).`.replace(/ {2,}/g, ' '),
+        );
+      else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)} (Student's t over the points, as if runs × test sets were independent: pseudo-replication; a result from before the run was the unit).`);
+      const cc = (r.consistency ?? []).filter((x) => x.protocol === protocol);
+      if (cc.length) {
+        lines.push('', `### Consistency C, paired (${protocol}; descriptive)`, '', 'An ordering is stated only where the paired interval of the C difference (per-question C, HOMO, ID and OOD pooled, seeds and questions resampled) excludes 0; every seed\'s difference is shown.', '');
+        for (const w of orderingWords(cc, conditionLabel)) lines.push(`- ${w}`);
+      }
     }
   }
   if (r.teaching) lines.push('', ...teachingSection(r.teaching));
+  if (r.unknownShare) lines.push('', ...unknownShareMarkdown(r.unknownShare));
   return lines.join('\n') + '\n';
+}
+
+/** SliCK categories (docs/slick.md): the counts, and on the toy world category × teaching group. */
+function slickSection(sl: NonNullable<ExperimentResult['probe']['slick']>, st: SlickSettings, n: number): string[] {
+  const out = [
+    '## Knowledge categories (SliCK, Gekhman et al. 2024)',
+    '',
+    `${st.prompts} exemplar sets per question; greedy right under every prompt = highlyKnown, under some = maybeKnown; never, but at least one of ${st.samples} draws per prompt at T = ${st.temperature} right with chance ≥ ${st.threshold} = weaklyKnown; else unknown. ` +
+      `Of ${n} probed questions: ${SLICK_CATEGORIES.map((c) => `${sl.counts[c]} ${c}`).join(', ')}.`,
+  ];
+  if (sl.byTeaching) {
+    out.push('', 'Category × teaching group (how pretraining taught each fact; count, and share of the group):', '', slickTeachingMarkdown(sl.byTeaching));
+    const t = sl.byTeaching;
+    const of = (g: string, cats: readonly (typeof SLICK_CATEGORIES)[number][]) => cats.reduce((a, c) => a + t.counts[g][c], 0);
+    if (t.totals.misconception) {
+      const k = of('misconception', ['weaklyKnown', 'unknown']);
+      out.push('', `Of ${t.totals.misconception} facts taught wrongly, ${k} (${pct(k / t.totals.misconception)} %) are weaklyKnown or unknown, as if never taught: scored against gold, a held misconception looks like ignorance.`);
+    }
+    if (t.totals.none) {
+      const k = of('none', ['highlyKnown', 'maybeKnown']);
+      out.push('', `Of ${t.totals.none} facts never taught, ${k} (${pct(k / t.totals.none)} %) are highlyKnown or maybeKnown: right answers by luck or letter habit under some prompts.`);
+    }
+  }
+  return out;
 }
 
 /** The teaching-group breakdown as the report prints it: accuracy per group, then the paired contrasts per group. */

@@ -6,6 +6,7 @@ import { LabError, TokenizerLetterError } from './errors';
 import type { AdapterRef, LabModel, LabTokenizer } from './model';
 import { DEFAULT_LAYOUT, layoutPrompts, pickShots, rotate, validateLayout, type PromptLayout } from './prompts';
 import { LETTERS, type Question } from './questions/types';
+import { exemplarFewShot, slickCounts, slickOf, slickTeachingTable, type SlickCategory, type SlickItem, type SlickSettings, type SlickTeachingTable } from './slick';
 
 /**
  * How a question is put to the model. `kshot`: the paper's base-model protocol, k dev examples and no chat
@@ -309,6 +310,8 @@ export interface ProbeItem extends ScoredQuestion {
   status: KnowledgeStatus;
   /** Strict probe: how many of the four cyclic shifts the model answered right. */
   shiftsCorrect?: number;
+  /** SliCK (settings.slick): the category from several exemplar sets, the greedy-right share and the exact sampled arm. */
+  slick?: SlickItem;
 }
 
 export interface ProbeSettings {
@@ -321,6 +324,8 @@ export interface ProbeSettings {
   batchSize?: number;
   /** How questions are written (default: the paper's MMLU layout). */
   layout?: PromptLayout;
+  /** Also give each question a SliCK category (Gekhman et al. 2024; src/lab/slick.ts). */
+  slick?: SlickSettings;
 }
 
 /**
@@ -345,6 +350,8 @@ export interface ProbeResult {
   letterBias: LetterBias;
   /** Human-readable, with numbers: near-chance accuracy, conditions too small, missing few-shot examples. */
   warnings: string[];
+  /** SliCK (settings.slick): questions per category, and category × teaching group where questions carry groups (the toy world). */
+  slick?: { counts: Record<SlickCategory, number>; byTeaching: SlickTeachingTable | null };
 }
 
 export const PAPER_PROBE: ProbeSettings = { format: { kind: 'kshot', shots: 5 }, method: 'letter', threshold: 0.5, minPerCondition: 20 };
@@ -365,7 +372,16 @@ export async function probe(
   }
   const method = beliefMethodOf(settings.method);
   const all = settings.method === 'strict' ? questions.flatMap((q) => [q, rotate(q, 1), rotate(q, 2), rotate(q, 3)]) : [...questions];
-  const scores = await scoreQuestions(model, all, { ...opts, format: settings.format, method, batchSize: settings.batchSize, layout: settings.layout });
+  const orders = settings.method === 'strict' || settings.method === 'debiased' ? 4 : 1;
+  const slickUnits = settings.slick ? settings.slick.prompts * questions.length * orders : 0;
+  const scores = await scoreQuestions(model, all, {
+    ...opts,
+    format: settings.format,
+    method,
+    batchSize: settings.batchSize,
+    layout: settings.layout,
+    onProgress: opts.onProgress && ((done) => opts.onProgress!(done, all.length + slickUnits)),
+  });
   const byId = new Map(scores.map((s) => [s.id, s]));
   const items: ProbeItem[] = questions.map((q) => {
     const s = byId.get(q.id)!;
@@ -383,6 +399,13 @@ export async function probe(
   };
   const accuracy = items.length ? items.filter((i) => i.correct).length / items.length : NaN;
   const bias = letterBias(items, method === 'continuation' ? 'continuation' : 'letter');
+  let slick: ProbeResult['slick'];
+  if (settings.slick) {
+    const per = await slickPrompts(model, questions, settings, settings.slick, byId, opts, (done) => opts.onProgress?.(all.length + done, all.length + slickUnits));
+    for (const it of items) it.slick = slickOf(per.get(it.id)!, settings.slick);
+    const groupOf = new Map(questions.filter((q) => q.group).map((q) => [q.id, q.group!]));
+    slick = { counts: slickCounts(items), byTeaching: slickTeachingTable(items, groupOf) };
+  }
   return {
     modelId: model.id,
     adapterId: opts.adapter?.id ?? null,
@@ -392,7 +415,49 @@ export async function probe(
     accuracy,
     letterBias: bias,
     warnings: probeWarnings(questions, counts, accuracy, settings, opts.fewShot ?? [], bias),
+    ...(slick ? { slick } : {}),
   };
+}
+
+/**
+ * Every question's option distribution under each SliCK prompt: exemplar set j (0: the probe's own prompt,
+ * whose scores are reused unless the probe is debiased) × the four option orders for the debiased and strict
+ * probes. Each entry is in that prompt's option order, with that order's gold.
+ */
+async function slickPrompts(
+  model: LabModel,
+  questions: readonly Question[],
+  settings: ProbeSettings,
+  s: SlickSettings,
+  probed: ReadonlyMap<string, ScoredQuestion>,
+  opts: Omit<ScoreOptions, 'format' | 'method' | 'batchSize'>,
+  onProgress: (done: number) => void,
+): Promise<Map<string, { probs: Probs4; gold: number }[]>> {
+  const orders = settings.method === 'strict' || settings.method === 'debiased' ? [0, 1, 2, 3] : [0];
+  const method: BeliefMethod = settings.method === 'continuation' ? 'continuation' : 'letter';
+  const k = settings.format.kind === 'kshot' ? settings.format.shots : 0;
+  const subjects = [...new Set(questions.map((q) => q.subject))];
+  const out = new Map(questions.map((q) => [q.id, [] as { probs: Probs4; gold: number }[]]));
+  const origin = (id: string) => id.replace(/#shift\d$/, '');
+  let done = 0;
+  for (let j = 0; j < s.prompts; j++) {
+    opts.signal?.throwIfAborted();
+    // The chat format has no exemplars: one prompt (in each option order).
+    const ex = settings.format.kind === 'kshot' ? exemplarFewShot(opts.fewShot ?? [], subjects, k, j, s) : j === 0 ? { fewShot: [], subjects: new Set(subjects) } : null;
+    if (!ex) break;
+    const asked = questions.filter((q) => ex.subjects.has(q.subject)).flatMap((q) => orders.map((o) => (o === 0 ? q : rotate(q, o))));
+    let scored: ScoredQuestion[];
+    if (j === 0 && settings.method !== 'debiased') {
+      scored = asked.map((q) => probed.get(q.id)!);
+    } else {
+      const base = done;
+      scored = await scoreQuestions(model, asked, { ...opts, fewShot: ex.fewShot, format: settings.format, method, batchSize: settings.batchSize, layout: settings.layout, onProgress: (d) => onProgress(base + d) });
+    }
+    scored.forEach((x) => out.get(origin(x.id))!.push({ probs: x.probs, gold: x.gold }));
+    done += asked.length;
+    onProgress(done);
+  }
+  return out;
 }
 
 /** Shares of each letter among plain letter answers (`letterProbs` when debiased) and among gold answers. */

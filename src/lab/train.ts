@@ -182,6 +182,8 @@ export interface TrainRunOptions {
    * `threshold`, or after `config.epochs` (the ceiling; the learning-rate schedule is the ceiling's).
    */
   untilFit?: { threshold: number; fit(state: AdapterState): Promise<number> };
+  /** After each epoch (0-based), once its checkpoint is written: the adapter then (the Unknown-share design evaluates every epoch). */
+  onEpoch?(epoch: number, state: AdapterState): Promise<void> | void;
 }
 
 export interface TrainRunResult {
@@ -249,6 +251,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
           o.onEvent?.({ type: 'checkpoint', runId: o.runId, epoch, step: s.step });
         }
         afterEpoch?.(s);
+        await o.onEpoch?.(epoch, s);
       },
     });
     let state: AdapterState;

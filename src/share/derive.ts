@@ -1,5 +1,5 @@
 /** Numbers the report shows that follow from a SharedResult (so a link never carries them twice). */
-import { TEST_SETS, TEST_SET_LABEL, type ConditionResult, type SharedContrast, type SharedResult, type TestSet } from './types';
+import { TEST_SETS, TEST_SET_LABEL, type ConditionResult, type SharedContrast, type SharedResult, type SharedUnknownShare, type SlickCategoryName, type TestSet } from './types';
 
 export interface MixturePoint {
   ratio: number;
@@ -108,4 +108,39 @@ export function contrastWords(c: SharedContrast): string {
 /** The contrasts over all test questions (not per known / unknown group), in the result's order. */
 export function overallContrasts(result: SharedResult): SharedContrast[] {
   return (result.contrasts ?? []).filter((c) => c.group === 'overall');
+}
+
+/** An Unknown share's label: "50 % unknown". */
+export const shareLabel = (share: number): string => `${Math.round(100 * share)} % unknown`;
+
+/** Fit of the training items per epoch, one row per (epoch, SliCK category), for one share (percent). */
+export function shareFitRows(u: SharedUnknownShare, share: number): { epoch: number; category: SlickCategoryName; fit: number }[] {
+  const s = u.shares.find((x) => x.share === share);
+  if (!s) return [];
+  return s.fit.flatMap((f) => f.acc.flatMap((a, i) => (a === null ? [] : [{ epoch: i + 1, category: f.category, fit: 100 * a }])));
+}
+
+/** Test accuracy per epoch and share on one test set (percent), and each share's early stop: the epoch nearest the seeds' mean. */
+export function shareTestRows(u: SharedUnknownShare, set: TestSet): { rows: { epoch: number; share: string; acc: number }[]; stops: { epoch: number; share: string; acc: number }[] } {
+  const rows: { epoch: number; share: string; acc: number }[] = [];
+  const stops: { epoch: number; share: string; acc: number }[] = [];
+  for (const s of u.shares) {
+    const curve = s.test[set];
+    if (!curve?.length) continue;
+    curve.forEach((a, i) => rows.push({ epoch: i + 1, share: shareLabel(s.share), acc: 100 * a }));
+    if (s.earlyStop.length) {
+      const e = Math.min(curve.length, Math.max(1, Math.round(s.earlyStop.reduce((a, b) => a + b, 0) / s.earlyStop.length)));
+      stops.push({ epoch: e, share: shareLabel(s.share), acc: 100 * curve[e - 1] });
+    }
+  }
+  return { rows, stops };
+}
+
+/** Test accuracy by SliCK category at the early stop and at the last epoch, per share (percent; categories with questions only). */
+export function shareCategoryRows(u: SharedUnknownShare, set: TestSet): { share: string; category: SlickCategoryName; n: number; early: number | null; last: number | null }[] {
+  return u.shares.flatMap((s) =>
+    s.byCategory
+      .filter((c) => c.set === set)
+      .map((c) => ({ share: shareLabel(s.share), category: c.category, n: c.n, early: c.early === null ? null : 100 * c.early, last: c.last === null ? null : 100 * c.last })),
+  );
 }

@@ -7,8 +7,9 @@ import type { Contrast } from '../lab/contrasts';
 import type { GroupMetrics, EvalReport, TestSetName } from '../lab/evaluate';
 import type { RunFit, SweepResult } from '../lab/experiment';
 import type { TeachingBreakdown } from '../lab/teaching';
+import type { UnknownShareResult } from '../lab/unknown-share';
 import { conditionLabel, TEACHING_LABEL } from '../util/condition-names';
-import type { Accuracy, ConditionKind, ConditionResult, SharedContrast, SharedManifest, SharedResult, SharedTeaching } from './types';
+import { SLICK_CATEGORIES, type Accuracy, type ConditionKind, type ConditionResult, type SharedContrast, type SharedManifest, type SharedResult, type SharedTeaching, type SharedUnknownShare } from './types';
 
 const SETS: readonly TestSetName[] = ['homo', 'id', 'ood'];
 
@@ -39,6 +40,58 @@ export interface ShareInput {
   sweep?: SweepResult | null;
   method?: string;
   teaching?: TeachingBreakdown;
+  /** The Unknown-share design's result (then `runs` may be empty). */
+  unknownShare?: UnknownShareResult;
+  /** The untuned base's accuracy in this protocol, for a result with no Ren run to read it from. */
+  baseAccuracy?: Partial<Record<TestSetName, number>>;
+}
+
+/** The Unknown-share result as a link carries it: means over seeds per epoch, early stop vs last epoch, the contrasts. */
+export function sharedUnknownShare(u: UnknownShareResult): SharedUnknownShare {
+  const fin = (x: number | undefined | null) => (x !== undefined && x !== null && Number.isFinite(x) ? clamp(x, 0, 1) : null);
+  const meanOf = (xs: readonly (number | undefined)[]) => mean(xs.filter((x): x is number => x !== undefined && Number.isFinite(x)));
+  return {
+    size: u.size,
+    devSize: u.dev.length,
+    rest: [...u.settings.rest],
+    shares: u.settings.shares.slice(0, 16).flatMap((share) => {
+      const runs = u.runs.filter((r) => r.share === share);
+      if (!runs.length) return [];
+      const epochs = Math.min(100, Math.max(...runs.map((r) => r.epochs.length)));
+      const perEpoch = (pick: (e: (typeof runs)[number]['epochs'][number]) => number | undefined) => Array.from({ length: epochs }, (_, i) => meanOf(runs.map((r) => (r.epochs[i] ? pick(r.epochs[i]) : undefined))));
+      const test: SharedUnknownShare['shares'][number]['test'] = {};
+      for (const set of SETS) if (runs[0].epochs[0]?.test[set]) test[set] = perEpoch((e) => e.test[set]?.overall).map((x) => clamp(x, 0, 1));
+      const at = (r: (typeof runs)[number], which: 'early' | 'last') => (which === 'early' ? r.epochs[r.earlyStopEpoch - 1] : r.epochs.at(-1)!);
+      return [
+        {
+          share,
+          seeds: runs.length,
+          earlyStop: runs.map((r) => r.earlyStopEpoch),
+          dev: perEpoch((e) => e.dev).map((x) => clamp(x, 0, 1)),
+          test,
+          fit: SLICK_CATEGORIES.flatMap((category) => {
+            const acc = perEpoch((e) => e.fit.byCategory[category]).map((x) => fin(x));
+            return acc.some((x) => x !== null) ? [{ category, acc }] : [];
+          }),
+          early: {
+            dev: clamp(meanOf(runs.map((r) => at(r, 'early').dev)), 0, 1),
+            test: Object.fromEntries(SETS.filter((set) => test[set]).map((set) => [set, clamp(meanOf(runs.map((r) => at(r, 'early').test[set]?.overall)), 0, 1)])),
+          },
+          byCategory: SETS.flatMap((set) =>
+            SLICK_CATEGORIES.flatMap((category) => {
+              const n = (u.testCategories[set] ?? []).filter((c) => c === category).length;
+              if (!n) return [];
+              return [{ set, category, n, early: fin(meanOf(runs.map((r) => at(r, 'early').test[set]?.byCategory[category]))), last: fin(meanOf(runs.map((r) => at(r, 'last').test[set]?.byCategory[category]))) }];
+            }),
+          ),
+        },
+      ];
+    }),
+    contrasts: u.contrasts
+      .filter((c) => Number.isFinite(c.mean) && Number.isFinite(c.lo) && Number.isFinite(c.hi))
+      .slice(0, 600)
+      .map((c) => ({ a: c.a, b: c.b, set: c.set, stop: c.stop, group: c.group, mean: clamp(c.mean, -1, 1), lo: clamp(c.lo, -1, 1), hi: clamp(c.hi, -1, 1), p: Number.isFinite(c.p) ? clamp(c.p, 0, 1) : 1, seeds: c.seeds, n: c.n, holds: c.holds, reversed: c.reversed })),
+  };
 }
 
 /** The lab's teaching breakdown as a link carries it (labels and finite numbers only). */
@@ -123,7 +176,8 @@ function conditionResult(all: readonly RunForShare[], condition: string, protoco
 export function sharedResult(o: ShareInput): SharedResult {
   const conditions = [...new Set(o.runs.map((r) => r.condition))];
   const anyRun = o.runs.find((r) => r.evals[o.protocol]);
-  const base = (s: TestSetName) => accuracy([anyRun?.evals[o.protocol].sets[s]?.overall], 'baseAccuracy');
+  const given = (s: TestSetName): Accuracy => ({ acc: clamp(o.baseAccuracy?.[s] ?? 0, 0, 1), lo: clamp(o.baseAccuracy?.[s] ?? 0, 0, 1), hi: clamp(o.baseAccuracy?.[s] ?? 0, 0, 1), n: 0 });
+  const base = (s: TestSetName) => (anyRun ? accuracy([anyRun.evals[o.protocol].sets[s]?.overall], 'baseAccuracy') : given(s));
   const chatRun = o.runs.find((r) => r.evals['like-for-like']);
   const chatBase = (s: TestSetName) => accuracy([chatRun?.evals['like-for-like'].sets[s]?.overall], 'baseAccuracy');
   const sweep = o.sweep;
@@ -156,5 +210,6 @@ export function sharedResult(o: ShareInput): SharedResult {
     ...(o.contrasts ? { contrasts } : {}),
     ...(o.method ? { method: o.method.slice(0, 120) } : {}),
     ...(o.teaching ? { teaching: sharedTeaching(o.teaching) } : {}),
+    ...(o.unknownShare ? { unknownShare: sharedUnknownShare(o.unknownShare) } : {}),
   };
 }

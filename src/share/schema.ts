@@ -3,7 +3,7 @@
  * finite, so that a hostile link cannot make the page do unbounded work or show unbounded text.
  */
 import * as v from 'valibot';
-import { CONDITION_KINDS, SHARE_VERSION, type SharedResult } from './types';
+import { CONDITION_KINDS, SHARE_VERSION, SLICK_CATEGORIES, TEST_SETS, type SharedResult } from './types';
 
 export const LIMITS = {
   /** Characters of the URL fragment's data part. */
@@ -19,6 +19,8 @@ export const LIMITS = {
   datasets: 64,
   /** Teaching groups of a toy-world result. */
   groups: 8,
+  /** Unknown shares of an Unknown-share result. */
+  shares: 16,
   shortText: 120,
   longText: 400,
 } as const;
@@ -85,34 +87,85 @@ const teaching = v.object({
   ),
 });
 
+const curve = v.pipe(v.array(unit), v.maxLength(LIMITS.epochs));
+const category = v.picklist(SLICK_CATEGORIES);
+const unknownShare = v.object({
+  size: count,
+  devSize: count,
+  rest: v.pipe(v.array(text(LIMITS.shortText)), v.maxLength(4)),
+  shares: v.pipe(
+    v.array(
+      v.object({
+        share: unit,
+        seeds: v.pipe(count, v.maxValue(LIMITS.seeds)),
+        earlyStop: v.pipe(v.array(v.pipe(count, v.maxValue(LIMITS.epochs))), v.maxLength(LIMITS.seeds)),
+        dev: curve,
+        test: v.object({ homo: v.optional(curve), id: v.optional(curve), ood: v.optional(curve) }),
+        fit: v.pipe(v.array(v.object({ category, acc: v.pipe(v.array(v.nullable(unit)), v.maxLength(LIMITS.epochs)) })), v.maxLength(4)),
+        early: v.object({ dev: unit, test: v.object({ homo: v.optional(unit), id: v.optional(unit), ood: v.optional(unit) }) }),
+        byCategory: v.pipe(v.array(v.object({ set: v.picklist(TEST_SETS), category, n: count, early: v.nullable(unit), last: v.nullable(unit) })), v.maxLength(12)),
+      }),
+    ),
+    v.maxLength(LIMITS.shares),
+  ),
+  contrasts: v.pipe(
+    v.array(
+      v.object({
+        a: text(LIMITS.shortText),
+        b: text(LIMITS.shortText),
+        set: v.picklist(TEST_SETS),
+        stop: v.picklist(['early', 'last', 'early-last']),
+        group: v.picklist(['overall', ...SLICK_CATEGORIES]),
+        mean: signed,
+        lo: signed,
+        hi: signed,
+        p: unit,
+        seeds: v.pipe(count, v.maxValue(LIMITS.seeds)),
+        n: count,
+        holds: v.boolean(),
+        reversed: v.boolean(),
+      }),
+    ),
+    v.maxLength(LIMITS.contrasts),
+  ),
+});
+
 const hyperValue = v.union([num, v.boolean(), text(LIMITS.shortText)]);
 
-export const sharedResultSchema = v.object({
-  v: v.literal(SHARE_VERSION),
-  title: text(LIMITS.longText),
-  manifest: v.object({
-    model: v.object({ id: text(LIMITS.shortText), revision: text(LIMITS.shortText) }),
-    engineVersion: text(LIMITS.shortText),
-    device: v.object({ description: text(LIMITS.longText), fallback: v.boolean(), shaderF16: v.boolean() }),
-    seeds: v.pipe(v.array(v.pipe(num, v.integer())), v.maxLength(LIMITS.seeds)),
-    hyper: v.pipe(
-      v.record(text(LIMITS.shortText), hyperValue),
-      v.check((r) => Object.keys(r).length <= LIMITS.hyper, `at most ${LIMITS.hyper} hyper-parameters`),
-    ),
-    datasets: v.pipe(v.array(v.object({ name: text(LIMITS.shortText), hash: text(LIMITS.shortText) })), v.maxLength(LIMITS.datasets)),
-    protocol: text(LIMITS.longText),
-    date: v.pipe(text(40), v.isoTimestamp('an ISO date and time')),
+export const sharedResultSchema = v.pipe(
+  v.object({
+    v: v.literal(SHARE_VERSION),
+    title: text(LIMITS.longText),
+    manifest: v.object({
+      model: v.object({ id: text(LIMITS.shortText), revision: text(LIMITS.shortText) }),
+      engineVersion: text(LIMITS.shortText),
+      device: v.object({ description: text(LIMITS.longText), fallback: v.boolean(), shaderF16: v.boolean() }),
+      seeds: v.pipe(v.array(v.pipe(num, v.integer())), v.maxLength(LIMITS.seeds)),
+      hyper: v.pipe(
+        v.record(text(LIMITS.shortText), hyperValue),
+        v.check((r) => Object.keys(r).length <= LIMITS.hyper, `at most ${LIMITS.hyper} hyper-parameters`),
+      ),
+      datasets: v.pipe(v.array(v.object({ name: text(LIMITS.shortText), hash: text(LIMITS.shortText) })), v.maxLength(LIMITS.datasets)),
+      protocol: text(LIMITS.longText),
+      date: v.pipe(text(40), v.isoTimestamp('an ISO date and time')),
+    }),
+    base: v.object({ homo: accuracy, id: accuracy, ood: accuracy }),
+    counts: v.object({ known: count, unknown: count }),
+    conditions: v.pipe(v.array(condition), v.maxLength(LIMITS.conditions), unique((c) => c.name, 'a condition name')),
+    partial: v.nullable(v.object({ r: v.pipe(num, v.minValue(-1), v.maxValue(1)), n: count, p: unit })),
+    partialNote: v.optional(text(LIMITS.longText)),
+    chatBase: v.optional(v.object({ homo: accuracy, id: accuracy, ood: accuracy })),
+    contrasts: v.optional(v.pipe(v.array(contrast), v.maxLength(LIMITS.contrasts))),
+    method: v.optional(text(LIMITS.shortText)),
+    teaching: v.optional(teaching),
+    unknownShare: v.optional(unknownShare),
   }),
-  base: v.object({ homo: accuracy, id: accuracy, ood: accuracy }),
-  counts: v.object({ known: count, unknown: count }),
-  conditions: v.pipe(v.array(condition), v.minLength(1, 'at least one condition'), v.maxLength(LIMITS.conditions), unique((c) => c.name, 'a condition name')),
-  partial: v.nullable(v.object({ r: v.pipe(num, v.minValue(-1), v.maxValue(1)), n: count, p: unit })),
-  partialNote: v.optional(text(LIMITS.longText)),
-  chatBase: v.optional(v.object({ homo: accuracy, id: accuracy, ood: accuracy })),
-  contrasts: v.optional(v.pipe(v.array(contrast), v.maxLength(LIMITS.contrasts))),
-  method: v.optional(text(LIMITS.shortText)),
-  teaching: v.optional(teaching),
-});
+  // A result of Ren's design has conditions; one of the Unknown-share design may have none.
+  v.forward(
+    v.check((r) => r.conditions.length > 0 || r.unknownShare !== undefined, 'at least one condition'),
+    ['conditions'],
+  ),
+);
 
 // The schema and the hand-written type must describe the same thing.
 type Parsed = v.InferOutput<typeof sharedResultSchema>;

@@ -101,6 +101,43 @@ export interface SharedResult {
   method?: string;
   /** By teaching group: how pretraining taught each test fact (the toy world only). */
   teaching?: SharedTeaching;
+  /** Gekhman et al.'s Unknown-share design (then `conditions` may be empty: no Ren condition was trained). */
+  unknownShare?: SharedUnknownShare;
+}
+
+/** SliCK categories (Gekhman et al. 2024), in order of how well the base model knows a fact. */
+export const SLICK_CATEGORIES = ['highlyKnown', 'maybeKnown', 'weaklyKnown', 'unknown'] as const;
+export type SlickCategoryName = (typeof SLICK_CATEGORIES)[number];
+
+/** A paired contrast between Unknown shares (or early stop − last epoch within one share). */
+export interface SharedShareContrast extends Omit<SharedContrast, 'group'> {
+  stop: 'early' | 'last' | 'early-last';
+  /** `overall` or the test questions' SliCK category. */
+  group: 'overall' | SlickCategoryName;
+}
+
+/** The Unknown-share design as a link carries it: per-epoch curves (means over seeds), early stop vs last, contrasts. */
+export interface SharedUnknownShare {
+  /** Items per training set, development-set questions, the categories the non-Unknown items come from. */
+  size: number;
+  devSize: number;
+  rest: string[];
+  shares: {
+    share: number;
+    seeds: number;
+    /** Each seed's early-stopping epoch (1-based; best development accuracy). */
+    earlyStop: number[];
+    /** Per epoch (the first is epoch 1), means over seeds. */
+    dev: number[];
+    test: Partial<Record<TestSet, number[]>>;
+    /** Fit of the training items per epoch, per SliCK category (null where the set holds none of it). */
+    fit: { category: SlickCategoryName; acc: (number | null)[] }[];
+    /** Development and test accuracy at each seed's early-stopping epoch, mean over seeds. */
+    early: { dev: number; test: Partial<Record<TestSet, number>> };
+    /** Test accuracy by the test questions' SliCK category at the early stop and at the last epoch (means over seeds). */
+    byCategory: { set: TestSet; category: SlickCategoryName; n: number; early: number | null; last: number | null }[];
+  }[];
+  contrasts: SharedShareContrast[];
 }
 
 /** Accuracy and the paired contrasts per teaching group (HOMO, ID and OOD pooled); the toy world's questions carry groups. */

@@ -30,7 +30,7 @@ export interface BrowserPlan {
   name: string;
   modelId: string;
   source: Pick<QuestionSource, 'type'> & Partial<{ seed: number; filename: string }>;
-  probe: Pick<ProbeConfig, 'k' | 'threshold' | 'strict'> & { method?: ExperimentConfig['probe']['method'] };
+  probe: Pick<ProbeConfig, 'k' | 'threshold' | 'strict' | 'slick'> & { method?: ExperimentConfig['probe']['method'] };
   split: SplitConfig;
   datasets?: { conditions: ConditionId[]; ratios: number[]; size: number; responses: 'letter' | 'explanation'; seed: number; general?: ExperimentConfigInput['general'] };
   train?: TrainSettings;
@@ -57,7 +57,7 @@ export function browserExperimentConfig(plan: BrowserPlan): ExperimentConfig {
       caps: { ...plan.split.caps },
       ...(plan.split.allowEmpty ? { allowEmpty: plan.split.allowEmpty.filter((s): s is 'homo' | 'id' | 'ood' => s !== 'train') } : {}),
     },
-    probe: { shots: plan.probe.k, threshold: plan.probe.threshold, method: probeMethodOf(plan.probe), batchSize: 8 },
+    probe: { shots: plan.probe.k, threshold: plan.probe.threshold, method: probeMethodOf(plan.probe), batchSize: 8, ...(plan.probe.slick ? { slick: true } : {}) },
     ...(d
       ? {
           conditions: [...new Set(d.conditions)],

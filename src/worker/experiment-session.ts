@@ -203,6 +203,7 @@ export class ExperimentRunner {
   ): Promise<ExperimentOutcome> {
     const config = rec.config;
     const conditionIndex = new Map(names.map((n, i) => [n, i]));
+    const shareIndex = (share: number) => Math.max(0, config.unknownShare?.shares.indexOf(share) ?? 0);
     let secPerStep: number | null = null;
     let tStep = performance.now();
     const onEvent = (e: ExperimentEvent) => {
@@ -212,7 +213,9 @@ export class ExperimentRunner {
         ctx.progress({ stage: e.stage, done: 0, total: 0, detail: e.message });
       } else if (e.type === 'run-start') {
         tStep = performance.now();
-      } else if (e.type === 'train' && e.event.type === 'step') {
+      } else if (e.type === 'share-train' && e.event.type === 'start') {
+        tStep = performance.now();
+      } else if ((e.type === 'train' || e.type === 'share-train') && e.event.type === 'step') {
         const now = performance.now();
         const dt = (now - tStep) / 1000;
         tStep = now;
@@ -234,11 +237,21 @@ export class ExperimentRunner {
             // Every condition has the same size, so the runs left take as many steps as this one.
             etaSec: (secPerStep ?? 0) * (e.event.totalSteps - e.event.step + left * e.event.totalSteps),
             gpuBytes: Math.max(c.peakBytes, c.liveBytes),
-            condition: conditionIndex.get(e.run.condition) ?? 0,
+            // The Unknown-share design's "condition" is its share (the page names shares in config order).
+            condition: e.type === 'train' ? (conditionIndex.get(e.run.condition) ?? 0) : shareIndex(e.run.share),
             run: e.index,
             runs: e.total,
             seed: e.run.seed,
           },
+        });
+      } else if (e.type === 'share-run-done') {
+        const last = e.run.epochs.at(-1)!;
+        ctx.progress({
+          stage: 'evaluate',
+          done: 1,
+          total: 1,
+          detail: e.run.runId,
+          metrics: { condition: shareIndex(e.run.share), run: e.index, runs: e.total, seed: e.run.seed, fitAfter: last.fit.overall, earlyStopEpoch: e.run.earlyStopEpoch },
         });
       } else if (e.type === 'run-done') {
         const fit = e.run.fit;
@@ -371,16 +384,20 @@ function shareManifest(r: ExperimentResult, protocol: string, model: EngineModel
       threshold: c.probe.threshold,
       probe: c.probe.method,
       dataSeed: String(c.dataSeed),
+      ...(c.unknownShare ? { design: 'unknown share (Gekhman et al. 2024)', devFraction: c.unknownShare.devFraction, rest: c.unknownShare.rest.join(',') } : {}),
       precision: info?.precision ?? 'f32',
       ...(model.tokenizer.chatTemplate === 'vicuna-fallback' ? { chatTemplate: 'Vicuna v1.1 (fallback: the model ships none)' } : {}),
     },
-    datasets: r.datasets.slice(0, 64).map((d) => ({ name: `${d.name} (data seed ${d.dataSeed})`.slice(0, 120), hash: d.hash })),
+    datasets: r.unknownShare
+      ? r.unknownShare.runs.slice(0, 64).map((x) => ({ name: `${x.runId} (data seed ${x.dataSeed})`.slice(0, 120), hash: x.datasetHash }))
+      : r.datasets.slice(0, 64).map((d) => ({ name: `${d.name} (data seed ${d.dataSeed})`.slice(0, 120), hash: d.hash })),
     protocol: protocol === 'paper' ? `paper (base ${c.probe.shots}-shot, tuned 0-shot with template)` : 'like-for-like (both 0-shot with template)',
     date: r.finishedAt,
   };
 }
 
 function titleOf(r: ExperimentResult): string {
+  if (r.unknownShare) return `Unknown share ${r.unknownShare.settings.shares.map((x) => `${Math.round(100 * x)} %`).join(', ')} × ${r.config.seeds.length} seed${r.config.seeds.length === 1 ? '' : 's'}`;
   const conditions = [...new Set(r.runs.map((x) => conditionLabel(x.condition)))];
   const seeds = r.config.seeds.length;
   return `${conditions.length <= 3 ? conditions.join(', ') : `${conditions.length} conditions`}${seeds > 1 ? ` × ${seeds} seeds` : ''}`;

@@ -21,9 +21,11 @@ export function probeSummary(probeId: string, result: ProbeResult, bank: Questio
     method: result.settings.method,
     rows: result.items.map((it) => {
       const q = byId.get(it.id);
-      return { id: it.id, subject: it.subject, question: q?.question ?? '', options: q ? [...q.options] : [], gold: it.gold, belief: it.pred, confidence: it.confidence, status: it.status };
+      const slick = it.slick ? { category: it.slick.category, greedyRight: it.slick.greedyRight, sampledRight: it.slick.sampledRight } : {};
+      return { id: it.id, subject: it.subject, question: q?.question ?? '', options: q ? [...q.options] : [], gold: it.gold, belief: it.pred, confidence: it.confidence, status: it.status, ...slick, ...(q?.group ? { group: q.group } : {}) };
     }),
     letterBias: { n: result.letterBias.n, predicted: [...result.letterBias.predicted], gold: [...result.letterBias.gold] },
     warnings: [...result.warnings],
+    ...(result.slick ? { slick: structuredClone(result.slick) } : {}),
   };
 }

@@ -3,6 +3,8 @@
  * `Results`; the compiler checks both the Worker's handlers and the page's calls against these types.
  * Only plain, structured-cloneable data crosses this boundary (no GPU objects, no class instances).
  */
+import type { SlickCategory, SlickTeachingTable } from '../lab/slick';
+export type { SlickCategory, SlickTeachingTable } from '../lab/slick';
 import type { AdapterReport } from '../engine/device';
 import type { ErrorInfo } from '../util/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
@@ -218,6 +220,8 @@ export interface ProbeConfig {
   seed: number;
   /** Largest number of questions in each split (train pool, HOMO, ID, OOD): small for a quick look on a slow GPU. */
   maxPerSplit?: number;
+  /** Also give each question a SliCK category (Gekhman et al. 2024: 5 exemplar sets, T = 0.5, 16 draws; docs/slick.md). */
+  slick?: boolean;
 }
 
 export interface ProbeSummary {
@@ -240,6 +244,8 @@ export interface ProbeSummary {
   letterBias?: { n: number; predicted: number[]; gold: number[] };
   /** The probe's own warnings (near chance, a condition too small…). */
   warnings?: string[];
+  /** SliCK (probed with `slick`): questions per category, and category × teaching group on the toy world. */
+  slick?: { counts: Record<SlickCategory, number>; byTeaching: SlickTeachingTable | null };
 }
 
 export type ProbeMethod = 'letter' | 'strict' | 'debiased' | 'continuation';
@@ -256,6 +262,12 @@ export interface ProbeRow {
   /** Probability of the believed option. */
   confidence: number;
   status: 'known' | 'unknown' | 'discarded';
+  /** SliCK category, greedy-right share and exact sampled-right chance (probed with `slick`). */
+  category?: SlickCategory;
+  greedyRight?: number;
+  sampledRight?: number;
+  /** How the toy world taught the fact (mc, statement, none, misconception). */
+  group?: string;
 }
 
 export type ConditionId = 'harmonious' | 'incompatible' | 'selfAligning' | 'randomWrong' | 'mixture';

@@ -23,6 +23,7 @@ export function sharedResultOf(result: ExperimentResult, o: { protocol: string; 
     sweep: result.sweep[o.protocol] ?? null,
     method: result.config.probe.method,
     ...(result.teaching ? { teaching: result.teaching } : {}),
+    ...(result.unknownShare ? { unknownShare: result.unknownShare, baseAccuracy: result.baseAccuracy[o.protocol] } : {}),
   });
 }
 

@@ -40,3 +40,24 @@ export const TOY_EXPERIMENT = {
   },
   protocols: ['paper', 'like-for-like'],
 } as const satisfies ExperimentConfigInput;
+
+/**
+ * The front page's second experiment, "Does new knowledge make it hallucinate?" (Gekhman et al. 2024): the same
+ * world, model, split and training as TOY_EXPERIMENT, with SliCK categories from the debiased probe and training
+ * sets of 0–100 % Unknown items (src/lab/unknown-share.ts, docs/slick.md); ID and OOD capped at 40 questions, since
+ * every epoch of every run scores them. examples/toy-world-unknown-share.json is the same with 5 seeds (a unit
+ * test holds them equal).
+ */
+export const TOY_UNKNOWN_SHARE = {
+  name: 'toy-world-unknown-share',
+  model: TOY_EXPERIMENT.model,
+  questions: TOY_EXPERIMENT.questions,
+  subjects: TOY_EXPERIMENT.subjects,
+  splits: { seed: 42, homoFraction: 0.35, caps: { train: 150, homo: 100, id: 40, ood: 40 } },
+  probe: { shots: 3, threshold: 0.5, method: 'debiased', batchSize: 8, slick: { prompts: 5, temperature: 0.5, samples: 16, threshold: 0.5 } },
+  unknownShare: { shares: [0, 0.25, 0.5, 0.75, 1], rest: ['highlyKnown', 'maybeKnown'], devFraction: 0.15 },
+  seeds: [1, 2, 3],
+  dataSeed: 'per-seed',
+  training: TOY_EXPERIMENT.training,
+  evaluation: { bootstrapSamples: 1000, batchSize: 32 },
+} as const satisfies ExperimentConfigInput;
