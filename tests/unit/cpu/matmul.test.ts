@@ -274,6 +274,21 @@ describe('CPU LoRA linear (prepareLoraForward / prepareLoraBackward) against lor
       expect(prepareLoraBackward(rt, { ...dims, x: X, weight: W, loraA, loraB, u: U, dy: Y, g: rt.tensor('g', [T, rank]), dA, dB }).length).toBe(3);
     });
 
+  it('o/down with LoRA: the residual stream added in the same op (residual + up epilogue), dropout on', async () => {
+    const rt = new CpuRuntime();
+    const [T, inDim, outDim, rank] = [7, 10, 6, 3];
+    const x = randn(T * inDim, 11), w = randn(outDim * inDim, 12), A = randn(rank * inDim, 13), B = randn(outDim * rank, 14), res = randn(T * outDim, 15);
+    const state = rt.upload('dropout', new Uint32Array([5, 2]), [2]);
+    const Y = rt.upload('y', new Float32Array(T * outDim).fill(NaN), [T, outDim]);
+    rt.run(prepareLoraForward(rt, {
+      T, inDim, outDim, rank, scale: 0.5, dropout: { p: 0.2, state, salt: 4 }, residual: placed(rt, 'res', res, [T, outDim], 1),
+      x: rt.upload('x', x, [T, inDim]), weight: rt.upload('w', w, [outDim, inDim]), loraA: rt.upload('A', A, [rank, inDim]), loraB: rt.upload('B', B, [outDim, rank]), u: rt.tensor('u', [T, rank]), y: Y,
+    }));
+    const d: LoraRefDims = { T, inDim, outDim, rank, scale: 0.5, dropout: { p: 0.2, seed: 5, step: 2, salt: 4 } };
+    const r = closeTo(await rt.readF32(Y), loraForwardRef(x, w, undefined, A, B, d).y.map((v, i) => v + res[i]), 1e-5, 1e-5);
+    expect(r.ok, r.worst).toBe(true);
+  });
+
   it('a different step draws a different mask (the state tensor is read at run time), and the forward accumulates', async () => {
     const rt = new CpuRuntime();
     const [T, inDim, outDim, rank] = [4, 8, 3, 2];

@@ -140,9 +140,12 @@ describe('CPU embedding and row gather: exact, an id ≥ V gives a zero row', ()
     it(`embedding V=${V} D=${D} T=${T}`, async () => {
       const rt = new CpuRuntime();
       const table = randn(V * D, V + D, 2);
-      const ids = Uint32Array.from({ length: T }, (_, t) => (t === T - 1 && T > 1 ? V + 3 : t === T - 2 ? V - 1 : (t * 7) % V));
+      const ids = Uint32Array.from({ length: T }, (_, t) => (t === T - 1 && T > 1 ? V + 3 : t === T - 2 ? V - 1 : t === T - 3 ? V : (t * 7) % V));
       const out = rt.upload('out', new Float32Array(T * D).fill(NaN), [T, D]);
-      rt.run([prepareEmbedding(rt, { ids: rt.upload('ids', ids, [T]), table: rt.upload('table', table, [V, D]), out, T, D, V })]);
+      // The table sits in a longer buffer: reading row V (one past the table) would find numbers, not zeros.
+      const tab = rt.view(rt.upload('buf', randn((V + 2) * D, 3, 1), [(V + 2) * D]), 0, [V, D], 'table');
+      rt.write(tab, table);
+      rt.run([prepareEmbedding(rt, { ids: rt.upload('ids', ids, [T]), table: tab, out, T, D, V })]);
       expect(Array.from(await rt.readF32(out))).toEqual(Array.from(embeddingRef(ids, table, D, V)));
     });
 
