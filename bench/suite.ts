@@ -2,6 +2,7 @@
 import type { AdapterReport } from '../src/engine/device';
 import type { GpuRuntime } from '../src/engine/runtime';
 import { benchAttention } from './attention';
+import { benchCpu } from './cpu';
 import { benchDense } from './kernels';
 import { benchModel } from './model';
 import { benchPrefix } from './prefix';
@@ -32,6 +33,7 @@ export const SUITES: readonly { id: string; title: string; run: (rt: GpuRuntime,
   { id: 'model', title: 'whole model', run: benchModel },
   { id: 'prefix', title: 'probe prefix reuse', run: benchPrefix },
   { id: 'reference', title: 'engine vs transformers.js', run: benchReference },
+  { id: 'cpu', title: 'CPU backend beside WebGPU', run: benchCpu },
 ];
 
 /** The suite `name` names (its id or title, any case), or undefined. */
@@ -76,7 +78,22 @@ export function formatTable(r: BenchReport): string {
   const sg = a.subgroupMatrix;
   const paths = [a.features.shaderF16 ? 'shader-f16' : '', sg ? `subgroup matrices ${sg.M}x${sg.N}x${sg.K}` : '', a.subgroupMatrixProblem ? `subgroup matrices off: ${a.subgroupMatrixProblem}` : ''].filter(Boolean);
   const head = `${r.runtime} · ${a.vendor} ${a.architecture} ${a.description}${paths.length ? ` · ${paths.join(' · ')}` : ''}`.trim();
-  return [head, ...rows, ...ratioBlock(r.entries)].join('\n');
+  return [head, ...rows, ...ratioBlock(r.entries), ...cpuBlock(r.entries)].join('\n');
+}
+
+/** "matmul toy q/o M=384 N=64 K=64   cpu 1.52 GFLOP/s ÷ webgpu 3.10 GFLOP/s = ×0.49" per CPU/WebGPU pair. */
+function cpuBlock(entries: readonly BenchEntry[]): string[] {
+  const out: string[] = [];
+  entries.forEach((e, i) => {
+    const ratio = e.extra?.cpuOverWebgpu;
+    const g = entries[i - 1];
+    if (typeof ratio !== 'number' || !g) return;
+    const tps = (x: BenchEntry) => x.extra?.tokensPerSecond;
+    const fmt = (x: BenchEntry) => (e.kernel.startsWith('matmul') || typeof tps(x) !== 'number' ? `${x.gflops!.toFixed(2)} GFLOP/s` : `${fmtRate(tps(x) as number)} tok/s`);
+    const name = e.kernel.replace(/_cpu$/, '');
+    out.push(`${`${name} ${e.shape}`.padEnd(72)} cpu ${fmt(e)} ÷ webgpu ${fmt(g)} = ×${ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)}`);
+  });
+  return out.length ? ['', 'CPU backend ÷ WebGPU on this machine (same process; > 1: the CPU is faster)', ...out] : [];
 }
 
 /** "prefill  engine f32 113 tok/s ÷ transformers.js (onnxruntime-node webgpu) 252 tok/s = ×0.45" per comparison. */

@@ -1,0 +1,285 @@
+// The CPU backend's attention (attention.cpu.ts) and RoPE (rope.cpu.ts, prepareRopeQkv, kv-cache.ts's
+// prepareRopeAppend) against the f64 references, on the cases tests/gpu/attention.test.ts and
+// tests/gpu/rope.test.ts give the WGSL versions, with their tolerances.
+import { describe, expect, it } from 'vitest';
+import { CpuRuntime } from '../../../src/engine/cpu-runtime';
+import { prepareAttentionBackward, prepareAttentionForward, type AttentionDims } from '../../../src/engine/kernels/attention/attention';
+import { attentionBackwardRef, attentionForwardRef } from '../../../src/engine/kernels/attention/attention.ref';
+import { prepareRope, prepareRopeQkv, ropeInvFreq } from '../../../src/engine/kernels/rope/rope';
+import { ropeRef } from '../../../src/engine/kernels/rope/rope.ref';
+import { prepareRopeAppend } from '../../../src/model/kv-cache';
+import { closeTo, randn } from '../../helpers/close';
+
+interface Case extends AttentionDims {
+  name: string;
+  kvStart: number[];
+}
+
+// GQA ratios 1, 2, 3, 7; odd-ish head sizes (12, 6); past > 0; left padding with query rows that see no key.
+// prettier-ignore
+const FORWARD: Case[] = [
+  { name: 'MHA (g=1), tiny', B: 2, S: 5, H: 2, KVH: 2, Dh: 8, L: 5, past: 0, kvStart: [0, 0] },
+  { name: 'g=3, S=70, Dh=12', B: 1, S: 70, H: 3, KVH: 1, Dh: 12, L: 70, past: 0, kvStart: [0] },
+  { name: 'g=7, past=67, kvStart=5', B: 2, S: 3, H: 7, KVH: 1, Dh: 64, L: 80, past: 67, kvStart: [0, 5] },
+  { name: 'decode S=1, past=130, Dh=128', B: 2, S: 1, H: 6, KVH: 2, Dh: 128, L: 150, past: 130, kvStart: [3, 0] },
+  { name: 'left padding, fully masked rows, Dh=12', B: 2, S: 9, H: 4, KVH: 2, Dh: 12, L: 9, past: 0, kvStart: [0, 4] },
+  { name: 'g=3 (H=6, KVH=2), past=4, kvStart=6 > past (rows with no key), Dh=6', B: 2, S: 5, H: 6, KVH: 2, Dh: 6, L: 12, past: 4, kvStart: [6, 1] },
+  { name: 'Dh=1, S=1, L=1', B: 1, S: 1, H: 1, KVH: 1, Dh: 1, L: 1, past: 0, kvStart: [0] },
+];
+
+// prettier-ignore
+const BACKWARD: Case[] = [
+  { name: 'g=2, left padding (masked rows), Dh=12', B: 2, S: 9, H: 4, KVH: 2, Dh: 12, L: 9, past: 0, kvStart: [0, 3] },
+  { name: 'g=3, S=70, Dh=12', B: 1, S: 70, H: 3, KVH: 1, Dh: 12, L: 70, past: 0, kvStart: [0] },
+  { name: 'g=7, Dh=64', B: 1, S: 5, H: 7, KVH: 1, Dh: 64, L: 5, past: 0, kvStart: [0] },
+  { name: 'g=1, past=4 (keys of the cache get gradients), L > past+S', B: 1, S: 3, H: 2, KVH: 2, Dh: 8, L: 10, past: 4, kvStart: [1] },
+  { name: 'g=3, B=2, past=5, kvStart 7 > past: rows with no key', B: 2, S: 4, H: 3, KVH: 1, Dh: 12, L: 11, past: 5, kvStart: [7, 2] },
+];
+
+function inputs(c: Case, seed: number) {
+  return {
+    q: randn(c.B * c.S * c.H * c.Dh, seed, 1),
+    k: randn(c.B * c.L * c.KVH * c.Dh, seed + 1, 1),
+    v: randn(c.B * c.L * c.KVH * c.Dh, seed + 2, 1),
+  };
+}
+
+/** Query rows (b, h, s) that see no key: kvStart[b] > past + s. */
+function maskedRows(c: Case): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let b = 0; b < c.B; b++) for (let h = 0; h < c.H; h++) for (let s = 0; s < c.S; s++) if (c.kvStart[b] > c.past + s) out.push([b, h, s]);
+  return out;
+}
+
+describe('CPU attention forward against the reference', () => {
+  for (const c of FORWARD)
+    it(c.name, async () => {
+      const rt = new CpuRuntime();
+      const { q, k, v } = inputs(c, 11);
+      const O = rt.tensor('o', [c.B, c.S, c.H, c.Dh]);
+      const LSE = rt.tensor('lse', [c.B, c.H, c.S]);
+      // Poison the outputs: every element must be written (masked rows as 0).
+      rt.write(O, new Float32Array(c.B * c.S * c.H * c.Dh).fill(NaN));
+      rt.write(LSE, new Float32Array(c.B * c.H * c.S).fill(NaN));
+      const op = prepareAttentionForward(rt, {
+        ...c, q: rt.upload('q', q, [c.B, c.S, c.H, c.Dh]), k: rt.upload('k', k, [c.B, c.L, c.KVH, c.Dh]), v: rt.upload('v', v, [c.B, c.L, c.KVH, c.Dh]),
+        kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]), out: O, lse: LSE,
+      });
+      rt.run([op]);
+      const want = attentionForwardRef(q, k, v, c);
+      const o = await rt.readF32(O);
+      const lse = await rt.readF32(LSE);
+      const ro = closeTo(o, want.out, 2e-5, 1e-4);
+      expect(ro.ok, ro.worst).toBe(true);
+      const rl = closeTo(lse, want.lse, 2e-5, 1e-5);
+      expect(rl.ok, rl.worst).toBe(true);
+      for (const [b, h, s] of maskedRows(c)) {
+        expect(lse[(b * c.H + h) * c.S + s]).toBe(0);
+        const at = ((b * c.S + s) * c.H + h) * c.Dh;
+        expect(Array.from(o.subarray(at, at + c.Dh)).every((x) => x === 0)).toBe(true);
+      }
+    });
+
+  it('the masked-row cases do have masked rows', () => {
+    expect(maskedRows(FORWARD[4]).length).toBeGreaterThan(0);
+    expect(maskedRows(FORWARD[5]).length).toBeGreaterThan(0);
+    expect(maskedRows(BACKWARD[4]).length).toBeGreaterThan(0);
+  });
+
+  it('decodes token after token by moving past, without allocating; refuses a past beyond the cache', async () => {
+    const rt = new CpuRuntime();
+    const c: Case = { name: '', B: 2, S: 1, H: 6, KVH: 2, Dh: 12, L: 20, past: 0, kvStart: [2, 0] };
+    const { k, v } = inputs(c, 5);
+    const q = randn(c.B * c.H * c.Dh, 9);
+    const O = rt.tensor('o', [c.B, 1, c.H, c.Dh]);
+    const LSE = rt.tensor('lse', [c.B, c.H, 1]);
+    const op = prepareAttentionForward(rt, {
+      ...c, q: rt.upload('q', q, [c.B, 1, c.H, c.Dh]), k: rt.upload('k', k, [c.B, c.L, c.KVH, c.Dh]), v: rt.upload('v', v, [c.B, c.L, c.KVH, c.Dh]),
+      kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]), out: O, lse: LSE,
+    });
+    const allocs = rt.counters.allocations;
+    for (const past of [2, 9, 19, 0]) {
+      op.setPast(past);
+      rt.run([op]);
+      const want = attentionForwardRef(q, k, v, { ...c, past });
+      const r = closeTo(await rt.readF32(O), want.out, 2e-5, 1e-4);
+      expect(r.ok, `past ${past}: ${r.worst}`).toBe(true);
+      const rl = closeTo(await rt.readF32(LSE), want.lse, 2e-5, 1e-5);
+      expect(rl.ok, `past ${past}: ${rl.worst}`).toBe(true);
+    }
+    expect(rt.counters.allocations).toBe(allocs);
+    expect(() => op.setPast(20)).toThrow(/exceeds the cache/);
+  });
+
+  it('refuses a head dim past 128, H not a multiple of KVH, and past + S beyond L', () => {
+    const rt = new CpuRuntime();
+    const t = rt.tensor('t', [4]);
+    const base = { q: t, k: t, v: t, kvStart: t, out: t, lse: t, B: 1, S: 1, H: 2, KVH: 1, Dh: 8, L: 4, past: 0 };
+    expect(() => prepareAttentionForward(rt, { ...base, Dh: 129 })).toThrow(/head dim/);
+    expect(() => prepareAttentionForward(rt, { ...base, H: 3, KVH: 2 })).toThrow(/multiple/);
+    expect(() => prepareAttentionForward(rt, { ...base, past: 4 })).toThrow(/exceeds/);
+  });
+});
+
+describe('CPU attention backward against the reference gradients', () => {
+  for (const c of BACKWARD)
+    it(c.name, async () => {
+      const rt = new CpuRuntime();
+      const { q, k, v } = inputs(c, 21);
+      const dO = randn(q.length, 99, 1);
+      const qs = [c.B, c.S, c.H, c.Dh];
+      const ks = [c.B, c.L, c.KVH, c.Dh];
+      const Q = rt.upload('q', q, qs), K = rt.upload('k', k, ks), V = rt.upload('v', v, ks);
+      const kvStart = rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]);
+      const O = rt.tensor('o', qs), LSE = rt.tensor('lse', [c.B, c.H, c.S]);
+      const dQ = rt.tensor('dq', qs);
+      // dK, dV poisoned: rows < past + S are written (overwritten), rows after them left alone.
+      const n = c.B * c.L * c.KVH * c.Dh;
+      const dK = rt.upload('dk', new Float32Array(n).fill(7), ks), dV = rt.upload('dv', new Float32Array(n).fill(7), ks);
+      rt.write(dQ, new Float32Array(q.length).fill(NaN));
+      const ops = [
+        prepareAttentionForward(rt, { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE }),
+        ...prepareAttentionBackward(rt, { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE, dOut: rt.upload('do', dO, qs), dq: dQ, dk: dK, dv: dV }),
+      ];
+      expect(ops.length).toBe(4); // forward + stats, dQ, dK/dV: the WebGPU op count
+      rt.run(ops);
+      rt.run(ops); // again: nothing accumulates between runs
+      const want = attentionBackwardRef(q, k, v, dO, c);
+      const row = c.KVH * c.Dh;
+      const written = (x: ArrayLike<number>, fill: number) =>
+        Float64Array.from(x, (val, i) => (Math.floor(i / row) % c.L < c.past + c.S ? val : fill));
+      for (const [name, T, ref, after] of [
+        ['dQ', dQ, want.dq, null],
+        ['dK', dK, want.dk, 7],
+        ['dV', dV, want.dv, 7],
+      ] as const) {
+        const r = closeTo(await rt.readF32(T), after === null ? ref : written(ref, after), 5e-5, 2e-4);
+        expect(r.ok, `${name} ${r.worst}`).toBe(true);
+      }
+    });
+});
+
+const spec = (Dh: number) => ({ headDim: Dh, ropeTheta: 10000, ropeScaling: null });
+// θ is formed in f32 exactly as in the reference; cos/sin in f64, so only the f32 store rounds.
+const TOL = 1e-6;
+
+describe('CPU rope against ropeRef', () => {
+  for (const [B, S, H, Dh] of [
+    [1, 1, 1, 2],
+    [2, 5, 3, 8],
+    [3, 7, 2, 64],
+    [2, 3, 3, 6],
+  ])
+    it(`forward, backward and in place B=${B} S=${S} H=${H} Dh=${Dh}`, async () => {
+      const rt = new CpuRuntime();
+      const n = B * S * H * Dh;
+      const x = randn(n, n, 2);
+      const pos = Uint32Array.from({ length: B * S }, (_, t) => (t % S) + 997 * Math.floor(t / S) + 1);
+      const inv = ropeInvFreq(spec(Dh));
+      const X = rt.upload('x', x, [B, S, H, Dh]);
+      const P = rt.upload('pos', pos, [B * S]);
+      const I = rt.upload('inv', inv, [Dh / 2]);
+      const Y = rt.tensor('y', [B, S, H, Dh]);
+      const DX = rt.tensor('dx', [B, S, H, Dh]);
+      const Z = rt.upload('z', x, [B, S, H, Dh]);
+      const RT = rt.tensor('roundtrip', [B, S, H, Dh]);
+      rt.run([
+        prepareRope(rt, { x: X, out: Y, positions: P, invFreq: I, B, S, H, Dh }),
+        prepareRope(rt, { x: X, out: DX, positions: P, invFreq: I, B, S, H, Dh, backward: true }),
+        prepareRope(rt, { out: Z, positions: P, invFreq: I, B, S, H, Dh }),
+        prepareRope(rt, { x: Y, out: RT, positions: P, invFreq: I, B, S, H, Dh, backward: true }),
+      ]);
+      const want = ropeRef(x, pos, inv, { B, S, H, Dh });
+      let r = closeTo(await rt.readF32(Y), want, TOL);
+      expect(r.ok, r.worst).toBe(true);
+      r = closeTo(await rt.readF32(Z), want, TOL);
+      expect(r.ok, 'in place ' + r.worst).toBe(true);
+      r = closeTo(await rt.readF32(DX), ropeRef(x, pos, inv, { B, S, H, Dh, backward: true }), TOL);
+      expect(r.ok, 'backward ' + r.worst).toBe(true);
+      // The backward undoes the forward (a rotation by −θ after +θ).
+      r = closeTo(await rt.readF32(RT), x, 4 * TOL);
+      expect(r.ok, 'round trip ' + r.worst).toBe(true);
+      expect(Array.from(await rt.readF32(X))).toEqual(Array.from(x));
+    });
+
+  it('writes roped keys into a cache [B, L, H, Dh] at rows past + s (llama3 frequencies), the other rows kept', async () => {
+    const rt = new CpuRuntime();
+    const [B, S, H, Dh, L, past] = [2, 3, 2, 16, 8, 4];
+    const x = randn(B * S * H * Dh, 5);
+    const cache0 = randn(B * L * H * Dh, 6);
+    const pos = Uint32Array.from({ length: B * S }, (_, t) => past + (t % S));
+    const inv = ropeInvFreq({ headDim: Dh, ropeTheta: 500000, ropeScaling: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 } });
+    const cache = rt.upload('cache', cache0, [B, L, H, Dh]);
+    rt.run([prepareRope(rt, { x: rt.upload('x', x, [B, S, H, Dh]), out: cache, positions: rt.upload('pos', pos, [B * S]), invFreq: rt.upload('inv', inv, [Dh / 2]), B, S, H, Dh, L, past })]);
+    const r = closeTo(await rt.readF32(cache), ropeRef(x, pos, inv, { B, S, H, Dh, L, past, into: cache0 }), TOL);
+    expect(r.ok, r.worst).toBe(true);
+  });
+
+  it('prepareRopeAppend (kv-cache.ts): rows move with setPast, nothing allocated, a past beyond L refused', async () => {
+    const rt = new CpuRuntime();
+    const [B, S, H, Dh, L] = [2, 2, 3, 6, 7];
+    const x = randn(B * S * H * Dh, 15);
+    const inv = ropeInvFreq(spec(Dh));
+    const cache0 = randn(B * L * H * Dh, 16);
+    const cache = rt.upload('cache', cache0, [B, L, H, Dh]);
+    const P = rt.tensor('pos', [B * S], 'u32');
+    const op = prepareRopeAppend(rt, { x: rt.upload('x', x, [B, S, H, Dh]), out: cache, positions: P, invFreq: rt.upload('inv', inv, [Dh / 2]), B, S, H, Dh, L, past: 0 });
+    const allocs = rt.counters.allocations;
+    let into: Float64Array | Float32Array = cache0;
+    for (const past of [0, 3, 5]) {
+      const pos = Uint32Array.from({ length: B * S }, (_, t) => past + (t % S) + 2 * Math.floor(t / S));
+      rt.write(P, pos);
+      op.setPast(past);
+      rt.run([op]);
+      into = ropeRef(x, pos, inv, { B, S, H, Dh, L, past, into });
+      const r = closeTo(await rt.readF32(cache), into, TOL);
+      expect(r.ok, `past ${past}: ${r.worst}`).toBe(true);
+    }
+    expect(rt.counters.allocations).toBe(allocs);
+    expect(() => op.setPast(L - S + 1)).toThrow(/exceed/);
+  });
+
+  for (const withV of [true, false])
+    it(`prepareRopeQkv: q in place, keys roped${withV ? ', values copied' : ''} into the caches at past; setPast moves them`, async () => {
+      const rt = new CpuRuntime();
+      const [B, S, H, KVH, Dh, L] = [2, 3, 6, 2, 10, 9];
+      const q = randn(B * S * H * Dh, 7), k = randn(B * S * KVH * Dh, 8), v = randn(B * S * KVH * Dh, 9);
+      const kc0 = randn(B * L * KVH * Dh, 10), vc0 = randn(B * L * KVH * Dh, 11);
+      const inv = ropeInvFreq(spec(Dh));
+      const Q = rt.upload('q', q, [B, S, H, Dh]);
+      const KC = rt.upload('kc', kc0, [B, L, KVH, Dh]);
+      const VC = rt.upload('vc', vc0, [B, L, KVH, Dh]);
+      const POS = rt.tensor('pos', [B * S], 'u32');
+      const op = prepareRopeQkv(rt, {
+        q: Q, k: rt.upload('k', k, [B, S, KVH, Dh]), kCache: KC, positions: POS, invFreq: rt.upload('inv', inv, [Dh / 2]),
+        ...(withV ? { v: rt.upload('v', v, [B, S, KVH, Dh]), vCache: VC } : {}),
+        B, S, H, KVH, Dh, L, past: 0,
+      });
+      expect(op.label.startsWith(withV ? 'rope_qkv' : 'rope_qk ')).toBe(true);
+      let kWant: Float64Array | Float32Array = kc0;
+      const vWant = Float32Array.from(vc0);
+      for (const past of [5, 2]) {
+        rt.write(Q, q);
+        const pos = Uint32Array.from({ length: B * S }, (_, t) => past + (t % S) + (t >= S ? 1 : 0));
+        rt.write(POS, pos);
+        op.setPast(past);
+        rt.run([op]);
+        let r = closeTo(await rt.readF32(Q), ropeRef(q, pos, inv, { B, S, H, Dh }), TOL);
+        expect(r.ok, `q ${r.worst}`).toBe(true);
+        kWant = ropeRef(k, pos, inv, { B, S, H: KVH, Dh, L, past, into: kWant });
+        r = closeTo(await rt.readF32(KC), kWant, TOL);
+        expect(r.ok, `k cache, past ${past}: ${r.worst}`).toBe(true);
+        if (withV) for (let b = 0; b < B; b++) vWant.set(v.subarray(b * S * KVH * Dh, (b + 1) * S * KVH * Dh), (b * L + past) * KVH * Dh);
+        expect(Array.from(await rt.readF32(VC))).toEqual(Array.from(vWant));
+      }
+      expect(() => op.setPast(L - S + 1)).toThrow(/exceeds/);
+    });
+
+  it('refuses an odd head dim, rows past the cache, and in place with an offset', () => {
+    const rt = new CpuRuntime();
+    const t = rt.tensor('t', [16]);
+    expect(() => prepareRope(rt, { x: t, out: t, positions: t, invFreq: t, B: 1, S: 2, H: 1, Dh: 2, L: 2, past: 1 })).toThrow(/exceed/);
+    expect(() => prepareRope(rt, { x: t, out: t, positions: t, invFreq: t, B: 1, S: 1, H: 1, Dh: 3 })).toThrow(/even/);
+    expect(() => prepareRope(rt, { out: t, positions: t, invFreq: t, B: 1, S: 1, H: 1, Dh: 2, L: 2, past: 1 })).toThrow(/in-place/);
+  });
+});

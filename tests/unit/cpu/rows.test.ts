@@ -1,0 +1,418 @@
+// The CPU backend's row and elementwise kernels, the fused LM head + cross-entropy, scoring and AdamW
+// against the f64 references, on the cases tests/gpu/{rmsnorm,swiglu,embedding,elementwise,cross_entropy,
+// scoring,adamw}.test.ts give the WGSL versions, with their tolerances.
+import { describe, expect, it } from 'vitest';
+import { CpuRuntime } from '../../../src/engine/cpu-runtime';
+import { NonFiniteError } from '../../../src/engine/errors';
+import { prepareRmsNorm, prepareRmsNormBackward } from '../../../src/engine/kernels/rmsnorm/rmsnorm';
+import { rmsNormBackwardRef, rmsNormRef } from '../../../src/engine/kernels/rmsnorm/rmsnorm.ref';
+import { prepareSwiglu, prepareSwigluBackward } from '../../../src/engine/kernels/swiglu/swiglu';
+import { swigluBackwardRef, swigluRef } from '../../../src/engine/kernels/swiglu/swiglu.ref';
+import { prepareEmbedding, prepareRowGather } from '../../../src/engine/kernels/embedding/embedding';
+import { embeddingRef } from '../../../src/engine/kernels/embedding/embedding.ref';
+import { prepareAdd, prepareCopy, prepareScale } from '../../../src/engine/kernels/elementwise/elementwise';
+import { addRef, scaleRef } from '../../../src/engine/kernels/elementwise/elementwise.ref';
+import { IGNORE_INDEX, prepareCrossEntropy } from '../../../src/engine/kernels/cross_entropy/cross_entropy';
+import { crossEntropyRef, logitsRef } from '../../../src/engine/kernels/cross_entropy/cross_entropy.ref';
+import { prepareCandidateLogProbs, prepareFullLogits, prepareTargetLogProbs } from '../../../src/engine/kernels/scoring/scoring';
+import { candidateLogProbsRef } from '../../../src/engine/kernels/scoring/scoring.ref';
+import { prepareAdamW, writeAdamWHyper, type AdamWConfig } from '../../../src/engine/optim/adamw';
+import { adamWStepRef } from '../../../src/engine/optim/adamw.ref';
+import { readTrainStatus, trainStatus } from '../../../src/engine/optim/status';
+import { closeTo, randn } from '../../helpers/close';
+import { dot, fdGrad } from '../../helpers/fd';
+
+const EPS = 1e-5;
+
+describe('CPU rmsnorm', () => {
+  for (const [T, D] of [
+    [1, 1],
+    [3, 7],
+    [5, 300],
+    [2, 2048],
+  ])
+    it(`forward, backward and backward accumulate T=${T} D=${D}`, async () => {
+      const rt = new CpuRuntime();
+      const x = randn(T * D, T + D, 3), w = randn(D, D), dy = randn(T * D, 7 + D), dx0 = randn(T * D, 9);
+      const X = rt.upload('x', x, [T, D]), W = rt.upload('w', w, [D]);
+      const Y = rt.tensor('y', [T, D]), R = rt.tensor('rstd', [T]);
+      const DX = rt.upload('dx', dx0, [T, D]), DX2 = rt.upload('dx2', new Float32Array(T * D).fill(NaN), [T, D]);
+      const DY = rt.upload('dy', dy, [T, D]);
+      rt.run([
+        prepareRmsNorm(rt, { x: X, weight: W, y: Y, rstd: R, T, D, eps: EPS }),
+        prepareRmsNormBackward(rt, { x: X, weight: W, rstd: R, dy: DY, dx: DX, T, D, accumulate: true }),
+        prepareRmsNormBackward(rt, { x: X, weight: W, rstd: R, dy: DY, dx: DX2, T, D }),
+      ]);
+      const ref = rmsNormRef(x, w, T, D, EPS);
+      let r = closeTo(await rt.readF32(Y), ref.y, 1e-6, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+      r = closeTo(await rt.readF32(R), ref.rstd, 0, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+      const dx = rmsNormBackwardRef(x, w, dy, T, D, EPS);
+      r = closeTo(await rt.readF32(DX2), dx, 1e-5, 1e-4);
+      expect(r.ok, 'overwrite ' + r.worst).toBe(true);
+      r = closeTo(await rt.readF32(DX), dx.map((v, i) => v + dx0[i]), 1e-5, 1e-4);
+      expect(r.ok, 'accumulate ' + r.worst).toBe(true);
+    });
+
+  it('the backward is the gradient of the forward (central differences through the CPU forward)', async () => {
+    const rt = new CpuRuntime();
+    const [T, D] = [2, 5];
+    const x = randn(T * D, 1), w = randn(D, 2), dy = randn(T * D, 3);
+    const X = rt.upload('x', x, [T, D]), Y = rt.tensor('y', [T, D]), R = rt.tensor('rstd', [T]), DX = rt.tensor('dx', [T, D]);
+    const W = rt.upload('w', w, [D]);
+    const fwd = prepareRmsNorm(rt, { x: X, weight: W, y: Y, rstd: R, T, D, eps: EPS });
+    rt.run([fwd, prepareRmsNormBackward(rt, { x: X, weight: W, rstd: R, dy: rt.upload('dy', dy, [T, D]), dx: DX, T, D })]);
+    const got = await rt.readF32(DX);
+    // f32 forward: h = 1e-2 keeps the rounding (~1e-7/h) below the O(h²) truncation of a smooth function.
+    const view = new Float32Array((X.buffer as { data: ArrayBuffer }).data, 0, T * D);
+    const yv = new Float32Array((Y.buffer as { data: ArrayBuffer }).data, 0, T * D);
+    const fd = fdGrad((xx) => {
+      view.set(xx);
+      rt.run([fwd]);
+      return dot(yv, dy);
+    }, x, 1e-2);
+    const r = closeTo(got, fd, 2e-4, 1e-3);
+    expect(r.ok, r.worst).toBe(true);
+  });
+});
+
+describe('CPU swiglu', () => {
+  for (const [T, F] of [
+    [1, 1],
+    [3, 17],
+    [7, 300],
+  ])
+    it(`fused [T, 2F] layout T=${T} F=${F}`, async () => {
+      const rt = new CpuRuntime();
+      const gu = randn(T * 2 * F, T + F, 6), dh = randn(T * F, 5);
+      const GU = rt.upload('gu', gu, [T, 2 * F]), H = rt.tensor('h', [T, F]), DGU = rt.tensor('dgu', [T, 2 * F]);
+      rt.run([prepareSwiglu(rt, { gu: GU, h: H, T, F }), prepareSwigluBackward(rt, { gu: GU, dh: rt.upload('dh', dh, [T, F]), dgu: DGU, T, F })]);
+      let r = closeTo(await rt.readF32(H), swigluRef(gu, T, F), 1e-6, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+      r = closeTo(await rt.readF32(DGU), swigluBackwardRef(gu, dh, T, F), 1e-6, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+    });
+
+  // gate and up as two blocks of one buffer (rowStride F, up at an element offset), and gate|up rows inside
+  // wider rows (rowStride > 2F, as a fused q|gate|up output would lay them): forward and backward, the
+  // elements between the rows untouched by the backward.
+  for (const layout of ['blocks', 'strided'] as const)
+    it(`${layout} layout (rowStride, upOffset), forward and backward`, async () => {
+      const rt = new CpuRuntime();
+      const [T, F] = [3, 5];
+      const gu = randn(T * 2 * F, 4, 3), dh = randn(T * F, 8);
+      const up = layout === 'blocks' ? T * F + 3 : F + 2;
+      const rowStride = layout === 'blocks' ? F : 2 * F + 4;
+      const n = (T - 1) * rowStride + up + F;
+      const buf = new Float32Array(n).fill(99);
+      for (let t = 0; t < T; t++)
+        for (let j = 0; j < F; j++) {
+          buf[t * rowStride + j] = gu[t * 2 * F + j];
+          buf[t * rowStride + up + j] = gu[t * 2 * F + F + j];
+        }
+      const GU = rt.upload('gu', buf, [n]), H = rt.tensor('h', [T, F]);
+      const DGU = rt.upload('dgu', new Float32Array(n).fill(-5), [n]);
+      rt.run([
+        prepareSwiglu(rt, { gu: GU, h: H, T, F, rowStride, upOffset: up }),
+        prepareSwigluBackward(rt, { gu: GU, dh: rt.upload('dh', dh, [T, F]), dgu: DGU, T, F, rowStride, upOffset: up }),
+      ]);
+      let r = closeTo(await rt.readF32(H), swigluRef(gu, T, F), 1e-6, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+      const ref = swigluBackwardRef(gu, dh, T, F);
+      const want = new Float64Array(n).fill(-5);
+      for (let t = 0; t < T; t++)
+        for (let j = 0; j < F; j++) {
+          want[t * rowStride + j] = ref[t * 2 * F + j];
+          want[t * rowStride + up + j] = ref[t * 2 * F + F + j];
+        }
+      r = closeTo(await rt.readF32(DGU), want, 1e-6, 1e-5);
+      expect(r.ok, r.worst).toBe(true);
+    });
+});
+
+describe('CPU embedding and row gather: exact, an id ≥ V gives a zero row', () => {
+  for (const [V, D, T] of [
+    [1, 1, 1],
+    [11, 7, 5],
+    [50, 33, 19],
+  ])
+    it(`embedding V=${V} D=${D} T=${T}`, async () => {
+      const rt = new CpuRuntime();
+      const table = randn(V * D, V + D, 2);
+      const ids = Uint32Array.from({ length: T }, (_, t) => (t === T - 1 && T > 1 ? V + 3 : t === T - 2 ? V - 1 : t === T - 3 ? V : (t * 7) % V));
+      const out = rt.upload('out', new Float32Array(T * D).fill(NaN), [T, D]);
+      // The table sits in a longer buffer: reading row V (one past the table) would find numbers, not zeros.
+      const tab = rt.view(rt.upload('buf', randn((V + 2) * D, 3, 1), [(V + 2) * D]), 0, [V, D], 'table');
+      rt.write(tab, table);
+      rt.run([prepareEmbedding(rt, { ids: rt.upload('ids', ids, [T]), table: tab, out, T, D, V })]);
+      expect(Array.from(await rt.readF32(out))).toEqual(Array.from(embeddingRef(ids, table, D, V)));
+    });
+
+  for (const [n, D, R] of [
+    [5, 13, 7],
+    [300, 64, 3],
+  ])
+    it(`row gather R=${R} of [${n}, ${D}] (IGNORE_INDEX rows zero)`, async () => {
+      const rt = new CpuRuntime();
+      const x = randn(n * D, n + D, 3);
+      const rows = Uint32Array.from({ length: R }, (_, r) => (r % 3 === 2 ? IGNORE_INDEX : (r * 11) % n));
+      const out = rt.upload('out', new Float32Array(R * D).fill(NaN), [R, D]);
+      rt.run([prepareRowGather(rt, { rows: rt.upload('rows', rows, [R]), x: rt.upload('x', x, [n, D]), out, R, n, D })]);
+      expect(Array.from(await rt.readF32(out))).toEqual(Array.from(embeddingRef(rows, x, D, n)));
+    });
+
+  it('refuses a packed-f16 table (the CPU backend keeps f32 tables)', () => {
+    const rt = new CpuRuntime();
+    expect(() => prepareEmbedding(rt, { ids: rt.tensor('ids', [1], 'u32'), table: rt.tensor('t', [4, 2], 'f16'), out: rt.tensor('o', [1, 2]), T: 1, D: 2, V: 4 })).toThrow(/f32 tables/);
+  });
+});
+
+describe('CPU elementwise', () => {
+  for (const n of [1, 257, 70_001])
+    it(`add, copy and scale on n=${n}, on views at odd offsets`, async () => {
+      const rt = new CpuRuntime();
+      const x = randn(n, 1), y = randn(n, 2);
+      const buf = rt.tensor('buf', [3 * n + 5]);
+      rt.write(buf, new Float32Array(3 * n + 5).fill(42));
+      const X = rt.view(buf, 1, [n]), Y = rt.view(buf, n + 2, [n]), Z = rt.view(buf, 2 * n + 4, [n]);
+      rt.write(X, x);
+      rt.write(Y, y);
+      rt.run([prepareAdd(rt, { x: X, y: Y, n, alpha: 0.5, beta: 2 }), prepareCopy(rt, { src: Y, dst: Z, n }), prepareScale(rt, { x: Z, n, alpha: -3 })]);
+      const want = addRef(x, y, 0.5, 2);
+      let r = closeTo(await rt.readF32(Y), want, 1e-7, 1e-6);
+      expect(r.ok, r.worst).toBe(true);
+      r = closeTo(await rt.readF32(Z), scaleRef(want, -3), 1e-7, 1e-6);
+      expect(r.ok, r.worst).toBe(true);
+      expect(Array.from(await rt.readF32(X))).toEqual(Array.from(x));
+      const all = await rt.readF32(buf);
+      expect([all[0], all[n + 1], all[2 * n + 2], all[2 * n + 3], all[3 * n + 4]]).toEqual([42, 42, 42, 42, 42]);
+    });
+
+  it('add with the defaults is y += x', async () => {
+    const rt = new CpuRuntime();
+    const x = randn(9, 1), y = randn(9, 2);
+    const Y = rt.upload('y', y, [9]);
+    rt.run([prepareAdd(rt, { x: rt.upload('x', x, [9]), y: Y, n: 9 })]);
+    expect(Array.from(await rt.readF32(Y))).toEqual(Array.from(y, (v, i) => Math.fround(v + x[i])));
+  });
+});
+
+const I = IGNORE_INDEX;
+const CE_CASES = [
+  { name: 'V=1000 not a multiple of chunk 256, some ignored', T: 7, D: 24, V: 1000, chunk: 256, targets: [3, I, 999, 0, 512, I, 255] },
+  { name: 'all but one token ignored', T: 5, D: 16, V: 300, chunk: 64, targets: [I, I, 77, I, I] },
+  { name: 'zero counted tokens: loss 0, no NaN', T: 4, D: 8, V: 100, chunk: 32, targets: [I, I, I, I] },
+  { name: 'one chunk; T=70, D=67', T: 70, D: 67, V: 50, chunk: 4096, targets: Array.from({ length: 70 }, (_, i) => (i * 7) % 50) },
+  { name: 'chunk of 1 column, V=5, a target id just past V', T: 3, D: 5, V: 5, chunk: 1, targets: [4, 5, 0] },
+  { name: 'V=704, chunk 97 (the toy vocabulary, ragged last chunk)', T: 9, D: 16, V: 704, chunk: 97, targets: [703, 0, 96, 97, I, 600, 1, 2, 3] },
+];
+
+describe('CPU fused LM head + cross-entropy against crossEntropyRef', () => {
+  for (const c of CE_CASES)
+    it(c.name, async () => {
+      const rt = new CpuRuntime();
+      const hidden = randn(c.T * c.D, 3, 1), w = randn(c.V * c.D, 4, 0.5);
+      const targets = new Uint32Array(c.targets);
+      const loss = rt.upload('loss', new Float32Array(c.T).fill(NaN), [c.T]);
+      const mean = rt.tensor('mean', [1]);
+      const dHidden = rt.upload('dh', new Float32Array(c.T * c.D).fill(NaN), [c.T, c.D]); // overwritten, not accumulated
+      const ops = prepareCrossEntropy(rt, {
+        hidden: rt.upload('h', hidden, [c.T, c.D]), weight: rt.upload('w', w, [c.V, c.D]), targets: rt.upload('y', targets, [c.T]),
+        T: c.T, D: c.D, V: c.V, chunk: c.chunk, loss, mean, dHidden,
+      });
+      // Per chunk: logits, stats, then logits again, grad, grad product; and one finalize (no split reduce on the CPU).
+      expect(ops.length).toBe(5 * Math.ceil(c.V / Math.min(c.chunk, c.V)) + 1);
+      rt.run(ops);
+      const want = crossEntropyRef(hidden, w, targets, c.T, c.D, c.V);
+      const rl = closeTo(await rt.readF32(loss), want.loss, 1e-5, 1e-5);
+      expect(rl.ok, `loss ${rl.worst}`).toBe(true);
+      const gotMean = (await rt.readF32(mean))[0];
+      expect(Math.abs(gotMean - want.mean)).toBeLessThan(1e-5 + 1e-5 * Math.abs(want.mean));
+      if (want.count === 0) expect(gotMean).toBe(0);
+      const rg = closeTo(await rt.readF32(dHidden), want.dHidden, 1e-6, 1e-4);
+      expect(rg.ok, `dHidden ${rg.worst}`).toBe(true);
+      // Run again: nothing accumulates from one step to the next.
+      rt.run(ops);
+      expect(closeTo(await rt.readF32(dHidden), want.dHidden, 1e-6, 1e-4).ok).toBe(true);
+    });
+
+  it('dHidden is the gradient of the mean loss (central differences through the CPU forward)', async () => {
+    const rt = new CpuRuntime();
+    const [T, D, V] = [3, 6, 41];
+    const hidden = randn(T * D, 5, 1), w = randn(V * D, 6, 0.5);
+    const targets = new Uint32Array([40, I, 7]);
+    const H = rt.upload('h', hidden, [T, D]), mean = rt.tensor('mean', [1]), dHidden = rt.tensor('dh', [T, D]);
+    const args = { hidden: H, weight: rt.upload('w', w, [V, D]), targets: rt.upload('y', targets, [T]), T, D, V, chunk: 16, loss: rt.tensor('loss', [T]), mean };
+    rt.run(prepareCrossEntropy(rt, { ...args, dHidden }));
+    const got = await rt.readF32(dHidden);
+    const fwd = prepareCrossEntropy(rt, args);
+    const hv = new Float32Array((H.buffer as { data: ArrayBuffer }).data, 0, T * D);
+    const mv = new Float32Array((mean.buffer as { data: ArrayBuffer }).data, 0, 1);
+    const fd = fdGrad((h) => {
+      hv.set(h);
+      rt.run(fwd);
+      return mv[0];
+    }, hidden, 1e-2);
+    const r = closeTo(got, fd, 2e-4, 1e-2);
+    expect(r.ok, r.worst).toBe(true);
+    expect(got.subarray(D, 2 * D).every((v) => v === 0)).toBe(true); // the ignored row
+  });
+
+  it('forward only re-runs without allocating; a packed-f16 head is refused', async () => {
+    const rt = new CpuRuntime();
+    const [T, D, V] = [3, 8, 70];
+    const hidden = randn(T * D, 1), w = randn(V * D, 2);
+    const targets = new Uint32Array([5, 69, 0]);
+    const loss = rt.tensor('loss', [T]);
+    const ops = prepareCrossEntropy(rt, { hidden: rt.upload('h', hidden, [T, D]), weight: rt.upload('w', w, [V, D]), targets: rt.upload('y', targets, [T]), T, D, V, chunk: 32, loss, mean: rt.tensor('mean', [1]) });
+    expect(ops.length).toBe(2 * 3 + 1);
+    const allocs = rt.counters.allocations;
+    rt.run(ops);
+    rt.run(ops);
+    expect(rt.counters.allocations).toBe(allocs);
+    const r = closeTo(await rt.readF32(loss), crossEntropyRef(hidden, w, targets, T, D, V).loss, 1e-5, 1e-5);
+    expect(r.ok, r.worst).toBe(true);
+    expect(() => prepareCrossEntropy(rt, { hidden: rt.tensor('h', [T, D]), weight: rt.tensor('w16', [(V * D) / 2], 'u32'), packedF16: true, targets: rt.tensor('y', [T], 'u32'), T, D, V, loss, mean: rt.tensor('m', [1]) })).toThrow(/packed f16/);
+  });
+});
+
+describe('CPU scoring', () => {
+  const [R, D, V] = [3, 40, 777];
+  it('candidate log-probs over chunks of 200; an out-of-range candidate gives −3.4e38', async () => {
+    const rt = new CpuRuntime();
+    const hidden = randn(R * D, 1), w = randn(V * D, 2, 0.5);
+    const cands = new Uint32Array([32, 33, 776, 0, 5000, 777]);
+    const out = rt.tensor('out', [R, cands.length]);
+    rt.run(prepareCandidateLogProbs(rt, { hidden: rt.upload('h', hidden, [R, D]), weight: rt.upload('w', w, [V, D]), V, D, R, chunk: 200, candidates: rt.upload('c', cands, [cands.length]), C: cands.length, out }));
+    const got = await rt.readF32(out);
+    const r = closeTo(got, candidateLogProbsRef(hidden, w, cands, R, D, V), 1e-5, 1e-5);
+    expect(r.ok, r.worst).toBe(true);
+    for (let row = 0; row < R; row++) {
+      expect(got[row * cands.length + 4]).toBe(Math.fround(-3.4e38));
+      expect(got[row * cands.length + 5]).toBe(Math.fround(-3.4e38));
+      // In-range log-probs are log-probabilities.
+      for (const c of [0, 1, 2, 3]) expect(got[row * cands.length + c]).toBeLessThan(0);
+    }
+  });
+
+  it('target log-probs equal −CE per row; full logits of a few rows', async () => {
+    const rt = new CpuRuntime();
+    const hidden = randn(R * D, 3), w = randn(V * D, 4, 0.5);
+    const targets = new Uint32Array([7, IGNORE_INDEX, 700]);
+    const nll = rt.tensor('nll', [R]);
+    const H = rt.upload('h', hidden, [R, D]), W = rt.upload('w', w, [V, D]);
+    const logits = rt.tensor('logits', [R, V]);
+    rt.run([
+      ...prepareTargetLogProbs(rt, { hidden: H, weight: W, V, D, R, chunk: 256, targets: rt.upload('y', targets, [R]), nll, mean: rt.tensor('mean', [1]) }),
+      prepareFullLogits(rt, { hidden: H, weight: W, V, D, R, out: logits }),
+    ]);
+    let r = closeTo(await rt.readF32(nll), crossEntropyRef(hidden, w, targets, R, D, V).loss, 1e-5, 1e-5);
+    expect(r.ok, r.worst).toBe(true);
+    r = closeTo(await rt.readF32(logits), logitsRef(hidden, w, R, D, V), 1e-5, 1e-5);
+    expect(r.ok, r.worst).toBe(true);
+  });
+});
+
+async function adamSteps(n: number, steps: number, config: Partial<AdamWConfig>, gradScale: (step: number) => number) {
+  const rt = new CpuRuntime();
+  const p0 = randn(n, 1, 1);
+  const params = rt.upload('params', p0, [n]);
+  const grads = rt.tensor('grads', [n]);
+  const m = rt.tensor('m', [n]), v = rt.tensor('v', [n]);
+  const hyper = rt.tensor('hyper', [4]), status = rt.tensor('status', [4]);
+  const ops = prepareAdamW(rt, { params, grads, m, v, n, hyper, status, config });
+  expect(ops.length).toBe(3);
+  const allocs = rt.counters.allocations;
+  const ref = { p: Float64Array.from(p0), m: new Float64Array(n), v: new Float64Array(n) };
+  const results: { norm: number; flag: number; coef: number; refNorm: number }[] = [];
+  for (let step = 1; step <= steps; step++) {
+    const g = randn(n, 100 + step, gradScale(step));
+    const lr = 1e-2 * step;
+    rt.write(grads, g);
+    writeAdamWHyper(rt, hyper, step, lr, config);
+    rt.run(ops);
+    const st = await rt.readF32(status);
+    const r = adamWStepRef(ref.p, g, ref.m, ref.v, step, lr, config);
+    results.push({ norm: st[1], flag: st[2], coef: st[3], refNorm: r.norm });
+  }
+  const got = await rt.readF32(params);
+  expect(rt.counters.allocations).toBe(allocs);
+  return { got, want: ref.p, results };
+}
+
+describe('CPU AdamW against the torch-equivalent reference', () => {
+  it('five steps over 70 001 parameters, clipping on the odd steps', async () => {
+    const maxGradNorm = 1;
+    const { got, want, results } = await adamSteps(70_001, 5, { weightDecay: 0.1, maxGradNorm }, (s) => (s % 2 ? 0.1 : 0.001));
+    results.forEach((r, i) => {
+      expect(r.flag).toBe(0);
+      expect(Math.abs(r.norm - r.refNorm)).toBeLessThan(1e-5 * r.refNorm);
+      const coef = Math.min(1, maxGradNorm / (r.refNorm + 1e-6));
+      expect(Math.abs(r.coef - coef)).toBeLessThan(1e-5);
+      expect(r.coef < 1).toBe(i % 2 === 0); // steps 1, 3, 5 clip
+    });
+    const c = closeTo(got, want, 5e-6, 1e-6);
+    expect(c.ok, c.worst).toBe(true);
+  });
+
+  it('no clipping and no decay when disabled (coefficient 1 whatever the norm)', async () => {
+    const { got, want, results } = await adamSteps(1000, 3, { weightDecay: 0, maxGradNorm: 0, beta1: 0.8, beta2: 0.99, eps: 1e-6 }, () => 1);
+    for (const r of results) {
+      expect(r.coef).toBe(1);
+      expect(r.refNorm).toBeGreaterThan(10);
+    }
+    const c = closeTo(got, want, 5e-6, 1e-6);
+    expect(c.ok, c.worst).toBe(true);
+  });
+
+  it('a non-finite gradient (Infinity, NaN) sets the flag and skips the update; a finite one afterwards updates', async () => {
+    const rt = new CpuRuntime();
+    const n = 300;
+    const p0 = randn(n, 7);
+    const params = rt.upload('params', p0, [n]);
+    const g = randn(n, 8);
+    const grads = rt.upload('grads', g, [n]);
+    const m = rt.tensor('m', [n]), v = rt.tensor('v', [n]);
+    const hyper = rt.tensor('hyper', [4]), status = rt.tensor('status', [4]);
+    const ops = prepareAdamW(rt, { params, grads, m, v, n, hyper, status });
+    writeAdamWHyper(rt, hyper, 1, 0.1);
+    for (const bad of [Infinity, NaN, -Infinity]) {
+      g[123] = bad;
+      rt.write(grads, g);
+      rt.run(ops);
+      expect((await rt.readF32(status))[2]).toBe(1);
+      expect(Array.from(await rt.readF32(params))).toEqual(Array.from(p0));
+      expect((await rt.readF32(m)).every((x) => x === 0)).toBe(true);
+      expect((await rt.readF32(v)).every((x) => x === 0)).toBe(true);
+    }
+    g[123] = 0.5;
+    rt.write(grads, g);
+    rt.run(ops);
+    expect((await rt.readF32(status))[2]).toBe(0);
+    const ref = Float64Array.from(p0);
+    adamWStepRef(ref, g, new Float64Array(n), new Float64Array(n), 1, 0.1);
+    const c = closeTo(await rt.readF32(params), ref, 5e-6, 1e-6);
+    expect(c.ok, c.worst).toBe(true);
+  });
+
+  it('train status: loss and norm in one read-back; NonFiniteError when the update was skipped', async () => {
+    const rt = new CpuRuntime();
+    const n = 64;
+    const s = trainStatus(rt);
+    const g = randn(n, 3);
+    const grads = rt.upload('g', g, [n]);
+    const hyper = rt.tensor('hyper', [4]);
+    writeAdamWHyper(rt, hyper, 1, 1e-3);
+    const ops = prepareAdamW(rt, { params: rt.tensor('p', [n]), grads, m: rt.tensor('m', [n]), v: rt.tensor('v', [n]), n, hyper, status: s.adam });
+    rt.write(s.loss, new Float32Array([2.5]));
+    rt.run(ops);
+    const rep = await readTrainStatus(rt, s, 1);
+    expect(rep.loss).toBe(2.5);
+    expect(rep.gradNorm).toBeCloseTo(Math.hypot(...g), 5);
+    g[0] = NaN;
+    rt.write(grads, g);
+    rt.run(ops);
+    await expect(readTrainStatus(rt, s, 2)).rejects.toBeInstanceOf(NonFiniteError);
+  });
+});
