@@ -678,8 +678,9 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     ),
     consistency: consistencyContrasts([...new Set(runs.map((r) => r.condition))], protocols.map((p) => p.name), scoresOf, protocolBase, config.seeds, boot),
     dataOverlap: {
-      known: config.conditions.includes('harmonious') ? drawOverlap(drawsOf('harmonious'), probed.counts.known) : null,
-      unknown: config.conditions.some((c) => c !== 'harmonious') ? drawOverlap(drawsOf('incompatible'), probed.counts.unknown) : null,
+      // The Unknown-share design draws its own sets (its result says how they nest); Ren's conditions draw these.
+      known: !config.unknownShare && config.conditions.includes('harmonious') ? drawOverlap(drawsOf('harmonious'), probed.counts.known) : null,
+      unknown: !config.unknownShare && config.conditions.some((c) => c !== 'harmonious') ? drawOverlap(drawsOf('incompatible'), probed.counts.unknown) : null,
     },
     ...teachingOf(config, splits, base, runs),
     sweep,
