@@ -47,6 +47,8 @@ interface LabRunRecord extends StoredRecord {
 export interface ExperimentHost {
   readonly store: Store;
   readonly engineVersion: string;
+  /** Why the lab runs on this backend (the manifest records it beside the backend). */
+  runtimeReason?(): string | null;
   probeRecord(id: string): Promise<ProbeRecord>;
   datasetRecord(id: string): Promise<DatasetRecord>;
   /** The model with this id, loaded if it is not (even while a run counts as running: the resume case). */
@@ -274,7 +276,7 @@ export class ExperimentRunner {
       env: {
         engineVersion: this.host.engineVersion,
         weightsHash: null,
-        device: this.deviceInfo(model),
+        device: { ...this.deviceInfo(model), backend: model.core.rt.summary().backend, ...(this.host.runtimeReason?.() ? { reason: this.host.runtimeReason()! } : {}) },
         estimate,
         stageSeconds: clock.seconds,
         precision: { used: model.precision, reason: model.precisionReason },
