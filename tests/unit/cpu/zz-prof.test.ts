@@ -1,5 +1,4 @@
 import { it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 import { loadFolderFiles } from '../../../src/model/hub';
 import { checkModelFiles } from '../../../src/model/load';

@@ -33,8 +33,13 @@ export function loraMatmulCpu(rt: CpuRuntime, m: LoraMatmulCpuArgs): () => void 
       // x [T, in] is row-major in either role: its element e = t·in + k is what the hash is keyed on.
       const key = dropoutKey(drop.state[0], drop.state[1], drop.salt);
       for (let e = 0; e < xn; e++) S[prod + e] = x[e] * dropoutKeep(key, e, drop.threshold, drop.keep);
-      if (mask === 1) (Am = S), (aOff = prod);
-      else (Bm = S), (bOff = prod);
+      if (mask === 1) {
+        Am = S;
+        aOff = prod;
+      } else {
+        Bm = S;
+        bOff = prod;
+      }
     }
     product(M, N, K, transA, transB, alpha, Am, aOff, Bm, bOff, C, 0, accumulate ? 1 : 0, S, 0);
   };
