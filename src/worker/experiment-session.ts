@@ -256,7 +256,7 @@ export class ExperimentRunner {
     // The estimate before the run (a few timed calls on this device), set against the actual time in the manifest.
     const progressStore = new StoreProgress(this.host.store, rec.id);
     const fresh = this.host.estimate && !(await progressStore.load())?.runs.length;
-    if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this GPU on the model’s shapes' });
+    if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this device on the model’s shapes' });
     const estimate = fresh ? await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes)) : null;
     if (estimate) ctx.progress({ stage: 'estimate', done: 1, total: 1, metrics: { estimateSec: estimate.totalSeconds } });
     const clock = stageClock();

@@ -176,7 +176,7 @@ export class Session {
     );
     ctx.signal.throwIfAborted();
     const checked = checkModelFiles(files);
-    ctx.progress({ stage: 'upload', done: 0, total: 1, detail: 'uploading the weights to the GPU' });
+    ctx.progress({ stage: 'upload', done: 0, total: 1, detail: 'uploading the weights to the GPU (or into memory, on the CPU)' });
     // Replace the model only once the new one is known to be valid.
     this.model?.dispose();
     this.model = null;
