@@ -75,7 +75,8 @@ describe.skipIf(!haveToy)('the lab without WebGPU, on the CPU', () => {
       expect(await page.getByTestId('backend-now').textContent()).toMatch(/^Now: the CPU — The CPU backend: WebGPU is not available here/);
       expect(await page.getByTestId('device-auto').isChecked()).toBe(true);
       expect(await page.getByTestId('selftest-no-gpu').textContent()).toContain('no WebGPU');
-      await page.getByTestId('device-webgpu').check();
+      await screenshot(page, 'cpu-model');
+      await page.getByTestId('device-webgpu').click();
       // WebGPU asked for and missing: the guide, with the way back to the CPU.
       await page.getByTestId('no-webgpu').waitFor();
       expect(await page.getByTestId('no-webgpu').textContent()).toContain('The lab also runs on the CPU');
@@ -87,7 +88,7 @@ describe.skipIf(!haveToy)('the lab without WebGPU, on the CPU', () => {
       await page.getByTestId('use-cpu').click();
       await page.getByTestId('device-picker').waitFor();
       expect(await page.getByTestId('device-auto').isChecked()).toBe(true);
-      await page.getByTestId('device-cpu').check();
+      await page.getByTestId('device-cpu').click();
       await expect.poll(() => page.getByTestId('backend-now').textContent()).toMatch(/^Now: the CPU — The CPU backend, as asked\./);
       expect(errors.filter((e) => !/WebGPU/.test(e))).toEqual([]);
     } finally {
