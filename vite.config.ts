@@ -2,6 +2,14 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { offline } from './scripts/vite-offline.mjs';
 
+/**
+ * Cross-origin isolation: with these two headers the page may use SharedArrayBuffer, which threads on the CPU
+ * backend need (the backend runs one thread today: this is groundwork). Everything the app loads comes from
+ * its own origin (the Worker, the toy model, onnxruntime-web's wasm in ort/) or by CORS fetch (the Hub), which
+ * require-corp allows. Static hosting must send the same headers (README, "Hosting").
+ */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } as const;
+
 // One config for the app and its three test suites. The GPU suite runs kernels in Node through Dawn
 // (scripts/gpu-env.mjs points Dawn at SwiftShader); the e2e suite drives the built app in Chromium.
 export default defineConfig({
@@ -14,7 +22,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 4096,
     rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
   },
-  preview: { host: '127.0.0.1', port: 5173 },
+  preview: { host: '127.0.0.1', port: 5173, headers: { ...ISOLATION_HEADERS } },
+  server: { headers: { ...ISOLATION_HEADERS } },
   test: {
     projects: [
       {

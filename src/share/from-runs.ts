@@ -32,6 +32,9 @@ export interface RunForShare {
 
 export interface ShareInput {
   title: string;
+  /** Confirmatory under `plan`, or exploratory (absent: not recorded, e.g. a recipe's results). */
+  status?: SharedResult['status'];
+  plan?: SharedResult['plan'];
   manifest: SharedManifest;
   protocol: string;
   runs: readonly RunForShare[];
@@ -200,6 +203,8 @@ export function sharedResult(o: ShareInput): SharedResult {
   return {
     v: 1,
     title: o.title.slice(0, 400),
+    ...(o.status ? { status: o.status } : {}),
+    ...(o.status === 'confirmatory' && o.plan ? { plan: o.plan } : {}),
     manifest: o.manifest,
     base: { homo: base('homo'), id: base('id'), ood: base('ood') },
     counts: o.counts,

@@ -130,12 +130,22 @@ const unknownShare = v.object({
   ),
 });
 
+const hex = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex'));
+const plan = v.object({
+  hash: hex,
+  configHash: hex,
+  arm: v.picklist(['main', 'fit'], 'main or fit'),
+  createdAt: v.pipe(text(40), v.isoTimestamp('an ISO date and time')),
+});
+
 const hyperValue = v.union([num, v.boolean(), text(LIMITS.shortText)]);
 
 export const sharedResultSchema = v.pipe(
   v.object({
     v: v.literal(SHARE_VERSION),
     title: text(LIMITS.longText),
+    status: v.optional(v.picklist(['confirmatory', 'exploratory'], 'confirmatory or exploratory')),
+    plan: v.optional(plan),
     manifest: v.object({
       model: v.object({ id: text(LIMITS.shortText), revision: text(LIMITS.shortText) }),
       engineVersion: text(LIMITS.shortText),
@@ -174,12 +184,18 @@ const _sameShapeBack: (x: SharedResult) => Parsed = (x) => x;
 void _sameShape;
 void _sameShapeBack;
 
+/** A confirmatory result names its plan, and only a confirmatory one does. */
+const statusAgrees = (r: SharedResult) => (r.status === 'confirmatory') === (r.plan !== undefined);
+
 export type ValidationResult = { ok: true; value: SharedResult } | { ok: false; issues: string[] };
 
 /** Validates any value as a SharedResult; issues are short "path: expected …" lines (at most 10). */
 export function validateSharedResult(value: unknown): ValidationResult {
   const r = v.safeParse(sharedResultSchema, value);
-  if (r.success) return { ok: true, value: r.output };
+  if (r.success) {
+    if (!statusAgrees(r.output)) return { ok: false, issues: [`status: ${r.output.status === 'confirmatory' ? 'a confirmatory result names the plan it ran under' : 'only a confirmatory result names a plan'}`] };
+    return { ok: true, value: r.output };
+  }
   return {
     ok: false,
     issues: r.issues.slice(0, 10).map((i) => {

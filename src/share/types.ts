@@ -82,9 +82,27 @@ export interface SharedManifest {
   date: string;
 }
 
+/** The pre-registered plan a confirmatory result ran under (src/lab/plan.ts): hashes and which arm. */
+export interface SharedPlan {
+  /** SHA-256 of the plan as written (hex). */
+  hash: string;
+  /** SHA-256 of its configuration (hex): the manifest's configHash. */
+  configHash: string;
+  /** The main arm, or the stop-at-fit sensitivity arm. */
+  arm: 'main' | 'fit';
+  /** When the plan was frozen (ISO 8601). */
+  createdAt: string;
+}
+
 export interface SharedResult {
   v: typeof SHARE_VERSION;
   title: string;
+  /**
+   * Confirmatory (run under `plan`, whose endpoints alone are decided) or exploratory. Links made before
+   * pre-registration carry neither: they read as exploratory.
+   */
+  status?: 'confirmatory' | 'exploratory';
+  plan?: SharedPlan;
   manifest: SharedManifest;
   base: { homo: Accuracy; id: Accuracy; ood: Accuracy };
   counts: { known: number; unknown: number };

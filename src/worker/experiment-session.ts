@@ -47,6 +47,8 @@ interface LabRunRecord extends StoredRecord {
 export interface ExperimentHost {
   readonly store: Store;
   readonly engineVersion: string;
+  /** Why the lab runs on this backend (the manifest records it beside the backend). */
+  runtimeReason?(): string | null;
   probeRecord(id: string): Promise<ProbeRecord>;
   datasetRecord(id: string): Promise<DatasetRecord>;
   /** The model with this id, loaded if it is not (even while a run counts as running: the resume case). */
@@ -267,7 +269,7 @@ export class ExperimentRunner {
     // The estimate before the run (a few timed calls on this device), set against the actual time in the manifest.
     const progressStore = new StoreProgress(this.host.store, rec.id);
     const fresh = this.host.estimate && !(await progressStore.load())?.runs.length;
-    if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this GPU on the model’s shapes' });
+    if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this device on the model’s shapes' });
     const estimate = fresh ? await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes)) : null;
     if (estimate) ctx.progress({ stage: 'estimate', done: 1, total: 1, metrics: { estimateSec: estimate.totalSeconds } });
     const clock = stageClock();
@@ -287,7 +289,7 @@ export class ExperimentRunner {
       env: {
         engineVersion: this.host.engineVersion,
         weightsHash: null,
-        device: this.deviceInfo(model),
+        device: { ...this.deviceInfo(model), backend: model.core.rt.summary().backend, ...(this.host.runtimeReason?.() ? { reason: this.host.runtimeReason()! } : {}) },
         estimate,
         stageSeconds: clock.seconds,
         precision: { used: model.precision, reason: model.precisionReason },

@@ -5,6 +5,7 @@
  */
 import type { SlickCategory, SlickTeachingTable } from '../lab/slick';
 export type { SlickCategory, SlickTeachingTable } from '../lab/slick';
+import type { DeviceChoice } from '../engine/backend';
 import type { AdapterReport } from '../engine/device';
 import type { ErrorInfo } from '../util/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
@@ -17,12 +18,34 @@ export type { ErrorInfo, ExperimentConfigInput };
 /** The toy world's one-click experiment (also the toy world's page defaults). */
 export { TOY_EXPERIMENT } from './toy-defaults';
 
+/** Where the lab computes: the Model page's "Run on" setting (src/engine/backend.ts chooses for `auto`). */
+export type { DeviceChoice };
+
+/** The backend the Worker runs on under the page's choice. */
+export interface BackendInfo {
+  choice: DeviceChoice;
+  kind: 'webgpu' | 'cpu';
+  /** The runtime's own description (what the manifest records). */
+  description: string;
+  /** Why this backend, in one sentence (src/engine/backend.ts). */
+  reason: string;
+  /** The page is cross-origin isolated (COOP/COEP): SharedArrayBuffer, so CPU threads, are possible. */
+  crossOriginIsolated: boolean;
+  /** The CPU's logical cores as the browser reports them. */
+  cores: number;
+}
+
 export interface Capabilities {
   /** navigator.gpu exists in the Worker. */
   webgpu: boolean;
+  /** The WebGPU adapter, when one could be opened (whatever the lab runs on). */
   adapter: AdapterReport | null;
   /** Why WebGPU cannot be used, when it cannot. */
   error: ErrorInfo | null;
+  /** What the lab runs on; null only where the choice cannot be met (WebGPU asked for, and missing). */
+  backend: BackendInfo | null;
+  /** Why the chosen backend could not be opened (with `backend` null). */
+  backendError?: ErrorInfo | null;
 }
 
 export interface SelfTestReport {
@@ -34,6 +57,8 @@ export interface SelfTestReport {
 /** Requests the page can make, one variant per kind. */
 export type Request =
   | { kind: 'capabilities' }
+  /** Run on this backend from now on (the Model page's "Run on"); the answer is the new capabilities. */
+  | { kind: 'useDevice'; device: DeviceChoice }
   | { kind: 'selftest' }
   | ModelRequest
   | LabRequest;
@@ -41,6 +66,7 @@ export type Request =
 /** What each request kind resolves to. */
 export interface Results extends ModelResults, LabResults {
   capabilities: Capabilities;
+  useDevice: Capabilities;
   selftest: SelfTestReport;
 }
 

@@ -15,8 +15,11 @@ const SETS: readonly TestSetName[] = ['homo', 'id', 'ood'];
 
 /** The share-ready result of one protocol ('paper' or 'like-for-like'). */
 export function sharedResultOf(result: ExperimentResult, o: { protocol: string; title: string; manifest: SharedManifest }): SharedResult {
+  const plan = result.status === 'confirmatory' && result.plan ? { plan: { hash: result.plan.hash, configHash: result.plan.configHash, arm: result.plan.arm, createdAt: result.plan.createdAt } } : {};
   return sharedResult({
     ...o,
+    status: plan.plan ? 'confirmatory' : 'exploratory',
+    ...plan,
     runs: result.runs,
     counts: { known: result.probe.counts.known, unknown: result.probe.counts.unknown },
     contrasts: result.contrasts,

@@ -35,6 +35,8 @@ export type { Ctx } from './session-records';
 export interface SessionDeps {
   store: Store;
   runtime(): Promise<Runtime>;
+  /** Why the runtime is the one it is (src/engine/backend.ts), for the manifest; absent where nobody chose. */
+  runtimeReason?(): string | null;
   /** A model's files: built-in ones from the app, Hub ones through the cache. */
   modelFiles(id: string, revision: string, onProgress: (p: DownloadProgress) => void, signal: AbortSignal, opts?: { endpoint?: string }): Promise<ModelFiles>;
   /** The toy world's question bank (models/toy-world/world.json). */
@@ -92,6 +94,7 @@ export class Session {
     this.experiments = new ExperimentRunner({
       store: deps.store,
       engineVersion: deps.engineVersion,
+      runtimeReason: () => deps.runtimeReason?.() ?? null,
       probeRecord: (id) => this.probeRecord(id),
       datasetRecord: (id) => this.datasetRecord(id),
       ensureModel: (ctx, id) => this.ensureModel(ctx, id),
@@ -113,6 +116,11 @@ export class Session {
 
   get loaded(): ModelInfo | null {
     return this.info;
+  }
+
+  /** An experiment is training or evaluating (the backend must not change under it). */
+  get running(): boolean {
+    return this.experiments.running;
   }
 
   // ---- the model --------------------------------------------------------------------------------------
@@ -168,7 +176,7 @@ export class Session {
     );
     ctx.signal.throwIfAborted();
     const checked = checkModelFiles(files);
-    ctx.progress({ stage: 'upload', done: 0, total: 1, detail: 'uploading the weights to the GPU' });
+    ctx.progress({ stage: 'upload', done: 0, total: 1, detail: 'uploading the weights to the GPU (or into memory, on the CPU)' });
     // Replace the model only once the new one is known to be valid.
     this.model?.dispose();
     this.model = null;

@@ -1,9 +1,14 @@
 /// <reference lib="webworker" />
 /**
- * The lab Worker: all GPU work happens here, so the page never freezes. It answers the requests of
- * protocol.ts with progress events, a result, a typed error or a cancellation.
+ * The lab Worker: all compute happens here, so the page never freezes. It answers the requests of
+ * protocol.ts with progress events, a result, a typed error or a cancellation. It runs on the backend the
+ * page chose (src/engine/backend.ts: WebGPU, the CPU, or `auto`, the default, which takes the CPU where
+ * there is no WebGPU).
  */
+import { openRuntime, type DeviceChoice, type OpenedRuntime } from '../engine/backend';
+import { CpuRuntime } from '../engine/cpu-runtime';
 import { openDevice, type EngineDevice } from '../engine/device';
+import { LabError } from '../lab/errors';
 import { toErrorInfo } from '../util/errors';
 import { GpuRuntime } from '../engine/runtime';
 import { selfTestAll } from '../engine/selftest';
@@ -11,7 +16,7 @@ import { BUILTIN_MODELS } from '../model/builtin';
 import { CacheStorageModelCache, loadFolderFiles, loadModelFiles } from '../model/hub';
 import { openIdbStore } from '../store/idb';
 import pkg from '../../package.json';
-import type { FromWorker, Handlers, Request, ToWorker } from './protocol';
+import type { BackendInfo, Capabilities, FromWorker, Handlers, Request, ToWorker } from './protocol';
 import { checkQuestionFile } from './question-check';
 import { Session } from './session';
 
@@ -23,6 +28,10 @@ function device(): Promise<EngineDevice> {
   engine ??= openDevice().then((e) => {
     void e.lost.then((err) => {
       engine = undefined;
+      // Only a lab on WebGPU loses its work with the device (a CPU lab that once timed the GPU keeps going).
+      if (current && current.rt.kind !== 'gpu') return;
+      current = undefined;
+      opened = undefined;
       // Everything on the old device is gone: the next request opens a new session (the store keeps the data).
       void session?.then((s) => s.dispose()).catch(() => undefined);
       session = undefined;
@@ -32,6 +41,70 @@ function device(): Promise<EngineDevice> {
   });
   engine.catch(() => (engine = undefined));
   return engine;
+}
+
+const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+
+/**
+ * The CPU backend in the browser: one thread. Threads need SharedArrayBuffer, which a browser grants only to a
+ * cross-origin-isolated page (COOP/COEP headers, see README); the backend does not use them yet.
+ */
+function browserCpu(): CpuRuntime {
+  const isolated = Boolean((self as { crossOriginIsolated?: boolean }).crossOriginIsolated);
+  return new CpuRuntime({ threads: 1, kernels: `f32, cache-blocked loops; ${cores} cores here${isolated ? ', cross-origin isolated' : ''}` });
+}
+
+/** The page's choice of backend (auto until the page says otherwise). */
+let choice: DeviceChoice = 'auto';
+let opened: Promise<OpenedRuntime> | undefined;
+/** The runtime the lab runs on, once opened. */
+let current: OpenedRuntime | undefined;
+
+function runtime(): Promise<OpenedRuntime> {
+  if (!opened) {
+    const p = openRuntime(choice, { open: device, cpu: browserCpu });
+    opened = p;
+    p.then(
+      (o) => {
+        if (opened === p) current = o;
+      },
+      () => {
+        if (opened === p) opened = undefined;
+      },
+    );
+  }
+  return opened;
+}
+
+function backendInfo(o: OpenedRuntime): BackendInfo {
+  return {
+    choice,
+    kind: o.rt.kind === 'cpu' ? 'cpu' : 'webgpu',
+    description: o.rt.summary().description,
+    reason: o.reason,
+    crossOriginIsolated: Boolean((self as { crossOriginIsolated?: boolean }).crossOriginIsolated),
+    cores,
+  };
+}
+
+/** What this browser offers, and what the lab runs on under the current choice. Never throws: the page shows it. */
+async function capabilities(): Promise<Capabilities> {
+  const webgpu = typeof navigator !== 'undefined' && 'gpu' in navigator && Boolean(navigator.gpu);
+  let adapter: Capabilities['adapter'] = null;
+  let error: Capabilities['error'] = null;
+  // On the CPU by choice, the GPU is left alone (no device opened only to describe it).
+  if (choice !== 'cpu' || engine) {
+    try {
+      adapter = (await device()).report;
+    } catch (err) {
+      error = toErrorInfo(err);
+    }
+  }
+  try {
+    return { webgpu, adapter, error, backend: backendInfo(await runtime()), backendError: null };
+  } catch (err) {
+    return { webgpu, adapter, error: error ?? toErrorInfo(err), backend: null, backendError: toErrorInfo(err) };
+  }
 }
 
 /**
@@ -52,12 +125,12 @@ function lab(): Promise<Session> {
   session ??= (async () => {
     const store = await openIdbStore();
     const cache = typeof caches === 'undefined' ? null : new CacheStorageModelCache();
-    let rt: GpuRuntime | undefined;
     return new Session({
       store,
       modelCache: cache,
       engineVersion: `ift-lab ${pkg.version}`,
-      runtime: async () => (rt ??= new GpuRuntime(await device())),
+      runtime: async () => (await runtime()).rt,
+      runtimeReason: () => current?.reason ?? null,
       worldJson: async () => {
         const r = await fetchOk(new URL(`${BUILTIN_MODELS['builtin:toy-world']}/world.json`, appBase));
         if (!r) throw new Error('The toy world (models/toy-world/world.json) is missing from this build.');
@@ -79,18 +152,33 @@ function lab(): Promise<Session> {
 }
 
 const handlers: Handlers = {
-  async capabilities() {
-    const webgpu = typeof navigator !== 'undefined' && 'gpu' in navigator && Boolean(navigator.gpu);
-    try {
-      const e = await device();
-      return { webgpu, adapter: e.report, error: null };
-    } catch (err) {
-      return { webgpu, adapter: null, error: toErrorInfo(err) };
+  capabilities: () => capabilities(),
+
+  async useDevice(r) {
+    if (r.device !== choice) {
+      const s = await session?.catch(() => undefined);
+      if (s?.running) throw new LabError('busy', 'An experiment is running on the current backend.', 'Wait for it to finish, or cancel it, then change where the lab runs.');
+      // The model lives on the old backend: the next request loads it again on the new one (the store keeps the data).
+      s?.dispose();
+      session = undefined;
+      const old = await opened?.catch(() => undefined);
+      opened = undefined;
+      current = undefined;
+      // A GPU runtime's device stays cached (and its buffers are freed); a CPU runtime's memory goes with it.
+      old?.rt.destroy();
+      choice = r.device;
     }
+    return capabilities();
   },
 
   async selftest(_req, ctx) {
-    const e = await device();
+    let e: EngineDevice;
+    try {
+      e = await device();
+    } catch (err) {
+      const info = toErrorInfo(err);
+      throw new LabError('no-webgpu', `The self-test checks the WebGPU kernels, and WebGPU is not available here (${info.message}).`, 'The lab runs on the CPU instead; its CPU kernels are checked against the same references by the test suite (npm run test:unit).');
+    }
     const rt = new GpuRuntime(e);
     const t0 = performance.now();
     ctx.progress({ stage: 'self-test', done: 0, total: 1 });

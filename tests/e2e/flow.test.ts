@@ -38,6 +38,10 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
     try {
       await page.goto(`${appUrl}#/model`);
 
+      // Run on WebGPU, asked for: Automatic would take the CPU here (SwiftShader measures slower), and this
+      // flow is the lab on WebGPU in the browser (tests/e2e/cpu.test.ts runs it on the CPU).
+      await page.getByTestId('device-webgpu').click();
+      await expect.poll(() => page.getByTestId('backend-now').textContent(), { timeout: 30_000 }).toMatch(/^Now: WebGPU — WebGPU, as asked\./);
       // Model: the built-in toy world loads from the app itself.
       await page.getByTestId('load-model').click();
       const info = page.getByTestId('model-info');

@@ -44,15 +44,16 @@ describe('the app shell in Chromium with WebGPU (SwiftShader)', () => {
 });
 
 describe('a browser without WebGPU', () => {
-  it('shows which browsers and flags work, and what still works', async () => {
+  it('runs on the CPU, says so, and keeps the way to turn WebGPU on one click away', async () => {
     const plain = await launch({ webgpu: false });
     const { page, context } = await freshPage(plain);
     await page.goto(appUrl);
-    const guide = page.getByTestId('no-webgpu');
+    await page.getByTestId('cpu-note').waitFor();
+    expect(await page.getByTestId('no-webgpu').count()).toBe(0);
+    await page.getByText('Why, and how to turn WebGPU on').click();
+    const guide = page.getByTestId('webgpu-guide');
     await guide.waitFor();
-    const text = await guide.textContent();
-    expect(text).toContain('Chrome');
-    expect(text).toContain('shared result link');
+    expect(await guide.textContent()).toContain('--enable-unsafe-webgpu');
     await screenshot(page, 'no-webgpu');
     await context.close();
     await plain.close();

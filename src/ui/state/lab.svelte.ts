@@ -1,24 +1,46 @@
-/** The page's connection to the lab Worker, and what the Worker found about WebGPU. */
+/** The page's connection to the lab Worker, what the Worker found about WebGPU, and what the lab runs on. */
 import { LabClient } from '../../worker/client';
 import type { CallOptions } from '../../worker/client';
-import type { Capabilities, ErrorInfo, LabRequestKind, LabRequestOf, LabResults, RequestOf } from '../../worker/protocol';
+import type { Capabilities, DeviceChoice, ErrorInfo, LabRequestKind, LabRequestOf, LabResults, RequestOf } from '../../worker/protocol';
+import { modelForm } from './model-form.svelte';
+
+export const DEVICE_LABEL: Record<DeviceChoice, string> = { auto: 'Automatic', webgpu: 'WebGPU', cpu: 'CPU' };
+
+const asChoice = (x: string): DeviceChoice => (x === 'webgpu' || x === 'cpu' ? x : 'auto');
 
 class Lab {
   client: LabClient | null = null;
   capabilities = $state<Capabilities | null>(null);
   deviceLost = $state<ErrorInfo | null>(null);
   checking = $state(true);
+  /** Why the last change of backend was refused (e.g. a run in progress). */
+  deviceError = $state<unknown>(null);
 
   async start(): Promise<void> {
     this.client = LabClient.start();
     this.client.onDeviceLost = (e) => (this.deviceLost = e);
+    // The Model page's "Run on" setting, as stored (Automatic until a student picks another).
+    await modelForm.load().catch(() => undefined);
     try {
-      this.capabilities = await this.client.call({ kind: 'capabilities' });
+      this.capabilities = await this.client.call({ kind: 'useDevice', device: asChoice(modelForm.values.device) });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      this.capabilities = { webgpu: false, adapter: null, error: { name: 'WorkerError', code: 'worker', message, advice: 'Reload the page.' } };
+      this.capabilities = { webgpu: false, adapter: null, backend: null, error: { name: 'WorkerError', code: 'worker', message, advice: 'Reload the page.' } };
     } finally {
       this.checking = false;
+    }
+  }
+
+  /** Run on another backend from now on: stored with the Model page's settings, sent to the Worker. */
+  async useDevice(device: DeviceChoice): Promise<void> {
+    if (!this.client) return;
+    this.deviceError = null;
+    try {
+      this.capabilities = await this.client.call({ kind: 'useDevice', device });
+      modelForm.values.device = device;
+      this.deviceLost = null;
+    } catch (e) {
+      this.deviceError = e;
     }
   }
 }

@@ -130,6 +130,23 @@ describe('malformed share links give a typed error and never throw', () => {
     expect(!twiceCondition.ok && twiceCondition.error.issues.join('\n')).toMatch(/conditions: a condition name appears twice/);
   });
 
+  it('carries confirmatory or exploratory and the plan, and refuses a status that disagrees with its plan', () => {
+    const plan = { hash: 'a'.repeat(64), configHash: 'b'.repeat(64), arm: 'main' as const, createdAt: '2026-11-20T08:00:00.000Z' };
+    const confirmed = decodeShare(encodeShare({ ...exampleResult(), status: 'confirmatory', plan }));
+    expect(confirmed.ok && [confirmed.result.status, confirmed.result.plan]).toEqual(['confirmatory', plan]);
+    const explored = decodeShare(encodeShare({ ...exampleResult(), status: 'exploratory' }));
+    expect(explored.ok && explored.result.status).toBe('exploratory');
+    // An older link carries neither (it reads as exploratory).
+    expect(codeOf(encodeShare(exampleResult()))).toBe('ok');
+    const noPlan = decodeShare(pack({ ...good(), status: 'confirmatory' }));
+    expect(!noPlan.ok && noPlan.error.issues.join('\n')).toMatch(/status: a confirmatory result names the plan it ran under/);
+    const planned = decodeShare(pack({ ...good(), status: 'exploratory', plan }));
+    expect(!planned.ok && planned.error.issues.join('\n')).toMatch(/status: only a confirmatory result names a plan/);
+    const badHash = decodeShare(pack({ ...good(), status: 'confirmatory', plan: { ...plan, hash: 'not a hash' } }));
+    expect(!badHash.ok && badHash.error.issues.join('\n')).toMatch(/plan\.hash: a SHA-256 in hex/);
+    expect(codeOf(pack({ ...good(), status: 'decided' }))).not.toBe('ok');
+  });
+
   it('names the offending field', () => {
     const r = decodeShare(pack({ ...good(), counts: { known: -1, unknown: 1 } }));
     expect(!r.ok && r.error.issues.join('\n')).toMatch(/counts\.known/);

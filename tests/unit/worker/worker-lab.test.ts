@@ -81,6 +81,8 @@ describe('the share-ready result', () => {
     );
     const r = sharedResultOf(out.result, { protocol: 'paper', title: 'share', manifest });
     expect(validateSharedResult(r)).toMatchObject({ ok: true });
+    // No plan: exploratory, and the link says so.
+    expect([r.status, r.plan]).toEqual(['exploratory', undefined]);
     expect(r.conditions.map((c) => c.name)).toEqual(['Harmonious', 'Incompatible', 'Mixture r = 0.5']);
     expect(r.conditions[0].seeds).toBe(2);
     expect(r.conditions[0].perSeed!.map((p) => p.seed)).toEqual([1, 2]);
