@@ -1,11 +1,9 @@
 /**
  * The toy world's one-click experiment: every setting of the front page's "Run the whole toy-world
  * experiment", and the Probe, Datasets and Train pages' defaults when the question set is the toy world.
- * ONE constant, so the one click and the step-by-step pages run the same experiment; the numbers are
- * those of examples/toy-world-quick.json, which runs fewer conditions, epochs and test questions, with letter
- * beliefs, to fit 10 minutes
- * on a software GPU (a unit test holds the rest equal). Plain data (type-only imports): the
- * page imports it without pulling in the lab.
+ * ONE constant, so the one click and the step-by-step pages run the same experiment; examples/toy-world-quick.json
+ * is the same experiment for the CLI (it fits ten minutes on the CPU backend: a unit test holds the two equal).
+ * Plain data (type-only imports): the page imports it without pulling in the lab.
  */
 import type { ExperimentConfigInput } from '../lab/experiment-config';
 

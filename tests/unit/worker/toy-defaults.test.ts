@@ -14,19 +14,12 @@ describe('the toy world one-click experiment (TOY_EXPERIMENT)', () => {
     expect(c.training.schedule).toEqual({ kind: 'constant', warmupFraction: 0 });
   });
 
-  it('is examples/toy-world-quick.json but for fewer conditions, epochs and test questions (the 10-minute cut)', () => {
+  it('is examples/toy-world-quick.json (the one-click protocol fits ten minutes on the CPU backend), but for names, the world seed and batch sizes', () => {
     const quick = parseExperimentConfig(JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples/toy-world-quick.json'), 'utf8')));
     const c = parseExperimentConfig(TOY_EXPERIMENT);
-    expect(c.subjects).toEqual(quick.subjects);
-    expect({ ...c.splits, caps: null }).toEqual({ ...quick.splits, caps: null });
-    expect(c.splits.caps!.train).toBe(quick.splits.caps!.train);
-    // The cut scores with letters: debiased scoring reads every question four times (the 10-minute budget).
-    expect({ ...c.probe, batchSize: 0, method: 'letter' }).toEqual({ ...quick.probe, batchSize: 0, minPerCondition: c.probe.minPerCondition });
-    expect([c.probe.method, quick.probe.method]).toEqual(['debiased', 'letter']);
-    expect({ ...c.training, epochs: 0 }).toEqual({ ...quick.training, epochs: 0 });
-    expect(quick.conditions).toEqual(['harmonious', 'incompatible']);
-    expect(quick.training.epochs).toBeLessThan(c.training.epochs);
-    expect(quick.size).toBe(c.size);
+    // The world's seed: the Worker reads the shipped world.json's own; the CLI config names it (42).
+    const science = (x: typeof c) => ({ ...x, name: '', questions: null, probe: { ...x.probe, batchSize: 0, minPerCondition: 0 }, evaluation: { ...x.evaluation, batchSize: 0 } });
+    expect(science(quick)).toEqual(science(c));
   });
 
   it('is the experiment of the committed one-click result (docs/results/toy-world-oneclick-debiased-e15), but for names and batch sizes', () => {
