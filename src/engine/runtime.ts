@@ -1,4 +1,4 @@
-import type { EngineDevice } from './device';
+import type { EngineDevice } from './device.types';
 import type { CpuRuntime } from './cpu-runtime';
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError, ShaderError } from './errors';
