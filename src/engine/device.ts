@@ -6,20 +6,6 @@ import type { AdapterReport, EngineDevice } from './device.types';
 
 export type { AdapterReport, EngineDevice } from './device.types';
 
-const REPORTED_LIMITS = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxStorageBuffersPerShaderStage',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ',
-  'maxComputeWorkgroupsPerDimension',
-  'maxUniformBufferBindingSize',
-  'minStorageBufferOffsetAlignment',
-] as const;
-
 /** The limits the engine asks for: as much as offered of what matters for large models, else defaults. */
 const REQUESTED_LIMITS = [
   'maxBufferSize',
@@ -28,6 +14,16 @@ const REQUESTED_LIMITS = [
   'maxComputeWorkgroupStorageSize',
   'maxComputeInvocationsPerWorkgroup',
   'maxComputeWorkgroupSizeX',
+] as const;
+
+/** The limits the adapter report records: those asked for, and a few more worth knowing about the device. */
+const REPORTED_LIMITS = [
+  ...REQUESTED_LIMITS,
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxUniformBufferBindingSize',
+  'minStorageBufferOffsetAlignment',
 ] as const;
 
 export function reportAdapter(adapter: GPUAdapter): AdapterReport {
