@@ -5,7 +5,8 @@
  */
 import { readJsonText } from './files';
 import { LabError } from '../lab/errors';
-import { formatDuration, formatEstimate, stageClock, type RunEstimate } from '../lab/estimate';
+import { formatDuration, formatEstimate, type RunEstimate } from '../lab/estimate';
+import { stageClock } from '../lab/stage-clock';
 import { parseExperimentConfig, type ExperimentConfig, type QuestionBank } from '../lab/experiment';
 import type { EngineModel } from '../model/engine-model';
 import { estimateExperiment } from '../lab/estimate';

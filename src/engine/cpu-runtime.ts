@@ -6,7 +6,7 @@
  */
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError } from './errors';
-import { DTYPE_BYTES, dtypeOfArray, numel, typedArrayOf, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
+import { DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 /** What the CPU backend reports where WebGPU reports its adapter (manifests, the Model page). */
 export interface CpuReport {
@@ -76,11 +76,7 @@ export class CpuRuntime {
   }
 
   upload(label: string, data: Float32Array | Uint32Array | Int32Array | Uint16Array, shape: readonly number[], dtype?: DType): Tensor {
-    const dt: DType = dtype ?? dtypeOfArray(data);
-    if (numel(shape) * DTYPE_BYTES[dt] !== data.byteLength) {
-      throw new Error(`upload ${label}: shape [${shape}] (${dt}) does not match ${data.byteLength} bytes`);
-    }
-    const t = this.tensor(label, shape, dt);
+    const t = this.tensor(label, shape, uploadDType(label, data, shape, dtype));
     this.write(t, data);
     return t;
   }

@@ -1,55 +1,10 @@
-import { adapterCaps, pickSubgroupMatrix, SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixChoice, type SubgroupMatrixConfigInfo } from './features';
+import { adapterCaps, pickSubgroupMatrix, SUBGROUP_MATRIX_FEATURE } from './features';
 import { probeSubgroupMatrix } from './kernels/matmul/sgmat-probe';
 import { GpuRuntime } from './runtime';
 import { DeviceLostError, LimitTooLowError, NoAdapterError, WebGPUUnavailableError } from './errors';
+import type { AdapterReport, EngineDevice } from './device.types';
 
-/** What the adapter is and offers, as plain data (it crosses the Worker boundary and goes into manifests). */
-export interface AdapterReport {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  isFallbackAdapter: boolean;
-  features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean; subgroupMatrix: boolean };
-  /** The adapter's subgroup-matrix shapes (Dawn), and the one the tensor-core matmul uses (null: none). */
-  subgroupMatrixConfigs: SubgroupMatrixConfigInfo[];
-  subgroupMatrix: SubgroupMatrixChoice | null;
-  /** Why the tensor-core path was turned off after its probe on this device (absent: it passed or never ran). */
-  subgroupMatrixProblem?: string;
-  subgroupSizes?: [number, number];
-  limits: Record<string, number>;
-}
-
-export interface EngineDevice {
-  device: GPUDevice;
-  /** Kept referenced: Dawn-in-Node aborts if the adapter is garbage-collected while its device lives. */
-  adapter: GPUAdapter;
-  /** The GPU (instance) it came from, kept referenced for the same reason: Dawn-in-Node frees the instance
-   * when its JS object is collected and the next event poll crashes; a bundler may drop a caller's own reference. */
-  gpu: GPU;
-  report: AdapterReport;
-  /** f16 storage and arithmetic available (shader-f16 granted). */
-  f16: boolean;
-  subgroups: boolean;
-  /** The tensor-core matmul's shape where `chromium-experimental-subgroup-matrix` was granted, else null. */
-  subgroupMatrix: SubgroupMatrixChoice | null;
-  /** Resolves when the device is lost, with a typed error. */
-  lost: Promise<DeviceLostError>;
-}
-
-const REPORTED_LIMITS = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxStorageBuffersPerShaderStage',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ',
-  'maxComputeWorkgroupsPerDimension',
-  'maxUniformBufferBindingSize',
-  'minStorageBufferOffsetAlignment',
-] as const;
+export type { AdapterReport, EngineDevice } from './device.types';
 
 /** The limits the engine asks for: as much as offered of what matters for large models, else defaults. */
 const REQUESTED_LIMITS = [
@@ -59,6 +14,16 @@ const REQUESTED_LIMITS = [
   'maxComputeWorkgroupStorageSize',
   'maxComputeInvocationsPerWorkgroup',
   'maxComputeWorkgroupSizeX',
+] as const;
+
+/** The limits the adapter report records: those asked for, and a few more worth knowing about the device. */
+const REPORTED_LIMITS = [
+  ...REQUESTED_LIMITS,
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxUniformBufferBindingSize',
+  'minStorageBufferOffsetAlignment',
 ] as const;
 
 export function reportAdapter(adapter: GPUAdapter): AdapterReport {

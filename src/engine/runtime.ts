@@ -1,8 +1,8 @@
-import type { EngineDevice } from './device';
+import type { EngineDevice } from './device.types';
 import type { CpuRuntime } from './cpu-runtime';
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError, ShaderError } from './errors';
-import { DTYPE_BYTES, dtypeOfArray, numel, typedArrayOf, type BackendSummary, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
+import { DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 export * from './tensor';
 
@@ -107,11 +107,7 @@ export class GpuRuntime {
 
   /** A storage tensor holding `data`. */
   upload(label: string, data: Float32Array | Uint32Array | Int32Array | Uint16Array, shape: readonly number[], dtype?: DType): Tensor {
-    const dt: DType = dtype ?? dtypeOfArray(data);
-    if (numel(shape) * DTYPE_BYTES[dt] !== data.byteLength) {
-      throw new Error(`upload ${label}: shape [${shape}] (${dt}) does not match ${data.byteLength} bytes`);
-    }
-    const t = this.tensor(label, shape, dt);
+    const t = this.tensor(label, shape, uploadDType(label, data, shape, dtype));
     this.write(t, data);
     return t;
   }

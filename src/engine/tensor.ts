@@ -90,6 +90,15 @@ export function dtypeOfArray(data: Float32Array | Uint32Array | Int32Array | Uin
   return data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'u32';
 }
 
+/** The dtype an upload of `data` as `shape` makes (`dtype`, else the array's own), checked against its size. */
+export function uploadDType(label: string, data: Float32Array | Uint32Array | Int32Array | Uint16Array, shape: readonly number[], dtype?: DType): DType {
+  const dt: DType = dtype ?? dtypeOfArray(data);
+  if (numel(shape) * DTYPE_BYTES[dt] !== data.byteLength) {
+    throw new Error(`upload ${label}: shape [${shape}] (${dt}) does not match ${data.byteLength} bytes`);
+  }
+  return dt;
+}
+
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /** Round an element count up so that the next view starts on a 256-byte boundary. */

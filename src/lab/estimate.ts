@@ -9,13 +9,12 @@
  * scored variant (×4 for the strict and debiased methods: the four cyclic shifts of the options), one model
  * call per batch. Continuation scoring forwards the whole prompt with each of the 4 options (no prefix reuse).
  */
-import type { ExperimentEvent, QuestionBank } from './experiment';
 import type { ExperimentConfig } from './experiment-config';
 import { chatUserText, fewShotPrefix, formatQuestion, pickShots } from './prompts';
 import type { DeviceSpeed, LabModel, LabTokenizer, SpeedShapes } from './model';
 
 export type { DeviceSpeed, SpeedShapes } from './model';
-import type { Question } from './questions/types';
+import type { Question, QuestionBank } from './questions/types';
 import { makeSplits, type Splits } from './splits';
 
 /** Mean token counts of the prompts this experiment will score and train on (measured with the tokenizer). */
@@ -356,37 +355,6 @@ export function workInputs(config: ExperimentConfig, splits: Splits, tokens: Pro
     config,
     split: { train: perSubject(splits.train), homo: perSubject(splits.homo), id: perSubject(splits.id), ood: perSubject(splits.ood) },
     tokens,
-  };
-}
-
-/**
- * Measured seconds per stage from an experiment's event stream, for the manifest's estimate-vs-actual record:
- * the probe and baseline stages by their boundaries, training as the runs' own training time, evaluation as
- * the rest of the runs stage. `seconds` fills in as events arrive (pass it as ExperimentEnv.stageSeconds).
- */
-export function stageClock(now: () => number = () => performance.now() / 1000): {
-  onEvent(e: ExperimentEvent): void;
-  seconds: Partial<Record<Stage, number>>;
-} {
-  const seconds: Partial<Record<Stage, number>> = {};
-  let current: string | null = null;
-  let since = 0;
-  let training = 0;
-  return {
-    seconds,
-    onEvent(e) {
-      if (e.type === 'run-done' || e.type === 'share-run-done') {
-        training += e.run.train.seconds;
-        seconds.training = training;
-      }
-      if (e.type !== 'stage') return;
-      const t = now();
-      if (current === 'probe') seconds.probe = t - since;
-      else if (current === 'baseline') seconds.baseline = t - since;
-      else if (current === 'runs') seconds.evaluation = Math.max(0, t - since - training);
-      current = e.stage;
-      since = t;
-    },
   };
 }
 

@@ -8,7 +8,7 @@
  * Resumable: every finished stage is written to a `ProgressStore` under the fingerprint of everything that
  * decides it (configuration, weights, engine); a store whose fingerprint differs is never reused.
  */
-import { analyse, consistencyContrasts, DEFAULT_ALPHA, DEFAULT_PRIMARY, DEFAULT_SECONDARY, runUnitPartialCorrelation, type Analysis, type ConsistencyContrast } from './analysis';
+import { analyse, consistencyContrasts, DEFAULT_ALPHA, DEFAULT_PRIMARY, DEFAULT_SECONDARY, runUnitPartialCorrelation } from './analysis';
 import { contrastOf, type Contrast, type ContrastGroup } from './contrasts';
 import { CancelledError, LabError } from './errors';
 import { compareScores, PROTOCOLS, TEST_SETS, scoreTestSets, type EvalProtocol, type EvalReport, type SetScores, type TestSetName, type TestSets } from './evaluate';
@@ -16,47 +16,26 @@ import { parseExperimentConfig, type ExperimentConfig } from './experiment-confi
 import { stableJson } from './fingerprint';
 import { sha256Hex } from './hash';
 import { teachingBreakdown, type TeachingBreakdown } from './teaching';
-import {
-  buildConditions,
-  buildDataset,
-  conditionName,
-  trainExamples,
-  writeExplanations,
-  type ConditionKind,
-  type IftDataset,
-} from './intervene';
+import { buildConditions, buildDataset, conditionName, trainExamples, writeExplanations, type IftDataset } from './intervene';
 import type { GeneralExample } from './general';
-import { buildManifest, markdownReport, type DeviceInfo, type Manifest } from './manifest';
-import { mean, partialSpearman, type PartialCorrelation } from './metrics';
+import { buildManifest, markdownReport, type Manifest } from './manifest';
+import { mean, partialSpearman } from './metrics';
 import type { AdapterState, LabModel, TrainConfig } from './model';
 import { beliefMethodOf, probe, scoreQuestions, type ProbeResult, type ProbeSettings, type ScoredQuestion, type ScoringFormat } from './probe';
-import type { Question } from './questions/types';
-import type { RunEstimate, Stage } from './estimate';
+import type { Question, QuestionBank } from './questions/types';
 import { armOf, configHash, planHash, PlanMismatchError, scienceOf, type Plan } from './plan';
-import { drawOverlap, type DrawOverlap } from './overlap';
+import { drawOverlap } from './overlap';
 import { GEKHMAN_SLICK } from './slick';
 import { makeSplits, type Splits } from './splits';
 import { runUnknownShare, type ShareRun, type UnknownShareResult } from './unknown-share';
 import { canExplain, explainOption } from './toyworld';
-import { runTraining, type CheckpointSink, type TrainEvent } from './train';
+import { runTraining, type CheckpointSink } from './train';
 
+import type { GridRun, BaseFormat, RunFit, RunRecord, SweepCorrelation, SweepResult, ExperimentResult, ExperimentEvent, ExperimentEnv } from './experiment.types';
+
+export type { DeviceInfo, GridRun, BaseFormat, RunFit, RunRecord, SweepCorrelation, SweepResult, DatasetSummary, BaseReport, ExperimentResult, ExperimentEvent, ExperimentEnv } from './experiment.types';
+export type { QuestionBank } from './questions/types';
 export { parseExperimentConfig, ExperimentConfigSchema, type ExperimentConfig, type ExperimentConfigInput } from './experiment-config';
-
-/** The questions an experiment draws on: the pool to split, and solved examples for k-shot prompts. */
-export interface QuestionBank {
-  pool: readonly Question[];
-  fewShot: readonly Question[];
-}
-
-export interface GridRun {
-  runId: string;
-  condition: string;
-  kind: ConditionKind;
-  ratio?: number;
-  seed: number;
-  /** Seed of this run's data choices: the training seed (data redrawn per seed) or the config's fixed one. */
-  dataSeed: number;
-}
 
 /** The data seed of a training seed: redrawn per seed by default, or one fixed seed for every run. */
 export function dataSeedOf(c: Pick<ExperimentConfig, 'dataSeed'>, seed: number): number {
@@ -99,9 +78,6 @@ export function trainConfigOf(c: ExperimentConfig, seed: number): TrainConfig {
   };
 }
 
-/** The base formats every experiment scores the untuned model in: the paper's k-shot and the tuned models' chat. */
-export type BaseFormat = 'kshot' | 'chat';
-
 /** The configured protocols; a k-shot format takes the experiment's k (the probe's shots). */
 export function protocolsOf(c: ExperimentConfig): EvalProtocol[] {
   const k = (f: ScoringFormat): ScoringFormat => (f.kind === 'kshot' ? { kind: 'kshot', shots: c.probe.shots } : f);
@@ -125,143 +101,8 @@ export function probeSettingsOf(c: ExperimentConfig): ProbeSettings {
   };
 }
 
-/** How well a run learned its own training items: the share answered with the trained response, before and after. */
-export interface RunFit {
-  /** Training items (knowledge items; general instruction examples are not multiple choice). */
-  n: number;
-  before: number;
-  after: number;
-  /** Mean training loss of each epoch this call ran (empty for a run resumed past its end). */
-  lossPerEpoch: number[];
-  /** Fit below 0.9, or the loss not halved from the first epoch to the last. */
-  underTrained: boolean;
-  /** Under the stop-at-fit rule (training.untilFit): the epochs trained and the fit after each (absent otherwise). */
-  epochs?: number;
-  fitPerEpoch?: { epoch: number; fit: number }[];
-  /** Why it counts as under-trained, in words. */
-  reason: string | null;
-}
-
-export interface RunRecord extends GridRun {
-  datasetHash: string;
-  /** `losses`: every step's loss, those before a resume included; `lossesFromStep` > 0 only when an older checkpoint kept none. */
-  train: { steps: number; finalLoss: number | null; seconds: number; resumedFromStep: number | null; losses: number[]; lossesFromStep?: number };
-  fit: RunFit;
-  /** Per protocol name: the tuned model against that protocol's base. */
-  evals: Record<string, EvalReport>;
-  /** The tuned model's per-question scores (chat format, the belief method): the contrasts pair on them. */
-  scores: SetScores;
-}
-
-export interface SweepCorrelation extends PartialCorrelation {
-  status: 'ok';
-  /** Distinct mixture ratios among the points. */
-  ratios: number;
-  /**
-   * The unit of analysis is the run: `p` comes from permuting whole runs (their test sets kept together), not
-   * from Student's t over runs × sets as if every point were independent. `runs` units, `n` points.
-   */
-  unit: 'run';
-  runs: number;
-  permutations: number;
-  exact: boolean;
-  /** (C, tuned accuracy, base accuracy) per sweep run and test set. */
-  points: { runId: string; set: string; ratio: number; consistency: number; tunedAccuracy: number; baseAccuracy: number }[];
-}
-
-export type SweepResult = SweepCorrelation | { status: 'not enough ratios'; ratios: number; needed: number };
-
 /** The fewest distinct mixture ratios for which the partial correlation is reported. */
 export const MIN_SWEEP_RATIOS = 3;
-
-export interface DatasetSummary {
-  name: string;
-  kind: ConditionKind;
-  ratio?: number;
-  dataSeed: number;
-  size: number;
-  generalCount: number;
-  hash: string;
-  /** Share of each response letter A–D among the knowledge items. */
-  labelLetters: number[];
-  /** E.g. one letter holds more than 40 % of the labels. */
-  warnings: string[];
-}
-
-export interface BaseReport {
-  format: BaseFormat;
-  accuracy: Partial<Record<TestSetName, number>>;
-}
-
-export interface ExperimentResult {
-  name: string;
-  /**
-   * Confirmatory: run under a pre-registered plan whose configuration and seeds it matches (the plan's hash
-   * below). Exploratory: every other run — its decisions are previews, whatever its intervals say.
-   */
-  status: 'confirmatory' | 'exploratory';
-  /** The plan the run was registered under: its hash, its configuration's hash, and which arm this run is. */
-  plan: { hash: string; configHash: string; arm: 'main' | 'fit'; createdAt: string } | null;
-  /** Hash of the parsed configuration (as a plan records it). */
-  configHash: string;
-  config: ExperimentConfig;
-  splits: { counts: Record<'train' | 'homo' | 'id' | 'ood', number>; idSubjects: string[]; oodSubjects: string[] };
-  probe: ProbeResult;
-  datasets: DatasetSummary[];
-  /** Base-model accuracy per protocol (in that protocol's base format). */
-  baseAccuracy: Record<string, Partial<Record<TestSetName, number>>>;
-  /** The untuned base in each format, and how consistent its two formats are with each other (measured C, KL). */
-  base: { kshot: BaseReport; chat: BaseReport; formats: Partial<Record<TestSetName, { consistency: number; kl: number; n: number }>> };
-  runs: RunRecord[];
-  contrasts: Contrast[];
-  /** The primary endpoint (decided by the sign-flip test over seeds), the Holm-corrected secondary family. */
-  analysis: Analysis;
-  /** Paired differences in consistency C between the conditions, pooled over the test sets, per protocol (descriptive). */
-  consistency: ConsistencyContrast[];
-  /** How much the per-seed data draws share items (known for Harmonious, unknown for the others). */
-  dataOverlap: { known: DrawOverlap | null; unknown: DrawOverlap | null };
-  /** Accuracy and the paper's contrasts per teaching group (questions that say how their fact was taught: the toy world). */
-  teaching?: TeachingBreakdown;
-  /** Partial Spearman of C with tuned accuracy controlling for base accuracy, per protocol. */
-  sweep: Record<string, SweepResult | null>;
-  /** Run ids whose training did not fit their data (see RunFit). */
-  underTrained: string[];
-  /** Gekhman et al.'s Unknown-share design (config `unknownShare`): per run and epoch, at early stop and last epoch, paired contrasts. */
-  unknownShare?: UnknownShareResult;
-  startedAt: string;
-  finishedAt: string;
-}
-
-export type ExperimentEvent =
-  | { type: 'stage'; stage: 'split' | 'probe' | 'datasets' | 'explanations' | 'baseline' | 'runs' | 'report'; message: string }
-  /** Stored progress exists but was computed for other inputs: it is not reused, and this says why. */
-  | { type: 'stale-progress'; changes: string[] }
-  | { type: 'probe'; counts: ProbeResult['counts']; accuracy: number; warnings: string[] }
-  | { type: 'progress'; stage: 'probe' | 'baseline' | 'evaluate' | 'fit'; done: number; total: number; runId?: string }
-  | { type: 'run-start'; run: GridRun; index: number; total: number }
-  | { type: 'train'; run: GridRun; index: number; total: number; event: TrainEvent }
-  | { type: 'run-done'; run: RunRecord; index: number; total: number }
-  /** The Unknown-share design's runs (share × seed): training steps, and each run once every epoch is evaluated. */
-  | { type: 'share-train'; run: { runId: string; share: number; seed: number }; index: number; total: number; event: TrainEvent }
-  | { type: 'share-run-done'; run: ShareRun; index: number; total: number };
-
-export interface ExperimentEnv {
-  /** Content hash of the model weights, computed by the model layer. */
-  weightsHash?: string | null;
-  engineVersion: string;
-  device?: DeviceInfo | null;
-  /** The chat format the tuned models were trained and scored in (recorded in the manifest). */
-  chatTemplate?: 'model' | 'vicuna-fallback';
-  now?: () => Date;
-  /** The estimate made before the run (src/lab/estimate.ts); the manifest sets it against the actual time. */
-  estimate?: RunEstimate | null;
-  /** Measured seconds per stage, where the runner timed them (manifest: estimate vs actual per stage). */
-  stageSeconds?: Partial<Record<Stage, number>>;
-  /** The precision the weights were loaded in and why (src/model/precision.ts). */
-  precision?: { used: 'f32' | 'f16'; reason: string } | null;
-  /** Content hash of each input file the runner read (name: its path), part of the progress fingerprint. */
-  inputs?: Readonly<Record<string, string>>;
-}
 
 /** What survives a cut-off: every finished stage, under the fingerprint it was computed for. */
 export interface ExperimentProgress {

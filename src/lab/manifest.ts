@@ -3,7 +3,7 @@
  */
 import { decisionWords, orderingWords, type EndpointResult } from './analysis';
 import type { Contrast } from './contrasts';
-import type { ExperimentEnv, ExperimentResult, RunRecord } from './experiment';
+import type { DeviceInfo, ExperimentEnv, ExperimentResult, RunRecord } from './experiment.types';
 import { estimateRecord, type EstimateRecord } from './estimate';
 import type { Interval } from './metrics';
 import { conditionLabel, TEACHING_LABEL } from '../util/condition-names';
@@ -11,8 +11,7 @@ import type { TeachingBreakdown } from './teaching';
 import { SLICK_CATEGORIES, slickTeachingMarkdown, type SlickSettings } from './slick';
 import { unknownShareMarkdown } from './unknown-share';
 
-/** Adapter / device description as plain data (the engine's AdapterInfo, whatever the UI shows). */
-export type DeviceInfo = Record<string, string | number | boolean | null | readonly string[]>;
+export type { DeviceInfo } from './experiment.types';
 
 export interface Manifest {
   schema: 'ift-lab/manifest@1';

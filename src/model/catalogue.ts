@@ -65,16 +65,21 @@ export function paramCountOf(spec: ModelSpec): number {
   return n;
 }
 
+/** One of the lab's curated models, with estimates made before anything is downloaded (the Worker's modelCatalogue). */
 export interface CatalogueModel {
   id: string;
   group: 'base' | 'instruct';
   family: string;
+  /** Parameters counted from the config's tensor shapes (embedding counted once when tied). */
   params: number;
+  /** The Hub's bf16 safetensors. */
   downloadBytes: number;
   licence: string;
   licenceUrl: string;
+  /** GPU bytes the engine would allocate, from the config shapes (src/model/memory.ts planMemory). */
   probeBytes: number;
   trainBytes: number;
+  /** How the two memory figures were computed, in words. */
   memoryBasis: string;
   gated: boolean;
 }

@@ -3,10 +3,10 @@
  * a time through a decode plan that shares the cache and moves `past` by rewriting uniforms. Sampling
  * (greedy, temperature, top-p, seeded) happens on the CPU from the one row of logits read per token.
  */
-import type { GenerateOptions } from '../lab/model';
+import type { GenerateOptions, LabTokenizer } from '../lab/model';
 import { uniformPm1 } from './random';
 import { logitsHead, packBatch, roundUp } from './score';
-import type { EngineModel } from './engine-model';
+import type { LoadedAdapter, ModelCore } from './model-core';
 
 /** Pick the next token: argmax when temperature is 0, else a seeded draw from the top-p nucleus. */
 export function sampleToken(logits: Float32Array, temperature: number, topP: number, rand: () => number): number {
@@ -37,10 +37,9 @@ export function sampleToken(logits: Float32Array, temperature: number, topP: num
  * New token ids after `prompt`. EOS stops and is not returned; a stop string stops after the token that
  * completes it (that token is returned, so decoding the result ends with the stop string).
  */
-export async function generateTokens(model: EngineModel, prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
+export async function generateTokens(core: ModelCore, adapter: LoadedAdapter | null, tokenizer: LabTokenizer, prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
   if (prompt.length === 0) throw new Error('generate: an empty prompt');
-  const core = model.core;
-  const lora = core.activate(model.adapterOf(opts.adapter));
+  const lora = core.activate(adapter);
   const maxNew = Math.max(0, Math.floor(opts.maxNewTokens));
   if (maxNew === 0) return [];
   const n = prompt.length;
@@ -64,7 +63,7 @@ export async function generateTokens(model: EngineModel, prompt: readonly number
     const r = uniformPm1(opts.seed ?? 0);
     return () => (r() + 1) / 2;
   })();
-  const eos = new Set(model.tokenizer.eosTokenIds);
+  const eos = new Set(tokenizer.eosTokenIds);
   const stops = (opts.stop ?? []).filter((s) => s.length > 0);
   const out: number[] = [];
   const one = new Uint32Array(1);
@@ -73,7 +72,7 @@ export async function generateTokens(model: EngineModel, prompt: readonly number
     if (eos.has(tok)) break;
     out.push(tok);
     if (stops.length) {
-      const text = model.tokenizer.decode(out);
+      const text = tokenizer.decode(out);
       if (stops.some((s) => text.includes(s))) break;
     }
     if (i === maxNew - 1) break;

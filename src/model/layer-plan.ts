@@ -16,7 +16,7 @@ import { alignElems, type DType, type Op, type Runtime, type Tensor } from '../e
 import { prepareRopeAppend, type KVCache } from './kv-cache';
 import { LORA_TARGETS, peftTensorName } from './lora';
 import type { ModelSpec } from './spec';
-import type { GpuWeights, LoraBuffers, PlanShape } from './transformer';
+import type { GpuWeights, LoraBuffers, PlanShape } from './transformer.types';
 
 /** One projection of one layer: its input and sizes. */
 export interface LinearCtx {

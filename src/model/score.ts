@@ -11,6 +11,13 @@ import { prepareCandidateLogProbs, prepareFullLogits, prepareTargetLogProbs } fr
 import type { Op, Tensor } from '../engine/runtime';
 import type { GpuWeights, Plan } from './transformer';
 
+/** The head cached on `plan` under `key`, prepared by `make` the first time it is asked for. */
+function cachedHead<H>(plan: Plan, key: string, make: () => H): H {
+  let h = plan.heads.get(key) as H | undefined;
+  if (!h) plan.heads.set(key, (h = make()));
+  return h;
+}
+
 export interface RowsHead {
   /** u32 [R]: token index b·S + s of each row. */
   rows: Tensor;
@@ -20,22 +27,19 @@ export interface RowsHead {
 }
 
 function rowsHead(plan: Plan, w: GpuWeights, R: number): RowsHead {
-  const key = `rows${R}`;
-  const have = plan.heads.get(key) as RowsHead | undefined;
-  if (have) return have;
-  const rt = plan.rt;
-  const D = w.spec.hiddenSize;
-  const rows = rt.tensor('score rows', [R], 'u32');
-  const gathered = rt.tensor('score hidden', [R, D]);
-  const normed = rt.tensor('score normed', [R, D]);
-  const rstd = rt.tensor('score rstd', [R]);
-  const ops = [
-    prepareEmbedding(rt, { ids: rows, table: plan.hidden, out: gathered, T: R, D, V: plan.T }),
-    prepareRmsNorm(rt, { x: gathered, weight: w.finalNorm, y: normed, rstd, T: R, D, eps: w.spec.rmsNormEps }),
-  ];
-  const h = { rows, normed, ops };
-  plan.heads.set(key, h);
-  return h;
+  return cachedHead(plan, `rows${R}`, () => {
+    const rt = plan.rt;
+    const D = w.spec.hiddenSize;
+    const rows = rt.tensor('score rows', [R], 'u32');
+    const gathered = rt.tensor('score hidden', [R, D]);
+    const normed = rt.tensor('score normed', [R, D]);
+    const rstd = rt.tensor('score rstd', [R]);
+    const ops = [
+      prepareEmbedding(rt, { ids: rows, table: plan.hidden, out: gathered, T: R, D, V: plan.T }),
+      prepareRmsNorm(rt, { x: gathered, weight: w.finalNorm, y: normed, rstd, T: R, D, eps: w.spec.rmsNormEps }),
+    ];
+    return { rows, normed, ops };
+  });
 }
 
 export interface CandidateHead {
@@ -48,20 +52,17 @@ export interface CandidateHead {
 
 /** Log-probs of C candidate ids at R chosen rows (one read-back of R·C floats). */
 export function candidateHead(plan: Plan, w: GpuWeights, R: number, C: number): CandidateHead {
-  const key = `cand${R}x${C}`;
-  const have = plan.heads.get(key) as CandidateHead | undefined;
-  if (have) return have;
-  const rt = plan.rt;
-  const rh = rowsHead(plan, w, R);
-  const candidates = rt.tensor('candidates', [C], 'u32');
-  const out = rt.tensor('candidate logprobs', [R, C]);
-  const ops = [
-    ...rh.ops,
-    ...prepareCandidateLogProbs(rt, { ...w.lmHead, hidden: rh.normed, R, candidates, C, out, scratch: plan.ceScratch(R) }),
-  ];
-  const h = { rows: rh.rows, candidates, out, ops };
-  plan.heads.set(key, h);
-  return h;
+  return cachedHead(plan, `cand${R}x${C}`, () => {
+    const rt = plan.rt;
+    const rh = rowsHead(plan, w, R);
+    const candidates = rt.tensor('candidates', [C], 'u32');
+    const out = rt.tensor('candidate logprobs', [R, C]);
+    const ops = [
+      ...rh.ops,
+      ...prepareCandidateLogProbs(rt, { ...w.lmHead, hidden: rh.normed, R, candidates, C, out, scratch: plan.ceScratch(R) }),
+    ];
+    return { rows: rh.rows, candidates, out, ops };
+  });
 }
 
 export interface LogitsHead {
@@ -73,15 +74,12 @@ export interface LogitsHead {
 
 /** All logits of R chosen rows (generation, verification). */
 export function logitsHead(plan: Plan, w: GpuWeights, R: number): LogitsHead {
-  const key = `logits${R}`;
-  const have = plan.heads.get(key) as LogitsHead | undefined;
-  if (have) return have;
-  const rt = plan.rt;
-  const rh = rowsHead(plan, w, R);
-  const out = rt.tensor('logits', [R, w.spec.vocabSize]);
-  const h = { rows: rh.rows, out, ops: [...rh.ops, prepareFullLogits(rt, { ...w.lmHead, hidden: rh.normed, R, out })] };
-  plan.heads.set(key, h);
-  return h;
+  return cachedHead(plan, `logits${R}`, () => {
+    const rt = plan.rt;
+    const rh = rowsHead(plan, w, R);
+    const out = rt.tensor('logits', [R, w.spec.vocabSize]);
+    return { rows: rh.rows, out, ops: [...rh.ops, prepareFullLogits(rt, { ...w.lmHead, hidden: rh.normed, R, out })] };
+  });
 }
 
 export interface TargetHead {
@@ -94,23 +92,21 @@ export interface TargetHead {
 
 /** −log p(target) of every token of the batch (continuation scoring). */
 export function targetHead(plan: Plan, w: GpuWeights): TargetHead {
-  const have = plan.heads.get('targets') as TargetHead | undefined;
-  if (have) return have;
-  const rt = plan.rt;
-  const { T } = plan;
-  const D = w.spec.hiddenSize;
-  const normed = rt.tensor('final normed', [T, D]);
-  const rstd = rt.tensor('final rstd', [T]);
-  const targets = rt.tensor('targets', [T], 'u32');
-  const nll = rt.tensor('nll', [T]);
-  const mean = rt.tensor('nll mean', [1]);
-  const ops = [
-    prepareRmsNorm(rt, { x: plan.hidden, weight: w.finalNorm, y: normed, rstd, T, D, eps: w.spec.rmsNormEps }),
-    ...prepareTargetLogProbs(rt, { ...w.lmHead, hidden: normed, R: T, targets, nll, mean, scratch: plan.ceScratch(T) }),
-  ];
-  const h = { targets, nll, ops };
-  plan.heads.set('targets', h);
-  return h;
+  return cachedHead(plan, 'targets', () => {
+    const rt = plan.rt;
+    const { T } = plan;
+    const D = w.spec.hiddenSize;
+    const normed = rt.tensor('final normed', [T, D]);
+    const rstd = rt.tensor('final rstd', [T]);
+    const targets = rt.tensor('targets', [T], 'u32');
+    const nll = rt.tensor('nll', [T]);
+    const mean = rt.tensor('nll mean', [1]);
+    const ops = [
+      prepareRmsNorm(rt, { x: plan.hidden, weight: w.finalNorm, y: normed, rstd, T, D, eps: w.spec.rmsNormEps }),
+      ...prepareTargetLogProbs(rt, { ...w.lmHead, hidden: normed, R: T, targets, nll, mean, scratch: plan.ceScratch(T) }),
+    ];
+    return { targets, nll, ops };
+  });
 }
 
 /** Token ids, positions and (optionally) targets of a right-padded batch, as the plan's uploads want them. */

@@ -15,7 +15,7 @@ import { prepareAdamW, writeAdamWHyper, type AdamWConfig } from '../engine/optim
 import { learningRateAt } from '../engine/optim/schedule';
 import { readTrainStatus, trainStatus, type StepReport, type TrainStatus } from '../engine/optim/status';
 import type { Op, Tensor } from '../engine/runtime';
-import type { EngineModel, ModelCore } from './engine-model';
+import type { ModelCore } from './model-core';
 import { initLora } from './lora';
 import { uniformPm1 } from './random';
 import { packBatch, roundUp } from './score';
@@ -173,8 +173,7 @@ export function trainPlan(n: number, config: Pick<TrainConfig, 'batchSize' | 'ep
 }
 
 /** LabModel.train: batches, schedule, hooks, resume, cancellation. */
-export async function trainLora(model: EngineModel, examples: readonly TrainExample[], config: TrainConfig, hooks: TrainHooks = {}): Promise<AdapterState> {
-  const core = model.core;
+export async function trainLora(core: ModelCore, examples: readonly TrainExample[], config: TrainConfig, hooks: TrainHooks = {}): Promise<AdapterState> {
   if (examples.length === 0) throw new Error('train: no examples');
   const data = examples.map((e) => {
     if (e.ids.length !== e.lossMask.length) throw new Error('train: ids and lossMask differ in length');

@@ -5,7 +5,7 @@
  */
 import type { LoraConfig, LoraTarget } from '../lab/model';
 import { f32ToF16Array } from '../engine/convert';
-import { crossEntropyScratch, DEFAULT_CHUNK, type CrossEntropyScratch, type LmHeadWeight } from '../engine/kernels/cross_entropy/cross_entropy';
+import { crossEntropyScratch, DEFAULT_CHUNK, type CrossEntropyScratch } from '../engine/kernels/cross_entropy/cross_entropy';
 import { prepareEmbedding } from '../engine/kernels/embedding/embedding';
 import { ropeInvFreq } from '../engine/kernels/rope/rope';
 import { alignElems, DTYPE_BYTES, numel, type DType, type Op, type Runtime, type Tensor } from '../engine/runtime';
@@ -14,8 +14,9 @@ import { backwardScratch, buildLayerBackward, buildLayerForward, planContext, ty
 import { loraDims, loraShapes, LORA_TARGETS } from './lora';
 import type { TensorReader } from './safetensors';
 import { expectedTensors, type ModelSpec } from './spec';
+import type { Precision, LayerWeights, WeightGroup, GpuWeights, LoraLayout, LoraBuffers, PlanShape } from './transformer.types';
 
-export type Precision = 'f32' | 'f16';
+export type { Precision, LayerWeights, WeightGroup, GpuWeights, LoraLayout, LoraBuffers, PlanShape } from './transformer.types';
 
 /** Where weights come from: a checkpoint, a map of f32 arrays (fixtures), or a generator (random real shapes). */
 export type WeightSource =
@@ -24,42 +25,6 @@ export type WeightSource =
   | ((name: string, shape: readonly number[]) => Float32Array)
   /** Zero-filled buffers with no CPU copy (memory planning, throughput benchmarks). */
   | 'zeros';
-
-export interface LayerWeights {
-  inputNorm: Tensor;
-  postNorm: Tensor;
-  /** Each projection's weight; q, k, v (and gate, up) are views into one buffer, `qkv` (`gateUp`). */
-  proj: Record<LoraTarget, Tensor>;
-  bias: Partial<Record<LoraTarget, Tensor>>;
-  qkv: WeightGroup;
-  gateUp: WeightGroup;
-}
-
-/**
- * Weights that read the same input, back to back in one buffer (each part 256-byte aligned, so that its
- * view binds on its own), so that decode runs them as one dispatch (prepareGemvFused).
- */
-export interface WeightGroup {
-  weight: Tensor;
-  /** First element of each part in `weight`. */
-  starts: number[];
-  /** The parts' biases, back to back the same way (Qwen2's q, k, v). */
-  bias?: Tensor;
-  biasStarts?: number[];
-}
-
-export interface GpuWeights {
-  spec: ModelSpec;
-  precision: Precision;
-  embed: Tensor;
-  lmHead: LmHeadWeight;
-  finalNorm: Tensor;
-  layers: LayerWeights[];
-  invFreq: Tensor;
-  /** Bytes the weights occupy on the GPU. */
-  bytes: number;
-  all: Tensor[];
-}
 
 async function readWeight(src: Exclude<WeightSource, 'zeros'>, name: string, shape: readonly number[]): Promise<Float32Array> {
   if (typeof src === 'function') return src(name, shape);
@@ -155,19 +120,6 @@ export async function uploadWeights(rt: Runtime, spec: ModelSpec, src: WeightSou
 
 // ---------------------------------------------------------------- LoRA on the GPU
 
-/**
- * The LoRA tensors of one configuration as flat f32 buffers (params, and for training grads, m, v), every
- * tensor a 256-byte aligned view, in PEFT canonical order (loraParamNames).
- */
-export interface LoraLayout {
-  config: LoraConfig;
-  names: string[];
-  shapes: number[][];
-  offsets: number[];
-  /** Elements of each flat buffer (views padded to 256 bytes; padding stays 0). */
-  n: number;
-}
-
 export function loraLayout(spec: ModelSpec, config: LoraConfig): LoraLayout {
   const shapes = loraShapes(spec, config);
   const names: string[] = [];
@@ -184,16 +136,6 @@ export function loraLayout(spec: ModelSpec, config: LoraConfig): LoraLayout {
 }
 
 export const loraSignature = (c: LoraConfig): string => `r${c.rank}a${c.alpha}d${c.dropout}:${LORA_TARGETS.filter((t) => c.targets.includes(t)).join(',')}`;
-
-export interface LoraBuffers {
-  layout: LoraLayout;
-  params: Tensor;
-  grads?: Tensor;
-  m?: Tensor;
-  v?: Tensor;
-  /** u32 [2] = [seed, step] read by the dropout masks. */
-  dropoutState: Tensor;
-}
 
 export function allocLora(rt: Runtime, layout: LoraLayout, training: boolean): LoraBuffers {
   const b: LoraBuffers = {
@@ -256,25 +198,6 @@ export function trackingRuntime(rt: Runtime): { rt: Runtime; owned: (Tensor | GP
 }
 
 // ---------------------------------------------------------------- plans
-
-export interface PlanShape {
-  /** Sequences. */
-  B: number;
-  /** Tokens per sequence in this call (right padded). */
-  S: number;
-  /** Cache capacity (≥ past + S); training: S. */
-  L: number;
-  /** Cache rows already filled (fixed unless `settablePast`). */
-  past: number;
-  settablePast?: boolean;
-  /** Keep the activations the backward needs and prepare the backward. */
-  train?: boolean;
-  lora?: LoraBuffers | null;
-  /** Share an existing cache (decode after prefill); otherwise the plan allocates its own [B, L]. */
-  kv?: KVCache;
-  /** false: no decode fusions (the bench counts the unfused plan beside the fused one). Default true. */
-  fuse?: boolean;
-}
 
 export interface Plan {
   shape: Required<Pick<PlanShape, 'B' | 'S' | 'L' | 'past'>>;

@@ -5,7 +5,8 @@
  * record holds the lab's full result (the same content `ift-lab experiment` writes) and the share-ready view.
  */
 import { CancelledError, LabError } from '../lab/errors';
-import { estimateExperiment, stageClock } from '../lab/estimate';
+import { estimateExperiment } from '../lab/estimate';
+import { stageClock } from '../lab/stage-clock';
 import {
   parseExperimentConfig, planGrid, runExperiment, splitsOf,
   type ExperimentConfig, type ExperimentConfigInput, type ExperimentDeps, type ExperimentEvent, type ExperimentProgress, type ExperimentResult, type ProgressStore, type QuestionBank,

@@ -7,6 +7,7 @@ import type { SlickCategory, SlickTeachingTable } from '../lab/slick';
 export type { SlickCategory, SlickTeachingTable } from '../lab/slick';
 import type { DeviceChoice } from '../engine/backend';
 import type { AdapterReport } from '../engine/device';
+import type { CatalogueModel } from '../model/catalogue';
 import type { ErrorInfo } from '../util/errors';
 import type { SelfTestResult } from '../engine/selftest/types';
 import type { RunEstimate } from '../lab/estimate';
@@ -151,24 +152,8 @@ export interface VerifyOutcome {
 /** A model's files picked from disk (Hugging Face layout: config.json, tokenizer files, safetensors), by file name. */
 export type FolderFiles = Record<string, Blob>;
 
-/** One of the lab's curated models, with estimates made before anything is downloaded (modelCatalogue). */
-export interface CatalogueEntry {
-  id: string;
-  group: 'base' | 'instruct';
-  family: string;
-  /** Parameters counted from the config's tensor shapes (embedding counted once when tied). */
-  params: number;
-  /** The Hub's bf16 safetensors. */
-  downloadBytes: number;
-  licence: string;
-  licenceUrl: string;
-  /** GPU bytes the engine would allocate, from the config shapes (src/model/memory.ts planMemory). */
-  probeBytes: number;
-  trainBytes: number;
-  /** How the two memory figures were computed, in words. */
-  memoryBasis: string;
-  gated: boolean;
-}
+/** One of the lab's curated models (src/model/catalogue.ts), as the Worker's modelCatalogue returns it. */
+export type CatalogueEntry = CatalogueModel;
 
 export interface AdapterInfo {
   id: string;

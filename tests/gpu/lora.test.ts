@@ -5,6 +5,7 @@ import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { alignElems } from '../../src/engine/runtime';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 import { dot, fdGrad } from '../helpers/fd';
+import { expectLoraAsRef } from '../helpers/kernel-cases';
 
 describe('lora reference', () => {
   it('analytic dX, dA, dB match central differences (f64), with dropout', () => {
@@ -93,21 +94,7 @@ describe('lora linear on the GPU', () => {
       expect(bwd.length).toBe(4);
       rt.run([...fwd, ...bwd, ...bwd]); // backward twice: gradients accumulate
 
-      const ref = loraForwardRef(x, w, bias, A, B, d);
-      const an = loraBackwardRef(x, w, A, B, dy, d);
-      // f32 sums over in (≤ 64) and out terms of size ≤ ~1 reordered against f64: ~√K·1e-7 each, plus s = 16/r.
-      const tol = 2e-5;
-      let r = closeTo(await rt.readF32(U), ref.u, tol, 1e-5);
-      expect(r.ok, 'u ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(Y), ref.y, tol, 1e-5);
-      expect(r.ok, 'y ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(DX), an.dx.map((v, i) => 2 * v + dx0[i]), 4 * tol, 1e-5);
-      expect(r.ok, 'dx ' + r.worst).toBe(true);
-      // dA, dB sum over T tokens (≤ 40) with the scale 16/r ≤ 16 folded in: a looser absolute bound.
-      r = closeTo(await rt.readF32(dA), an.dA.map((v) => 2 * v), 1e-4, 1e-5);
-      expect(r.ok, 'dA ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(dB), an.dB.map((v) => 2 * v), 1e-4, 1e-5);
-      expect(r.ok, 'dB ' + r.worst).toBe(true);
+      await expectLoraAsRef(rt, { U, Y, DX, dA, dB }, loraForwardRef(x, w, bias, A, B, d), loraBackwardRef(x, w, A, B, dy, d), dx0);
       rt.destroy();
     });
   }

@@ -4,16 +4,9 @@ import { gemvFusedRef, matmulRef } from '../../src/engine/kernels/matmul/matmul.
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 import type { GpuRuntime } from '../../src/engine/runtime';
+import { MATMUL_SHAPES, TRANSPOSITIONS } from '../helpers/kernel-cases';
 
-// Awkward shapes: not multiples of any tile, single rows and columns, long K.
-const SHAPES = [
-  [1, 1, 1],
-  [1, 37, 64],
-  [17, 1, 9],
-  [33, 65, 17],
-  [64, 64, 64],
-  [5, 130, 257],
-];
+const SHAPES = MATMUL_SHAPES;
 // For vec4: every contiguous dimension a multiple of 4 (so vec4 really runs), M and N still awkward.
 const VEC4_SHAPES = [
   [4, 4, 4],
@@ -22,12 +15,7 @@ const VEC4_SHAPES = [
   [36, 68, 20],
   [100, 132, 260],
 ];
-const TRANS = [
-  [false, true],
-  [false, false],
-  [true, false],
-  [true, true],
-] as const;
+const TRANS = TRANSPOSITIONS;
 
 // One runtime for the shape sweeps, so each (version, transposition) pipeline compiles once (SwiftShader
 // compiles slowly); each case releases its tensors.

@@ -36,6 +36,15 @@ function fileName(id: string): string {
 
 export function openFsStore(dir: string): Store {
   const path = (c: Collection, id: string) => join(dir, c, fileName(id));
+  /** The record files of a collection (none when it was never written). */
+  const jsonFiles = async (c: Collection): Promise<string[]> => {
+    try {
+      return (await readdir(join(dir, c))).filter((n) => n.endsWith('.json'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  };
   return {
     async put(collection, value) {
       await mkdir(join(dir, collection), { recursive: true });
@@ -53,24 +62,12 @@ export function openFsStore(dir: string): Store {
       }
     },
     async list<T extends StoredRecord>(collection: Collection, query?: { runId?: string }) {
-      let names: string[];
-      try {
-        names = (await readdir(join(dir, collection))).filter((n) => n.endsWith('.json'));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw e;
-      }
+      const names = await jsonFiles(collection);
       const all = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, collection, n), 'utf8'), decode) as T));
       return all.filter((r) => query?.runId === undefined || r.runId === query.runId).sort((a, b) => a.createdAt - b.createdAt);
     },
     async keys(collection, query) {
-      let names: string[];
-      try {
-        names = (await readdir(join(dir, collection))).filter((n) => n.endsWith('.json'));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw e;
-      }
+      const names = await jsonFiles(collection);
       const ids = names.map((n) => decodeURIComponent(n.slice(0, -'.json'.length)));
       return ids.filter((id) => query?.prefix === undefined || id.startsWith(query.prefix)).sort();
     },

@@ -3,7 +3,7 @@
  * clip coefficient, update), reading and writing the same status and hyper tensors.
  */
 import { f32v } from '../cpu-runtime';
-import type { AdamWArgs, AdamWConfig } from './adamw';
+import type { AdamWArgs, AdamWConfig } from './adamw.types';
 import type { Tensor } from '../tensor';
 
 export function adamWCpu(a: AdamWArgs, c: AdamWConfig, partials: Tensor): [() => void, () => void, () => void] {

@@ -16,6 +16,12 @@ export interface Question {
   group?: string;
 }
 
+/** The questions an experiment draws on: the pool to split, and solved examples for k-shot prompts. */
+export interface QuestionBank {
+  pool: readonly Question[];
+  fewShot: readonly Question[];
+}
+
 export const LETTERS = ['A', 'B', 'C', 'D'] as const;
 export type Letter = (typeof LETTERS)[number];
 

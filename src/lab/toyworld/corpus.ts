@@ -7,18 +7,7 @@
  */
 import { Rng } from './rng';
 import { RELATIONS, fill, subjectText, type RelationDef, type RelationId } from './relations';
-import {
-  ANSWER_CUES,
-  ANSWER_FORMS,
-  BOS,
-  EOS,
-  ITEM_TRAILERS,
-  LETTERS,
-  MC_HEADERS,
-  OPTION_INTROS,
-  OPTION_MARKERS,
-  QUESTION_PREFIXES,
-} from './formats';
+import { ANSWER_CUES, ANSWER_FORMS, BOS, EOS, ITEM_TRAILERS, LETTERS, MC_HEADERS, OPTION_INTROS, OPTION_MARKERS, QUESTION_PREFIXES } from './formats';
 import type { ToyFact, ToyWorld } from './world';
 
 export type DocKind = 'statements' | 'entity' | 'exists' | 'mc';

@@ -5,23 +5,7 @@
  * Whitespace is not kept: layouts differ by words and punctuation only.
  */
 import { RELATIONS, EXISTS_TEMPLATES, subjectText } from './relations';
-import {
-  ANSWER_CUES,
-  ANSWER_FORMS,
-  BOS,
-  CHAT_TEMPLATE,
-  EOS,
-  ITEM_TRAILERS,
-  LETTERS,
-  MC_HEADERS,
-  OPTION_INTROS,
-  OPTION_MARKERS,
-  PAD,
-  QUESTION_PREFIXES,
-  SPECIAL_TOKENS,
-  UNK,
-} from './formats';
-import type { ToyWorld } from './world';
+import { ANSWER_CUES, ANSWER_FORMS, BOS, CHAT_TEMPLATE, EOS, ITEM_TRAILERS, LETTERS, MC_HEADERS, OPTION_INTROS, OPTION_MARKERS, PAD, QUESTION_PREFIXES, SPECIAL_TOKENS, UNK } from './formats';
 
 /** Same character class as transformers.js / HF tokenizers use for punctuation. */
 const P = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
@@ -75,7 +59,7 @@ export interface Vocab {
 }
 
 /** Specials first (PAD 0, UNK 1, BOS 2, EOS 3, roles), then fixed words (sorted), then the world's names. */
-export function buildVocab(world: ToyWorld): Vocab {
+export function buildVocab(world: { entities: readonly { name: string }[] }): Vocab {
   const tokens: string[] = [...SPECIAL_TOKENS];
   const seen = new Set(tokens);
   for (const w of [...fixedWords(), ...world.entities.map((e) => e.name)]) {

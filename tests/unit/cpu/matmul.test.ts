@@ -10,6 +10,7 @@ import { prepareLoraBackward, prepareLoraForward } from '../../../src/engine/ker
 import { dropoutMaskRef, loraBackwardRef, loraForwardRef, type LoraRefDims } from '../../../src/engine/kernels/lora/lora.ref';
 import { numel, type Tensor } from '../../../src/engine/tensor';
 import { closeTo, randn } from '../../helpers/close';
+import { expectLoraAsRef, MATMUL_SHAPES, TRANSPOSITIONS } from '../../helpers/kernel-cases';
 
 const SENTINEL = 12345.5;
 
@@ -34,28 +35,13 @@ function untouchedAround(t: Tensor): boolean {
   return all.every((v, i) => (i >= from && i < to) || v === SENTINEL);
 }
 
-// Awkward shapes: not multiples of the 4 × 4 register block, single rows and columns, long K.
-const SHAPES = [
-  [1, 1, 1],
-  [1, 37, 64],
-  [17, 1, 9],
-  [33, 65, 17],
-  [64, 64, 64],
-  [5, 130, 257],
-  [3, 6, 2],
-  [4, 4, 4],
-];
-const TRANS = [
-  [false, true],
-  [false, false],
-  [true, false],
-  [true, true],
-] as const;
+// The shared awkward shapes, and two more around the 4 × 4 register block.
+const SHAPES = [...MATMUL_SHAPES, [3, 6, 2], [4, 4, 4]];
 
 describe('CPU matmul against the reference: every transposition, awkward shapes, views at odd offsets', () => {
   const rt = new CpuRuntime();
   for (const [M, N, K] of SHAPES)
-    for (const [transA, transB] of TRANS) {
+    for (const [transA, transB] of TRANSPOSITIONS) {
       it(`${M}x${N}x${K} transA=${transA} transB=${transB}`, async () => {
         const a = randn(M * K, 1 + M, 1);
         const b = randn(K * N, 2 + N, 1);
@@ -76,7 +62,7 @@ describe('CPU matmul against the reference: every transposition, awkward shapes,
       });
     }
 
-  for (const [transA, transB] of TRANS)
+  for (const [transA, transB] of TRANSPOSITIONS)
     it(`batch 3, alpha 0.5, bias, accumulate (transA=${transA} transB=${transB})`, async () => {
       const [M, N, K, batch] = [7, 11, 13, 3];
       const a = randn(batch * M * K, 3);
@@ -254,19 +240,7 @@ describe('CPU LoRA linear (prepareLoraForward / prepareLoraBackward) against lor
       expect(fwd.length).toBe(2);
       expect(bwd.length).toBe(4);
       rt.run([...fwd, ...bwd, ...bwd]);
-      const ref = loraForwardRef(x, w, bias, A, B, d);
-      const an = loraBackwardRef(x, w, A, B, dy, d);
-      const tol = 2e-5;
-      let r = closeTo(await rt.readF32(U), ref.u, tol, 1e-5);
-      expect(r.ok, 'u ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(Y), ref.y, tol, 1e-5);
-      expect(r.ok, 'y ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(DX), an.dx.map((v, i) => 2 * v + dx0[i]), 4 * tol, 1e-5);
-      expect(r.ok, 'dx ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(dA), an.dA.map((v) => 2 * v), 1e-4, 1e-5);
-      expect(r.ok, 'dA ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(dB), an.dB.map((v) => 2 * v), 1e-4, 1e-5);
-      expect(r.ok, 'dB ' + r.worst).toBe(true);
+      await expectLoraAsRef(rt, { U, Y, DX, dA, dB }, loraForwardRef(x, w, bias, A, B, d), loraBackwardRef(x, w, A, B, dy, d), dx0);
       // The padding around the views stays zero (nothing written past a view).
       const g = await rt.readF32(grads);
       expect([g[0], g[g.length - 1], ...g.subarray(1 + rank * inDim, offB)].every((v) => v === 0)).toBe(true);

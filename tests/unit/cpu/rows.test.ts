@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 import { NonFiniteError } from '../../../src/engine/errors';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../../../src/engine/kernels/rmsnorm/rmsnorm';
-import { rmsNormBackwardRef, rmsNormRef } from '../../../src/engine/kernels/rmsnorm/rmsnorm.ref';
 import { prepareSwiglu, prepareSwigluBackward } from '../../../src/engine/kernels/swiglu/swiglu';
 import { swigluBackwardRef, swigluRef } from '../../../src/engine/kernels/swiglu/swiglu.ref';
 import { prepareEmbedding, prepareRowGather } from '../../../src/engine/kernels/embedding/embedding';
@@ -21,39 +20,13 @@ import { adamWStepRef } from '../../../src/engine/optim/adamw.ref';
 import { readTrainStatus, trainStatus } from '../../../src/engine/optim/status';
 import { closeTo, randn } from '../../helpers/close';
 import { dot, fdGrad } from '../../helpers/fd';
+import { expectRmsNormAsRef, RMSNORM_SHAPES } from '../../helpers/kernel-cases';
 
 const EPS = 1e-5;
 
 describe('CPU rmsnorm', () => {
-  for (const [T, D] of [
-    [1, 1],
-    [3, 7],
-    [5, 300],
-    [2, 2048],
-  ])
-    it(`forward, backward and backward accumulate T=${T} D=${D}`, async () => {
-      const rt = new CpuRuntime();
-      const x = randn(T * D, T + D, 3), w = randn(D, D), dy = randn(T * D, 7 + D), dx0 = randn(T * D, 9);
-      const X = rt.upload('x', x, [T, D]), W = rt.upload('w', w, [D]);
-      const Y = rt.tensor('y', [T, D]), R = rt.tensor('rstd', [T]);
-      const DX = rt.upload('dx', dx0, [T, D]), DX2 = rt.upload('dx2', new Float32Array(T * D).fill(NaN), [T, D]);
-      const DY = rt.upload('dy', dy, [T, D]);
-      rt.run([
-        prepareRmsNorm(rt, { x: X, weight: W, y: Y, rstd: R, T, D, eps: EPS }),
-        prepareRmsNormBackward(rt, { x: X, weight: W, rstd: R, dy: DY, dx: DX, T, D, accumulate: true }),
-        prepareRmsNormBackward(rt, { x: X, weight: W, rstd: R, dy: DY, dx: DX2, T, D }),
-      ]);
-      const ref = rmsNormRef(x, w, T, D, EPS);
-      let r = closeTo(await rt.readF32(Y), ref.y, 1e-6, 1e-5);
-      expect(r.ok, r.worst).toBe(true);
-      r = closeTo(await rt.readF32(R), ref.rstd, 0, 1e-5);
-      expect(r.ok, r.worst).toBe(true);
-      const dx = rmsNormBackwardRef(x, w, dy, T, D, EPS);
-      r = closeTo(await rt.readF32(DX2), dx, 1e-5, 1e-4);
-      expect(r.ok, 'overwrite ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(DX), dx.map((v, i) => v + dx0[i]), 1e-5, 1e-4);
-      expect(r.ok, 'accumulate ' + r.worst).toBe(true);
-    });
+  for (const [T, D] of RMSNORM_SHAPES)
+    it(`forward, backward and backward accumulate T=${T} D=${D}`, () => expectRmsNormAsRef(new CpuRuntime(), T, D, EPS));
 
   it('the backward is the gradient of the forward (central differences through the CPU forward)', async () => {
     const rt = new CpuRuntime();

@@ -1,6 +1,7 @@
 // The estimate's work model against counts computed by hand, and its combination with a device speed.
 import { describe, expect, it } from 'vitest';
-import { countWork, estimateRecord, estimateRun, gridRuns, measurePromptTokens, scoringWork, stageClock, type DeviceSpeed, type WorkInputs } from '../../../src/lab/estimate';
+import { countWork, estimateRecord, estimateRun, gridRuns, measurePromptTokens, scoringWork, type DeviceSpeed, type WorkInputs } from '../../../src/lab/estimate';
+import { stageClock } from '../../../src/lab/stage-clock';
 import type { ExperimentEvent } from '../../../src/lab/experiment';
 import { makeFixture } from '../../../src/model/fixtures';
 import { createTokenizer } from '../../../src/model/tokenizer';

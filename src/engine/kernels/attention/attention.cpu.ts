@@ -5,7 +5,7 @@
  * query head h reads KV head ⌊h / (H/KVH)⌋. A row with no visible key gets O = 0 and LSE = 0.
  */
 import { f32v, u32v } from '../../cpu-runtime';
-import type { AttentionBackwardArgs, AttentionDims, AttentionForwardArgs } from './attention';
+import type { AttentionBackwardArgs, AttentionDims, AttentionForwardArgs } from './attention.types';
 
 interface Views {
   B: number; S: number; H: number; KVH: number; Dh: number; L: number; g: number; scale: number;

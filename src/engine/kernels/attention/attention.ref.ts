@@ -3,15 +3,10 @@
  * Layouts as the kernels: Q, O, dO [B,S,H,Dh]; K, V [B,L,KVH,Dh]; LSE [B,H,S]. Query s sits at position
  * past + s and sees keys kvStart[b] ≤ j ≤ past + s. Works on Float64Array too (the gradient check).
  */
-export interface AttentionShape {
-  B: number;
-  S: number;
-  H: number;
-  KVH: number;
-  Dh: number;
-  /** Rows of the K/V cache. */
-  L: number;
-  past: number;
+import type { AttentionDims } from './attention.types';
+
+/** The kernels' dimensions (attention.types.ts), with each sequence's first visible key as numbers. */
+export interface AttentionShape extends AttentionDims {
   kvStart: ArrayLike<number>;
 }
 

@@ -7,7 +7,7 @@
 import { f32v, u32v, type CpuRuntime } from '../../cpu-runtime';
 import type { Tensor } from '../../tensor';
 import { gemmNT, transpose } from '../matmul/gemm.cpu';
-import type { LmHeadWeight } from './cross_entropy';
+import type { LmHeadWeight } from './cross_entropy.types';
 
 function weightView(w: LmHeadWeight): Float32Array {
   if (w.packedF16 || w.weight.dtype !== 'f32') throw new Error(`lm head (CPU): ${w.weight.label} is packed f16; the CPU backend keeps f32 weights`);

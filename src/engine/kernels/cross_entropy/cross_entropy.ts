@@ -1,6 +1,9 @@
 import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { ceFinalizeCpu, ceGradCpu, lmHeadGradCpu, lmHeadLogitsCpu, softmaxStatsCpu } from './cross_entropy.cpu';
+import type { LmHeadWeight, CrossEntropyArgs, CrossEntropyScratch } from './cross_entropy.types';
+
+export type { LmHeadWeight, CrossEntropyArgs, CrossEntropyScratch } from './cross_entropy.types';
 
 const statsCode = wgsl('kernels/cross_entropy/ce_stats.wgsl');
 const finalizeCode = wgsl('kernels/cross_entropy/ce_finalize.wgsl');
@@ -10,38 +13,6 @@ const matmulCode = wgsl('kernels/cross_entropy/lm_head_matmul.wgsl');
 
 /** The target id that marks a token the loss ignores (not an assistant token). */
 export const IGNORE_INDEX = 0xffffffff;
-
-/** The LM head's weight as the kernels read it. */
-export interface LmHeadWeight {
-  /** [V, D] f32; or, when `packedF16`, u32 [V·D/2] holding f16 pairs (element e in the low half of word e/2 when even). */
-  weight: Tensor;
-  V: number;
-  D: number;
-  packedF16?: boolean;
-}
-
-export interface CrossEntropyArgs extends LmHeadWeight {
-  /** f32 [T, D]: the final norm's output. */
-  hidden: Tensor;
-  /** u32 [T]: target token of each position; IGNORE_INDEX (or any id ≥ V) is not counted. */
-  targets: Tensor;
-  T: number;
-  /** f32 [T]: −log p(target) per token, 0 where ignored. */
-  loss: Tensor;
-  /** f32 [≥1]: element 0 = mean loss over counted tokens (0 when none). May be a view into a status buffer. */
-  mean: Tensor;
-  /** f32 [T, D]: d(mean loss)/d(hidden), overwritten. Omit for the forward only. */
-  dHidden?: Tensor;
-  /** Vocabulary columns per chunk (default 4096): scratch is [T, chunk] f32. */
-  chunk?: number;
-  /** Optional scratch: logits ≥ T·chunk f32, stats ≥ 4·T + 4 f32 (shared between plans of one shape). */
-  scratch?: CrossEntropyScratch;
-}
-
-export interface CrossEntropyScratch {
-  logits: Tensor;
-  stats: Tensor;
-}
 
 export const DEFAULT_CHUNK = 4096;
 

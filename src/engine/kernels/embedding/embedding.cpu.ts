@@ -1,6 +1,6 @@
 /** embedding.wgsl on the CPU: out[t, :] = table[ids[t], :], a zero row for an id ≥ V (f32 tables). */
 import { f32v, u32v } from '../../cpu-runtime';
-import type { EmbeddingArgs } from './embedding';
+import type { EmbeddingArgs } from './embedding.types';
 
 export function gatherCpu(a: EmbeddingArgs): () => void {
   const { T, D, V } = a;

@@ -2,22 +2,11 @@ import type { Op, Runtime, Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { grid1d } from '../grid';
 import { gatherCpu } from './embedding.cpu';
+import type { EmbeddingArgs } from './embedding.types';
+
+export type { EmbeddingArgs } from './embedding.types';
 
 const code = wgsl('kernels/embedding/embedding.wgsl');
-
-/**
- * Embedding gather (forward only: the embeddings are frozen).
- * - `ids`: u32 [T]; `table`: [V, D], f32 or packed f16 (dtype 'f16'); `out`: f32 [T, D].
- * An id ≥ V yields a zero row.
- */
-export interface EmbeddingArgs {
-  ids: Tensor;
-  table: Tensor;
-  out: Tensor;
-  T: number;
-  D: number;
-  V: number;
-}
 
 export function prepareEmbedding(rt: Runtime, args: EmbeddingArgs): Op {
   const f16 = args.table.dtype === 'f16';

@@ -6,7 +6,7 @@
 import { f32v, u32v, type CpuRuntime } from '../../cpu-runtime';
 import { product, productScratch } from '../matmul/matmul.cpu';
 import { dropoutKey, dropoutKeep } from './dropout.cpu';
-import type { MatmulArgs } from '../matmul/matmul';
+import type { MatmulArgs } from '../matmul/matmul.types';
 
 export interface LoraMatmulCpuArgs extends Pick<MatmulArgs, 'a' | 'b' | 'out' | 'M' | 'N' | 'K' | 'transA' | 'transB' | 'alpha' | 'accumulate'> {
   /** 0: no mask; 1: A is x; 2: B is x. */

@@ -8,7 +8,7 @@ import { f32v, u32v, type CpuRuntime } from '../../cpu-runtime';
 import type { Tensor } from '../../tensor';
 import { dropoutKey, dropoutKeep } from '../lora/dropout.cpu';
 import { gemmNT, transpose } from './gemm.cpu';
-import type { GemvFusedArgs, MatmulArgs } from './matmul';
+import type { GemvFusedArgs, MatmulArgs } from './matmul.types';
 
 function f32Only(t: Tensor, what: string): void {
   if (t.dtype !== 'f32') throw new Error(`matmul (CPU): ${what} ${t.label} is ${t.dtype}; the CPU backend computes with f32 weights`);

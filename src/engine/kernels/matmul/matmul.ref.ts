@@ -1,15 +1,11 @@
 /** CPU reference for matmul.wgsl: C = alpha·op(A)·op(B) (+bias) (+C). Accumulates in f64. */
-export interface MatmulRefArgs {
-  M: number;
-  N: number;
-  K: number;
-  transA?: boolean;
-  transB?: boolean;
-  alpha?: number;
+import type { MatmulArgs } from './matmul.types';
+
+/** The kernel's dimensions and options (matmul.types.ts), with bias and C as plain arrays. */
+export interface MatmulRefArgs extends Pick<MatmulArgs, 'M' | 'N' | 'K' | 'transA' | 'transB' | 'alpha' | 'batch'> {
   bias?: Float32Array;
   /** Added to the product when given (the ACCUMULATE mode). */
   c?: Float32Array;
-  batch?: number;
 }
 
 export function matmulRef(a: Float32Array, b: Float32Array, args: MatmulRefArgs): Float32Array {

@@ -1,6 +1,6 @@
 /** rmsnorm.wgsl and rmsnorm_backward.wgsl on the CPU, row by row. */
 import { f32v } from '../../cpu-runtime';
-import type { RmsNormArgs, RmsNormBackwardArgs } from './rmsnorm';
+import type { RmsNormArgs, RmsNormBackwardArgs } from './rmsnorm.types';
 
 export function rmsNormCpu(a: RmsNormArgs): () => void {
   const { T, D, eps } = a;

@@ -1,39 +1,12 @@
-import { ceilDiv, type Op, type Runtime, type Tensor } from '../../runtime';
+import { ceilDiv, type Op, type Runtime } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { rmsNormBackwardCpu, rmsNormCpu } from './rmsnorm.cpu';
+import type { RmsNormArgs, RmsNormBackwardArgs } from './rmsnorm.types';
+
+export type { RmsNormArgs, RmsNormBackwardArgs } from './rmsnorm.types';
 
 const fwdCode = wgsl('kernels/rmsnorm/rmsnorm.wgsl');
 const bwdCode = wgsl('kernels/rmsnorm/rmsnorm_backward.wgsl');
-
-/**
- * RMSNorm forward (HF Llama, f32): y = w ⊙ x·rsqrt(mean(x²)+eps).
- * - `x`, `y`: f32 [T, D] (distinct buffers); `weight`: f32 [D]; `rstd`: f32 [T], written (kept for the backward).
- */
-export interface RmsNormArgs {
-  x: Tensor;
-  weight: Tensor;
-  y: Tensor;
-  rstd: Tensor;
-  T: number;
-  D: number;
-  eps: number;
-}
-
-/**
- * RMSNorm backward, weight frozen: dx = rstd·(dy⊙w) − rstd³·x·Σ(dy⊙w⊙x)/D.
- * - `x`: the forward input [T, D]; `rstd`: the forward's [T]; `dy`: [T, D]; `dx`: [T, D] (distinct from dy).
- * - `accumulate`: dx += … (add into the residual stream's gradient instead of a separate add).
- */
-export interface RmsNormBackwardArgs {
-  x: Tensor;
-  weight: Tensor;
-  rstd: Tensor;
-  dy: Tensor;
-  dx: Tensor;
-  T: number;
-  D: number;
-  accumulate?: boolean;
-}
 
 /** One workgroup of 64 per row (enough lanes for D ≤ ~8k; T rows give the parallelism); rows past 65535 fold into y. */
 function rowGrid(T: number): [number, number, number] {

@@ -1,15 +1,10 @@
 /** CPU reference for rope.wgsl (HF rotate_half), f64 except θ, which is formed in f32 as HF (and the kernel) do. */
+import type { RopeArgs } from './rope.types';
+
 type Num = ArrayLike<number>;
 
-export interface RopeRefArgs {
-  B: number;
-  S: number;
-  H: number;
-  Dh: number;
-  /** Output rows per batch (KV-cache capacity); default S. */
-  L?: number;
-  past?: number;
-  backward?: boolean;
+/** The kernel's dimensions (rope.types.ts), with the output's prior contents as plain numbers. */
+export interface RopeRefArgs extends Pick<RopeArgs, 'B' | 'S' | 'H' | 'Dh' | 'L' | 'past' | 'backward'> {
   /** Values already in the output (rows not written are kept), default zeros. */
   into?: Num;
 }

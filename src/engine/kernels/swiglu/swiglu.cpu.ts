@@ -1,6 +1,6 @@
 /** swiglu.wgsl on the CPU: h = silu(gate) ⊙ up, and its backward, over the gate|up layout of swiglu.ts. */
 import { f32v } from '../../cpu-runtime';
-import type { SwigluArgs, SwigluBackwardArgs } from './swiglu';
+import type { SwigluArgs, SwigluBackwardArgs } from './swiglu.types';
 
 const span = (T: number, F: number, rowStride: number, upOffset: number) => (T - 1) * rowStride + upOffset + F;
 

@@ -1,35 +1,12 @@
-import type { Op, Runtime, Tensor } from '../../runtime';
+import type { Op, Runtime } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { bindAt, grid1d } from '../grid';
 import { swigluBackwardCpu, swigluCpu } from './swiglu.cpu';
+import type { SwigluArgs, SwigluBackwardArgs } from './swiglu.types';
+
+export type { SwigluArgs, SwigluBackwardArgs } from './swiglu.types';
 
 const code = wgsl('kernels/swiglu/swiglu.wgsl');
-
-/**
- * SwiGLU over a fused gate|up buffer.
- * - `gu`: f32, gate[t,j] at t·rowStride + j and up[t,j] at t·rowStride + upOffset + j. Defaults
- *   (rowStride 2F, upOffset F) fit the fused projection output [T, 2F] = [gate | up].
- * - forward: `h` f32 [T, F] = silu(gate) ⊙ up.
- */
-export interface SwigluArgs {
-  gu: Tensor;
-  h: Tensor;
-  T: number;
-  F: number;
-  rowStride?: number;
-  upOffset?: number;
-}
-
-/** Backward: `dh` f32 [T, F] → `dgu` (same layout as `gu`: dgate and dup; a distinct buffer). */
-export interface SwigluBackwardArgs {
-  gu: Tensor;
-  dh: Tensor;
-  dgu: Tensor;
-  T: number;
-  F: number;
-  rowStride?: number;
-  upOffset?: number;
-}
 
 export function prepareSwiglu(rt: Runtime, args: SwigluArgs): Op {
   const { T, F, rowStride = 2 * F, upOffset = F } = args;
