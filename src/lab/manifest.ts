@@ -284,7 +284,7 @@ export function markdownReport(r: ExperimentResult): string {
       else if (s.status !== 'ok') lines.push(`Mixture sweep: not enough ratios for the partial correlation (${s.ratios} distinct, needs ${s.needed}).`);
       else if (s.unit === 'run')
         lines.push(
-          `Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.runs} runs × test sets, ${s.ratios} ratios); the run is the unit: p = ${s.p === null ? '—' : num(s.p)} from ${s.exact ? 'all' : ''} ${s.permutations.toLocaleString('en-US')} ${s.exact ? '' : 'random '}permutations of whole runs (each run's test sets kept together).`.replace(/ {2,}/g, ' '),
+          `Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.runs} runs × test sets, ${s.ratios} ratios); the run is the unit: p ${s.p === null ? '= —' : s.p < 0.001 ? `= ${s.p.toExponential(1)}${s.exact ? '' : ' (the smallest these permutations can give)'}` : `= ${num(s.p)}`} from ${s.exact ? 'all' : ''} ${s.permutations.toLocaleString('en-US')} ${s.exact ? '' : 'random '}permutations of whole runs (each run's test sets kept together).`.replace(/ {2,}/g, ' '),
         );
       else lines.push(`Mixture sweep: partial Spearman r(C, tuned accuracy | base accuracy) = ${num(s.r)} over ${s.n} points (${s.ratios} ratios × seeds × test sets), p = ${s.p === null ? '—' : num(s.p)} (Student's t over the points, as if runs × test sets were independent: pseudo-replication; a result from before the run was the unit).`);
       const cc = (r.consistency ?? []).filter((x) => x.protocol === protocol);
