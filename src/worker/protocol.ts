@@ -401,6 +401,9 @@ export interface QuestionChange {
   known: boolean;
 }
 
+/** An estimate, and when this device was timed for it (a kept timing is reused: src/worker/speed-cache.ts). */
+export type EstimateOutcome = RunEstimate & { measuredAt: number; cached: boolean };
+
 export interface ExperimentOutcome {
   runId: string;
   /** The share-ready result (src/share SharedResult); the page stores it in `runs` (History). */
@@ -450,7 +453,7 @@ export interface LabResults {
   experiment: ExperimentOutcome;
   resumeExperiment: ExperimentOutcome;
   trainControl: { paused: boolean };
-  estimate: RunEstimate;
+  estimate: EstimateOutcome;
   runConfig: ExperimentOutcome;
   validateQuestions: QuestionCheck;
   checkGeneral: GeneralCheck;

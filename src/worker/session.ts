@@ -15,7 +15,6 @@ import { createEngineModel, type EngineModel } from '../model/engine-model';
 import type { PrecisionChoice } from '../model/precision';
 import { deleteCachedModel, listCachedModels, loadFolderFiles, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
-import type { RunEstimate } from '../lab/estimate';
 import { estimateRequest } from './estimate';
 import { checkGeneral, keepGeneral } from './general-source';
 import type { Store } from '../store/types';
@@ -24,7 +23,7 @@ import { browserExperimentConfig } from './browser-config';
 import { AdapterShelf } from './adapters';
 import { ExperimentRunner } from './experiment-session';
 import type {
-  AdapterEvaluation, AdapterInfo, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig,
+  AdapterEvaluation, AdapterInfo, EstimateOutcome, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig,
   ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome, GeneralCheck, GeneralSource,
 } from './protocol';
 import { probeSummary } from './probe-summary';
@@ -235,8 +234,8 @@ export class Session {
   }
 
   /** Expected time per stage of an experiment configuration on this device (src/worker/estimate.ts). */
-  estimate(req: { config: unknown; source?: QuestionSource }, ctx: Ctx): Promise<RunEstimate> {
-    return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson() }, ctx);
+  estimate(req: { config: unknown; source?: QuestionSource }, ctx: Ctx): Promise<EstimateOutcome> {
+    return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson(), store: this.deps.store }, ctx);
   }
 
   /** What a general-data source holds (the Datasets page shows it before building). */
