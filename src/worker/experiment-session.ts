@@ -232,8 +232,10 @@ export class ExperimentRunner {
     const onEvent = (e: ExperimentEvent) => {
       runClock.onEvent(e);
       if (e.type === 'progress') {
-        ctx.progress({ stage: e.stage === 'fit' ? 'evaluate' : e.stage, done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}), metrics: timing() });
-      } else if (e.type === 'stage' && (e.stage === 'probe' || e.stage === 'datasets' || e.stage === 'explanations' || e.stage === 'baseline')) {
+        // The Unknown-share design evaluates after every epoch: its count is epochs, not questions.
+        const stage = e.stage === 'fit' ? 'evaluate' : e.stage === 'evaluate' && config.unknownShare ? 'evaluate-epoch' : e.stage;
+        ctx.progress({ stage, done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}), metrics: timing() });
+      } else if (e.type === 'stage' && (e.stage === 'probe' || e.stage === 'datasets' || e.stage === 'explanations')) {
         ctx.progress({ stage: e.stage, done: 0, total: 0, detail: e.message, metrics: timing() });
       } else if ((e.type === 'train' || e.type === 'share-train') && e.event.type === 'step') {
         const c = model.counters;
@@ -260,9 +262,9 @@ export class ExperimentRunner {
       } else if (e.type === 'share-run-done') {
         const last = e.run.epochs.at(-1)!;
         ctx.progress({
-          stage: 'evaluate',
-          done: 1,
-          total: 1,
+          stage: 'evaluate-epoch',
+          done: 0,
+          total: 0,
           detail: e.run.runId,
           metrics: { ...timing(), condition: shareIndex(e.run.share), run: e.index, runs: e.total, seed: e.run.seed, fitAfter: last.fit.overall, earlyStopEpoch: e.run.earlyStopEpoch },
         });
@@ -270,8 +272,8 @@ export class ExperimentRunner {
         const fit = e.run.fit;
         ctx.progress({
           stage: 'evaluate',
-          done: 1,
-          total: 1,
+          done: 0,
+          total: 0,
           detail: e.run.runId,
           metrics: { ...timing(), condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total, seed: e.run.seed, fitBefore: fit.before, fitAfter: fit.after, underTrained: fit.underTrained ? 1 : 0 },
         });

@@ -92,6 +92,20 @@ describe.skipIf(!haveToy)('the one click, as a student lives it (CPU)', () => {
       // After the reload the estimate came from the kept timing of this device: nothing was timed twice.
       expect(await estimate.textContent()).toBe(expected!.replace(', timed just now', `’s timing from ${/timing from ([^)]+)\)/.exec((await estimate.textContent()) ?? '')?.[1]}`));
 
+      // The shrunk run (1 epoch on 30 items) trains too little to mean anything: the pages say so in words.
+      const frontDegenerate = await page.getByTestId('front-degenerate').allTextContents();
+      await page.getByRole('link', { name: 'Open the results' }).click();
+      await page.getByTestId('report').waitFor();
+      const degenerate = await page.getByTestId('degenerate').textContent();
+      console.log(`degenerate words: ${degenerate}`);
+      expect(frontDegenerate.join(' ')).toBe((await page.getByTestId('degenerate').locator('p').allTextContents()).join(' '));
+      expect(degenerate).toMatch(/Collapsed: |interval of zero width/);
+      for (const c of await page.getByTestId('contrast-words').allTextContents()) if (/\[\+0\.0, \+0\.0\]/.test(c)) throw new Error(`a zero-width interval printed as a number: ${c}`);
+      await screenshot(page, 'oneclick-results-desktop');
+      await page.setViewportSize({ width: 390, height: 844 });
+      await screenshot(page, 'oneclick-results-phone');
+      await page.setViewportSize({ width: 1280, height: 800 });
+
       // No internal id on any page after the run, and the run named by its design and date.
       for (const route of ['', 'probe', 'datasets', 'train', 'results', 'history']) {
         await page.goto(`${appUrl}#/${route}`);

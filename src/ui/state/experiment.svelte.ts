@@ -140,7 +140,7 @@ class Experiment {
       }
       c.loss.push(m.loss);
     }
-    if (p.stage === 'evaluate' && m.run !== undefined && m.fitAfter !== undefined) {
+    if ((p.stage === 'evaluate' || p.stage === 'evaluate-epoch') && m.run !== undefined && m.fitAfter !== undefined) {
       l.runsDone = Math.max(l.runsDone, m.run + 1);
       l.fits.push({ condition: m.condition ?? 0, seed: m.seed ?? 0, before: m.fitBefore ?? NaN, after: m.fitAfter, underTrained: m.underTrained === 1 });
     }

@@ -10,6 +10,7 @@ export const STAGE_WORDS: Record<string, string> = {
   baseline: 'Scoring the untuned model',
   train: 'Training',
   evaluate: 'Evaluating',
+  'evaluate-epoch': 'Evaluating after each epoch',
   fit: 'Checking the fit',
   download: 'Loading the model',
   upload: 'Loading the model',
@@ -27,6 +28,7 @@ export function stageCount(stage: string, done: number, total: number): string {
   if (!(total > 0)) return '';
   if (stage === 'probe' || stage === 'baseline' || stage === 'evaluate') return `${done} of ${total} questions scored`;
   if (stage === 'train') return `step ${done} of ${total}`;
+  if (stage === 'evaluate-epoch') return `epoch ${done} of ${total}`;
   return '';
 }
 
