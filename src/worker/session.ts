@@ -16,6 +16,7 @@ import type { PrecisionChoice } from '../model/precision';
 import { deleteCachedModel, listCachedModels, loadFolderFiles, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
 import { estimateRequest } from './estimate';
+import { loadErrorFor } from './load-errors';
 import { checkGeneral, keepGeneral } from './general-source';
 import type { Store } from '../store/types';
 import { loadSource, toyWorldBank } from './bank';
@@ -146,6 +147,8 @@ export class Session {
     this.loading = this.load(id, revision, ctx, precision);
     try {
       return await this.loading;
+    } catch (e) {
+      throw loadErrorFor(e, { id, folder: this.folders.has(id), endpoint: this.endpoint });
     } finally {
       this.loading = null;
     }
