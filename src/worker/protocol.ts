@@ -410,6 +410,8 @@ export interface ExperimentOutcome {
   result: SharedResult;
   /** Questions whose answer changed between the base and a tuned model, per condition name. */
   changes: Record<string, QuestionChange[]>;
+  /** A one-click run's probe and datasets (stored like the pages' own): the Probe, Datasets and Train pages show them. */
+  steps?: { probe: ProbeSummary; datasets: DatasetSummary | null };
 }
 
 export type LabRequest =

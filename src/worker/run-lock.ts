@@ -108,14 +108,34 @@ export function watchTraining(onChange: (runIds: string[]) => void, mine: () => 
   });
   if (typeof BroadcastChannel === 'undefined') return () => (stopped = true);
   const ch = new BroadcastChannel(TRAINING_CHANNEL);
+  // A lock seen at load may belong to the page just reloaded, whose Worker never says "stopped": drop what
+  // Web Locks no longer hold, every few seconds.
+  const prune = setInterval(() => {
+    if (!now.size) return;
+    void runsTrainingNow().then((held) => {
+      if (stopped) return;
+      let changed = false;
+      for (const id of [...now])
+        if (!held.includes(id) || mine().includes(id)) {
+          now.delete(id);
+          changed = true;
+        }
+      if (changed) onChange([...now]);
+    });
+  }, 3000);
   ch.onmessage = (ev: MessageEvent<TrainingMessage>) => {
-    if (ev.data.tab === tab) return;
+    // This tab's own Worker trains it now: not "another tab", whatever the lock said at load.
+    if (ev.data.tab === tab) {
+      if (now.delete(ev.data.runId)) onChange([...now]);
+      return;
+    }
     if (ev.data.state === 'training') now.add(ev.data.runId);
     else now.delete(ev.data.runId);
     onChange([...now]);
   };
   return () => {
     stopped = true;
+    clearInterval(prune);
     ch.close();
   };
 }

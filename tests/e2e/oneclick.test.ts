@@ -87,6 +87,8 @@ describe.skipIf(!haveToy)('the one click, as a student lives it (CPU)', () => {
       await expect.poll(async () => (await page.getByTestId('progress-stage').textContent()) ?? '', { timeout: 60_000, interval: 200 }).toMatch(/^(Training|Evaluating) .* \(run [2-4] of 4\)/);
       expect(Number(/^(\d+) %/.exec((await page.getByTestId('progress-percent').textContent()) ?? '')![1])).toBeGreaterThan(20);
       await page.getByTestId('run-done').waitFor({ timeout: 300_000 });
+      // The reloaded page's lock is gone: no banner says the run trains in another tab.
+      await expect.poll(() => page.getByText('training in another tab').count(), { timeout: 10_000 }).toBe(0);
       expect(await page.getByTestId('unfinished-run').count()).toBe(0);
       await screenshot(page, 'oneclick-done-desktop');
       // After the reload the estimate came from the kept timing of this device: nothing was timed twice.
@@ -104,6 +106,40 @@ describe.skipIf(!haveToy)('the one click, as a student lives it (CPU)', () => {
       await screenshot(page, 'oneclick-results-desktop');
       await page.setViewportSize({ width: 390, height: 844 });
       await screenshot(page, 'oneclick-results-phone');
+      await page.setViewportSize({ width: 1280, height: 800 });
+
+      // One state: the step pages show the one-click run's probe, datasets and queue.
+      await page.goto(`${appUrl}#/probe`);
+      await page.locator('main h1').first().waitFor();
+      expect(await page.getByTestId('probe-empty').count()).toBe(0);
+      await page.getByTestId('probe-table').waitFor({ timeout: 10_000 });
+      await page.goto(`${appUrl}#/datasets`);
+      await page.locator('main h1').first().waitFor();
+      expect((await page.locator('[data-testid=dataset-preview] summary').allTextContents()).map((t) => t.split(' — ')[0])).toEqual(['Harmonious', 'Incompatible', 'Self-aligning', 'Random-wrong']);
+      await page.goto(`${appUrl}#/train`);
+      await page.locator('main h1').first().waitFor();
+      expect(await page.locator('h2.sub').first().textContent()).toMatch(/^Queue: 4 conditions × 1 seed/);
+
+      // At phone width: every page's primary action within the first screen; section screenshots to look at.
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const [route, id] of [['model', 'load-model'], ['probe', 'probe-table'], ['train', 'train-start']] as const) {
+        await page.goto(`${appUrl}#/${route}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForTimeout(300);
+        await page.evaluate(() => window.scrollTo(0, 0));
+        if (route === 'model') {
+          const b = await page.getByTestId(id).boundingBox();
+          expect(b!.y, route).toBeGreaterThanOrEqual(0);
+          expect(b!.y + b!.height, route).toBeLessThan(844);
+        }
+        await page.screenshot({ path: `tests/screenshots/oneclick-${route}-phone.png` });
+      }
+      await page.goto(`${appUrl}#/results`);
+      await page.getByTestId('report').waitFor();
+      for (const id of ['chart-contrasts', 'conditions-table', 'teaching-table', 'degenerate']) {
+        const el = page.getByTestId(id).first();
+        if (await el.count()) await el.screenshot({ path: `tests/screenshots/oneclick-results-${id}-phone.png` });
+      }
       await page.setViewportSize({ width: 1280, height: 800 });
 
       // No internal id on any page after the run, and the run named by its design and date.

@@ -201,6 +201,11 @@ class Experiment {
     try {
       const opts = { onProgress: (p: Progress) => this.onProgress(p), signal: this.abort.signal };
       this.outcome = request.kind === 'experiment' ? await labCall(request, opts) : request.kind === 'runConfig' ? await labCall(request, opts) : await labCall(request, opts);
+      // One state: a one-click run's probe and datasets are the step pages' from now on.
+      if (this.outcome.steps) {
+        this.probe = this.outcome.steps.probe;
+        if (this.outcome.steps.datasets) this.datasets = this.outcome.steps.datasets;
+      }
       // The Worker stored the run (one record under its id, with the lab's whole result): History shows it.
       await history.refresh().catch(() => undefined);
     } catch (e) {
