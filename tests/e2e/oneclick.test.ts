@@ -158,4 +158,49 @@ describe.skipIf(!haveToy)('the one click, as a student lives it (CPU)', () => {
       await context.close();
     }
   });
+
+  it('the Unknown-share experiment: progress in words, Cancel says what it kept, Resume finishes it', { timeout: 300_000 }, async () => {
+    const { page, errors, context } = await freshPage(browser(), { viewport: { width: 1280, height: 800 } });
+    await withoutWebGPU(context);
+    try {
+      await page.goto(`${appUrl}${SHRUNK}`);
+      await expect.poll(() => page.getByTestId('front-estimate-share').textContent(), { timeout: 90_000 }).toMatch(/^Expected on the CPU: about \d+ (s|min) \(probe /);
+      await page.getByTestId('run-toy-share').click();
+      const progress = page.getByTestId('run-progress-share');
+      await progress.waitFor({ timeout: 30_000 });
+      const seen = new Set<string>();
+      await expect
+        .poll(
+          async () => {
+            const t = (await progress.getByTestId('progress-stage').textContent()) ?? '';
+            seen.add(t);
+            return t;
+          },
+          { timeout: 120_000, interval: 200 },
+        )
+        .toMatch(/^(Training|Evaluating after each epoch) \d+ % unknown, seed 1 \(run [2-5] of 5\)/);
+      for (const t of seen) expect(t).not.toMatch(INTERNAL);
+      await progress.getByTestId('cancel-run').click();
+      // Cancel: no red error, the run offered again with what it kept.
+      const pending = page.getByTestId('unfinished-run');
+      await pending.waitFor({ timeout: 30_000 });
+      expect(await pending.textContent()).toMatch(/^Unknown-share design \(5 shares × 1 seed\), started .*: cancelled\. Kept: the probe, .*[1-4] of 5 training runs/);
+      expect(await page.getByTestId('one-click-share').getByTestId('error-note').count()).toBe(0);
+      await screenshot(page, 'oneclick-share-cancelled-desktop');
+      await page.getByTestId('resume-run-front').click();
+      await page.getByTestId('run-done-share').waitFor({ timeout: 200_000 });
+      const shareWords = await page.getByTestId('front-share-contrast').allTextContents();
+      expect(shareWords.length).toBeGreaterThan(0);
+      for (const w of shareWords) expect(w).not.toMatch(/\[\+0\.0 pt, \+0\.0 pt\]/);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await screenshot(page, 'oneclick-share-done-phone');
+      expect(errors).toEqual([]);
+    } catch (e) {
+      await screenshot(page, 'oneclick-share-failure').catch(() => undefined);
+      console.log(`page errors: ${errors.join(' | ')}`);
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
 });
