@@ -426,8 +426,9 @@ export type LabRequest =
   /**
    * Expected time per stage of an experiment configuration (ExperimentConfigInput) on this device, before it
    * runs; `source` carries a user's question file (the browser cannot read the configuration's paths).
+   * `keepLoaded`: refuse (code 'estimate-other-model') rather than replace another loaded model (the front page).
    */
-  | { kind: 'estimate'; config: unknown; source?: QuestionSource }
+  | { kind: 'estimate'; config: unknown; source?: QuestionSource; keepLoaded?: boolean }
   /**
    * The whole experiment from one configuration (the front page's one click: TOY_EXPERIMENT): probe,
    * datasets, every condition × seed, evaluation; stored and resumable like `experiment`. Toy world only.

@@ -237,7 +237,10 @@ export class Session {
   }
 
   /** Expected time per stage of an experiment configuration on this device (src/worker/estimate.ts). */
-  estimate(req: { config: unknown; source?: QuestionSource }, ctx: Ctx): Promise<EstimateOutcome> {
+  estimate(req: { config: unknown; source?: QuestionSource; keepLoaded?: boolean }, ctx: Ctx): Promise<EstimateOutcome> {
+    const wanted = (req.config as { model?: { id?: string } } | null)?.model?.id;
+    if (req.keepLoaded && this.info && wanted && this.info.id !== wanted)
+      return Promise.reject(new LabError('estimate-other-model', `${this.info.id} is loaded, not ${wanted}.`, 'The estimate is made when the run starts (the run loads its own model).'));
     return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson(), store: this.deps.store }, ctx);
   }
 
