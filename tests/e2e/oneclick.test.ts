@@ -122,11 +122,18 @@ describe.skipIf(!haveToy)('the one click, as a student lives it (CPU)', () => {
 
       // At phone width: every page's primary action within the first screen; section screenshots to look at.
       await page.setViewportSize({ width: 390, height: 844 });
-      for (const [route, id] of [['model', 'load-model'], ['probe', 'probe-table'], ['train', 'train-start']] as const) {
+      for (const [route, id] of [['model', 'load-model'], ['probe', 'probe-table'], ['datasets', ''], ['train', 'train-start']] as const) {
         await page.goto(`${appUrl}#/${route}`);
         await page.locator('main h1').first().waitFor();
         await page.waitForTimeout(300);
         await page.evaluate(() => window.scrollTo(0, 0));
+        if (route !== 'model') {
+          // The step's primary action sticks to the bottom of the first screen.
+          const button = route === 'train' ? page.getByTestId('train-start') : page.locator('main button[type=submit]').first();
+          const b = await button.boundingBox();
+          expect(b!.y, route).toBeGreaterThanOrEqual(0);
+          expect(b!.y + b!.height, route).toBeLessThanOrEqual(844);
+        }
         if (route === 'model') {
           const b = await page.getByTestId(id).boundingBox();
           expect(b!.y, route).toBeGreaterThanOrEqual(0);
