@@ -20,7 +20,26 @@ export async function nodeDevice(): Promise<EngineDevice> {
   gpu ??= create([]) as unknown as GPU;
   // Dawn's pending callbacks do not keep Node's event loop alive on their own.
   keepAlive ??= setInterval(() => {}, 1 << 30);
-  return openDevice({ gpu });
+  try {
+    return await openDevice({ gpu });
+  } catch (e) {
+    throw cliGpuError(e);
+  }
+}
+
+/**
+ * The engine's "no GPU adapter" speaks of a browser (chrome://settings, chrome://gpu): in the CLI it is Dawn
+ * that found no adapter, and the way on is a Vulkan driver or the CPU backend.
+ */
+export function cliGpuError(e: unknown): unknown {
+  if ((e as { code?: string } | null)?.code !== 'no-adapter') return e;
+  return new LabError(
+    'no-adapter',
+    'Dawn (WebGPU in Node) found no GPU adapter on this machine.',
+    'Run on the CPU instead: add --device cpu (or "device": "cpu" in the configuration). For the GPU, install a Vulkan driver ' +
+      '(on Debian or Ubuntu: apt-get install mesa-vulkan-drivers, which includes the lavapipe software adapter) and check that ' +
+      '`vulkaninfo --summary` lists a device.',
+  );
 }
 
 /** The CPU backend with this machine's threads. */

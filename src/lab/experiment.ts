@@ -243,6 +243,21 @@ export function splitsOf(config: ExperimentConfig, bank: QuestionBank): Splits {
   });
 }
 
+/**
+ * Progress over all the test sets of `passes` scoring passes (pass `pass` now), in questions: scoreTestSets
+ * reports within one set, this adds the sets and passes before it.
+ */
+export function questionsScored(tests: TestSets, pass: number, passes: number): (set: string, done: number, total: number) => { done: number; total: number } {
+  const sizes = TEST_SETS.map((n) => tests[n]?.length ?? 0);
+  const all = sizes.reduce((a, b) => a + b, 0);
+  return (set, done, total) => {
+    const i = TEST_SETS.indexOf(set as (typeof TEST_SETS)[number]);
+    const before = sizes.slice(0, Math.max(0, i)).reduce((a, b) => a + b, 0);
+    const within = total > 0 ? Math.round((done / total) * (sizes[i] ?? 0)) : 0;
+    return { done: pass * all + before + within, total: passes * all };
+  };
+}
+
 /** The probe stage: the training pool scored by the base model with the configured method. */
 export function probeStage(config: ExperimentConfig, model: LabModel, splits: Splits, bank: QuestionBank, o: { signal?: AbortSignal; onProgress?(done: number, total: number): void } = {}): Promise<ProbeResult> {
   return probe(model, splits.train, probeSettingsOf(config), { fewShot: bank.fewShot, signal: o.signal, onProgress: o.onProgress });
@@ -349,9 +364,11 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
   progress.base ??= {};
   const scoreOpts = { fewShot: bank.fewShot, batchSize: config.evaluation.batchSize, method, layout: config.prompt, signal };
   const baseFormats: Record<BaseFormat, ScoringFormat> = { kshot: { kind: 'kshot', shots: config.probe.shots }, chat: { kind: 'chat' } };
-  for (const f of ['kshot', 'chat'] as const) {
-    if (progress.base[f]) continue;
-    progress.base[f] = await scoreTestSets(model, tests, baseFormats[f], null, { ...scoreOpts, onProgress: (_s, done, total) => emit({ type: 'progress', stage: 'baseline', done, total }) });
+  // Progress in questions scored over every format still to score (the page says "120 of 464 questions").
+  const formatsLeft = (['kshot', 'chat'] as const).filter((f) => !progress.base![f]);
+  for (const [i, f] of formatsLeft.entries()) {
+    const count = questionsScored(tests, i, formatsLeft.length);
+    progress.base[f] = await scoreTestSets(model, tests, baseFormats[f], null, { ...scoreOpts, onProgress: (s, done, total) => emit({ type: 'progress', stage: 'baseline', ...count(s, done, total) }) });
     await save();
   }
   const base = progress.base as Record<BaseFormat, SetScores>;
@@ -425,7 +442,8 @@ async function runParsed(config: ExperimentConfig, deps: ExperimentDeps): Promis
     let scores: SetScores;
     let fitAfter: number;
     try {
-      scores = await scoreTestSets(model, tests, { kind: 'chat' }, adapter, { ...scoreOpts, onProgress: (_s, done, total) => emit({ type: 'progress', stage: 'evaluate', done, total, runId: run.runId }) });
+      const count = questionsScored(tests, 0, 1);
+      scores = await scoreTestSets(model, tests, { kind: 'chat' }, adapter, { ...scoreOpts, onProgress: (s, done, total) => emit({ type: 'progress', stage: 'evaluate', ...count(s, done, total), runId: run.runId }) });
       fitAfter = accuracyOf(await scoreQuestions(model, fitQuestions, { format: { kind: 'chat' }, method, layout: config.prompt, adapter, batchSize: config.evaluation.batchSize, signal }));
     } finally {
       model.unloadAdapter(adapter);

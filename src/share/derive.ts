@@ -100,9 +100,38 @@ export function contrastWords(c: SharedContrast): string {
   const set = TEST_SET_LABEL[c.set];
   const iv = `[${signedPts(c.lo)}, ${signedPts(c.hi)}]`;
   const group = c.group === 'overall' ? '' : ` (${c.group} questions)`;
+  // A zero-width interval is no measurement of precision: every seed and question gave the same difference.
+  if (zeroWidth(c)) {
+    return Math.abs(c.mean) < 5e-4
+      ? `${c.a} and ${c.b} scored exactly alike on ${set}${group}: every seed and question agree, so there is no interval (a sign the tuned models answer alike, not a measured zero)`
+      : `${c.a} differed from ${c.b} by ${signedPts(c.mean)} points on ${set}${group} on every seed and question alike, so there is no interval to give`;
+  }
   if (c.holds) return `${c.a} beat ${c.b} by ${(c.mean * 100).toFixed(1)} points ${iv} on ${set}${group}`;
   if (c.reversed) return `${c.a} fell below ${c.b} by ${(-c.mean * 100).toFixed(1)} points ${iv} on ${set}${group}`;
   return `${c.a} did not clearly differ from ${c.b} (${signedPts(c.mean)} points ${iv}) on ${set}${group}`;
+}
+
+/** A contrast whose interval has no width (every resample gave the same difference). */
+export function zeroWidth(c: Pick<SharedContrast, 'lo' | 'hi'>): boolean {
+  return Math.abs(c.hi - c.lo) < 5e-4;
+}
+
+/**
+ * What makes a result's numbers say little, in words (issue 26): conditions that collapsed (they fit fewer of
+ * their own training answers after tuning than before, near chance) and contrasts whose interval has zero
+ * width. Empty when none applies. (Conditions that did not fit are the report's "Under-trained" line.)
+ */
+export function degenerateWords(result: Pick<SharedResult, 'conditions' | 'contrasts'>, chance = 0.25): string[] {
+  const out: string[] = [];
+  const collapsed = result.conditions.filter((c) => c.fit && c.fit.after < c.fit.before - 0.1 && c.fit.after <= chance + 0.1);
+  const pc = (x: number) => `${Math.round(100 * x)} %`;
+  if (collapsed.length)
+    out.push(`Collapsed: ${collapsed.map((c) => `${c.name} (fits ${pc(c.fit!.after)} of its own training answers after tuning, ${pc(c.fit!.before)} before; chance is ${pc(chance)})`).join(', ')}. Training broke what the model knew rather than teaching it: its accuracies and contrasts describe a broken model, not what its data teaches.`);
+  const flat = (result.contrasts ?? []).filter((c) => c.group === 'overall' && zeroWidth(c));
+  const all = (result.contrasts ?? []).filter((c) => c.group === 'overall');
+  if (flat.length)
+    out.push(`${flat.length === all.length ? (all.length === 1 ? 'The contrast' : 'Every contrast') : `${flat.length} of ${all.length} contrasts`} came out with an interval of zero width: every seed and question gave the same difference. That is what identical answers look like (a collapsed or untrained model), not a precise measurement.`);
+  return out;
 }
 
 /** The contrasts over all test questions (not per known / unknown group), in the result's order. */

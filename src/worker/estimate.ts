@@ -9,9 +9,10 @@ import type { RunEstimate } from '../lab/estimate';
 import { parseExperimentConfig, type ExperimentConfig } from '../lab/experiment-config';
 import type { EngineModel } from '../model/engine-model';
 import { estimateExperiment } from '../lab/estimate';
-import { measureSpeed } from '../model/speed';
+import type { Store } from '../store/types';
 import { loadSource } from './bank';
-import type { QuestionSource } from './protocol';
+import type { EstimateOutcome, QuestionSource } from './protocol';
+import { cachedSpeed } from './speed-cache';
 import type { Ctx } from './session-records';
 
 /** The protocol's question source for a configuration's `questions`, where the browser can load it. */
@@ -31,14 +32,19 @@ export function sourceOfConfig(c: ExperimentConfig): QuestionSource {
 
 export async function estimateRequest(
   req: { config: unknown; source?: QuestionSource },
-  deps: { model(id: string, ctx: Ctx): Promise<EngineModel>; worldJson(): Promise<unknown> },
+  deps: { model(id: string, ctx: Ctx): Promise<EngineModel>; worldJson(): Promise<unknown>; store?: Store },
   ctx: Ctx,
-): Promise<RunEstimate> {
+): Promise<EstimateOutcome> {
   const config = parseExperimentConfig(req.config);
   const src = await loadSource(req.source ?? sourceOfConfig(config), config.probe.shots, { worldJson: deps.worldJson, signal: ctx.signal });
   const model = await deps.model(config.model.id, ctx);
   ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing a few scoring calls and LoRA steps on this device' });
-  const e = await estimateExperiment(model, config, src.bank, (shapes) => measureSpeed(model, shapes));
+  let timed = { measuredAt: Date.now(), cached: false };
+  const e: RunEstimate = await estimateExperiment(model, config, src.bank, async (shapes) => {
+    const r = await cachedSpeed(deps.store ?? null, model, shapes);
+    timed = { measuredAt: r.measuredAt, cached: r.cached };
+    return r.speed;
+  });
   ctx.progress({ stage: 'estimate', done: 1, total: 1 });
-  return e;
+  return { ...e, ...timed };
 }

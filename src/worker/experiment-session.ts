@@ -15,7 +15,8 @@ import type { IftDataset } from '../lab/intervene';
 import { conditionLabel } from '../util/condition-names';
 import type { AdapterState } from '../lab/model';
 import type { EngineModel } from '../model/engine-model';
-import { measureSpeed } from '../model/speed';
+import { RunClock } from '../lab/time-left';
+import { cachedSpeed } from './speed-cache';
 import { resultId } from '../share/records';
 import type { SharedManifest } from '../share/types';
 import { SIZE_PREFIX } from '../store/run-data';
@@ -88,6 +89,8 @@ export class ExperimentRunner {
   private readonly gate = new PauseGate();
   private busy = false;
   private readonly sink: StoreCheckpointSink;
+  /** The running experiment's clock (a pause stops it). */
+  private clock: RunClock | null = null;
 
   constructor(private readonly host: ExperimentHost) {
     this.sink = new StoreCheckpointSink(host.store);
@@ -101,6 +104,7 @@ export class ExperimentRunner {
   trainControl(action: 'pause' | 'resume'): { paused: boolean } {
     if (action === 'pause' && this.busy) this.gate.pause();
     if (action === 'resume') this.gate.resume();
+    this.clock?.pause(this.gate.paused);
     return { paused: this.gate.paused };
   }
 
@@ -134,7 +138,7 @@ export class ExperimentRunner {
     rec.status = 'running';
     delete rec.error;
     await this.host.store.put('runs', rec);
-    return this.continueRun(rec, ctx);
+    return this.continueRun(rec, ctx, true);
   }
 
   /** The whole experiment from one configuration (the front page's one click): the runner does every stage. */
@@ -154,13 +158,15 @@ export class ExperimentRunner {
     return this.continueRun(rec, ctx);
   }
 
-  private async continueRun(rec: LabRunRecord, ctx: Ctx): Promise<ExperimentOutcome> {
+  private async continueRun(rec: LabRunRecord, ctx: Ctx, resuming = false): Promise<ExperimentOutcome> {
     if (this.busy) throw new LabError('busy', 'An experiment is already running.', 'Wait for it to finish, or cancel it.');
     this.busy = true;
     this.gate.resume();
     try {
       // One trainer per run across tabs: another tab resuming this run is refused while this one trains.
-      return await withRunLock(rec.id, () => this.run(rec, ctx));
+      // A resume waits a little for the lock: right after a reload the old page's Worker may still hold it.
+      if (resuming) ctx.progress({ stage: 'resume', done: 0, total: 0, detail: 'waiting for the reloaded page to let go of the run' });
+      return await withRunLock(rec.id, () => this.run(rec, ctx), resuming ? 20_000 : 0);
     } catch (e) {
       // The run trains in another tab: its record is that tab's to write.
       if (e instanceof RunLockedError) throw e;
@@ -207,24 +213,32 @@ export class ExperimentRunner {
     const config = rec.config;
     const conditionIndex = new Map(names.map((n, i) => [n, i]));
     const shareIndex = (share: number) => Math.max(0, config.unknownShare?.shares.indexOf(share) ?? 0);
-    let secPerStep: number | null = null;
-    let tStep = performance.now();
+    // The estimate before the run (this device's timing, kept from the front page's or measured now), set
+    // against the actual time in the manifest; the run clock turns it and the events into a time left.
+    const progressStore = new StoreProgress(this.host.store, rec.id);
+    if (this.host.estimate) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this device on the model’s shapes (kept from an earlier timing when there is one)' });
+    const estimate = this.host.estimate ? await estimateExperiment(model, config, bank, async (shapes) => (await cachedSpeed(this.host.store, model, shapes)).speed) : null;
+    if (estimate) ctx.progress({ stage: 'estimate', done: 1, total: 1, metrics: { estimateSec: estimate.totalSeconds } });
+    const runClock = new RunClock(estimate);
+    this.clock = runClock;
+    /** The clock's reading, on every progress message: fraction done and time left (with its range). */
+    const timing = (): Record<string, number> => {
+      const r = runClock.read();
+      return {
+        fraction: r.fraction,
+        ...(r.etaSec !== null ? { etaSec: r.etaSec, etaLo: r.lo!, etaHi: r.hi! } : {}),
+        ...(estimate ? { estimateSec: estimate.totalSeconds } : {}),
+      };
+    };
     const onEvent = (e: ExperimentEvent) => {
+      runClock.onEvent(e);
       if (e.type === 'progress') {
-        ctx.progress({ stage: e.stage === 'fit' ? 'evaluate' : e.stage, done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}) });
+        // The Unknown-share design evaluates after every epoch: its count is epochs, not questions.
+        const stage = e.stage === 'fit' ? 'evaluate' : e.stage === 'evaluate' && config.unknownShare ? 'evaluate-epoch' : e.stage;
+        ctx.progress({ stage, done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}), metrics: timing() });
       } else if (e.type === 'stage' && (e.stage === 'probe' || e.stage === 'datasets' || e.stage === 'explanations')) {
-        ctx.progress({ stage: e.stage, done: 0, total: 0, detail: e.message });
-      } else if (e.type === 'run-start') {
-        tStep = performance.now();
-      } else if (e.type === 'share-train' && e.event.type === 'start') {
-        tStep = performance.now();
+        ctx.progress({ stage: e.stage, done: 0, total: 0, detail: e.message, metrics: timing() });
       } else if ((e.type === 'train' || e.type === 'share-train') && e.event.type === 'step') {
-        const now = performance.now();
-        const dt = (now - tStep) / 1000;
-        tStep = now;
-        // Time while paused is not training time.
-        if (!this.gate.paused && dt > 0) secPerStep = secPerStep === null ? dt : 0.8 * secPerStep + 0.2 * dt;
-        const left = e.total - e.index - 1;
         const c = model.counters;
         ctx.progress({
           stage: 'train',
@@ -237,8 +251,7 @@ export class ExperimentRunner {
             loss: e.event.loss,
             lr: e.event.learningRate,
             tokensPerSec: e.event.tokensPerSecond,
-            // Every condition has the same size, so the runs left take as many steps as this one.
-            etaSec: (secPerStep ?? 0) * (e.event.totalSteps - e.event.step + left * e.event.totalSteps),
+            ...timing(),
             gpuBytes: Math.max(c.peakBytes, c.liveBytes),
             // The Unknown-share design's "condition" is its share (the page names shares in config order).
             condition: e.type === 'train' ? (conditionIndex.get(e.run.condition) ?? 0) : shareIndex(e.run.share),
@@ -250,29 +263,23 @@ export class ExperimentRunner {
       } else if (e.type === 'share-run-done') {
         const last = e.run.epochs.at(-1)!;
         ctx.progress({
-          stage: 'evaluate',
-          done: 1,
-          total: 1,
+          stage: 'evaluate-epoch',
+          done: 0,
+          total: 0,
           detail: e.run.runId,
-          metrics: { condition: shareIndex(e.run.share), run: e.index, runs: e.total, seed: e.run.seed, fitAfter: last.fit.overall, earlyStopEpoch: e.run.earlyStopEpoch },
+          metrics: { ...timing(), condition: shareIndex(e.run.share), run: e.index, runs: e.total, seed: e.run.seed, fitAfter: last.fit.overall, earlyStopEpoch: e.run.earlyStopEpoch },
         });
       } else if (e.type === 'run-done') {
         const fit = e.run.fit;
         ctx.progress({
           stage: 'evaluate',
-          done: 1,
-          total: 1,
+          done: 0,
+          total: 0,
           detail: e.run.runId,
-          metrics: { condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total, seed: e.run.seed, fitBefore: fit.before, fitAfter: fit.after, underTrained: fit.underTrained ? 1 : 0 },
+          metrics: { ...timing(), condition: conditionIndex.get(e.run.condition) ?? 0, run: e.index, runs: e.total, seed: e.run.seed, fitBefore: fit.before, fitAfter: fit.after, underTrained: fit.underTrained ? 1 : 0 },
         });
       }
     };
-    // The estimate before the run (a few timed calls on this device), set against the actual time in the manifest.
-    const progressStore = new StoreProgress(this.host.store, rec.id);
-    const fresh = this.host.estimate && !(await progressStore.load())?.runs.length;
-    if (fresh) ctx.progress({ stage: 'estimate', done: 0, total: 1, detail: 'timing this device on the model’s shapes' });
-    const estimate = fresh ? await estimateExperiment(model, config, bank, (shapes) => measureSpeed(model, shapes)) : null;
-    if (estimate) ctx.progress({ stage: 'estimate', done: 1, total: 1, metrics: { estimateSec: estimate.totalSeconds } });
     const clock = stageClock();
     const out = await runExperiment(config, {
       model: pausable(model, this.gate),
@@ -393,7 +400,7 @@ function shareManifest(r: ExperimentResult, protocol: string, model: EngineModel
     },
     datasets: r.unknownShare
       ? r.unknownShare.runs.slice(0, 64).map((x) => ({ name: `${x.runId} (data seed ${x.dataSeed})`.slice(0, 120), hash: x.datasetHash }))
-      : r.datasets.slice(0, 64).map((d) => ({ name: `${d.name} (data seed ${d.dataSeed})`.slice(0, 120), hash: d.hash })),
+      : r.datasets.slice(0, 64).map((d) => ({ name: `${conditionLabel(d.name)} (data seed ${d.dataSeed})`.slice(0, 120), hash: d.hash })),
     protocol: protocol === 'paper' ? `paper (base ${c.probe.shots}-shot, tuned 0-shot with template)` : 'like-for-like (both 0-shot with template)',
     date: r.finishedAt,
   };

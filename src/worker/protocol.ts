@@ -386,12 +386,17 @@ export interface QuestionChange {
   known: boolean;
 }
 
+/** An estimate, and when this device was timed for it (a kept timing is reused: src/worker/speed-cache.ts). */
+export type EstimateOutcome = RunEstimate & { measuredAt: number; cached: boolean };
+
 export interface ExperimentOutcome {
   runId: string;
   /** The share-ready result (src/share SharedResult); the page stores it in `runs` (History). */
   result: SharedResult;
   /** Questions whose answer changed between the base and a tuned model, per condition name. */
   changes: Record<string, QuestionChange[]>;
+  /** A one-click run's probe and datasets (stored like the pages' own): the Probe, Datasets and Train pages show them. */
+  steps?: { probe: ProbeSummary; datasets: DatasetSummary | null };
 }
 
 export type LabRequest =
@@ -406,8 +411,9 @@ export type LabRequest =
   /**
    * Expected time per stage of an experiment configuration (ExperimentConfigInput) on this device, before it
    * runs; `source` carries a user's question file (the browser cannot read the configuration's paths).
+   * `keepLoaded`: refuse (code 'estimate-other-model') rather than replace another loaded model (the front page).
    */
-  | { kind: 'estimate'; config: unknown; source?: QuestionSource }
+  | { kind: 'estimate'; config: unknown; source?: QuestionSource; keepLoaded?: boolean }
   /**
    * The whole experiment from one configuration (the front page's one click: TOY_EXPERIMENT): probe,
    * datasets, every condition × seed, evaluation; stored and resumable like `experiment`. Toy world only.
@@ -435,7 +441,7 @@ export interface LabResults {
   experiment: ExperimentOutcome;
   resumeExperiment: ExperimentOutcome;
   trainControl: { paused: boolean };
-  estimate: RunEstimate;
+  estimate: EstimateOutcome;
   runConfig: ExperimentOutcome;
   validateQuestions: QuestionCheck;
   checkGeneral: GeneralCheck;

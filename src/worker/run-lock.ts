@@ -27,7 +27,7 @@ export class RunLockedError extends LabError {
 }
 
 interface LockManagerLike {
-  request<T>(name: string, opts: { ifAvailable: boolean }, fn: (lock: unknown) => Promise<T>): Promise<T>;
+  request<T>(name: string, opts: { ifAvailable?: boolean; signal?: AbortSignal }, fn: (lock: unknown) => Promise<T>): Promise<T>;
   query?(): Promise<{ held?: { name?: string }[] }>;
 }
 
@@ -50,13 +50,14 @@ function announce(msg: Omit<TrainingMessage, 'tab'>): void {
 }
 
 /**
- * Runs `train` holding the run's lock; throws RunLockedError at once (without waiting) when another tab
- * holds it. Every tab hears "training" when it starts and "stopped" when it ends, however it ends.
+ * Runs `train` holding the run's lock; throws RunLockedError when another tab holds it — at once, or after
+ * `waitMs` of waiting for it (a resume right after a reload: the reloaded page's Worker may hold the lock for
+ * a moment after the page is gone). Every tab hears "training" when it starts and "stopped" when it ends.
  */
-export async function withRunLock<T>(runId: string, train: () => Promise<T>): Promise<T> {
+export async function withRunLock<T>(runId: string, train: () => Promise<T>, waitMs = 0): Promise<T> {
   const lm = locks();
   if (!lm) return train();
-  return lm.request(lockName(runId), { ifAvailable: true }, async (lock) => {
+  const held = async (lock: unknown) => {
     if (!lock) throw new RunLockedError(runId);
     announce({ runId, state: 'training' });
     try {
@@ -64,7 +65,27 @@ export async function withRunLock<T>(runId: string, train: () => Promise<T>): Pr
     } finally {
       announce({ runId, state: 'stopped' });
     }
-  });
+  };
+  try {
+    return await lm.request(lockName(runId), { ifAvailable: true }, held);
+  } catch (e) {
+    if (!(e instanceof RunLockedError) || waitMs <= 0) throw e;
+  }
+  const timeout = new AbortController();
+  const t = setTimeout(() => timeout.abort(), waitMs);
+  let got = false;
+  try {
+    return await lm.request(lockName(runId), { signal: timeout.signal }, (lock) => {
+      got = true;
+      clearTimeout(t);
+      return held(lock);
+    });
+  } catch (e) {
+    if (!got) throw new RunLockedError(runId);
+    throw e;
+  } finally {
+    clearTimeout(t);
+  }
 }
 
 /** The runs training anywhere on this profile now (Web Locks' own view, right after a reload too). */
@@ -87,14 +108,34 @@ export function watchTraining(onChange: (runIds: string[]) => void, mine: () => 
   });
   if (typeof BroadcastChannel === 'undefined') return () => (stopped = true);
   const ch = new BroadcastChannel(TRAINING_CHANNEL);
+  // A lock seen at load may belong to the page just reloaded, whose Worker never says "stopped": drop what
+  // Web Locks no longer hold, every few seconds.
+  const prune = setInterval(() => {
+    if (!now.size) return;
+    void runsTrainingNow().then((held) => {
+      if (stopped) return;
+      let changed = false;
+      for (const id of [...now])
+        if (!held.includes(id) || mine().includes(id)) {
+          now.delete(id);
+          changed = true;
+        }
+      if (changed) onChange([...now]);
+    });
+  }, 3000);
   ch.onmessage = (ev: MessageEvent<TrainingMessage>) => {
-    if (ev.data.tab === tab) return;
+    // This tab's own Worker trains it now: not "another tab", whatever the lock said at load.
+    if (ev.data.tab === tab) {
+      if (now.delete(ev.data.runId)) onChange([...now]);
+      return;
+    }
     if (ev.data.state === 'training') now.add(ev.data.runId);
     else now.delete(ev.data.runId);
     onChange([...now]);
   };
   return () => {
     stopped = true;
+    clearInterval(prune);
     ch.close();
   };
 }

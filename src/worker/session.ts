@@ -6,7 +6,7 @@
  */
 import type { Runtime } from '../engine/runtime';
 import { LabError } from '../lab/errors';
-import { datasetStage, probeStage, splitsOf } from '../lab/experiment';
+import { datasetStage, probeStage, splitsOf, type ExperimentConfig, type ExperimentProgress } from '../lab/experiment';
 import { itemMessages, responseText } from '../lab/intervene';
 import type { LabTokenizer } from '../lab/model';
 import type { SplitConfig } from '../lab/splits';
@@ -15,16 +15,16 @@ import { createEngineModel, type EngineModel } from '../model/engine-model';
 import type { PrecisionChoice } from '../model/precision';
 import { deleteCachedModel, listCachedModels, loadFolderFiles, type DownloadProgress, type ModelCache, type ModelFiles } from '../model/hub';
 import { checkModelFiles } from '../model/load';
-import type { RunEstimate } from '../lab/estimate';
 import { estimateRequest } from './estimate';
+import { loadErrorFor } from './load-errors';
 import { checkGeneral, keepGeneral } from './general-source';
-import type { Store } from '../store/types';
+import type { Store, StoredRecord } from '../store/types';
 import { loadSource, toyWorldBank } from './bank';
 import { browserExperimentConfig } from './browser-config';
 import { AdapterShelf } from './adapters';
 import { ExperimentRunner } from './experiment-session';
 import type {
-  AdapterEvaluation, AdapterInfo, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig,
+  AdapterEvaluation, AdapterInfo, EstimateOutcome, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig,
   ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome, GeneralCheck, GeneralSource,
 } from './protocol';
 import { probeSummary } from './probe-summary';
@@ -147,6 +147,8 @@ export class Session {
     this.loading = this.load(id, revision, ctx, precision);
     try {
       return await this.loading;
+    } catch (e) {
+      throw loadErrorFor(e, { id, folder: this.folders.has(id), endpoint: this.endpoint });
     } finally {
       this.loading = null;
     }
@@ -235,8 +237,11 @@ export class Session {
   }
 
   /** Expected time per stage of an experiment configuration on this device (src/worker/estimate.ts). */
-  estimate(req: { config: unknown; source?: QuestionSource }, ctx: Ctx): Promise<RunEstimate> {
-    return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson() }, ctx);
+  estimate(req: { config: unknown; source?: QuestionSource; keepLoaded?: boolean }, ctx: Ctx): Promise<EstimateOutcome> {
+    const wanted = (req.config as { model?: { id?: string } } | null)?.model?.id;
+    if (req.keepLoaded && this.info && wanted && this.info.id !== wanted)
+      return Promise.reject(new LabError('estimate-other-model', `${this.info.id} is loaded, not ${wanted}.`, 'The estimate is made when the run starts (the run loads its own model).'));
+    return estimateRequest(req, { model: (id, c) => this.ensureModel(c, id), worldJson: () => this.deps.worldJson(), store: this.deps.store }, ctx);
   }
 
   /** What a general-data source holds (the Datasets page shows it before building). */
@@ -364,8 +369,8 @@ export class Session {
     return this.experiments.experiment(train, protocol, ctx);
   }
 
-  resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {
-    return this.experiments.resumeExperiment(runId, ctx);
+  async resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {
+    return this.withSteps(await this.experiments.resumeExperiment(runId, ctx));
   }
 
   // ---- adapters ---------------------------------------------------------------------------------------
@@ -383,8 +388,67 @@ export class Session {
     return this.adapters.evaluate(probeId, input, ctx);
   }
 
-  runConfig(config: ExperimentConfigInput, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
-    return this.experiments.runConfig(config, protocol, ctx);
+  async runConfig(config: ExperimentConfigInput, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+    return this.withSteps(await this.experiments.runConfig(config, protocol, ctx));
+  }
+
+  /**
+   * One state (issue 26): a one-click run's probe and datasets become the Probe, Datasets and Train pages'
+   * own — stored as probe and dataset records like the pages' (so the pages can build on them), and returned
+   * with the outcome. A run from the Train page already has them; its outcome goes back as it is.
+   */
+  private async withSteps(out: ExperimentOutcome): Promise<ExperimentOutcome> {
+    try {
+      const steps = await this.publishSteps(out.runId);
+      return steps ? { ...out, steps } : out;
+    } catch {
+      return out;
+    }
+  }
+
+  private async publishSteps(runId: string): Promise<ExperimentOutcome['steps'] | null> {
+    const rec = await this.deps.store.get<StoredRecord & { lab?: { probeId?: string; experiment?: { config: ExperimentConfig } } }>('runs', runId);
+    const config = rec?.lab?.experiment?.config;
+    if (!rec || rec.lab?.probeId || !config || config.questions.kind !== 'toyworld') return null;
+    const progress = (await this.deps.store.get<StoredRecord & { progress: ExperimentProgress }>('checkpoints', `${runId}#progress`))?.progress;
+    if (!progress?.probe) return null;
+    const model = await this.ensureModel({ progress: () => undefined, signal: new AbortController().signal }, config.model.id);
+    const { bank } = toyWorldBank(await this.deps.worldJson());
+    const probeId = `${runId}#probe`;
+    const method = config.probe.method;
+    const summary = { ...probeSummary(probeId, progress.probe, bank), source: 'toyworld' as const };
+    const probe: ProbeRecord = {
+      id: probeId,
+      createdAt: Date.now(),
+      modelId: model.id,
+      config: { k: config.probe.shots, threshold: config.probe.threshold, strict: method === 'strict', method, seed: config.splits.seed, slick: !!config.probe.slick, source: { type: 'toyworld', seed: config.questions.seed } },
+      label: 'The toy world (from the one-click run)',
+      bank,
+      split: { trainSubjects: [...config.subjects.train], related: config.subjects.related === 'category' ? 'category' : [...config.subjects.related], homoFraction: config.splits.homoFraction, caps: { ...config.splits.caps }, seed: config.splits.seed },
+      result: progress.probe,
+      summary,
+    };
+    await this.deps.store.put('probes', probe);
+    this.probes.set(probeId, probe);
+    // The first seed's datasets (the Ren design; the Unknown-share design builds its sets inside its runs).
+    const first = Object.entries(progress.datasets ?? {})[0];
+    const out: DatasetSummary['datasets'] = [];
+    const style = config.responses;
+    for (const ds of first?.[1] ?? []) {
+      const condition = ds.kind as ConditionId;
+      const ratio = ds.ratio ?? null;
+      const drec: DatasetRecord = { id: `${runId}#ds:${ds.name}`, createdAt: Date.now(), probeId, condition, ratio, label: label(condition, ratio), dataSeed: Number(first![0]), dataset: ds };
+      await this.deps.store.put('datasets', drec);
+      this.datasets.set(drec.id, drec);
+      const preview: DatasetExample[] = ds.items.slice(0, 3).map((it) => ({
+        question: it.question.question,
+        response: responseText(it, style),
+        correct: it.response === it.question.answer,
+        ...templated(model.tokenizer, itemMessages(it, style)),
+      }));
+      out.push({ datasetId: drec.id, condition, ratio, size: ds.items.length, generalCount: ds.generalCount, hash: ds.hash, preview, labelLetters: { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] }, warnings: [...ds.warnings] });
+    }
+    return { probe: summary, datasets: out.length ? { datasets: out, warnings: [] } : null };
   }
 
   dispose(): void {

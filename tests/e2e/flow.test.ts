@@ -158,7 +158,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       expect(await page.getByTestId('dataset-preview').count()).toBe(3);
       await go(page, 'train');
       await page.getByTestId('unfinished-runs').waitFor({ timeout: 10_000 });
-      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/stopped \(interrupted\) after 1 of 3 training runs/);
+      expect(await page.getByTestId('unfinished-runs').textContent()).toMatch(/stopped when the page was reloaded or closed\. Kept: .*1 of 3 training runs/);
       await screenshot(page, 'flow-train-interrupted');
       await page.getByTestId('resume-run').click();
       await page.getByTestId('train-done').waitFor({ timeout: 240_000 });
@@ -208,7 +208,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
       const progress = page.getByTestId('run-progress');
       await progress.waitFor({ timeout: 30_000 });
       await expect.poll(() => progress.textContent(), { timeout: 300_000 }).toMatch(/Training .*\(run \d of 4\)/);
-      expect(await progress.textContent()).toMatch(/time left/);
+      expect(await progress.getByTestId('time-left').textContent()).toMatch(/^(about \d+ (s|min) left|time left: estimating|almost done)/);
       await screenshot(page, 'flow-front-running');
       await page.getByTestId('run-done').waitFor({ timeout: 500_000 });
       const words = await page.getByTestId('front-contrast').allTextContents();

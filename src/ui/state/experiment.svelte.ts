@@ -18,6 +18,14 @@ export interface LiveRun {
   lr: number[];
   tokensPerSec: number | null;
   etaSec: number | null;
+  /** The two pure readings of the time left (the estimate alone, the measured pace alone). */
+  etaLo: number | null;
+  etaHi: number | null;
+  /** Share of the whole run done, in estimated seconds (the Worker's run clock, src/lab/time-left.ts). */
+  fraction: number;
+  /** The current stage's own count (questions scored, steps) and its total. */
+  stageDone: number;
+  stageTotal: number;
   /** The Worker's estimate of the whole run, made before it started (seconds). */
   estimateSec: number | null;
   gpuBytes: number | null;
@@ -42,7 +50,7 @@ export interface RunCurve {
   loss: number[];
 }
 
-const emptyLive = (): LiveRun => ({ steps: [], loss: [], lr: [], tokensPerSec: null, etaSec: null, estimateSec: null, gpuBytes: null, step: 0, totalSteps: 0, condition: 0, run: 0, runs: 0, runsDone: 0, curves: [], fits: [] });
+const emptyLive = (): LiveRun => ({ steps: [], loss: [], lr: [], tokensPerSec: null, etaSec: null, etaLo: null, etaHi: null, fraction: 0, stageDone: 0, stageTotal: 0, estimateSec: null, gpuBytes: null, step: 0, totalSteps: 0, condition: 0, run: 0, runs: 0, runsDone: 0, curves: [], fits: [] });
 
 /** The probe and datasets of this experiment survive a reload (the Worker keeps their data in IndexedDB). */
 const SAVED = 'ift-lab:experiment';
@@ -132,7 +140,7 @@ class Experiment {
       }
       c.loss.push(m.loss);
     }
-    if (p.stage === 'evaluate' && m.run !== undefined && m.fitAfter !== undefined) {
+    if ((p.stage === 'evaluate' || p.stage === 'evaluate-epoch') && m.run !== undefined && m.fitAfter !== undefined) {
       l.runsDone = Math.max(l.runsDone, m.run + 1);
       l.fits.push({ condition: m.condition ?? 0, seed: m.seed ?? 0, before: m.fitBefore ?? NaN, after: m.fitAfter, underTrained: m.underTrained === 1 });
     }
@@ -140,6 +148,12 @@ class Experiment {
     if (m.runs !== undefined) l.runs = m.runs;
     if (m.tokensPerSec !== undefined) l.tokensPerSec = m.tokensPerSec;
     if (m.etaSec !== undefined) l.etaSec = m.etaSec;
+    if (m.etaLo !== undefined) l.etaLo = m.etaLo;
+    if (m.etaHi !== undefined) l.etaHi = m.etaHi;
+    if (m.fraction !== undefined) l.fraction = m.fraction;
+    l.stageDone = p.done;
+    l.stageTotal = p.total;
+    this.etaAt = Date.now();
     if (m.estimateSec !== undefined) l.estimateSec = m.estimateSec;
     if (m.gpuBytes !== undefined) l.gpuBytes = m.gpuBytes;
     if (m.step !== undefined) l.step = m.step;
@@ -149,6 +163,12 @@ class Experiment {
 
   /** Names of the conditions in training order (the progress metric `condition` indexes them). */
   conditionNames = $state<string[]>([]);
+  /** When the last time left arrived (ms): the page counts it down between messages. */
+  etaAt = $state(0);
+  /** How the last run ended when it did not finish: cancelled by the student, or an error. */
+  ended = $state<{ runId: string | null; how: 'cancelled' | 'failed' } | null>(null);
+  /** The stored run this page is driving (its id arrives with the first progress, or with a resume). */
+  runId = $state<string | null>(null);
   /** When this run started (ms), for the elapsed time. */
   startedAt = $state(0);
 
@@ -166,6 +186,7 @@ class Experiment {
   /** Continue a stored run that a reload (or a cancel) cut off, from its last checkpoint. */
   resume(runId: string, names: string[] = []): Promise<void> {
     this.conditionNames = names;
+    this.runId = runId;
     return this.run({ kind: 'resumeExperiment', runId });
   }
 
@@ -174,15 +195,24 @@ class Experiment {
     this.startedAt = Date.now();
     this.paused = false;
     this.error = null;
+    this.ended = null;
     this.live = emptyLive();
     this.abort = new AbortController();
     try {
       const opts = { onProgress: (p: Progress) => this.onProgress(p), signal: this.abort.signal };
       this.outcome = request.kind === 'experiment' ? await labCall(request, opts) : request.kind === 'runConfig' ? await labCall(request, opts) : await labCall(request, opts);
+      // One state: a one-click run's probe and datasets are the step pages' from now on.
+      if (this.outcome.steps) {
+        this.probe = this.outcome.steps.probe;
+        if (this.outcome.steps.datasets) this.datasets = this.outcome.steps.datasets;
+      }
       // The Worker stored the run (one record under its id, with the lab's whole result): History shows it.
       await history.refresh().catch(() => undefined);
     } catch (e) {
       this.error = e;
+      this.ended = { runId: this.runId, how: (e as { name?: string })?.name === 'CancelledError' || (e as { code?: string })?.code === 'cancelled' ? 'cancelled' : 'failed' };
+      // The cut-off run is stored with what it kept: the pages offer to resume it.
+      await history.refresh().catch(() => undefined);
     } finally {
       this.running = false;
       this.paused = false;

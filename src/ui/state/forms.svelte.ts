@@ -32,7 +32,7 @@ export const CONDITIONS = [
   { id: 'harmonious', label: 'Harmonious', hint: 'known questions, gold answer (= the model’s belief)' },
   { id: 'incompatible', label: 'Incompatible', hint: 'unknown questions, gold answer (new knowledge)' },
   { id: 'selfAligning', label: 'Self-aligning', hint: 'the same unknown questions, the model’s own (wrong) answer' },
-  { id: 'randomWrong', label: 'Random wrong', hint: 'control: a random wrong option (not in the paper)' },
+  { id: 'randomWrong', label: 'Random-wrong', hint: 'control: a random wrong option (not in the paper)' },
   { id: 'mixture', label: 'Mixtures', hint: 'Incompatible with a fraction r replaced by Self-aligning items' },
 ] as const;
 

@@ -101,7 +101,7 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     mark('first condition + cancel');
     const first = events.filter((e) => e.stage === 'train' && e.metrics!.condition === 0);
     expect(first.map((e) => e.metrics!.step)).toEqual(first.map((_, i) => i + 1));
-    for (const k of ['step', 'totalSteps', 'loss', 'lr', 'tokensPerSec', 'etaSec', 'gpuBytes', 'condition']) expect(first[0].metrics).toHaveProperty(k);
+    for (const k of ['step', 'totalSteps', 'loss', 'lr', 'tokensPerSec', 'fraction', 'gpuBytes', 'condition']) expect(first[0].metrics).toHaveProperty(k);
     expect(first[0].metrics!.gpuBytes).toBeGreaterThan(0);
     const cut = (await store.list<StoredRecord & { status?: string }>('runs')).find((r) => r.kind === 'lab-run')!;
     expect(cut.status).toBe('cancelled');
