@@ -8,14 +8,14 @@ import { prepareSwiglu, prepareSwigluBackward } from '../../../src/engine/kernel
 import { swigluBackwardRef, swigluRef } from '../../../src/engine/kernels/swiglu/swiglu.ref';
 import { prepareEmbedding, prepareRowGather } from '../../../src/engine/kernels/embedding/embedding';
 import { embeddingRef } from '../../../src/engine/kernels/embedding/embedding.ref';
-import { prepareAdd, prepareCopy, prepareScale } from '../../../src/engine/kernels/elementwise/elementwise';
-import { addRef, scaleRef } from '../../../src/engine/kernels/elementwise/elementwise.ref';
+import { prepareAdd } from '../../../src/engine/kernels/elementwise/elementwise';
 import { IGNORE_INDEX, prepareCrossEntropy } from '../../../src/engine/kernels/cross_entropy/cross_entropy';
 import { crossEntropyRef, logitsRef } from '../../../src/engine/kernels/cross_entropy/cross_entropy.ref';
 import { prepareCandidateLogProbs, prepareFullLogits, prepareTargetLogProbs } from '../../../src/engine/kernels/scoring/scoring';
 import { candidateLogProbsRef } from '../../../src/engine/kernels/scoring/scoring.ref';
 import { expectAdamWClipsAsRef, expectAdamWSkipsNonFinite, expectAdamWUnclippedAsRef, expectTrainStatusReports } from '../../helpers/adamw-cases';
 import { closeTo, randn } from '../../helpers/close';
+import { ELEMENTWISE_SIZES, expectElementwiseAsRef } from '../../helpers/elementwise-cases';
 import { dot, fdGrad } from '../../helpers/fd';
 import { expectRmsNormAsRef, RMSNORM_SHAPES } from '../../helpers/kernel-cases';
 
@@ -139,22 +139,12 @@ describe('CPU embedding and row gather: exact, an id ≥ V gives a zero row', ()
 });
 
 describe('CPU elementwise', () => {
-  for (const n of [1, 257, 70_001])
+  for (const n of ELEMENTWISE_SIZES)
     it(`add, copy and scale on n=${n}, on views at odd offsets`, async () => {
       const rt = new CpuRuntime();
-      const x = randn(n, 1), y = randn(n, 2);
       const buf = rt.tensor('buf', [3 * n + 5]);
       rt.write(buf, new Float32Array(3 * n + 5).fill(42));
-      const X = rt.view(buf, 1, [n]), Y = rt.view(buf, n + 2, [n]), Z = rt.view(buf, 2 * n + 4, [n]);
-      rt.write(X, x);
-      rt.write(Y, y);
-      rt.run([prepareAdd(rt, { x: X, y: Y, n, alpha: 0.5, beta: 2 }), prepareCopy(rt, { src: Y, dst: Z, n }), prepareScale(rt, { x: Z, n, alpha: -3 })]);
-      const want = addRef(x, y, 0.5, 2);
-      let r = closeTo(await rt.readF32(Y), want, 1e-7, 1e-6);
-      expect(r.ok, r.worst).toBe(true);
-      r = closeTo(await rt.readF32(Z), scaleRef(want, -3), 1e-7, 1e-6);
-      expect(r.ok, r.worst).toBe(true);
-      expect(Array.from(await rt.readF32(X))).toEqual(Array.from(x));
+      await expectElementwiseAsRef(rt, n, [rt.view(buf, 1, [n]), rt.view(buf, n + 2, [n]), rt.view(buf, 2 * n + 4, [n])]);
       const all = await rt.readF32(buf);
       expect([all[0], all[n + 1], all[2 * n + 2], all[2 * n + 3], all[3 * n + 4]]).toEqual([42, 42, 42, 42, 42]);
     });
