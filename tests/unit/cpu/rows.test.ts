@@ -1,6 +1,7 @@
 // The CPU backend's row and elementwise kernels, the fused LM head + cross-entropy, scoring and AdamW
 // against the f64 references, on the cases tests/gpu/{rmsnorm,swiglu,embedding,elementwise,cross_entropy,
-// scoring,adamw}.test.ts give the WGSL versions, with their tolerances.
+// scoring,adamw}.test.ts give the WGSL versions, with their tolerances (those of rmsnorm, elementwise,
+// cross_entropy and adamw shared with them from tests/helpers).
 import { describe, expect, it } from 'vitest';
 import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../../../src/engine/kernels/rmsnorm/rmsnorm';
@@ -15,6 +16,7 @@ import { prepareCandidateLogProbs, prepareFullLogits, prepareTargetLogProbs } fr
 import { candidateLogProbsRef } from '../../../src/engine/kernels/scoring/scoring.ref';
 import { expectAdamWClipsAsRef, expectAdamWSkipsNonFinite, expectAdamWUnclippedAsRef, expectTrainStatusReports } from '../../helpers/adamw-cases';
 import { closeTo, randn } from '../../helpers/close';
+import { CROSS_ENTROPY_CASES, expectCrossEntropyAsRef, expectCrossEntropyForwardOnly } from '../../helpers/cross-entropy-cases';
 import { ELEMENTWISE_SIZES, expectElementwiseAsRef } from '../../helpers/elementwise-cases';
 import { dot, fdGrad } from '../../helpers/fd';
 import { expectRmsNormAsRef, RMSNORM_SHAPES } from '../../helpers/kernel-cases';
@@ -159,43 +161,10 @@ describe('CPU elementwise', () => {
 });
 
 const I = IGNORE_INDEX;
-const CE_CASES = [
-  { name: 'V=1000 not a multiple of chunk 256, some ignored', T: 7, D: 24, V: 1000, chunk: 256, targets: [3, I, 999, 0, 512, I, 255] },
-  { name: 'all but one token ignored', T: 5, D: 16, V: 300, chunk: 64, targets: [I, I, 77, I, I] },
-  { name: 'zero counted tokens: loss 0, no NaN', T: 4, D: 8, V: 100, chunk: 32, targets: [I, I, I, I] },
-  { name: 'one chunk; T=70, D=67', T: 70, D: 67, V: 50, chunk: 4096, targets: Array.from({ length: 70 }, (_, i) => (i * 7) % 50) },
-  { name: 'chunk of 1 column, V=5, a target id just past V', T: 3, D: 5, V: 5, chunk: 1, targets: [4, 5, 0] },
-  { name: 'V=704, chunk 97 (the toy vocabulary, ragged last chunk)', T: 9, D: 16, V: 704, chunk: 97, targets: [703, 0, 96, 97, I, 600, 1, 2, 3] },
-];
 
 describe('CPU fused LM head + cross-entropy against crossEntropyRef', () => {
-  for (const c of CE_CASES)
-    it(c.name, async () => {
-      const rt = new CpuRuntime();
-      const hidden = randn(c.T * c.D, 3, 1), w = randn(c.V * c.D, 4, 0.5);
-      const targets = new Uint32Array(c.targets);
-      const loss = rt.upload('loss', new Float32Array(c.T).fill(NaN), [c.T]);
-      const mean = rt.tensor('mean', [1]);
-      const dHidden = rt.upload('dh', new Float32Array(c.T * c.D).fill(NaN), [c.T, c.D]); // overwritten, not accumulated
-      const ops = prepareCrossEntropy(rt, {
-        hidden: rt.upload('h', hidden, [c.T, c.D]), weight: rt.upload('w', w, [c.V, c.D]), targets: rt.upload('y', targets, [c.T]),
-        T: c.T, D: c.D, V: c.V, chunk: c.chunk, loss, mean, dHidden,
-      });
-      // Per chunk: logits, stats, then logits again, grad, grad product; and one finalize (no split reduce on the CPU).
-      expect(ops.length).toBe(5 * Math.ceil(c.V / Math.min(c.chunk, c.V)) + 1);
-      rt.run(ops);
-      const want = crossEntropyRef(hidden, w, targets, c.T, c.D, c.V);
-      const rl = closeTo(await rt.readF32(loss), want.loss, 1e-5, 1e-5);
-      expect(rl.ok, `loss ${rl.worst}`).toBe(true);
-      const gotMean = (await rt.readF32(mean))[0];
-      expect(Math.abs(gotMean - want.mean)).toBeLessThan(1e-5 + 1e-5 * Math.abs(want.mean));
-      if (want.count === 0) expect(gotMean).toBe(0);
-      const rg = closeTo(await rt.readF32(dHidden), want.dHidden, 1e-6, 1e-4);
-      expect(rg.ok, `dHidden ${rg.worst}`).toBe(true);
-      // Run again: nothing accumulates from one step to the next.
-      rt.run(ops);
-      expect(closeTo(await rt.readF32(dHidden), want.dHidden, 1e-6, 1e-4).ok).toBe(true);
-    });
+  // No split reduce of dHidden on the CPU.
+  for (const c of CROSS_ENTROPY_CASES) it(c.name, () => expectCrossEntropyAsRef(new CpuRuntime(), c));
 
   it('dHidden is the gradient of the mean loss (central differences through the CPU forward)', async () => {
     const rt = new CpuRuntime();
@@ -221,19 +190,9 @@ describe('CPU fused LM head + cross-entropy against crossEntropyRef', () => {
 
   it('forward only re-runs without allocating; a packed-f16 head is refused', async () => {
     const rt = new CpuRuntime();
+    await expectCrossEntropyForwardOnly(rt);
     const [T, D, V] = [3, 8, 70];
-    const hidden = randn(T * D, 1), w = randn(V * D, 2);
-    const targets = new Uint32Array([5, 69, 0]);
-    const loss = rt.tensor('loss', [T]);
-    const ops = prepareCrossEntropy(rt, { hidden: rt.upload('h', hidden, [T, D]), weight: rt.upload('w', w, [V, D]), targets: rt.upload('y', targets, [T]), T, D, V, chunk: 32, loss, mean: rt.tensor('mean', [1]) });
-    expect(ops.length).toBe(2 * 3 + 1);
-    const allocs = rt.counters.allocations;
-    rt.run(ops);
-    rt.run(ops);
-    expect(rt.counters.allocations).toBe(allocs);
-    const r = closeTo(await rt.readF32(loss), crossEntropyRef(hidden, w, targets, T, D, V).loss, 1e-5, 1e-5);
-    expect(r.ok, r.worst).toBe(true);
-    expect(() => prepareCrossEntropy(rt, { hidden: rt.tensor('h', [T, D]), weight: rt.tensor('w16', [(V * D) / 2], 'u32'), packedF16: true, targets: rt.tensor('y', [T], 'u32'), T, D, V, loss, mean: rt.tensor('m', [1]) })).toThrow(/packed f16/);
+    expect(() => prepareCrossEntropy(rt, { hidden: rt.tensor('h', [T, D]), weight: rt.tensor('w16', [(V * D) / 2], 'u32'), packedF16: true, targets: rt.tensor('y', [T], 'u32'), T, D, V, loss: rt.tensor('loss', [T]), mean: rt.tensor('m', [1]) })).toThrow(/packed f16/);
   });
 });
 
