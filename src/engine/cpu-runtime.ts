@@ -6,7 +6,7 @@
  */
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError } from './errors';
-import { DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
+import { asF32, DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 /** What the CPU backend reports where WebGPU reports its adapter (manifests, the Model page). */
 export interface CpuReport {
@@ -133,9 +133,7 @@ export class CpuRuntime {
   }
 
   async readF32(t: Tensor): Promise<Float32Array> {
-    const r = await this.read(t);
-    if (!(r instanceof Float32Array)) throw new Error(`readF32: ${t.label} is ${t.dtype}`);
-    return r;
+    return asF32(t, await this.read(t));
   }
 
   /** Everything run so far has finished (the CPU runs synchronously). */

@@ -2,7 +2,7 @@ import type { EngineDevice } from './device.types';
 import type { CpuRuntime } from './cpu-runtime';
 import { zeroCounters, type Counters } from './counters';
 import { OutOfMemoryError, ShaderError } from './errors';
-import { DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
+import { asF32, DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 export * from './tensor';
 
@@ -247,9 +247,7 @@ export class GpuRuntime {
   }
 
   async readF32(t: Tensor): Promise<Float32Array> {
-    const r = await this.read(t);
-    if (!(r instanceof Float32Array)) throw new Error(`readF32: ${t.label} is ${t.dtype}`);
-    return r;
+    return asF32(t, await this.read(t));
   }
 
   /** Wait until the GPU has finished everything submitted so far. */

@@ -85,6 +85,12 @@ export function typedArrayOf(dtype: DType, bytes: ArrayBuffer): Float32Array | U
   }
 }
 
+/** A tensor's read-back as f32: both runtimes' readF32, which refuses another dtype. */
+export function asF32(t: Tensor, data: Float32Array | Uint32Array | Int32Array | Uint16Array): Float32Array {
+  if (!(data instanceof Float32Array)) throw new Error(`readF32: ${t.label} is ${t.dtype}`);
+  return data;
+}
+
 /** The dtype an upload's array implies when none is given. */
 export function dtypeOfArray(data: Float32Array | Uint32Array | Int32Array | Uint16Array): DType {
   return data instanceof Float32Array ? 'f32' : data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'u32';

@@ -51,11 +51,8 @@ const condition = v.object({
 });
 
 const signed = v.pipe(num, v.minValue(-1), v.maxValue(1));
-const contrast = v.object({
-  a: text(LIMITS.shortText),
-  b: text(LIMITS.shortText),
-  set: v.picklist(['homo', 'id', 'ood']),
-  group: v.picklist(['overall', 'known', 'unknown']),
+/** What every contrast of the report carries: the mean difference, its interval, p, and the verdict. */
+const contrastStats = {
   mean: signed,
   lo: signed,
   hi: signed,
@@ -64,6 +61,13 @@ const contrast = v.object({
   n: count,
   holds: v.boolean(),
   reversed: v.boolean(),
+};
+const contrast = v.object({
+  a: text(LIMITS.shortText),
+  b: text(LIMITS.shortText),
+  set: v.picklist(['homo', 'id', 'ood']),
+  group: v.picklist(['overall', 'known', 'unknown']),
+  ...contrastStats,
 });
 
 /** The report keys its tables on these values (Svelte's keyed each): a repeated one would blank the page. */
@@ -82,7 +86,7 @@ const teaching = v.object({
     unique((r) => r.model, 'a model'),
   ),
   contrasts: v.pipe(
-    v.array(v.object({ a: text(LIMITS.shortText), b: text(LIMITS.shortText), teaching: text(LIMITS.shortText), mean: signed, lo: signed, hi: signed, p: unit, seeds: v.pipe(count, v.maxValue(LIMITS.seeds)), n: count, holds: v.boolean(), reversed: v.boolean() })),
+    v.array(v.object({ a: text(LIMITS.shortText), b: text(LIMITS.shortText), teaching: text(LIMITS.shortText), ...contrastStats })),
     v.maxLength(LIMITS.contrasts),
   ),
 });
@@ -116,14 +120,7 @@ const unknownShare = v.object({
         set: v.picklist(TEST_SETS),
         stop: v.picklist(['early', 'last', 'early-last']),
         group: v.picklist(['overall', ...SLICK_CATEGORIES]),
-        mean: signed,
-        lo: signed,
-        hi: signed,
-        p: unit,
-        seeds: v.pipe(count, v.maxValue(LIMITS.seeds)),
-        n: count,
-        holds: v.boolean(),
-        reversed: v.boolean(),
+        ...contrastStats,
       }),
     ),
     v.maxLength(LIMITS.contrasts),

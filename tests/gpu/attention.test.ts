@@ -135,24 +135,12 @@ describe('attention backward against the reference gradients', () => {
       const dQ = rt.tensor('dq', qs);
       const dK = rt.tensor('dk', ks);
       const dV = rt.tensor('dv', ks);
+      // The backward reads what the forward reads and writes.
+      const fwd = { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE };
       const ops = [
-        prepareAttentionForward(rt, {
-          ...c,
-          q: Q,
-          k: K,
-          v: V,
-          kvStart,
-          out: O,
-          lse: LSE,
-        }),
+        prepareAttentionForward(rt, fwd),
         ...prepareAttentionBackward(rt, {
-          ...c,
-          q: Q,
-          k: K,
-          v: V,
-          kvStart,
-          out: O,
-          lse: LSE,
+          ...fwd,
           dOut: rt.upload('do', dO, qs),
           dq: dQ,
           dk: dK,

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { prepareLoraBackward, prepareLoraForward } from '../../src/engine/kernels/lora/lora';
+import { prepareLoraForward } from '../../src/engine/kernels/lora/lora';
 import { dropoutMaskRef, loraBackwardRef, loraForwardRef, type LoraRefDims } from '../../src/engine/kernels/lora/lora.ref';
-import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import { alignElems } from '../../src/engine/runtime';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 import { dot, fdGrad } from '../helpers/fd';
-import { expectLoraAsRef } from '../helpers/kernel-cases';
+import { expectLoraLinearAsRef, LORA_CASES, type LoraCase } from '../helpers/kernel-cases';
 
 describe('lora reference', () => {
   it('analytic dX, dA, dB match central differences (f64), with dropout', () => {
@@ -42,62 +41,22 @@ describe('lora reference', () => {
 
 type Num = ArrayLike<number>;
 
-const CASES = [
-  { rank: 1, T: 3, inDim: 5, outDim: 7, p: 0, f16: false, bias: true },
-  { rank: 4, T: 9, inDim: 13, outDim: 6, p: 0.2, f16: false, bias: false },
+// The shared cases, and f16 base weights and decode-sized (gemv) base matmuls.
+const CASES: LoraCase[] = [
+  ...LORA_CASES,
   { rank: 8, T: 17, inDim: 35, outDim: 21, p: 0.1, f16: true, bias: true },
-  { rank: 8, T: 40, inDim: 64, outDim: 36, p: 0.1, f16: false, bias: true }, // vec4 base matmul
   { rank: 4, T: 3, inDim: 24, outDim: 10, p: 0, f16: true, bias: true }, // gemv base matmul (decode-sized)
   { rank: 2, T: 5, inDim: 16, outDim: 9, p: 0.2, f16: false, bias: false }, // gemv, f32 weight
 ];
 
 describe('lora linear on the GPU', () => {
-  for (const c of CASES) {
+  for (const c of CASES)
     it(`r=${c.rank} T=${c.T} in=${c.inDim} out=${c.outDim} p=${c.p} W ${c.f16 ? 'f16' : 'f32'}`, async () => {
       const rt = await testRuntime();
-      const { T, inDim, outDim, rank } = c;
-      const scale = 16 / rank;
-      const d: LoraRefDims = { T, inDim, outDim, rank, scale, dropout: { p: c.p, seed: 1234, step: 5, salt: 3 } };
-      const x = randn(T * inDim, 1);
-      let w = randn(outDim * inDim, 2, 0.5);
-      const bias = c.bias ? randn(outDim, 3) : undefined;
-      const A = randn(rank * inDim, 4, 0.3);
-      const B = randn(outDim * rank, 5, 0.3); // non-zero so every term is exercised
-      const dy = randn(T * outDim, 6);
-      const dx0 = randn(T * inDim, 7);
-      const W = c.f16 ? rt.upload('w', f32ToF16Array(w), [outDim, inDim]) : rt.upload('w', w, [outDim, inDim]);
-      if (c.f16) w = roundToF16(w);
-
-      // Parameters and gradients as views of flat buffers, as the trainer lays them out.
-      const offB = alignElems(rank * inDim);
-      const params = rt.tensor('params', [offB + outDim * rank]);
-      const grads = rt.tensor('grads', [offB + outDim * rank]);
-      const loraA = rt.view(params, 0, [rank, inDim], 'A');
-      const loraB = rt.view(params, offB, [outDim, rank], 'B');
-      rt.write(loraA, A);
-      rt.write(loraB, B);
-      const dA = rt.view(grads, 0, [rank, inDim], 'dA');
-      const dB = rt.view(grads, offB, [outDim, rank], 'dB');
-      const state = rt.upload('dropout', new Uint32Array([1234, 5]), [2]);
-      const dropout = { p: c.p, state, salt: 3 };
-      const X = rt.upload('x', x, [T, inDim]);
-      const U = rt.tensor('u', [T, rank]);
-      const Y = rt.tensor('y', [T, outDim]);
-      const DX = rt.upload('dx', dx0, [T, inDim]);
-      const dims = { T, inDim, outDim, rank, scale, dropout };
-      const fwd = prepareLoraForward(rt, { ...dims, x: X, weight: W, bias: bias && rt.upload('b', bias, [outDim]), loraA, loraB, u: U, y: Y });
-      const bwd = prepareLoraBackward(rt, {
-        ...dims, x: X, weight: W, loraA, loraB, u: U, dy: rt.upload('dy', dy, [T, outDim]), g: rt.tensor('g', [T, rank]),
-        dx: DX, accumulateDx: true, dA, dB, accumulateGrads: true,
-      });
-      expect(fwd.length).toBe(2);
-      expect(bwd.length).toBe(4);
-      rt.run([...fwd, ...bwd, ...bwd]); // backward twice: gradients accumulate
-
-      await expectLoraAsRef(rt, { U, Y, DX, dA, dB }, loraForwardRef(x, w, bias, A, B, d), loraBackwardRef(x, w, A, B, dy, d), dx0);
+      // Views start at multiples of the storage offset alignment.
+      await expectLoraLinearAsRef(rt, c, (aSize) => ({ a: 0, b: alignElems(aSize), end: alignElems(aSize) }));
       rt.destroy();
     });
-  }
 
   it('forward can add into the residual stream (accumulate)', async () => {
     const rt = await testRuntime();

@@ -3,7 +3,9 @@
 import { expect } from 'vitest';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../../src/engine/kernels/rmsnorm/rmsnorm';
 import { rmsNormBackwardRef, rmsNormRef } from '../../src/engine/kernels/rmsnorm/rmsnorm.ref';
-import type { loraBackwardRef, loraForwardRef } from '../../src/engine/kernels/lora/lora.ref';
+import { prepareLoraBackward, prepareLoraForward } from '../../src/engine/kernels/lora/lora';
+import { loraBackwardRef, loraForwardRef, type LoraRefDims } from '../../src/engine/kernels/lora/lora.ref';
+import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import type { Runtime, Tensor } from '../../src/engine/runtime';
 import { closeTo, randn } from './close';
 
@@ -49,6 +51,73 @@ export async function expectLoraAsRef(
   expect(r.ok, 'dA ' + r.worst).toBe(true);
   r = closeTo(await rt.readF32(got.dB), an.dB.map((v) => 2 * v), 1e-4, 1e-5);
   expect(r.ok, 'dB ' + r.worst).toBe(true);
+}
+
+export interface LoraCase {
+  rank: number;
+  T: number;
+  inDim: number;
+  outDim: number;
+  /** Dropout probability. */
+  p: number;
+  bias: boolean;
+  /** The base weight as f16 (the GPU only: the CPU backend keeps f32 weights). */
+  f16?: boolean;
+}
+
+/** LoRA linear cases: rank 1 to 8, dropout off and on, with and without bias, a single token. */
+export const LORA_CASES: readonly LoraCase[] = [
+  { rank: 1, T: 3, inDim: 5, outDim: 7, p: 0, bias: true },
+  { rank: 4, T: 9, inDim: 13, outDim: 6, p: 0.2, bias: false },
+  { rank: 8, T: 17, inDim: 35, outDim: 21, p: 0.1, bias: true },
+  { rank: 8, T: 40, inDim: 64, outDim: 36, p: 0.1, bias: true }, // vec4 base matmul on the GPU
+  { rank: 2, T: 1, inDim: 16, outDim: 9, p: 0.5, bias: false },
+];
+
+/**
+ * The LoRA linear end to end (prepareLoraForward, then prepareLoraBackward run twice so that dx, dA and dB
+ * accumulate), dropout on, the parameters A, B and their gradients as views of flat buffers as the trainer
+ * lays them out, at the element offsets `at` gives (aligned on the GPU); checked by expectLoraAsRef.
+ * Returns what a suite needs for checks of its own.
+ */
+export async function expectLoraLinearAsRef(rt: Runtime, c: LoraCase, at: (aSize: number) => { a: number; b: number; end: number }) {
+  const { T, inDim, outDim, rank } = c;
+  const scale = 16 / rank;
+  const d: LoraRefDims = { T, inDim, outDim, rank, scale, dropout: { p: c.p, seed: 1234, step: 5, salt: 3 } };
+  const x = randn(T * inDim, 1);
+  let w = randn(outDim * inDim, 2, 0.5);
+  const bias = c.bias ? randn(outDim, 3) : undefined;
+  const A = randn(rank * inDim, 4, 0.3);
+  const B = randn(outDim * rank, 5, 0.3); // non-zero so every term is exercised
+  const dy = randn(T * outDim, 6);
+  const dx0 = randn(T * inDim, 7);
+  const W = c.f16 ? rt.upload('w', f32ToF16Array(w), [outDim, inDim]) : rt.upload('w', w, [outDim, inDim]);
+  if (c.f16) w = roundToF16(w);
+  const off = at(rank * inDim);
+  const params = rt.tensor('params', [off.end + outDim * rank]);
+  const grads = rt.tensor('grads', [off.end + outDim * rank]);
+  const loraA = rt.view(params, off.a, [rank, inDim], 'A');
+  const loraB = rt.view(params, off.b, [outDim, rank], 'B');
+  rt.write(loraA, A);
+  rt.write(loraB, B);
+  const dA = rt.view(grads, off.a, [rank, inDim], 'dA');
+  const dB = rt.view(grads, off.b, [outDim, rank], 'dB');
+  const state = rt.upload('dropout', new Uint32Array([1234, 5]), [2]);
+  const dims = { T, inDim, outDim, rank, scale, dropout: { p: c.p, state, salt: 3 } };
+  const X = rt.upload('x', x, [T, inDim]);
+  const U = rt.tensor('u', [T, rank]);
+  const Y = rt.tensor('y', [T, outDim]);
+  const DX = rt.upload('dx', dx0, [T, inDim]);
+  const fwd = prepareLoraForward(rt, { ...dims, x: X, weight: W, bias: bias && rt.upload('b', bias, [outDim]), loraA, loraB, u: U, y: Y });
+  const bwd = prepareLoraBackward(rt, {
+    ...dims, x: X, weight: W, loraA, loraB, u: U, dy: rt.upload('dy', dy, [T, outDim]), g: rt.tensor('g', [T, rank]),
+    dx: DX, accumulateDx: true, dA, dB, accumulateGrads: true,
+  });
+  expect(fwd.length).toBe(2);
+  expect(bwd.length).toBe(4);
+  rt.run([...fwd, ...bwd, ...bwd]);
+  await expectLoraAsRef(rt, { U, Y, DX, dA, dB }, loraForwardRef(x, w, bias, A, B, d), loraBackwardRef(x, w, A, B, dy, d), dx0);
+  return { dims, grads, X, W, Y, U, loraA, loraB, dA, dB };
 }
 
 /** [T, D] of the RMSNorm cases: one element, odd sizes, and a long row (8 elements per GPU invocation). */

@@ -1,14 +1,15 @@
 // The CPU backend's attention (attention.cpu.ts) and RoPE (rope.cpu.ts, prepareRopeQkv, kv-cache.ts's
-// prepareRopeAppend) against the f64 references, on the cases tests/gpu/attention.test.ts and
-// tests/gpu/rope.test.ts give the WGSL versions, with their tolerances.
+// prepareRopeAppend) against the f64 references, on the cases tests/gpu/attention.test.ts gives the WGSL
+// version and tests/helpers/rope-cases.ts shares with tests/gpu/rope.test.ts, with their tolerances.
 import { describe, expect, it } from 'vitest';
 import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 import { prepareAttentionBackward, prepareAttentionForward, type AttentionDims } from '../../../src/engine/kernels/attention/attention';
 import { attentionBackwardRef, attentionForwardRef } from '../../../src/engine/kernels/attention/attention.ref';
-import { prepareRope, prepareRopeQkv, ropeInvFreq } from '../../../src/engine/kernels/rope/rope';
+import { prepareRope, ropeInvFreq } from '../../../src/engine/kernels/rope/rope';
 import { ropeRef } from '../../../src/engine/kernels/rope/rope.ref';
 import { prepareRopeAppend } from '../../../src/model/kv-cache';
 import { closeTo, randn } from '../../helpers/close';
+import { expectRopeAsRef, expectRopeIntoCacheAsRef, expectRopeQkvAsRef, ROPE_SHAPES, ROPE_TOL, ropeSpec } from '../../helpers/rope-cases';
 
 interface Case extends AttentionDims {
   name: string;
@@ -159,67 +160,18 @@ describe('CPU attention backward against the reference gradients', () => {
     });
 });
 
-const spec = (Dh: number) => ({ headDim: Dh, ropeTheta: 10000, ropeScaling: null });
-// θ is formed in f32 exactly as in the reference; cos/sin in f64, so only the f32 store rounds.
-const TOL = 1e-6;
-
 describe('CPU rope against ropeRef', () => {
-  for (const [B, S, H, Dh] of [
-    [1, 1, 1, 2],
-    [2, 5, 3, 8],
-    [3, 7, 2, 64],
-    [2, 3, 3, 6],
-  ])
-    it(`forward, backward and in place B=${B} S=${S} H=${H} Dh=${Dh}`, async () => {
-      const rt = new CpuRuntime();
-      const n = B * S * H * Dh;
-      const x = randn(n, n, 2);
-      const pos = Uint32Array.from({ length: B * S }, (_, t) => (t % S) + 997 * Math.floor(t / S) + 1);
-      const inv = ropeInvFreq(spec(Dh));
-      const X = rt.upload('x', x, [B, S, H, Dh]);
-      const P = rt.upload('pos', pos, [B * S]);
-      const I = rt.upload('inv', inv, [Dh / 2]);
-      const Y = rt.tensor('y', [B, S, H, Dh]);
-      const DX = rt.tensor('dx', [B, S, H, Dh]);
-      const Z = rt.upload('z', x, [B, S, H, Dh]);
-      const RT = rt.tensor('roundtrip', [B, S, H, Dh]);
-      rt.run([
-        prepareRope(rt, { x: X, out: Y, positions: P, invFreq: I, B, S, H, Dh }),
-        prepareRope(rt, { x: X, out: DX, positions: P, invFreq: I, B, S, H, Dh, backward: true }),
-        prepareRope(rt, { out: Z, positions: P, invFreq: I, B, S, H, Dh }),
-        prepareRope(rt, { x: Y, out: RT, positions: P, invFreq: I, B, S, H, Dh, backward: true }),
-      ]);
-      const want = ropeRef(x, pos, inv, { B, S, H, Dh });
-      let r = closeTo(await rt.readF32(Y), want, TOL);
-      expect(r.ok, r.worst).toBe(true);
-      r = closeTo(await rt.readF32(Z), want, TOL);
-      expect(r.ok, 'in place ' + r.worst).toBe(true);
-      r = closeTo(await rt.readF32(DX), ropeRef(x, pos, inv, { B, S, H, Dh, backward: true }), TOL);
-      expect(r.ok, 'backward ' + r.worst).toBe(true);
-      // The backward undoes the forward (a rotation by −θ after +θ).
-      r = closeTo(await rt.readF32(RT), x, 4 * TOL);
-      expect(r.ok, 'round trip ' + r.worst).toBe(true);
-      expect(Array.from(await rt.readF32(X))).toEqual(Array.from(x));
-    });
+  for (const [B, S, H, Dh] of ROPE_SHAPES)
+    it(`forward, backward, in place and round trip B=${B} S=${S} H=${H} Dh=${Dh}`, () => expectRopeAsRef(new CpuRuntime(), B, S, H, Dh));
 
-  it('writes roped keys into a cache [B, L, H, Dh] at rows past + s (llama3 frequencies), the other rows kept', async () => {
-    const rt = new CpuRuntime();
-    const [B, S, H, Dh, L, past] = [2, 3, 2, 16, 8, 4];
-    const x = randn(B * S * H * Dh, 5);
-    const cache0 = randn(B * L * H * Dh, 6);
-    const pos = Uint32Array.from({ length: B * S }, (_, t) => past + (t % S));
-    const inv = ropeInvFreq({ headDim: Dh, ropeTheta: 500000, ropeScaling: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 } });
-    const cache = rt.upload('cache', cache0, [B, L, H, Dh]);
-    rt.run([prepareRope(rt, { x: rt.upload('x', x, [B, S, H, Dh]), out: cache, positions: rt.upload('pos', pos, [B * S]), invFreq: rt.upload('inv', inv, [Dh / 2]), B, S, H, Dh, L, past })]);
-    const r = closeTo(await rt.readF32(cache), ropeRef(x, pos, inv, { B, S, H, Dh, L, past, into: cache0 }), TOL);
-    expect(r.ok, r.worst).toBe(true);
-  });
+  it('writes roped keys into a cache [B, L, H, Dh] at rows past + s (llama3 frequencies), the other rows kept', () =>
+    expectRopeIntoCacheAsRef(new CpuRuntime()));
 
   it('prepareRopeAppend (kv-cache.ts): rows move with setPast, nothing allocated, a past beyond L refused', async () => {
     const rt = new CpuRuntime();
     const [B, S, H, Dh, L] = [2, 2, 3, 6, 7];
     const x = randn(B * S * H * Dh, 15);
-    const inv = ropeInvFreq(spec(Dh));
+    const inv = ropeInvFreq(ropeSpec(Dh));
     const cache0 = randn(B * L * H * Dh, 16);
     const cache = rt.upload('cache', cache0, [B, L, H, Dh]);
     const P = rt.tensor('pos', [B * S], 'u32');
@@ -232,7 +184,7 @@ describe('CPU rope against ropeRef', () => {
       op.setPast(past);
       rt.run([op]);
       into = ropeRef(x, pos, inv, { B, S, H, Dh, L, past, into });
-      const r = closeTo(await rt.readF32(cache), into, TOL);
+      const r = closeTo(await rt.readF32(cache), into, ROPE_TOL);
       expect(r.ok, `past ${past}: ${r.worst}`).toBe(true);
     }
     expect(rt.counters.allocations).toBe(allocs);
@@ -240,40 +192,8 @@ describe('CPU rope against ropeRef', () => {
   });
 
   for (const withV of [true, false])
-    it(`prepareRopeQkv: q in place, keys roped${withV ? ', values copied' : ''} into the caches at past; setPast moves them`, async () => {
-      const rt = new CpuRuntime();
-      const [B, S, H, KVH, Dh, L] = [2, 3, 6, 2, 10, 9];
-      const q = randn(B * S * H * Dh, 7), k = randn(B * S * KVH * Dh, 8), v = randn(B * S * KVH * Dh, 9);
-      const kc0 = randn(B * L * KVH * Dh, 10), vc0 = randn(B * L * KVH * Dh, 11);
-      const inv = ropeInvFreq(spec(Dh));
-      const Q = rt.upload('q', q, [B, S, H, Dh]);
-      const KC = rt.upload('kc', kc0, [B, L, KVH, Dh]);
-      const VC = rt.upload('vc', vc0, [B, L, KVH, Dh]);
-      const POS = rt.tensor('pos', [B * S], 'u32');
-      const op = prepareRopeQkv(rt, {
-        q: Q, k: rt.upload('k', k, [B, S, KVH, Dh]), kCache: KC, positions: POS, invFreq: rt.upload('inv', inv, [Dh / 2]),
-        ...(withV ? { v: rt.upload('v', v, [B, S, KVH, Dh]), vCache: VC } : {}),
-        B, S, H, KVH, Dh, L, past: 0,
-      });
-      expect(op.label.startsWith(withV ? 'rope_qkv' : 'rope_qk ')).toBe(true);
-      let kWant: Float64Array | Float32Array = kc0;
-      const vWant = Float32Array.from(vc0);
-      for (const past of [5, 2]) {
-        rt.write(Q, q);
-        const pos = Uint32Array.from({ length: B * S }, (_, t) => past + (t % S) + (t >= S ? 1 : 0));
-        rt.write(POS, pos);
-        op.setPast(past);
-        rt.run([op]);
-        let r = closeTo(await rt.readF32(Q), ropeRef(q, pos, inv, { B, S, H, Dh }), TOL);
-        expect(r.ok, `q ${r.worst}`).toBe(true);
-        kWant = ropeRef(k, pos, inv, { B, S, H: KVH, Dh, L, past, into: kWant });
-        r = closeTo(await rt.readF32(KC), kWant, TOL);
-        expect(r.ok, `k cache, past ${past}: ${r.worst}`).toBe(true);
-        if (withV) for (let b = 0; b < B; b++) vWant.set(v.subarray(b * S * KVH * Dh, (b + 1) * S * KVH * Dh), (b * L + past) * KVH * Dh);
-        expect(Array.from(await rt.readF32(VC))).toEqual(Array.from(vWant));
-      }
-      expect(() => op.setPast(L - S + 1)).toThrow(/exceeds/);
-    });
+    it(`prepareRopeQkv: q in place, keys roped${withV ? ', values copied' : ''} into the caches at past; setPast moves them`, () =>
+      expectRopeQkvAsRef(new CpuRuntime(), withV));
 
   it('refuses an odd head dim, rows past the cache, and in place with an offset', () => {
     const rt = new CpuRuntime();

@@ -7,10 +7,10 @@ import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 import { prepareGemvFused, prepareMatmul, type MatmulArgs } from '../../../src/engine/kernels/matmul/matmul';
 import { gemvFusedRef, matmulRef } from '../../../src/engine/kernels/matmul/matmul.ref';
 import { prepareLoraBackward, prepareLoraForward } from '../../../src/engine/kernels/lora/lora';
-import { dropoutMaskRef, loraBackwardRef, loraForwardRef, type LoraRefDims } from '../../../src/engine/kernels/lora/lora.ref';
+import { dropoutMaskRef, loraForwardRef, type LoraRefDims } from '../../../src/engine/kernels/lora/lora.ref';
 import { numel, type Tensor } from '../../../src/engine/tensor';
 import { closeTo, randn } from '../../helpers/close';
-import { expectLoraAsRef, MATMUL_SHAPES, TRANSPOSITIONS } from '../../helpers/kernel-cases';
+import { expectLoraLinearAsRef, LORA_CASES, MATMUL_SHAPES, TRANSPOSITIONS } from '../../helpers/kernel-cases';
 
 const SENTINEL = 12345.5;
 
@@ -192,55 +192,14 @@ describe('CPU matmul LoRA epilogues', () => {
   });
 });
 
-// As tests/gpu/lora.test.ts: the LoRA linear end to end, parameters and gradients as views of flat buffers
-// (here at unaligned offsets), dropout on, the backward run twice so that dx, dA and dB accumulate.
-const LORA_CASES = [
-  { rank: 1, T: 3, inDim: 5, outDim: 7, p: 0, bias: true },
-  { rank: 4, T: 9, inDim: 13, outDim: 6, p: 0.2, bias: false },
-  { rank: 8, T: 17, inDim: 35, outDim: 21, p: 0.1, bias: true },
-  { rank: 8, T: 40, inDim: 64, outDim: 36, p: 0.1, bias: true },
-  { rank: 2, T: 1, inDim: 16, outDim: 9, p: 0.5, bias: false },
-];
-
 describe('CPU LoRA linear (prepareLoraForward / prepareLoraBackward) against loraForwardRef / loraBackwardRef', () => {
   for (const c of LORA_CASES)
     it(`r=${c.rank} T=${c.T} in=${c.inDim} out=${c.outDim} p=${c.p}`, async () => {
       const rt = new CpuRuntime();
-      const { T, inDim, outDim, rank } = c;
-      const scale = 16 / rank;
-      const d: LoraRefDims = { T, inDim, outDim, rank, scale, dropout: { p: c.p, seed: 1234, step: 5, salt: 3 } };
-      const x = randn(T * inDim, 1);
-      const w = randn(outDim * inDim, 2, 0.5);
-      const bias = c.bias ? randn(outDim, 3) : undefined;
-      const A = randn(rank * inDim, 4, 0.3);
-      const B = randn(outDim * rank, 5, 0.3);
-      const dy = randn(T * outDim, 6);
-      const dx0 = randn(T * inDim, 7);
-      const offB = rank * inDim + 3; // unaligned: the CPU takes any element offset
-      const params = rt.tensor('params', [offB + outDim * rank + 1]);
-      const grads = rt.tensor('grads', [offB + outDim * rank + 1]);
-      const loraA = rt.view(params, 1, [rank, inDim], 'A');
-      const loraB = rt.view(params, offB, [outDim, rank], 'B');
-      rt.write(loraA, A);
-      rt.write(loraB, B);
-      const dA = rt.view(grads, 1, [rank, inDim], 'dA');
-      const dB = rt.view(grads, offB, [outDim, rank], 'dB');
-      const state = rt.upload('dropout', new Uint32Array([1234, 5]), [2]);
-      const dims = { T, inDim, outDim, rank, scale, dropout: { p: c.p, state, salt: 3 } };
-      const X = rt.upload('x', x, [T, inDim]);
-      const W = rt.upload('w', w, [outDim, inDim]);
-      const U = rt.tensor('u', [T, rank]);
-      const Y = rt.tensor('y', [T, outDim]);
-      const DX = rt.upload('dx', dx0, [T, inDim]);
-      const fwd = prepareLoraForward(rt, { ...dims, x: X, weight: W, bias: bias && rt.upload('b', bias, [outDim]), loraA, loraB, u: U, y: Y });
-      const bwd = prepareLoraBackward(rt, {
-        ...dims, x: X, weight: W, loraA, loraB, u: U, dy: rt.upload('dy', dy, [T, outDim]), g: rt.tensor('g', [T, rank]),
-        dx: DX, accumulateDx: true, dA, dB, accumulateGrads: true,
-      });
-      expect(fwd.length).toBe(2);
-      expect(bwd.length).toBe(4);
-      rt.run([...fwd, ...bwd, ...bwd]);
-      await expectLoraAsRef(rt, { U, Y, DX, dA, dB }, loraForwardRef(x, w, bias, A, B, d), loraBackwardRef(x, w, A, B, dy, d), dx0);
+      const { T, inDim, rank } = c;
+      // Unaligned views, zero padding around them: the CPU takes any element offset.
+      const { dims, grads, X, W, Y, loraA, loraB, U, dA, dB } = await expectLoraLinearAsRef(rt, c, (aSize) => ({ a: 1, b: aSize + 3, end: aSize + 4 }));
+      const offB = rank * inDim + 3;
       // The padding around the views stays zero (nothing written past a view).
       const g = await rt.readF32(grads);
       expect([g[0], g[g.length - 1], ...g.subarray(1 + rank * inDim, offB)].every((v) => v === 0)).toBe(true);

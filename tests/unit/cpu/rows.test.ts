@@ -1,24 +1,23 @@
 // The CPU backend's row and elementwise kernels, the fused LM head + cross-entropy, scoring and AdamW
 // against the f64 references, on the cases tests/gpu/{rmsnorm,swiglu,embedding,elementwise,cross_entropy,
-// scoring,adamw}.test.ts give the WGSL versions, with their tolerances.
+// scoring,adamw}.test.ts give the WGSL versions, with their tolerances (those of rmsnorm, elementwise,
+// cross_entropy and adamw shared with them from tests/helpers).
 import { describe, expect, it } from 'vitest';
 import { CpuRuntime } from '../../../src/engine/cpu-runtime';
-import { NonFiniteError } from '../../../src/engine/errors';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../../../src/engine/kernels/rmsnorm/rmsnorm';
 import { prepareSwiglu, prepareSwigluBackward } from '../../../src/engine/kernels/swiglu/swiglu';
 import { swigluBackwardRef, swigluRef } from '../../../src/engine/kernels/swiglu/swiglu.ref';
 import { prepareEmbedding, prepareRowGather } from '../../../src/engine/kernels/embedding/embedding';
 import { embeddingRef } from '../../../src/engine/kernels/embedding/embedding.ref';
-import { prepareAdd, prepareCopy, prepareScale } from '../../../src/engine/kernels/elementwise/elementwise';
-import { addRef, scaleRef } from '../../../src/engine/kernels/elementwise/elementwise.ref';
+import { prepareAdd } from '../../../src/engine/kernels/elementwise/elementwise';
 import { IGNORE_INDEX, prepareCrossEntropy } from '../../../src/engine/kernels/cross_entropy/cross_entropy';
 import { crossEntropyRef, logitsRef } from '../../../src/engine/kernels/cross_entropy/cross_entropy.ref';
 import { prepareCandidateLogProbs, prepareFullLogits, prepareTargetLogProbs } from '../../../src/engine/kernels/scoring/scoring';
 import { candidateLogProbsRef } from '../../../src/engine/kernels/scoring/scoring.ref';
-import { prepareAdamW, writeAdamWHyper, type AdamWConfig } from '../../../src/engine/optim/adamw';
-import { adamWStepRef } from '../../../src/engine/optim/adamw.ref';
-import { readTrainStatus, trainStatus } from '../../../src/engine/optim/status';
+import { expectAdamWClipsAsRef, expectAdamWSkipsNonFinite, expectAdamWUnclippedAsRef, expectTrainStatusReports } from '../../helpers/adamw-cases';
 import { closeTo, randn } from '../../helpers/close';
+import { CROSS_ENTROPY_CASES, expectCrossEntropyAsRef, expectCrossEntropyForwardOnly } from '../../helpers/cross-entropy-cases';
+import { ELEMENTWISE_SIZES, expectElementwiseAsRef } from '../../helpers/elementwise-cases';
 import { dot, fdGrad } from '../../helpers/fd';
 import { expectRmsNormAsRef, RMSNORM_SHAPES } from '../../helpers/kernel-cases';
 
@@ -142,22 +141,12 @@ describe('CPU embedding and row gather: exact, an id ≥ V gives a zero row', ()
 });
 
 describe('CPU elementwise', () => {
-  for (const n of [1, 257, 70_001])
+  for (const n of ELEMENTWISE_SIZES)
     it(`add, copy and scale on n=${n}, on views at odd offsets`, async () => {
       const rt = new CpuRuntime();
-      const x = randn(n, 1), y = randn(n, 2);
       const buf = rt.tensor('buf', [3 * n + 5]);
       rt.write(buf, new Float32Array(3 * n + 5).fill(42));
-      const X = rt.view(buf, 1, [n]), Y = rt.view(buf, n + 2, [n]), Z = rt.view(buf, 2 * n + 4, [n]);
-      rt.write(X, x);
-      rt.write(Y, y);
-      rt.run([prepareAdd(rt, { x: X, y: Y, n, alpha: 0.5, beta: 2 }), prepareCopy(rt, { src: Y, dst: Z, n }), prepareScale(rt, { x: Z, n, alpha: -3 })]);
-      const want = addRef(x, y, 0.5, 2);
-      let r = closeTo(await rt.readF32(Y), want, 1e-7, 1e-6);
-      expect(r.ok, r.worst).toBe(true);
-      r = closeTo(await rt.readF32(Z), scaleRef(want, -3), 1e-7, 1e-6);
-      expect(r.ok, r.worst).toBe(true);
-      expect(Array.from(await rt.readF32(X))).toEqual(Array.from(x));
+      await expectElementwiseAsRef(rt, n, [rt.view(buf, 1, [n]), rt.view(buf, n + 2, [n]), rt.view(buf, 2 * n + 4, [n])]);
       const all = await rt.readF32(buf);
       expect([all[0], all[n + 1], all[2 * n + 2], all[2 * n + 3], all[3 * n + 4]]).toEqual([42, 42, 42, 42, 42]);
     });
@@ -172,43 +161,10 @@ describe('CPU elementwise', () => {
 });
 
 const I = IGNORE_INDEX;
-const CE_CASES = [
-  { name: 'V=1000 not a multiple of chunk 256, some ignored', T: 7, D: 24, V: 1000, chunk: 256, targets: [3, I, 999, 0, 512, I, 255] },
-  { name: 'all but one token ignored', T: 5, D: 16, V: 300, chunk: 64, targets: [I, I, 77, I, I] },
-  { name: 'zero counted tokens: loss 0, no NaN', T: 4, D: 8, V: 100, chunk: 32, targets: [I, I, I, I] },
-  { name: 'one chunk; T=70, D=67', T: 70, D: 67, V: 50, chunk: 4096, targets: Array.from({ length: 70 }, (_, i) => (i * 7) % 50) },
-  { name: 'chunk of 1 column, V=5, a target id just past V', T: 3, D: 5, V: 5, chunk: 1, targets: [4, 5, 0] },
-  { name: 'V=704, chunk 97 (the toy vocabulary, ragged last chunk)', T: 9, D: 16, V: 704, chunk: 97, targets: [703, 0, 96, 97, I, 600, 1, 2, 3] },
-];
 
 describe('CPU fused LM head + cross-entropy against crossEntropyRef', () => {
-  for (const c of CE_CASES)
-    it(c.name, async () => {
-      const rt = new CpuRuntime();
-      const hidden = randn(c.T * c.D, 3, 1), w = randn(c.V * c.D, 4, 0.5);
-      const targets = new Uint32Array(c.targets);
-      const loss = rt.upload('loss', new Float32Array(c.T).fill(NaN), [c.T]);
-      const mean = rt.tensor('mean', [1]);
-      const dHidden = rt.upload('dh', new Float32Array(c.T * c.D).fill(NaN), [c.T, c.D]); // overwritten, not accumulated
-      const ops = prepareCrossEntropy(rt, {
-        hidden: rt.upload('h', hidden, [c.T, c.D]), weight: rt.upload('w', w, [c.V, c.D]), targets: rt.upload('y', targets, [c.T]),
-        T: c.T, D: c.D, V: c.V, chunk: c.chunk, loss, mean, dHidden,
-      });
-      // Per chunk: logits, stats, then logits again, grad, grad product; and one finalize (no split reduce on the CPU).
-      expect(ops.length).toBe(5 * Math.ceil(c.V / Math.min(c.chunk, c.V)) + 1);
-      rt.run(ops);
-      const want = crossEntropyRef(hidden, w, targets, c.T, c.D, c.V);
-      const rl = closeTo(await rt.readF32(loss), want.loss, 1e-5, 1e-5);
-      expect(rl.ok, `loss ${rl.worst}`).toBe(true);
-      const gotMean = (await rt.readF32(mean))[0];
-      expect(Math.abs(gotMean - want.mean)).toBeLessThan(1e-5 + 1e-5 * Math.abs(want.mean));
-      if (want.count === 0) expect(gotMean).toBe(0);
-      const rg = closeTo(await rt.readF32(dHidden), want.dHidden, 1e-6, 1e-4);
-      expect(rg.ok, `dHidden ${rg.worst}`).toBe(true);
-      // Run again: nothing accumulates from one step to the next.
-      rt.run(ops);
-      expect(closeTo(await rt.readF32(dHidden), want.dHidden, 1e-6, 1e-4).ok).toBe(true);
-    });
+  // No split reduce of dHidden on the CPU.
+  for (const c of CROSS_ENTROPY_CASES) it(c.name, () => expectCrossEntropyAsRef(new CpuRuntime(), c));
 
   it('dHidden is the gradient of the mean loss (central differences through the CPU forward)', async () => {
     const rt = new CpuRuntime();
@@ -234,19 +190,9 @@ describe('CPU fused LM head + cross-entropy against crossEntropyRef', () => {
 
   it('forward only re-runs without allocating; a packed-f16 head is refused', async () => {
     const rt = new CpuRuntime();
+    await expectCrossEntropyForwardOnly(rt);
     const [T, D, V] = [3, 8, 70];
-    const hidden = randn(T * D, 1), w = randn(V * D, 2);
-    const targets = new Uint32Array([5, 69, 0]);
-    const loss = rt.tensor('loss', [T]);
-    const ops = prepareCrossEntropy(rt, { hidden: rt.upload('h', hidden, [T, D]), weight: rt.upload('w', w, [V, D]), targets: rt.upload('y', targets, [T]), T, D, V, chunk: 32, loss, mean: rt.tensor('mean', [1]) });
-    expect(ops.length).toBe(2 * 3 + 1);
-    const allocs = rt.counters.allocations;
-    rt.run(ops);
-    rt.run(ops);
-    expect(rt.counters.allocations).toBe(allocs);
-    const r = closeTo(await rt.readF32(loss), crossEntropyRef(hidden, w, targets, T, D, V).loss, 1e-5, 1e-5);
-    expect(r.ok, r.worst).toBe(true);
-    expect(() => prepareCrossEntropy(rt, { hidden: rt.tensor('h', [T, D]), weight: rt.tensor('w16', [(V * D) / 2], 'u32'), packedF16: true, targets: rt.tensor('y', [T], 'u32'), T, D, V, loss, mean: rt.tensor('m', [1]) })).toThrow(/packed f16/);
+    expect(() => prepareCrossEntropy(rt, { hidden: rt.tensor('h', [T, D]), weight: rt.tensor('w16', [(V * D) / 2], 'u32'), packedF16: true, targets: rt.tensor('y', [T], 'u32'), T, D, V, loss: rt.tensor('loss', [T]), mean: rt.tensor('m', [1]) })).toThrow(/packed f16/);
   });
 });
 
@@ -287,105 +233,10 @@ describe('CPU scoring', () => {
   });
 });
 
-async function adamSteps(n: number, steps: number, config: Partial<AdamWConfig>, gradScale: (step: number) => number) {
-  const rt = new CpuRuntime();
-  const p0 = randn(n, 1, 1);
-  const params = rt.upload('params', p0, [n]);
-  const grads = rt.tensor('grads', [n]);
-  const m = rt.tensor('m', [n]), v = rt.tensor('v', [n]);
-  const hyper = rt.tensor('hyper', [4]), status = rt.tensor('status', [4]);
-  const ops = prepareAdamW(rt, { params, grads, m, v, n, hyper, status, config });
-  expect(ops.length).toBe(3);
-  const allocs = rt.counters.allocations;
-  const ref = { p: Float64Array.from(p0), m: new Float64Array(n), v: new Float64Array(n) };
-  const results: { norm: number; flag: number; coef: number; refNorm: number }[] = [];
-  for (let step = 1; step <= steps; step++) {
-    const g = randn(n, 100 + step, gradScale(step));
-    const lr = 1e-2 * step;
-    rt.write(grads, g);
-    writeAdamWHyper(rt, hyper, step, lr, config);
-    rt.run(ops);
-    const st = await rt.readF32(status);
-    const r = adamWStepRef(ref.p, g, ref.m, ref.v, step, lr, config);
-    results.push({ norm: st[1], flag: st[2], coef: st[3], refNorm: r.norm });
-  }
-  const got = await rt.readF32(params);
-  expect(rt.counters.allocations).toBe(allocs);
-  return { got, want: ref.p, results };
-}
-
 describe('CPU AdamW against the torch-equivalent reference', () => {
-  it('five steps over 70 001 parameters, clipping on the odd steps', async () => {
-    const maxGradNorm = 1;
-    const { got, want, results } = await adamSteps(70_001, 5, { weightDecay: 0.1, maxGradNorm }, (s) => (s % 2 ? 0.1 : 0.001));
-    results.forEach((r, i) => {
-      expect(r.flag).toBe(0);
-      expect(Math.abs(r.norm - r.refNorm)).toBeLessThan(1e-5 * r.refNorm);
-      const coef = Math.min(1, maxGradNorm / (r.refNorm + 1e-6));
-      expect(Math.abs(r.coef - coef)).toBeLessThan(1e-5);
-      expect(r.coef < 1).toBe(i % 2 === 0); // steps 1, 3, 5 clip
-    });
-    const c = closeTo(got, want, 5e-6, 1e-6);
-    expect(c.ok, c.worst).toBe(true);
-  });
-
-  it('no clipping and no decay when disabled (coefficient 1 whatever the norm)', async () => {
-    const { got, want, results } = await adamSteps(1000, 3, { weightDecay: 0, maxGradNorm: 0, beta1: 0.8, beta2: 0.99, eps: 1e-6 }, () => 1);
-    for (const r of results) {
-      expect(r.coef).toBe(1);
-      expect(r.refNorm).toBeGreaterThan(10);
-    }
-    const c = closeTo(got, want, 5e-6, 1e-6);
-    expect(c.ok, c.worst).toBe(true);
-  });
-
-  it('a non-finite gradient (Infinity, NaN) sets the flag and skips the update; a finite one afterwards updates', async () => {
-    const rt = new CpuRuntime();
-    const n = 300;
-    const p0 = randn(n, 7);
-    const params = rt.upload('params', p0, [n]);
-    const g = randn(n, 8);
-    const grads = rt.upload('grads', g, [n]);
-    const m = rt.tensor('m', [n]), v = rt.tensor('v', [n]);
-    const hyper = rt.tensor('hyper', [4]), status = rt.tensor('status', [4]);
-    const ops = prepareAdamW(rt, { params, grads, m, v, n, hyper, status });
-    writeAdamWHyper(rt, hyper, 1, 0.1);
-    for (const bad of [Infinity, NaN, -Infinity]) {
-      g[123] = bad;
-      rt.write(grads, g);
-      rt.run(ops);
-      expect((await rt.readF32(status))[2]).toBe(1);
-      expect(Array.from(await rt.readF32(params))).toEqual(Array.from(p0));
-      expect((await rt.readF32(m)).every((x) => x === 0)).toBe(true);
-      expect((await rt.readF32(v)).every((x) => x === 0)).toBe(true);
-    }
-    g[123] = 0.5;
-    rt.write(grads, g);
-    rt.run(ops);
-    expect((await rt.readF32(status))[2]).toBe(0);
-    const ref = Float64Array.from(p0);
-    adamWStepRef(ref, g, new Float64Array(n), new Float64Array(n), 1, 0.1);
-    const c = closeTo(await rt.readF32(params), ref, 5e-6, 1e-6);
-    expect(c.ok, c.worst).toBe(true);
-  });
-
-  it('train status: loss and norm in one read-back; NonFiniteError when the update was skipped', async () => {
-    const rt = new CpuRuntime();
-    const n = 64;
-    const s = trainStatus(rt);
-    const g = randn(n, 3);
-    const grads = rt.upload('g', g, [n]);
-    const hyper = rt.tensor('hyper', [4]);
-    writeAdamWHyper(rt, hyper, 1, 1e-3);
-    const ops = prepareAdamW(rt, { params: rt.tensor('p', [n]), grads, m: rt.tensor('m', [n]), v: rt.tensor('v', [n]), n, hyper, status: s.adam });
-    rt.write(s.loss, new Float32Array([2.5]));
-    rt.run(ops);
-    const rep = await readTrainStatus(rt, s, 1);
-    expect(rep.loss).toBe(2.5);
-    expect(rep.gradNorm).toBeCloseTo(Math.hypot(...g), 5);
-    g[0] = NaN;
-    rt.write(grads, g);
-    rt.run(ops);
-    await expect(readTrainStatus(rt, s, 2)).rejects.toBeInstanceOf(NonFiniteError);
-  });
+  it('five steps over 70 001 parameters, clipping on the odd steps', () => expectAdamWClipsAsRef(new CpuRuntime()));
+  it('no clipping and no decay when disabled (coefficient 1 whatever the norm)', () => expectAdamWUnclippedAsRef(new CpuRuntime()));
+  it('a non-finite gradient (Infinity, NaN) sets the flag and skips the update; a finite one afterwards updates', () =>
+    expectAdamWSkipsNonFinite(new CpuRuntime()));
+  it('train status: loss and norm in one read-back; NonFiniteError when the update was skipped', () => expectTrainStatusReports(new CpuRuntime()));
 });

@@ -5,9 +5,7 @@
  * side fails: the fixture must equal what the lab computes now, and the Python must reproduce the fixture.
  * Regenerate the fixture after a deliberate change with UPDATE_RECIPE_CASES=1.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { learningRateAt } from '../../../src/engine/optim/schedule';
@@ -25,7 +23,7 @@ import type { ModelSpec } from '../../../src/model/spec';
 import { epochOrder, trainPlan, truncateLeft } from '../../../src/model/train-step';
 import { uniformPm1 } from '../../../src/engine/random';
 import { repoRoot } from '../../helpers/paths';
-import { pythonProblem } from '../../../scripts/prereqs.mjs';
+import { python } from '../../helpers/python';
 
 const FIXTURE = path.join(repoRoot, 'tests/fixtures/recipe-cases.json');
 
@@ -74,13 +72,7 @@ const FEWSHOT: Question[] = [
     options: ['Atlantic', 'Indian', 'Pacific', 'Arctic'],
     answer: 2,
   },
-  {
-    id: 'q1',
-    subject: 'high_school_geography',
-    question: 'Which river is the longest?',
-    options: ['Nile', 'Amazon', 'Yangtze', 'Danube'],
-    answer: 0,
-  },
+  QUESTIONS[0], // q1 itself: pickShots must pass over the question being asked
   {
     id: 'd2',
     subject: 'high_school_geography',
@@ -232,17 +224,6 @@ async function buildCases() {
 /** JSON has no NaN: the recipe writes null for it, and so does the fixture. */
 function nullify<T>(x: T): T {
   return JSON.parse(JSON.stringify(x, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
-}
-
-function python(args: string[]) {
-  const problem = pythonProblem();
-  if (problem) throw new Error(problem);
-  // Byte-code goes to a temporary folder, not beside the sources.
-  return spawnSync('python3', args, {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(os.tmpdir(), 'ift-lab-pycache') },
-  });
 }
 
 describe('the recipe in Python mirrors the lab', () => {

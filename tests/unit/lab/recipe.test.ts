@@ -4,7 +4,6 @@
  * written by the recipe's own functions comes back into the lab (`ift-lab import-results`, the History import)
  * as results with the numbers the lab computes from the same scores.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,8 +20,8 @@ import type { Question } from '../../../src/lab/questions/types';
 import { exportRecipe, RECIPE_FILES } from '../../../src/lab/recipe';
 import { parseImport, recipeToShared, validateSharedResult, type SharedResult } from '../../../src/share';
 import { sharedResult, type RunForShare } from '../../../src/share/from-runs';
-import { pythonProblem } from '../../../scripts/prereqs.mjs';
 import { repoRoot } from '../../helpers/paths';
+import { python } from '../../helpers/python';
 import { pretrainedModel, tinyWorld } from '../../helpers/tiny-world';
 
 const config = {
@@ -51,16 +50,6 @@ const readJsonl = (file: string) =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
-
-function python(args: string[]) {
-  const problem = pythonProblem();
-  if (problem) throw new Error(problem);
-  return spawnSync('python3', args, {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, PYTHONPYCACHEPREFIX: path.join(os.tmpdir(), 'ift-lab-pycache') },
-  });
-}
 
 /** Deeply equal, numbers within 1e-12 (Python's and V8's log may differ in the last bit). */
 function expectClose(a: unknown, b: unknown, where = ''): void {

@@ -18,7 +18,8 @@ export interface AttentionDims {
   past: number;
 }
 
-export interface AttentionForwardArgs extends AttentionDims {
+/** The inputs the forward and the backward both read. */
+export interface AttentionInputs extends AttentionDims {
   /** f32 [B, S, H, Dh]. */
   q: Tensor;
   /** f32 [B, L, KVH, Dh]; rows 0 … past+S−1 hold keys (the new ones written at past + s beforehand). */
@@ -26,6 +27,9 @@ export interface AttentionForwardArgs extends AttentionDims {
   v: Tensor;
   /** u32 [B]: first valid key of each sequence (left padding); keys before it are masked. */
   kvStart: Tensor;
+}
+
+export interface AttentionForwardArgs extends AttentionInputs {
   /** f32 [B, S, H, Dh]. */
   out: Tensor;
   /** f32 [B, H, S]: log Σ_j exp(scale·q·k_j), kept for the backward (0 for a row with no valid key). */
@@ -42,11 +46,7 @@ export interface AttentionForwardArgs extends AttentionDims {
   tiled?: boolean;
 }
 
-export interface AttentionBackwardArgs extends AttentionDims {
-  q: Tensor;
-  k: Tensor;
-  v: Tensor;
-  kvStart: Tensor;
+export interface AttentionBackwardArgs extends AttentionInputs {
   /** The forward's output and LSE. */
   out: Tensor;
   lse: Tensor;
