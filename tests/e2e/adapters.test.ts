@@ -51,7 +51,8 @@ describe('History: a run’s adapter as a PEFT zip', () => {
     await page.reload();
     const button = page.getByTestId('download-adapter');
     await button.waitFor({ timeout: 60_000 });
-    expect(await button.textContent()).toContain('incompatible-s1');
+    // Named as the paper names the condition, with its seed (the file name keeps the run id).
+    expect(await button.textContent()).toContain('Incompatible, seed 1');
     await screenshot(page, 'history-adapters');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), button.click()]);
     expect(download.suggestedFilename()).toMatch(/^toy-world-.*incompatible-s1\.zip$/);
