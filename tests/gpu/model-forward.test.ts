@@ -1,7 +1,7 @@
 // The assembled decoder against PyTorch (float64) golden logits, and the LabModel scoring paths against
 // each other (shared-prefix KV cache vs full recomputation, an untrained adapter vs the base).
 import { describe, expect, it } from 'vitest';
-import { goldenForwardCases, scoringCases, worstGoldenDiff } from '../shared/model-cases';
+import { goldenForwardCases, scoringCases, worstGoldenDiff } from '../helpers/model-cases';
 import { fixtureModel } from '../helpers/model';
 
 goldenForwardCases('WebGPU', (name) => fixtureModel(name, 'f32'));

@@ -1,7 +1,7 @@
 // LoRA training on the assembled decoder on WebGPU: one step against PyTorch float64 (loss, every LoRA
 // gradient, the global norm, clipping and AdamW), then LabModel.train end to end. The cases are shared with
-// the CPU backend (tests/shared/model-cases.ts).
-import { goldenStepCases, trainCases } from '../shared/model-cases';
+// the CPU backend (tests/helpers/model-cases.ts).
+import { goldenStepCases, trainCases } from '../helpers/model-cases';
 import { fixtureModel } from '../helpers/model';
 
 goldenStepCases('WebGPU', (name) => fixtureModel(name, 'f32'));

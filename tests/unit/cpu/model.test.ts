@@ -1,7 +1,7 @@
-// The CPU backend runs the model cases the WebGPU suite runs (tests/shared/model-cases.ts): the decoder's
+// The CPU backend runs the model cases the WebGPU suite runs (tests/helpers/model-cases.ts): the decoder's
 // logits and one LoRA step against PyTorch float64 golden values, scoring through the prefix cache, and
 // LabModel.train end to end — with the same bounds.
-import { goldenForwardCases, goldenStepCases, scoringCases, trainCases } from '../../shared/model-cases';
+import { goldenForwardCases, goldenStepCases, scoringCases, trainCases } from '../../helpers/model-cases';
 import { cpuFixtureModel } from '../../helpers/cpu-model';
 
 goldenForwardCases('CPU', (name) => cpuFixtureModel(name));
