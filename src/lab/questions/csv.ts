@@ -151,7 +151,7 @@ export function parseUserCsv(text: string, opts: { defaultSubject?: string; limi
     makeId: (row) => `line-${row.line}`,
     rowErrors: errors,
   });
-  if (warnings.length) parsed.warnings = warnings;
+  if (warnings.length) parsed.warnings = [...warnings, ...(parsed.warnings ?? [])];
   return onlyQuoting(parsed, quoting);
 }
 

@@ -85,6 +85,6 @@ export function parseJsonl(text: string, opts: { defaultSubject?: string; subjec
   // A line that was not JSON has no fields: report only why it failed, not a list of missing fields.
   const jsonBad = new Set(errors.map((e) => e.line));
   parsed.errors = parsed.errors.filter((e) => !jsonBad.has(e.line) || e.field === 'row');
-  if (warnings.length) parsed.warnings = warnings;
+  if (warnings.length) parsed.warnings = [...warnings, ...(parsed.warnings ?? [])];
   return parsed;
 }

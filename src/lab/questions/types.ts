@@ -43,6 +43,8 @@ export interface ParsedQuestions {
   errors: RowError[];
   /** Data rows seen (good + bad). */
   rows: number;
+  /** Valid rows left out of `questions` (two options with the same text), with the reason; not errors. */
+  skipped?: RowError[];
   /** About the file as a whole: its encoding when not UTF-8, columns not read, a guessed format. */
   warnings?: string[];
 }

@@ -56,6 +56,7 @@ export function validateRows(
   const errors: RowError[] = [...(opts.rowErrors ?? [])];
   const badLines = new Set(errors.map((e) => e.line));
   const questions: Question[] = [];
+  const skipped: RowError[] = [];
   const seen = new Map<string, number>();
   rows.forEach((row, index) => {
     const line = row.line;
@@ -79,15 +80,14 @@ export function validateRows(
     });
 
     // Two options with the same text: the debiased probe averages by option content, and a self-aligning label
-    // could not say which of the two the model believed.
+    // could not say which of the two the model believed. Such a row is left out, not refused: MMLU itself has 13
+    // (e.g. high_school_biology dev row 3), and a file should not fail for them. Case counts ("BB" ≠ "Bb").
+    let repeated: string | undefined;
     if (opts4.length === 4 && options.every((o) => o)) {
-      const key = (o: string) => o.toLowerCase().replace(/\s+/g, ' ');
-      for (let i = 0; i < 4; i++) {
+      const key = (o: string) => o.replace(/\s+/g, ' ');
+      for (let i = 0; i < 4 && !repeated; i++) {
         const j = options.findIndex((o, k) => k > i && key(o!) === key(options[i]!));
-        if (j > i) {
-          err('options', `options ${'ABCD'[i]} and ${'ABCD'[j]} are the same (${JSON.stringify(options[i])}); each option must differ`);
-          break;
-        }
+        if (j > i) repeated = `options ${'ABCD'[i]} and ${'ABCD'[j]} are the same (${JSON.stringify(options[i])})`;
       }
     }
 
@@ -111,7 +111,9 @@ export function validateRows(
     if (first !== undefined) err('id', `duplicate id ${JSON.stringify(id)} (first on line ${first})`);
     else seen.set(id, line);
 
-    if (errors.length === before && !badLines.has(line) && question && answer !== undefined) {
+    if (errors.length === before && !badLines.has(line) && question && answer !== undefined && repeated) {
+      skipped.push({ line, field: 'options', reason: `${repeated}; the row is left out, since the probe could not tell which of the two the model chose` });
+    } else if (errors.length === before && !badLines.has(line) && question && answer !== undefined) {
       const q: Question = { id, subject, question, options: options as Question['options'], answer };
       if (explanation) q.explanation = explanation;
       questions.push(q);
@@ -132,7 +134,13 @@ export function validateRows(
     }
   }
   errors.sort((a, b) => a.line - b.line);
-  return { questions, errors, rows: rows.length };
+  const parsed: ParsedQuestions = { questions, errors, rows: rows.length };
+  if (skipped.length) {
+    parsed.skipped = skipped;
+    const lines = skipped.slice(0, 5).map((e) => e.line).join(', ') + (skipped.length > 5 ? ', …' : '');
+    parsed.warnings = [`${skipped.length} row(s) left out because two of their options are the same text (line ${lines}): the probe could not tell which of the two the model chose.`];
+  }
+  return parsed;
 }
 
 /** Turns row errors into one thrown error (for callers that cannot proceed with a partial file). */

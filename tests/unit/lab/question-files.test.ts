@@ -130,14 +130,17 @@ describe('guesses that are now questions (issue #27)', () => {
     await expect(parseQuestionFile('q.csv', bytes)).rejects.toThrow(/Line 3 has a byte that is not UTF-8 \(0xE9 at byte \d+\), while the rest of the file is UTF-8/);
   });
 
-  it('a subject given as a list, a repeated header column, repeated options: each an error', async () => {
+  it('a subject given as a list, a repeated header column: each an error; repeated options: the row is left out with a warning', async () => {
     const { parseQuestionFile } = await import('../../../src/lab/questions');
     const list = await parseQuestionFile('q.jsonl', enc('{"question":"Q?","choices":["a","b","c","d"],"answer":"A","subject":["geo","x"]}\n'));
     expect(list.errors[0]).toMatchObject({ field: 'subject' });
     expect(list.errors[0].reason).toMatch(/is a list, not a name/);
     await expect(parseQuestionFile('q.csv', enc('question,A,B,C,D,answer,answer\nQ?,a,b,c,d,A,B\n'))).rejects.toThrow(/names the same column more than once: "answer" and "answer"/);
-    const same = await parseQuestionFile('q.csv', enc('question,A,B,C,D,answer\nWhich is blue?,sky,sky,blood,coal,A\n'));
-    expect(same.questions).toHaveLength(0);
-    expect(same.errors[0].reason).toMatch(/options A and B are the same \("sky"\)/);
+    const same = await parseQuestionFile('q.csv', enc('question,A,B,C,D,answer\nWhich is blue?,sky,sky,blood,coal,A\nWhich is red?,sky,Sky,blood,coal,C\n'));
+    // Case counts (genetics: "BB" is not "Bb"), so only the first row repeats an option.
+    expect(same.questions.map((q) => q.question)).toEqual(['Which is red?']);
+    expect(same.errors).toEqual([]);
+    expect(same.skipped).toEqual([{ line: 2, field: 'options', reason: expect.stringMatching(/options A and B are the same \("sky"\); the row is left out/) }]);
+    expect(same.warnings).toEqual([expect.stringMatching(/^1 row\(s\) left out because two of their options are the same text \(line 2\)/)]);
   });
 });
