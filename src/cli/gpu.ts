@@ -3,9 +3,11 @@
  * or the CPU backend — chosen by src/engine/backend.ts from the configuration's `device` (or --device).
  */
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { create, globals } from 'webgpu';
 import { openRuntime, type DeviceChoice, type OpenedRuntime } from '../engine/backend';
 import { CpuRuntime } from '../engine/cpu-runtime';
+import type { SpawnThread } from '../engine/cpu-threads';
 import { openDevice, type EngineDevice } from '../engine/device';
 import { LabError } from '../lab/errors';
 
@@ -42,9 +44,28 @@ export function cliGpuError(e: unknown): unknown {
   );
 }
 
+/** A CPU-backend thread in Node: a worker_threads Worker running the kernels' source, not keeping the process alive. */
+export const nodeThread: SpawnThread = (source) => {
+  const w = new Worker(source, { eval: true });
+  w.unref();
+  return w;
+};
+
+/**
+ * The CPU backend's thread count: IFT_LAB_CPU_THREADS when set (1 turns threads off), else every core the
+ * process may use.
+ */
+export function cpuThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const asked = env.IFT_LAB_CPU_THREADS;
+  if (asked === undefined || asked.trim() === '') return availableParallelism();
+  const n = Number(asked);
+  if (!Number.isInteger(n) || n < 1) throw new LabError('bad-threads', `IFT_LAB_CPU_THREADS is ${JSON.stringify(asked)}; it must be a whole number ≥ 1.`, 'Unset it to use every core, or set 1 for one thread.');
+  return n;
+}
+
 /** The CPU backend with this machine's threads. */
-export function nodeCpu(): CpuRuntime {
-  return new CpuRuntime({ threads: 1, kernels: `f32, cache-blocked loops; ${availableParallelism()} cores here` });
+export function nodeCpu(threads = cpuThreads(), opts: { minParallelWork?: number } = {}): CpuRuntime {
+  return new CpuRuntime({ threads, kernels: `f32, cache-blocked loops; ${availableParallelism()} cores here` }, nodeThread, opts);
 }
 
 /** The engine for `choice`: Dawn's device only when WebGPU may be used. */

@@ -5,7 +5,9 @@
  * the model above cannot tell the two apart, and a steady-state step allocates nothing here either.
  */
 import { zeroCounters, type Counters } from './counters';
+import { canThread, CpuThreads, splitRange, type ParallelKernel, type SpawnThread } from './cpu-threads';
 import { OutOfMemoryError } from './errors';
+import { gemmNT } from './kernels/matmul/gemm.cpu';
 import { asF32, DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 /** What the CPU backend reports where WebGPU reports its adapter (manifests, the Model page). */
@@ -17,6 +19,14 @@ export interface CpuReport {
 
 /** The largest tensor the CPU backend allocates (V8 typed arrays reach further; a browser tab may not). */
 const MAX_BUFFER = 2 ** 31;
+
+/**
+ * The least work (multiply-adds) worth splitting across threads: a part handed to a worker costs a message
+ * and a wake-up, 30–80 µs measured in Node on a 2-core machine, about what 2^18 multiply-adds take on one core.
+ */
+export const PARALLEL_MIN_WORK = 2 ** 18;
+
+type HostArray = Float32Array | Uint32Array | Float64Array;
 
 export function hostBuffer(t: Tensor): HostBuffer {
   const b = t.buffer;
@@ -44,7 +54,30 @@ export class CpuRuntime {
   /** When set, milliseconds spent per kind of op (the label's first word): the bench's breakdown. */
   profile: Map<string, number> | null = null;
 
-  constructor(readonly report: CpuReport = { threads: 1, kernels: 'f32, cache-blocked loops' }) {}
+  readonly report: CpuReport;
+  /** The worker threads beside this one (null: one thread). */
+  private readonly pool: CpuThreads | null;
+  /** Memory is SharedArrayBuffers (the workers see every tensor). */
+  private readonly shared: boolean;
+
+  /**
+   * `report.threads` threads in all when `spawn` can start workers and this thread may block on Atomics
+   * (cpu-threads.ts); otherwise one, and the report says one.
+   */
+  /** The least work split across threads (PARALLEL_MIN_WORK; tests split everything with 0). */
+  private readonly minParallelWork: number;
+
+  constructor(report: CpuReport = { threads: 1, kernels: 'f32, cache-blocked loops' }, spawn?: SpawnThread, opts: { minParallelWork?: number } = {}) {
+    this.minParallelWork = opts.minParallelWork ?? PARALLEL_MIN_WORK;
+    const threads = spawn && report.threads > 1 && canThread() ? Math.floor(report.threads) : 1;
+    this.pool = threads > 1 ? new CpuThreads(threads, spawn!) : null;
+    this.shared = this.pool !== null;
+    this.report = { ...report, threads };
+  }
+
+  get threads(): number {
+    return this.report.threads;
+  }
 
   summary(): BackendSummary {
     const t = this.report.threads;
@@ -61,9 +94,9 @@ export class CpuRuntime {
   tensor(label: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const bytes = Math.max(4, Math.ceil((numel(shape) * DTYPE_BYTES[dtype]) / 4) * 4);
     if (bytes > this.maxBufferSize) throw new OutOfMemoryError(label, bytes);
-    let data: ArrayBuffer;
+    let data: ArrayBuffer | SharedArrayBuffer;
     try {
-      data = new ArrayBuffer(bytes);
+      data = this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
     } catch {
       throw new OutOfMemoryError(label, bytes);
     }
@@ -101,6 +134,46 @@ export class CpuRuntime {
     return { label, flops, bytes, run };
   }
 
+  /** An array for an op's own use (made when the op is prepared), shared with the workers when threaded. */
+  hostArray<T extends HostArray>(ctor: { new (b: ArrayBuffer | SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number, label: string): T {
+    const bytes = Math.max(ctor.BYTES_PER_ELEMENT, n * ctor.BYTES_PER_ELEMENT);
+    if (bytes > this.maxBufferSize) throw new OutOfMemoryError(label, bytes);
+    this.counters.allocations++;
+    this.counters.liveBytes += bytes;
+    this.counters.peakBytes = Math.max(this.counters.peakBytes, this.counters.liveBytes);
+    return new ctor(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  }
+
+  /** `units` independent units of work split into one run per thread (one run when `work` multiply-adds are too few to share). */
+  split(units: number, work = Infinity): [number, number][] {
+    return splitRange(units, work >= this.minParallelWork ? this.threads : 1);
+  }
+
+  /** Runs `kernel` once per part (each part's arguments), on the threads when there are several. */
+  parallel<K extends ParallelKernel>(kernel: K, parts: Parameters<K>[]): void {
+    if (this.pool && parts.length > 1) this.pool.run(kernel, parts);
+    else for (const p of parts) (kernel as (...a: Parameters<K>) => void)(...p);
+  }
+
+  /**
+   * gemmNT (C = beta·C + alpha·A·Bᵀ) on every thread: the rows of C split when M ≥ N, else its columns, in
+   * multiples of 4 (the kernel's register block). Each element sums over K in one thread, as on one thread.
+   */
+  gemm(
+    M: number, N: number, K: number, alpha: number,
+    A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
+    C: Float32Array, cOff: number, ldc: number, beta: 0 | 1,
+  ): void {
+    if (!this.pool || M * N * K < this.minParallelWork) return gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta);
+    const byRows = M >= N;
+    const parts = splitRange(byRows ? M : N, this.threads, 4).map(([x0, x1]): Parameters<typeof gemmNT> =>
+      byRows
+        ? [x1 - x0, N, K, alpha, A, aOff + x0 * lda, lda, B, bOff, ldb, C, cOff + x0 * ldc, ldc, beta]
+        : [M, x1 - x0, K, alpha, A, aOff, lda, B, bOff + x0 * ldb, ldb, C, cOff + x0, ldc, beta],
+    );
+    this.parallel(gemmNT, parts);
+  }
+
   /** Run prepared ops in order. */
   run(ops: readonly Op[], _label = 'step'): void {
     for (const op of ops) {
@@ -127,7 +200,9 @@ export class CpuRuntime {
 
   async read(t: Tensor): Promise<Float32Array | Uint32Array | Int32Array | Uint16Array> {
     const bytes = numel(t.shape) * DTYPE_BYTES[t.dtype];
-    const copy = hostBuffer(t).data.slice(t.offset ?? 0, (t.offset ?? 0) + bytes);
+    // A plain ArrayBuffer even when the tensor is shared: a read-back may be stored or posted.
+    const copy = new ArrayBuffer(bytes);
+    new Uint8Array(copy).set(new Uint8Array(hostBuffer(t).data, t.offset ?? 0, bytes));
     this.counters.readbackBytes += bytes;
     return typedArrayOf(t.dtype, copy);
   }
@@ -153,7 +228,7 @@ export class CpuRuntime {
     this.live.delete(b);
   }
 
-  private scratchBuf = new Float32Array(0);
+  private scratchBuf: Float32Array<ArrayBufferLike> = new Float32Array(0);
   /**
    * A shared f32 scratch of at least n elements. Ops run one at a time, so they share it: an op asks for
    * its size when prepared (the scratch grows then) and takes it again when it runs (no allocation).
@@ -163,7 +238,7 @@ export class CpuRuntime {
       this.counters.liveBytes += 4 * (n - this.scratchBuf.length);
       this.counters.peakBytes = Math.max(this.counters.peakBytes, this.counters.liveBytes);
       this.counters.allocations++;
-      this.scratchBuf = new Float32Array(n);
+      this.scratchBuf = new Float32Array(this.shared ? new SharedArrayBuffer(4 * n) : new ArrayBuffer(4 * n));
     }
     return this.scratchBuf;
   }
@@ -173,6 +248,7 @@ export class CpuRuntime {
   }
 
   destroy(): void {
+    this.pool?.destroy();
     this.live.clear();
     this.counters.liveBytes = 0;
   }

@@ -6,11 +6,14 @@
 export type DType = 'f32' | 'f16' | 'u32' | 'i32';
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, u32: 4, i32: 4 };
 
-/** The CPU backend's memory: one ArrayBuffer per allocation (views share it, as GPU views share a buffer). */
+/**
+ * The CPU backend's memory: one ArrayBuffer per allocation (views share it, as GPU views share a buffer); a
+ * SharedArrayBuffer when the backend runs several threads.
+ */
 export interface HostBuffer {
   readonly host: true;
   readonly label: string;
-  readonly data: ArrayBuffer;
+  readonly data: ArrayBuffer | SharedArrayBuffer;
   readonly size: number;
 }
 

@@ -45,13 +45,23 @@ function device(): Promise<EngineDevice> {
 
 const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
 
+/** The Blob URL of the CPU threads' program (made once; a worker may still be fetching it, so it is kept). */
+let threadUrl: string | undefined;
+
+/** A CPU-backend thread in the browser: a Worker on the kernels' source (a Blob URL, the page's own origin). */
+function browserThread(source: string): Worker {
+  threadUrl ??= URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  return new Worker(threadUrl, { name: 'ift-lab cpu thread' });
+}
+
 /**
- * The CPU backend in the browser: one thread. Threads need SharedArrayBuffer, which a browser grants only to a
- * cross-origin-isolated page (COOP/COEP headers, see README); the backend does not use them yet.
+ * The CPU backend in the browser: a thread per core when the page is cross-origin isolated (COOP/COEP; only
+ * then does a browser grant SharedArrayBuffer, see README), else one.
  */
 function browserCpu(): CpuRuntime {
   const isolated = Boolean((self as { crossOriginIsolated?: boolean }).crossOriginIsolated);
-  return new CpuRuntime({ threads: 1, kernels: `f32, cache-blocked loops; ${cores} cores here${isolated ? ', cross-origin isolated' : ''}` });
+  const threads = isolated ? cores : 1;
+  return new CpuRuntime({ threads, kernels: `f32, cache-blocked loops; ${cores} cores here${isolated ? '' : ', not cross-origin isolated (one thread)'}` }, browserThread);
 }
 
 /** The page's choice of backend (auto until the page says otherwise). */

@@ -132,10 +132,10 @@ describe('CpuRuntime: tensors, views, copies, reads', () => {
     expect(rt.counters.flops).toBe(3 * 2 * 8 * 8 * 8);
   });
 
-  it('summary() names the CPU backend', () => {
+  it('summary() names the CPU backend and the threads it really runs (one without a way to start workers)', () => {
     const s = new CpuRuntime({ threads: 2, kernels: 'x' }).summary();
     expect(s).toMatchObject({ backend: 'cpu', fallback: false, shaderF16: false });
-    expect(s.description).toContain('2 threads');
+    expect(s.description).toContain('1 thread,');
   });
 });
 

@@ -73,7 +73,7 @@ export function prepareAttentionForward(rt: Runtime, args: AttentionForwardArgs)
   if (rt.kind === 'cpu') {
     const at = { value: args.past };
     const label = `attention_forward_cpu B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
-    return { ...rt.op(label, flops, bytes, attentionForwardCpu(args, at)), setPast: cpuPastSetter(at, args.S, args.L, 'attention') };
+    return { ...rt.op(label, flops, bytes, attentionForwardCpu(rt, args, at)), setPast: cpuPastSetter(at, args.S, args.L, 'attention') };
   }
   const tiled = (args.tiled ?? (args.split === undefined && args.S >= 8)) && args.Dh % 4 === 0;
   const label = `attention_forward${tiled ? '_tiled' : ''} B${args.B} S${args.S} H${args.H}/${args.KVH} Dh${args.Dh}`;
@@ -115,7 +115,7 @@ export function prepareAttentionBackward(rt: Runtime, args: AttentionBackwardArg
     dkv: [seen * (8 * Dh + 4), 4 * (seen * (4 * Dh + 2) + B * keys * KVH * 4 * Dh)],
   };
   if (rt.kind === 'cpu') {
-    const [prep, dq, dkv] = attentionBackwardCpu(args, stats);
+    const [prep, dq, dkv] = attentionBackwardCpu(rt, args, stats);
     return [
       rt.op(`attention_backward_prep_cpu ${tag}`, cost.prep[0], cost.prep[1], prep),
       rt.op(`attention_backward_dq_cpu ${tag}`, cost.dq[0], cost.dq[1], dq),

@@ -6,7 +6,7 @@
  */
 import { f32v, u32v, type CpuRuntime } from '../../cpu-runtime';
 import type { Tensor } from '../../tensor';
-import { gemmNT, transpose } from '../matmul/gemm.cpu';
+import { transpose } from '../matmul/gemm.cpu';
 import type { LmHeadWeight } from './cross_entropy.types';
 
 function weightView(w: LmHeadWeight): Float32Array {
@@ -14,9 +14,9 @@ function weightView(w: LmHeadWeight): Float32Array {
   return f32v(w.weight, w.V * w.D);
 }
 
-export function lmHeadLogitsCpu(w: LmHeadWeight, x: Tensor, z: Tensor, T: number, v0: number, C: number, ldz: number): () => void {
+export function lmHeadLogitsCpu(rt: CpuRuntime, w: LmHeadWeight, x: Tensor, z: Tensor, T: number, v0: number, C: number, ldz: number): () => void {
   const W = weightView(w), X = f32v(x, T * w.D), Z = f32v(z, (T - 1) * ldz + C);
-  return () => gemmNT(T, C, w.D, 1, X, 0, w.D, W, v0 * w.D, w.D, Z, 0, ldz, 0);
+  return () => rt.gemm(T, C, w.D, 1, X, 0, w.D, W, v0 * w.D, w.D, Z, 0, ldz, 0);
 }
 
 export function softmaxStatsCpu(z: Tensor, targets: Tensor | undefined, stats: Tensor, T: number, v0: number, C: number, ldz: number): () => void {
@@ -85,7 +85,7 @@ export function lmHeadGradCpu(rt: CpuRuntime, w: LmHeadWeight, g: Tensor, dx: Te
   return () => {
     const S = rt.scratch(C * w.D);
     transpose(W, v0 * w.D, C, w.D, S, 0);
-    gemmNT(T, w.D, C, 1, G, 0, ldz, S, 0, C, dX, 0, w.D, accumulate ? 1 : 0);
+    rt.gemm(T, w.D, C, 1, G, 0, ldz, S, 0, C, dX, 0, w.D, accumulate ? 1 : 0);
   };
 }
 

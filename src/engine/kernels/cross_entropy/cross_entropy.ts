@@ -42,7 +42,7 @@ export function prepareLmHeadLogits(rt: Runtime, w: LmHeadWeight, x: Tensor, z: 
   const label = `lm_head_logits${skinny ? '_skinny' : ''} T${T} D${w.D} v${v0}+${C}`;
   const flops = 2 * T * C * w.D;
   const bytes = 4 * T * w.D + wBytes(w, C) + 4 * T * C;
-  if (rt.kind === 'cpu') return rt.op(label, flops, bytes, lmHeadLogitsCpu(w, x, z, T, v0, C, ldz));
+  if (rt.kind === 'cpu') return rt.op(label, flops, bytes, lmHeadLogitsCpu(rt, w, x, z, T, v0, C, ldz));
   const entry = skinny ? 'logits_skinny' : 'logits';
   const pipeline = rt.pipeline(`lm_head_${entry}`, matmulCode, { W_F16: Number(Boolean(w.packedF16)) }, entry);
   const params = rt.uniform(`${label} params`, [T, w.D, C, v0, ldz, 0, 0, 0]);

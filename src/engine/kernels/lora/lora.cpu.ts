@@ -41,6 +41,6 @@ export function loraMatmulCpu(rt: CpuRuntime, m: LoraMatmulCpuArgs): () => void 
         bOff = prod;
       }
     }
-    product(M, N, K, transA, transB, alpha, Am, aOff, Bm, bOff, C, 0, accumulate ? 1 : 0, S, 0);
+    product(rt, M, N, K, transA, transB, alpha, Am, aOff, Bm, bOff, C, 0, accumulate ? 1 : 0, S, 0);
   };
 }

@@ -7,7 +7,7 @@
 import { f32v, u32v, type CpuRuntime } from '../../cpu-runtime';
 import type { Tensor } from '../../tensor';
 import { dropoutKey, dropoutKeep } from '../lora/dropout.cpu';
-import { gemmNT, transpose } from './gemm.cpu';
+import { transpose } from './gemm.cpu';
 import type { GemvFusedArgs, MatmulArgs } from './matmul.types';
 
 function f32Only(t: Tensor, what: string): void {
@@ -40,8 +40,8 @@ export function matmulCpu(rt: CpuRuntime, args: MatmulArgs): () => void {
     for (let z = 0; z < batch; z++) {
       const co = z * M * N;
       // Accumulate: the old C is the epilogue's last term; with the product added into it, the sum is the same.
-      product(M, N, K, transA, transB, alpha, A, z * M * K, B, z * K * N, C, co, accumulate ? 1 : 0, S, 0);
-      if (up) gemmNT(M, N, up.r, up.s, up.U, 0, up.r, up.LB, 0, up.r, C, co, N, 1);
+      product(rt, M, N, K, transA, transB, alpha, A, z * M * K, B, z * K * N, C, co, accumulate ? 1 : 0, S, 0);
+      if (up) rt.gemm(M, N, up.r, up.s, up.U, 0, up.r, up.LB, 0, up.r, C, co, N, 1);
       if (bias) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[co + i * N + j] += bias[j];
       if (res) for (let e = co; e < co + M * N; e++) C[e] += res[e];
       if (dx) addDxTerm(M, N, dx, C, S, prod);
@@ -55,11 +55,11 @@ export function productScratch(M: number, N: number, K: number, transA: boolean,
 }
 
 /**
- * C[cOff…] = beta·C + alpha·op(A)·op(B), op(A) [M, K] (A stored [K, M] when transA), op(B) [K, N] (B stored
+ * C[cOff…] = beta·C + alpha·op(A)·op(B) on the runtime's threads, op(A) [M, K] (A stored [K, M] when transA), op(B) [K, N] (B stored
  * [N, K] when transB): the operands that run the other way are transposed into S from sOff first.
  */
 export function product(
-  M: number, N: number, K: number, transA: boolean, transB: boolean, alpha: number,
+  rt: CpuRuntime, M: number, N: number, K: number, transA: boolean, transB: boolean, alpha: number,
   A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, beta: 0 | 1,
   S: Float32Array, sOff: number,
 ): void {
@@ -75,7 +75,7 @@ export function product(
     Bm = S;
     bOff = sOff;
   }
-  gemmNT(M, N, K, alpha, Am, aOff, K, Bm, bOff, K, C, cOff, N, beta);
+  rt.gemm(M, N, K, alpha, Am, aOff, K, Bm, bOff, K, C, cOff, N, beta);
 }
 
 /** C += m ⊙ (G·LA): G [M, r], LA [r, N], m the dropout multiplier of x[row, col] (1 without dropout). */
@@ -130,7 +130,7 @@ export function gemvFusedCpu(rt: CpuRuntime, args: GemvFusedArgs): () => void {
       const out = outs.length > 1 ? outs[n] : outs[0];
       const o = p.outStart ?? 0;
       // A part's dense [M, cols] output: row stride cols (as the kernel writes it).
-      gemmNT(M, p.cols, K, alpha, X, 0, K, B, p.wStart, K, out, o, p.cols, accumulate ? 1 : 0);
+      rt.gemm(M, p.cols, K, alpha, X, 0, K, B, p.wStart, K, out, o, p.cols, accumulate ? 1 : 0);
       if (bias) {
         const b0 = p.biasStart ?? 0;
         for (let i = 0; i < M; i++) for (let j = 0; j < p.cols; j++) out[o + i * p.cols + j] += bias[b0 + j];
