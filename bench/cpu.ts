@@ -2,7 +2,8 @@
  * The CPU backend beside WebGPU, in one process so that the ratio is measured, not assumed: the same
  * prepared work on the bench's GpuRuntime (a hardware GPU, or SwiftShader where there is none) and on a
  * CpuRuntime. Rows come in pairs (`…_webgpu`, `…_cpu`); each CPU row carries `cpuOverWebgpu` (its rate over
- * the WebGPU row's: > 1, the CPU is faster). Both backends run f32 weights here (the CPU keeps no f16), so the
+ * the WebGPU row's: > 1, the CPU is faster), and a third row per pair (`…_cpu_threads`) runs the CPU backend
+ * on every core, with `overOneThread`, its rate over the one-thread row's. Both backends run f32 weights here (the CPU keeps no f16), so the
  * pair compares the same arithmetic.
  *
  * - matmul GFLOP/s at the toy model's projection shapes (public/models/toy-world: D 64, F 172, V 704, 4/2
@@ -16,6 +17,8 @@
  * nearly all of it SwiftShader's; seconds on a GPU).
  */
 import toyConfig from '../public/models/toy-world/config.json';
+import { availableParallelism } from 'node:os';
+import { nodeCpu } from '../src/cli/gpu';
 import { CpuRuntime } from '../src/engine/cpu-runtime';
 import { prepareMatmul } from '../src/engine/kernels/matmul/matmul';
 import { uniformArray } from '../src/engine/random';
@@ -32,13 +35,18 @@ import type { BenchEntry } from './types';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-type Backend = { name: 'webgpu' | 'cpu'; rt: Runtime };
+type Backend = { name: 'webgpu' | 'cpu' | 'cpu_threads'; rt: Runtime };
 
-/** The pair's CPU row gets the ratio of its rate (GFLOP/s or tokens/s) to the WebGPU row's. */
-function pair(gpu: BenchEntry, cpu: BenchEntry): BenchEntry[] {
-  const rate = (e: BenchEntry) => e.gflops ?? (e.extra?.tokensPerSecond as number | undefined) ?? 1000 / e.ms;
+const rate = (e: BenchEntry) => e.gflops ?? (e.extra?.tokensPerSecond as number | undefined) ?? 1000 / e.ms;
+
+/**
+ * The CPU rows get the ratio of their rate (GFLOP/s or tokens/s) to the WebGPU row's; the threaded row also
+ * its ratio to the one-thread row, and its thread count.
+ */
+function pair(gpu: BenchEntry, cpu: BenchEntry, threaded: BenchEntry, threads: number): BenchEntry[] {
   cpu.extra = { ...cpu.extra, cpuOverWebgpu: rate(cpu) / rate(gpu) };
-  return [gpu, cpu];
+  threaded.extra = { ...threaded.extra, threads, cpuOverWebgpu: rate(threaded) / rate(gpu), overOneThread: rate(threaded) / rate(cpu) };
+  return [gpu, cpu, threaded];
 }
 
 async function matmulRow(b: Backend, M: number, N: number, K: number, what: string, samples: number): Promise<BenchEntry> {
@@ -119,15 +127,18 @@ export async function benchCpu(gpu: GpuRuntime, opts: { full?: boolean; log?: (s
   const full = Boolean(opts.full);
   const samples = full ? 7 : 3;
   const cpuRt = new CpuRuntime();
+  const threadedRt = nodeCpu(availableParallelism());
+  const threads = threadedRt.threads;
   const backends: Backend[] = [
     { name: 'webgpu', rt: gpu },
     { name: 'cpu', rt: cpuRt },
+    { name: 'cpu_threads', rt: threadedRt },
   ];
   const out: BenchEntry[] = [];
   const both = async (fn: (b: Backend) => Promise<BenchEntry>) => {
-    const [g, c] = [await fn(backends[0]), await fn(backends[1])];
-    out.push(...pair(g, c));
-    opts.log?.(`bench cpu: ${c.kernel} ${c.shape}: ${c.ms.toFixed(2)} ms (webgpu ${g.ms.toFixed(2)} ms)`);
+    const [g, c, t] = [await fn(backends[0]), await fn(backends[1]), await fn(backends[2])];
+    out.push(...pair(g, c, t, threads));
+    opts.log?.(`bench cpu: ${c.kernel} ${c.shape}: ${c.ms.toFixed(2)} ms, ${threads} threads ${t.ms.toFixed(2)} ms (webgpu ${g.ms.toFixed(2)} ms)`);
   };
 
   const toy = parseConfig(toyConfig);
@@ -144,13 +155,13 @@ export async function benchCpu(gpu: GpuRuntime, opts: { full?: boolean; log?: (s
   ];
   for (const [what, M, N, K] of shapes) await both((b) => matmulRow(b, M, N, K, what, samples));
 
-  const toyRows: BenchEntry[][] = [[], []];
+  const toyRows: BenchEntry[][] = [[], [], []];
   for (const [i, b] of backends.entries())
     await withModel(b.rt, toy, B, async (core) => {
       toyRows[i].push(await forwardRow(b, core, 'toy-world shapes', B, S, samples));
       toyRows[i].push(await loraStepRow(b, core, 'toy-world shapes', B, S, full ? 5 : 3));
     });
-  for (let k = 0; k < toyRows[0].length; k++) out.push(...pair(toyRows[0][k], toyRows[1][k]));
+  for (let k = 0; k < toyRows[0].length; k++) out.push(...pair(toyRows[0][k], toyRows[1][k], toyRows[2][k], threads));
 
   // SmolLM2-135M's configuration with random f32 weights: the forward of a short batch (one sequence of 32
   // tokens by default: SwiftShader and the CPU both take seconds a run at this size).
@@ -164,7 +175,8 @@ export async function benchCpu(gpu: GpuRuntime, opts: { full?: boolean; log?: (s
     const runs = full ? 3 : b.name === 'webgpu' && software ? 1 : 2;
     await withModel(b.rt, smol, sb, async (core) => smolRows.push(await forwardRow(b, core, 'SmolLM2-135M shapes (random)', sb, ss, runs)));
   }
-  out.push(...pair(smolRows[0], smolRows[1]));
+  out.push(...pair(smolRows[0], smolRows[1], smolRows[2], threads));
   cpuRt.destroy();
+  threadedRt.destroy();
   return out;
 }

@@ -79,9 +79,11 @@ export class CpuRuntime {
     return this.report.threads;
   }
 
+  /** What ran, in words: the threads counted only once their workers have started (until then parts run here). */
   summary(): BackendSummary {
     const t = this.report.threads;
-    return { backend: 'cpu', vendor: 'cpu', architecture: '', description: `CPU backend (${t} thread${t === 1 ? '' : 's'}, ${this.report.kernels})`, fallback: false, shaderF16: false };
+    const threads = !this.pool || this.pool.started() ? `${t} thread${t === 1 ? '' : 's'}` : `1 thread; ${t - 1} more not started`;
+    return { backend: 'cpu', vendor: 'cpu', architecture: '', description: `CPU backend (${threads}, ${this.report.kernels})`, fallback: false, shaderF16: false };
   }
 
   private emptyTensor?: Tensor;

@@ -28,7 +28,8 @@ describe.skipIf(!haveToy)('the lab without WebGPU, on the CPU', () => {
     const { page, errors, context } = await freshPage(browser());
     await withoutWebGPU(context);
     try {
-      // Cross-origin isolated (COOP/COEP from vite preview): SharedArrayBuffer is there for CPU threads later.
+      // Cross-origin isolated (COOP/COEP from vite preview): SharedArrayBuffer is there, so the CPU backend runs a
+      // thread per core.
       await page.goto(`${appUrl}#/?train=40&cap=8&epochs=1&seeds=1`);
       expect(await page.evaluate(() => crossOriginIsolated && typeof SharedArrayBuffer === 'function')).toBe(true);
       expect(await page.evaluate(() => 'gpu' in navigator)).toBe(false);
@@ -54,7 +55,8 @@ describe.skipIf(!haveToy)('the lab without WebGPU, on the CPU', () => {
       await page.getByRole('link', { name: 'Open the results' }).click();
       await page.getByTestId('report').waitFor();
       expect(await page.getByTestId('report-status').textContent()).toMatch(/^Exploratory/);
-      expect(await page.getByTestId('manifest').textContent()).toContain('CPU backend (1 thread');
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(await page.getByTestId('manifest').textContent()).toContain(`CPU backend (${cores} thread${cores === 1 ? '' : 's'}, f32`);
       await screenshot(page, 'cpu-results');
       expect(errors).toEqual([]);
     } catch (e) {
