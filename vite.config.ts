@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { offline } from './scripts/vite-offline.mjs';
+import { wat } from './scripts/vite-wat.mjs';
 
 /**
  * Cross-origin isolation: with these two headers the page may use SharedArrayBuffer, which threads on the CPU
@@ -14,7 +15,7 @@ export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 
 // (scripts/gpu-env.mjs points Dawn at SwiftShader); the e2e suite drives the built app in Chromium.
 export default defineConfig({
   base: './',
-  plugins: [svelte(), offline()],
+  plugins: [svelte(), offline(), wat()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
+import { wat } from './scripts/vite-wat.mjs';
 
 // The Node build: the CLI (and the benchmark entry when present) as ESM in dist-node/. Node built-ins and
 // every package dependency stay external, so the output is just the project's own code.
@@ -15,6 +16,7 @@ const input: Record<string, string> = { 'ift-lab': 'src/cli/ift-lab.ts' };
 input.bench = 'bench/node.ts';
 
 export default defineConfig({
+  plugins: [wat()],
   build: {
     ssr: true,
     outDir: 'dist-node',

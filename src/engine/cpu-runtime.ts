@@ -8,6 +8,7 @@ import { zeroCounters, type Counters } from './counters';
 import { canThread, CpuThreads, splitRange, type ParallelKernel, type SpawnThread } from './cpu-threads';
 import { OutOfMemoryError } from './errors';
 import { gemmNT } from './kernels/matmul/gemm.cpu';
+import { GEMM_SIMD_WASM, gemmSimd, simdInstance, simdModule, type ThreadContext } from './kernels/matmul/gemm_simd.cpu';
 import { asF32, DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 /** What the CPU backend reports where WebGPU reports its adapter (manifests, the Model page). */
@@ -25,6 +26,13 @@ const MAX_BUFFER = 2 ** 31;
  * and a wake-up, 30–80 µs measured in Node on a 2-core machine, about what 2^18 multiply-adds take on one core.
  */
 export const PARALLEL_MIN_WORK = 2 ** 18;
+
+/**
+ * The least work (multiply-adds) for the WebAssembly SIMD product, and the fewest rows: below, copying the
+ * operands into the module's memory and packing B cost more than they save (decode's 1-row products).
+ */
+export const SIMD_MIN_WORK = 2 ** 12;
+export const SIMD_MIN_ROWS = 4;
 
 type HostArray = Float32Array | Uint32Array | Float64Array;
 
@@ -67,12 +75,22 @@ export class CpuRuntime {
   /** The least work split across threads (PARALLEL_MIN_WORK; tests split everything with 0). */
   private readonly minParallelWork: number;
 
-  constructor(report: CpuReport = { threads: 1, kernels: 'f32, cache-blocked loops' }, spawn?: SpawnThread, opts: { minParallelWork?: number } = {}) {
+  /** This thread's kernel context: its WebAssembly SIMD instance, or null (plain JS products). */
+  private readonly context: ThreadContext;
+
+  /**
+   * `opts.simd: false` keeps every product on the plain-JS kernel (the bench compares the two); by default
+   * the SIMD kernel runs wherever WebAssembly SIMD does.
+   */
+  constructor(report: CpuReport = { threads: 1, kernels: 'f32' }, spawn?: SpawnThread, opts: { minParallelWork?: number; simd?: boolean } = {}) {
     this.minParallelWork = opts.minParallelWork ?? PARALLEL_MIN_WORK;
+    const module = opts.simd === false ? null : simdModule();
+    this.context = { simd: module ? simdInstance(module) : null };
     const threads = spawn && report.threads > 1 && canThread() ? Math.floor(report.threads) : 1;
-    this.pool = threads > 1 ? new CpuThreads(threads, spawn!) : null;
+    this.pool = threads > 1 ? new CpuThreads(threads, spawn!, this.context, module ? GEMM_SIMD_WASM : undefined) : null;
     this.shared = this.pool !== null;
-    this.report = { ...report, threads };
+    const kernels = module ? 'WebAssembly SIMD products' : 'plain-JS products';
+    this.report = { ...report, threads, kernels: `${kernels}; ${report.kernels}` };
   }
 
   get threads(): number {
@@ -154,26 +172,32 @@ export class CpuRuntime {
   /** Runs `kernel` once per part (each part's arguments), on the threads when there are several. */
   parallel<K extends ParallelKernel>(kernel: K, parts: Parameters<K>[]): void {
     if (this.pool && parts.length > 1) this.pool.run(kernel, parts);
-    else for (const p of parts) (kernel as (...a: Parameters<K>) => void)(...p);
+    else for (const p of parts) (kernel as (this: ThreadContext, ...a: Parameters<K>) => void).apply(this.context, p);
   }
 
   /**
-   * gemmNT (C = beta·C + alpha·A·Bᵀ) on every thread: the rows of C split when M ≥ N, else its columns, in
-   * multiples of 4 (the kernel's register block). Each element sums over K in one thread, as on one thread.
+   * C = beta·C + alpha·A·Bᵀ (gemmNT's contract) on every thread: the rows of C split when M ≥ N, else its
+   * columns, in multiples of 8 (the kernels' blocks). The WebAssembly SIMD kernel where it runs and the
+   * product is large enough (SIMD_MIN_*), else gemmNT. Each element sums over K in one thread, in order, so
+   * the thread count never changes a bit.
    */
   gemm(
     M: number, N: number, K: number, alpha: number,
     A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
     C: Float32Array, cOff: number, ldc: number, beta: 0 | 1,
   ): void {
-    if (!this.pool || M * N * K < this.minParallelWork) return gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta);
+    const kernel = this.context.simd && M >= SIMD_MIN_ROWS && M * N * K >= SIMD_MIN_WORK ? gemmSimd : gemmNT;
+    if (!this.pool || M * N * K < this.minParallelWork) {
+      kernel.call(this.context, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta);
+      return;
+    }
     const byRows = M >= N;
-    const parts = splitRange(byRows ? M : N, this.threads, 4).map(([x0, x1]): Parameters<typeof gemmNT> =>
+    const parts = splitRange(byRows ? M : N, this.threads, 8).map(([x0, x1]): Parameters<typeof gemmNT> =>
       byRows
         ? [x1 - x0, N, K, alpha, A, aOff + x0 * lda, lda, B, bOff, ldb, C, cOff + x0 * ldc, ldc, beta]
         : [M, x1 - x0, K, alpha, A, aOff, lda, B, bOff + x0 * ldb, ldb, C, cOff + x0, ldc, beta],
     );
-    this.parallel(gemmNT, parts);
+    this.parallel(kernel, parts);
   }
 
   /** Run prepared ops in order. */

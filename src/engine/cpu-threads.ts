@@ -13,10 +13,14 @@
  * isolated page's Worker. Where either is missing, `canThread()` says so and the backend runs one thread.
  */
 import { gemmNT } from './kernels/matmul/gemm.cpu';
+import { gemmSimd, type ThreadContext } from './kernels/matmul/gemm_simd.cpu';
 import { attentionDkvPart, attentionDqPart, attentionForwardPart } from './kernels/attention/attention_parts.cpu';
 
-/** The kernels a worker can run, by index. Each must be self-contained (it is sent as source text). */
-export const PARALLEL_KERNELS = [gemmNT, attentionForwardPart, attentionDqPart, attentionDkvPart] as const;
+/**
+ * The kernels a worker can run, by index. Each must be self-contained (it is sent as source text): it uses
+ * its arguments and `this`, the thread's ThreadContext (its own WebAssembly SIMD instance), nothing else.
+ */
+export const PARALLEL_KERNELS = [gemmNT, gemmSimd, attentionForwardPart, attentionDqPart, attentionDkvPart] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 /** What a spawned worker must offer (Node's Worker and the browser's both do). */
@@ -50,13 +54,19 @@ export function workerSource(): string {
 const KERNELS = [${kernels}];
 const TYPES = [Float32Array, Uint32Array, Float64Array];
 const bufs = new Map();
+const CONTEXT = { simd: null };
 let ctrl = null, errText = null;
 function run(m) {
-  if (m.ctrl) { ctrl = new Int32Array(m.ctrl, 0, 3); errText = new Uint8Array(m.ctrl, 16); Atomics.add(ctrl, 2, 1); return; }
+  if (m.ctrl) {
+    ctrl = new Int32Array(m.ctrl, 0, 3); errText = new Uint8Array(m.ctrl, 16);
+    if (m.simd) CONTEXT.simd = new WebAssembly.Instance(new WebAssembly.Module(m.simd), {}).exports;
+    Atomics.add(ctrl, 2, 1);
+    return;
+  }
   if (m.bufs) for (const [id, sab] of m.bufs) bufs.set(id, sab);
   try {
     const args = m.args.map((a) => (typeof a === 'number' ? a : new TYPES[a[1]](bufs.get(a[0]), a[2], a[3])));
-    KERNELS[m.k].apply(null, args);
+    KERNELS[m.k].apply(CONTEXT, args);
   } catch (e) {
     const text = new TextEncoder().encode(String((e && e.stack) || e)).slice(0, errText.length);
     errText.fill(0); errText.set(text);
@@ -85,7 +95,11 @@ export class CpuThreads {
   private readonly errText: Uint8Array;
   private broken: string | null = null;
 
-  constructor(threads: number, spawn: SpawnThread) {
+  /**
+   * `context` is this thread's (its SIMD instance); `simd`, the module's bytes, gives each worker its own
+   * instance (none without).
+   */
+  constructor(threads: number, spawn: SpawnThread, private readonly context: ThreadContext = { simd: null }, simd?: Uint8Array) {
     this.size = Math.max(1, Math.floor(threads));
     const sab = new SharedArrayBuffer(16 + ERROR_BYTES);
     this.ctrl = new Int32Array(sab, 0, 3);
@@ -93,7 +107,7 @@ export class CpuThreads {
     const source = workerSource();
     for (let i = 1; i < this.size; i++) {
       const w = spawn(source);
-      w.postMessage({ ctrl: sab });
+      w.postMessage(simd ? { ctrl: sab, simd: simd.slice() } : { ctrl: sab });
       this.workers.push(w);
       this.sent.push(new Set());
     }
@@ -107,7 +121,7 @@ export class CpuThreads {
   run(kernel: ParallelKernel, parts: readonly Arg[][]): void {
     if (this.broken) throw new Error(`A CPU backend thread failed earlier: ${this.broken}`);
     const k = PARALLEL_KERNELS.indexOf(kernel);
-    const call = (args: readonly Arg[]) => (kernel as (...a: readonly Arg[]) => void)(...args);
+    const call = (args: readonly Arg[]) => (kernel as (this: ThreadContext, ...a: Arg[]) => void).apply(this.context, args as Arg[]);
     const shared = parts.every((p) => p.every((a) => typeof a === 'number' || a.buffer instanceof SharedArrayBuffer));
     // Until every worker has started (a browser may start one only once this thread returns to its event
     // loop), the parts run here: waiting for them could wait forever.

@@ -1,4 +1,4 @@
-// The CPU backend's products (matmul.cpu.ts, gemm.cpu.ts, lora.cpu.ts) against the f64 references, on the
+// The CPU backend's products (matmul.cpu.ts, gemm.cpu.ts, gemm_simd.cpu.ts, lora.cpu.ts) against the f64 references, on the
 // awkward shapes tests/gpu/matmul.test.ts and tests/gpu/lora.test.ts give the WGSL versions, with the same
 // tolerances (the CPU sums in f32 registers like the GPU, so it must meet them). Operands sit at odd element
 // offsets inside larger buffers (the CPU takes any offset), and what lies outside an output must not change.
@@ -9,6 +9,7 @@ import { gemvFusedRef, matmulRef } from '../../../src/engine/kernels/matmul/matm
 import { prepareLoraBackward, prepareLoraForward } from '../../../src/engine/kernels/lora/lora';
 import { dropoutMaskRef, loraForwardRef, type LoraRefDims } from '../../../src/engine/kernels/lora/lora.ref';
 import { numel, type Tensor } from '../../../src/engine/tensor';
+import { gemmSimd, simdInstance, simdModule, type ThreadContext } from '../../../src/engine/kernels/matmul/gemm_simd.cpu';
 import { closeTo, randn } from '../../helpers/close';
 import { expectLoraLinearAsRef, LORA_CASES, MATMUL_SHAPES, TRANSPOSITIONS } from '../../helpers/kernel-cases';
 
@@ -300,4 +301,38 @@ describe('CPU gemv fused (q|k|v, gate|up, down) against gemvFusedRef', () => {
       });
       if (!c.three) for (let i = 0; i < got[0].length; i++) if (!outStarts.some((s, p) => i >= s && i < s + M * c.cols[p])) expect(got[0][i]).toBe(before[0][i]);
     });
+});
+
+describe('gemmSimd (gemm_simd.wat, WebAssembly SIMD): gemmNT\'s contract on awkward shapes, strides and offsets', () => {
+  const module = simdModule();
+  it('runs here (Node has WebAssembly SIMD), and the runtime takes it for products of 4 rows or more', () => {
+    expect(module).not.toBeNull();
+    expect(new CpuRuntime().summary().description).toContain('WebAssembly SIMD products');
+    expect(new CpuRuntime(undefined, undefined, { simd: false }).summary().description).toContain('plain-JS products');
+  });
+  // Rows not a multiple of 4, columns not of 8, K of 1 and odd, long K; lda > K, ldb > K, ldc > N.
+  for (const [M, N, K] of [[4, 8, 1], [5, 9, 3], [7, 1, 33], [1, 17, 5], [13, 31, 64], [64, 72, 257], [100, 3, 7]]) {
+    for (const beta of [0, 1] as const)
+      it(`${M}x${N}x${K} beta=${beta}: within f32 summation of the f64 product; nothing outside C's rows changes`, () => {
+        const ctx: ThreadContext = { simd: simdInstance(module!) };
+        const [lda, ldb, ldc, aOff, bOff, cOff] = [K + 3, K + 1, N + 5, 2, 7, 3];
+        const A = randn(aOff + M * lda, 1 + M, 1), B = randn(bOff + N * ldb, 2 + N, 1);
+        const C0 = randn(cOff + M * ldc, 3, 1);
+        const C = C0.slice();
+        gemmSimd.call(ctx, M, N, K, 0.75, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta);
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < ldc; j++) {
+            const at = cOff + i * ldc + j;
+            if (j >= N) {
+              expect(C[at]).toBe(C0[at]);
+              continue;
+            }
+            let want = 0;
+            for (let k = 0; k < K; k++) want += A[aOff + i * lda + k] * B[bOff + j * ldb + k];
+            want = 0.75 * want + (beta ? C0[at] : 0);
+            expect(Math.abs(C[at] - want)).toBeLessThan(1e-5 * Math.sqrt(K) * 4 + 1e-6);
+          }
+        for (let e = 0; e < cOff; e++) expect(C[e]).toBe(C0[e]);
+      });
+  }
 });

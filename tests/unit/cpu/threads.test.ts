@@ -49,12 +49,13 @@ describe('CPU threads', () => {
     }
   });
 
-  it('threads only where they can run: one without a spawner or with threads 1; the report says how many', () => {
+  it('threads only where they can run: one without a spawner or with threads 1; the report says how many', async () => {
     expect(canThread()).toBe(true); // Node: SharedArrayBuffer, and Atomics.wait may block
     expect(new CpuRuntime({ threads: 4, kernels: 'x' }).threads).toBe(1);
     expect(nodeCpu(1).threads).toBe(1);
     expect(threaded.threads).toBe(3);
-    expect(threaded.summary().description).toMatch(/3 threads/);
+    await started(threaded);
+    expect(threaded.summary().description).toMatch(/^CPU backend \(3 threads, WebAssembly SIMD products; /);
     // The worker's program is the kernels' own source: it must parse on its own.
     expect(() => new Function(workerSource().replace(/^'use strict';/, ''))).not.toThrow();
   });
@@ -88,7 +89,7 @@ describe('CPU threads', () => {
   });
 
   it('a part that fails on a worker: the caller gets its error, and the pool refuses more work', async () => {
-    const pool = new CpuThreads(2, (src) => nodeThread(src.replace('KERNELS[m.k].apply(null, args);', 'throw new Error("injected fault");')));
+    const pool = new CpuThreads(2, (src) => nodeThread(src.replace('KERNELS[m.k].apply(CONTEXT, args);', 'throw new Error("injected fault");')));
     try {
       for (let i = 0; i < 200 && !pool.started(); i++) await new Promise((r) => setTimeout(r, 10));
       const sab = (n: number) => new Float32Array(new SharedArrayBuffer(4 * n));
