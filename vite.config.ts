@@ -16,7 +16,8 @@ export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 
 export default defineConfig({
   base: './',
   plugins: [svelte(), offline(), wat()],
-  worker: { format: 'es' },
+  // The lab Worker is bundled apart: it needs the .wat plugin too (the CPU backend's SIMD kernel).
+  worker: { format: 'es', plugins: () => [wat()] },
   build: {
     target: 'es2022',
     sourcemap: true,

@@ -17,8 +17,6 @@
  * nearly all of it SwiftShader's; seconds on a GPU).
  */
 import toyConfig from '../public/models/toy-world/config.json';
-import { availableParallelism } from 'node:os';
-import { nodeCpu } from '../src/cli/gpu';
 import { CpuRuntime } from '../src/engine/cpu-runtime';
 import { prepareMatmul } from '../src/engine/kernels/matmul/matmul';
 import { uniformArray } from '../src/engine/random';
@@ -43,8 +41,9 @@ const rate = (e: BenchEntry) => e.gflops ?? (e.extra?.tokensPerSecond as number 
  * The CPU rows get the ratio of their rate (GFLOP/s or tokens/s) to the WebGPU row's; the threaded row also
  * its ratio to the one-thread row, and its thread count.
  */
-function pair(gpu: BenchEntry, cpu: BenchEntry, threaded: BenchEntry, threads: number): BenchEntry[] {
+function pair(gpu: BenchEntry, cpu: BenchEntry, threaded: BenchEntry | undefined, threads: number): BenchEntry[] {
   cpu.extra = { ...cpu.extra, cpuOverWebgpu: rate(cpu) / rate(gpu) };
+  if (!threaded) return [gpu, cpu];
   threaded.extra = { ...threaded.extra, threads, cpuOverWebgpu: rate(threaded) / rate(gpu), overOneThread: rate(threaded) / rate(cpu) };
   return [gpu, cpu, threaded];
 }
@@ -123,22 +122,23 @@ async function withModel<T>(rt: Runtime, spec: ModelSpec, maxBatch: number, fn: 
   }
 }
 
-export async function benchCpu(gpu: GpuRuntime, opts: { full?: boolean; log?: (s: string) => void }): Promise<BenchEntry[]> {
+export async function benchCpu(gpu: GpuRuntime, opts: { full?: boolean; log?: (s: string) => void; threadedCpu?: () => CpuRuntime }): Promise<BenchEntry[]> {
   const full = Boolean(opts.full);
   const samples = full ? 7 : 3;
   const cpuRt = new CpuRuntime();
-  const threadedRt = nodeCpu(availableParallelism());
-  const threads = threadedRt.threads;
+  const threadedRt = opts.threadedCpu?.();
+  const threads = threadedRt?.threads ?? 1;
   const backends: Backend[] = [
     { name: 'webgpu', rt: gpu },
     { name: 'cpu', rt: cpuRt },
-    { name: 'cpu_threads', rt: threadedRt },
+    ...(threadedRt ? [{ name: 'cpu_threads' as const, rt: threadedRt }] : []),
   ];
   const out: BenchEntry[] = [];
   const both = async (fn: (b: Backend) => Promise<BenchEntry>) => {
-    const [g, c, t] = [await fn(backends[0]), await fn(backends[1]), await fn(backends[2])];
+    const [g, c] = [await fn(backends[0]), await fn(backends[1])];
+    const t = backends[2] ? await fn(backends[2]) : undefined;
     out.push(...pair(g, c, t, threads));
-    opts.log?.(`bench cpu: ${c.kernel} ${c.shape}: ${c.ms.toFixed(2)} ms, ${threads} threads ${t.ms.toFixed(2)} ms (webgpu ${g.ms.toFixed(2)} ms)`);
+    opts.log?.(`bench cpu: ${c.kernel} ${c.shape}: ${c.ms.toFixed(2)} ms${t ? `, ${threads} threads ${t.ms.toFixed(2)} ms` : ''} (webgpu ${g.ms.toFixed(2)} ms)`);
   };
 
   const toy = parseConfig(toyConfig);
@@ -155,13 +155,13 @@ export async function benchCpu(gpu: GpuRuntime, opts: { full?: boolean; log?: (s
   ];
   for (const [what, M, N, K] of shapes) await both((b) => matmulRow(b, M, N, K, what, samples));
 
-  const toyRows: BenchEntry[][] = [[], [], []];
+  const toyRows: BenchEntry[][] = backends.map(() => []);
   for (const [i, b] of backends.entries())
     await withModel(b.rt, toy, B, async (core) => {
       toyRows[i].push(await forwardRow(b, core, 'toy-world shapes', B, S, samples));
       toyRows[i].push(await loraStepRow(b, core, 'toy-world shapes', B, S, full ? 5 : 3));
     });
-  for (let k = 0; k < toyRows[0].length; k++) out.push(...pair(toyRows[0][k], toyRows[1][k], toyRows[2][k], threads));
+  for (let k = 0; k < toyRows[0].length; k++) out.push(...pair(toyRows[0][k], toyRows[1][k], toyRows[2]?.[k], threads));
 
   // SmolLM2-135M's configuration with random f32 weights: the forward of a short batch (one sequence of 32
   // tokens by default: SwiftShader and the CPU both take seconds a run at this size).
@@ -177,6 +177,6 @@ export async function benchCpu(gpu: GpuRuntime, opts: { full?: boolean; log?: (s
   }
   out.push(...pair(smolRows[0], smolRows[1], smolRows[2], threads));
   cpuRt.destroy();
-  threadedRt.destroy();
+  threadedRt?.destroy();
   return out;
 }

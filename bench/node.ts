@@ -7,6 +7,8 @@
 import { create, globals } from 'webgpu';
 import { openDevice } from '../src/engine/device';
 import { GpuRuntime } from '../src/engine/runtime';
+import { availableParallelism } from 'node:os';
+import { nodeCpu } from '../src/cli/gpu';
 import { findSuite, formatTable, runBench, SUITES } from './suite';
 
 const argv = process.argv.slice(2);
@@ -29,7 +31,13 @@ const toggles = process.env.IFT_DAWN_TOGGLES;
 const gpu = create(toggles ? [`enable-dawn-features=${toggles}`] : []) as unknown as GPU;
 const engine = await openDevice({ gpu });
 const rt = new GpuRuntime(engine);
-const report = await runBench(rt, { full: args.has('--full'), only, runtime: `node ${process.version} (Dawn)`, log: (s) => process.stderr.write(`${s}\n`) });
+const report = await runBench(rt, {
+  full: args.has('--full'),
+  only,
+  runtime: `node ${process.version} (Dawn)`,
+  log: (s) => process.stderr.write(`${s}\n`),
+  threadedCpu: () => nodeCpu(availableParallelism()),
+});
 if (args.has('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else process.stdout.write(`${formatTable(report)}\n`);
 rt.destroy();

@@ -1,4 +1,5 @@
 /** Every benchmark, in one report: the same code runs in Node (Dawn) and on the browser bench page. */
+import type { CpuRuntime } from '../src/engine/cpu-runtime';
 import type { AdapterReport } from '../src/engine/device';
 import type { GpuRuntime } from '../src/engine/runtime';
 import { benchAttention } from './attention';
@@ -24,6 +25,8 @@ interface SuiteOptions {
   log?: (s: string) => void;
   /** onnxruntime-web's .wasm folder, for transformers.js on the bench page. */
   wasmPaths?: string;
+  /** The CPU backend on every core (Node's worker threads); absent on the bench page, which runs one thread. */
+  threadedCpu?: () => CpuRuntime;
 }
 
 /** id (for `--only`), title, runner. */
@@ -44,7 +47,7 @@ export function findSuite(name: string) {
 
 export async function runBench(
   rt: GpuRuntime,
-  opts: { full?: boolean; runtime: string; log?: (s: string) => void; only?: string; wasmPaths?: string },
+  opts: SuiteOptions & { runtime: string; only?: string },
 ): Promise<BenchReport> {
   const entries: BenchEntry[] = [];
   let suites = [...SUITES];
@@ -55,7 +58,7 @@ export async function runBench(
   }
   for (const s of suites) {
     opts.log?.(`bench: ${s.title}…`);
-    entries.push(...(await s.run(rt, { full: opts.full, log: opts.log, wasmPaths: opts.wasmPaths })));
+    entries.push(...(await s.run(rt, { full: opts.full, log: opts.log, wasmPaths: opts.wasmPaths, threadedCpu: opts.threadedCpu })));
   }
   return { when: new Date().toISOString(), runtime: opts.runtime, adapter: rt.engine.report, full: Boolean(opts.full), suites: suites.map((s) => s.id), entries };
 }
