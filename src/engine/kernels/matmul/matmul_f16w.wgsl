@@ -16,7 +16,8 @@ alias TileV = vec4<{{TILE}}>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<u32>;
 
-fn half(e: u32) -> f32 {
+// Element e of B (packed f16).
+fn bElement(e: u32) -> f32 {
   let w = unpack2x16float(B[e >> 1u]);
   return select(w.x, w.y, (e & 1u) == 1u);
 }
@@ -28,19 +29,7 @@ fn tileSpot(e: u32, kFast: bool) -> vec2<u32> {
   return vec2<u32>(e % TM, e / TM);
 }
 
-// op(A)[gm, gk] of the batch starting at a0; 0 outside the matrix.
-fn aAt(a0: u32, gm: u32, gk: u32) -> f32 {
-  if (gm >= p.M || gk >= p.K) { return 0.0; }
-  if (TRANS_A) { return A[a0 + gk * p.M + gm]; }
-  return A[a0 + gm * p.K + gk];
-}
-
-// op(B)[gk, gn] of the batch starting at b0; 0 outside the matrix.
-fn bAt(b0: u32, gn: u32, gk: u32) -> f32 {
-  if (gn >= p.N || gk >= p.K) { return 0.0; }
-  if (TRANS_B) { return half(b0 + gn * p.K + gk); }
-  return half(b0 + gk * p.N + gn);
-}
+// #include "matmul_scalar_loads.wgsl"
 
 fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
   let m0 = wg.y * TM;
@@ -54,11 +43,11 @@ fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
     // 1024 elements of each tile, 4 per invocation.
     for (var r = 0u; r < 4u; r++) {
       let a = tileSpot(r * 256u + li, !TRANS_A); // (m, k)
-      As[a.y * 16u + a.x / 4u][a.x % 4u] = TileS(aAt(a0, m0 + a.x, k0 + a.y));
+      As[a.y * 16u + a.x / 4u][a.x % 4u] = TileS(loadA(a0, m0 + a.x, k0 + a.y));
     }
     for (var r = 0u; r < 4u; r++) {
       let b = tileSpot(r * 256u + li, TRANS_B); // (n, k)
-      Bs[b.y * 16u + b.x / 4u][b.x % 4u] = TileS(bAt(b0, n0 + b.x, k0 + b.y));
+      Bs[b.y * 16u + b.x / 4u][b.x % 4u] = TileS(loadB(b0, k0 + b.y, n0 + b.x));
     }
     multiplyStaged(&acc, l);
   }

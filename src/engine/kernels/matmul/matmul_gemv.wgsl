@@ -203,21 +203,15 @@ fn fusedBias(f: FusedSums) -> f32 {
   return 0.0;
 }
 
-// Row m0 + r of this column's part: its index in the part's output buffer, and its value (sum + bias)
-// before any accumulation.
-struct FusedOut { ci: u32, v: f32 }
-
-fn fusedOut(f: FusedSums, r: u32) -> FusedOut {
-  return FusedOut(p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local, f.sum[r] + fusedBias(f));
-}
-
 @compute @workgroup_size(256, 1, 1)
 fn main_fused(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let f = fusedSums(wg, li);
   if (!f.lead) { return; }
   for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
-    let o = fusedOut(f, r);
-    C[o.ci] = select(o.v, o.v + C[o.ci], ACCUMULATE);
+    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
+    var v = f.sum[r] + fusedBias(f);
+    if (ACCUMULATE) { v += C[ci]; }
+    C[ci] = v;
   }
 }
 
@@ -226,13 +220,14 @@ fn main_fused3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   let f = fusedSums(wg, li);
   if (!f.lead) { return; }
   for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
-    let o = fusedOut(f, r);
+    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
+    let v = f.sum[r] + fusedBias(f);
     if (f.pi == 0u) {
-      C[o.ci] = select(o.v, o.v + C[o.ci], ACCUMULATE);
+      C[ci] = select(v, v + C[ci], ACCUMULATE);
     } else if (f.pi == 1u) {
-      O1[o.ci] = select(o.v, o.v + O1[o.ci], ACCUMULATE);
+      O1[ci] = select(v, v + O1[ci], ACCUMULATE);
     } else {
-      O2[o.ci] = select(o.v, o.v + O2[o.ci], ACCUMULATE);
+      O2[ci] = select(v, v + O2[ci], ACCUMULATE);
     }
   }
 }
