@@ -203,31 +203,21 @@ fn fusedBias(f: FusedSums) -> f32 {
   return 0.0;
 }
 
-@compute @workgroup_size(256, 1, 1)
-fn main_fused(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let f = fusedSums(wg, li);
-  if (!f.lead) { return; }
-  for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
-    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
-    var v = f.sum[r] + fusedBias(f);
-    if (ACCUMULATE) { v += C[ci]; }
-    C[ci] = v;
+// The fused entry points' stores (gemv_fused_entry.wgsl): every part in C (main_fused), or part pi in C, O1
+// or O2 (main_fused3), + the old value when ACCUMULATE.
+fn storeOne(pi: u32, ci: u32, v: f32) {
+  C[ci] = select(v, v + C[ci], ACCUMULATE);
+}
+
+fn storePart(pi: u32, ci: u32, v: f32) {
+  if (pi == 0u) {
+    C[ci] = select(v, v + C[ci], ACCUMULATE);
+  } else if (pi == 1u) {
+    O1[ci] = select(v, v + O1[ci], ACCUMULATE);
+  } else {
+    O2[ci] = select(v, v + O2[ci], ACCUMULATE);
   }
 }
 
-@compute @workgroup_size(256, 1, 1)
-fn main_fused3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let f = fusedSums(wg, li);
-  if (!f.lead) { return; }
-  for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
-    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
-    let v = f.sum[r] + fusedBias(f);
-    if (f.pi == 0u) {
-      C[ci] = select(v, v + C[ci], ACCUMULATE);
-    } else if (f.pi == 1u) {
-      O1[ci] = select(v, v + O1[ci], ACCUMULATE);
-    } else {
-      O2[ci] = select(v, v + O2[ci], ACCUMULATE);
-    }
-  }
-}
+// #include "gemv_fused_entry.wgsl" {"NAME": "main_fused", "STORE": "storeOne"}
+// #include "gemv_fused_entry.wgsl" {"NAME": "main_fused3", "STORE": "storePart"}
