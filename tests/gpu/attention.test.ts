@@ -2,26 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { prepareAttentionBackward, prepareAttentionForward } from '../../src/engine/kernels/attention/attention';
 import { attentionBackwardRef, attentionForwardRef } from '../../src/engine/kernels/attention/attention.ref';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
-import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionInputs, type AttentionCase } from '../helpers/attention-cases';
+import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionForwardArgs, attentionInputs, type AttentionCase } from '../helpers/attention-cases';
 
 describe('attention forward (flash) against the CPU reference', () => {
   for (const c of ATTENTION_FORWARD) {
     it(c.name, async () => {
       const rt = await testRuntime();
-      const { q, k, v } = attentionInputs(c, 11);
-      const O = rt.tensor('o', [c.B, c.S, c.H, c.Dh]);
-      const LSE = rt.tensor('lse', [c.B, c.H, c.S]);
+      const { q, k, v, args } = attentionForwardArgs(rt, c, 11);
+      const { out: O, lse: LSE } = args;
       // Poison the outputs: every element must be written.
       rt.write(O, new Float32Array(O.shape.reduce((a, b) => a * b)).fill(NaN));
-      const op = prepareAttentionForward(rt, {
-        ...c,
-        q: rt.upload('q', q, [c.B, c.S, c.H, c.Dh]),
-        k: rt.upload('k', k, [c.B, c.L, c.KVH, c.Dh]),
-        v: rt.upload('v', v, [c.B, c.L, c.KVH, c.Dh]),
-        kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]),
-        out: O,
-        lse: LSE,
-      });
+      const op = prepareAttentionForward(rt, args);
       expect(op.label.includes('_tiled')).toBe(c.tiled ?? (c.split === undefined && c.S >= 8 && c.Dh % 4 === 0));
       rt.run([op]);
       const want = attentionForwardRef(q, k, v, c);
@@ -77,21 +68,14 @@ describe('attention backward against the reference gradients', () => {
   for (const c of ATTENTION_BACKWARD) {
     it(c.name, async () => {
       const rt = await testRuntime();
-      const { q, k, v } = attentionInputs(c, 21);
+      // The backward reads what the forward reads and writes.
+      const { q, k, v, args: fwd } = attentionForwardArgs(rt, c, 21);
       const dO = randn(q.length, 99, 1);
       const qs = [c.B, c.S, c.H, c.Dh];
       const ks = [c.B, c.L, c.KVH, c.Dh];
-      const Q = rt.upload('q', q, qs);
-      const K = rt.upload('k', k, ks);
-      const V = rt.upload('v', v, ks);
-      const kvStart = rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]);
-      const O = rt.tensor('o', qs);
-      const LSE = rt.tensor('lse', [c.B, c.H, c.S]);
       const dQ = rt.tensor('dq', qs);
       const dK = rt.tensor('dk', ks);
       const dV = rt.tensor('dv', ks);
-      // The backward reads what the forward reads and writes.
-      const fwd = { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE };
       const ops = [
         prepareAttentionForward(rt, fwd),
         ...prepareAttentionBackward(rt, {

@@ -1,7 +1,8 @@
 // Attention cases the WGSL kernels (tests/gpu/attention.test.ts) and the CPU backend's version
 // (tests/unit/cpu/attention-rope.test.ts) share: one case, two backends, the same tolerances. `split` and
 // `tiled` pick a WebGPU variant (the CPU has one); the GPU test checks that the variant it expects ran.
-import type { AttentionDims } from '../../src/engine/kernels/attention/attention';
+import type { AttentionDims, AttentionForwardArgs } from '../../src/engine/kernels/attention/attention';
+import type { Runtime } from '../../src/engine/runtime';
 import { randn } from './close';
 
 export interface AttentionCase extends AttentionDims {
@@ -55,6 +56,26 @@ export function attentionInputs(c: AttentionCase, seed: number) {
     k: randn(c.B * c.L * c.KVH * c.Dh, seed + 1, 1),
     v: randn(c.B * c.L * c.KVH * c.Dh, seed + 2, 1),
   };
+}
+
+/**
+ * A case's inputs (attentionInputs) uploaded to `rt`, with fresh output tensors: the forward's arguments
+ * (q [B, S, H, Dh], k and v [B, L, KVH, Dh], out like q, lse [B, H, S]), and the inputs for the reference.
+ */
+export function attentionForwardArgs(rt: Runtime, c: AttentionCase, seed: number) {
+  const x = attentionInputs(c, seed);
+  const qs = [c.B, c.S, c.H, c.Dh];
+  const ks = [c.B, c.L, c.KVH, c.Dh];
+  const args: AttentionForwardArgs = {
+    ...c,
+    q: rt.upload('q', x.q, qs),
+    k: rt.upload('k', x.k, ks),
+    v: rt.upload('v', x.v, ks),
+    kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]),
+    out: rt.tensor('o', qs),
+    lse: rt.tensor('lse', [c.B, c.H, c.S]),
+  };
+  return { ...x, args };
 }
 
 /** Query rows (b, h, s) that see no key: kvStart[b] > past + s. */

@@ -9,23 +9,19 @@ import { prepareRope, ropeInvFreq } from '../../../src/engine/kernels/rope/rope'
 import { ropeRef } from '../../../src/engine/kernels/rope/rope.ref';
 import { prepareRopeAppend } from '../../../src/model/kv-cache';
 import { closeTo, randn } from '../../helpers/close';
-import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionInputs, maskedRows, type AttentionCase } from '../../helpers/attention-cases';
+import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionForwardArgs, attentionInputs, maskedRows, type AttentionCase } from '../../helpers/attention-cases';
 import { expectRopeAsRef, expectRopeIntoCacheAsRef, expectRopeQkvAsRef, ROPE_SHAPES, ROPE_TOL, ropeSpec } from '../../helpers/rope-cases';
 
 describe('CPU attention forward against the reference', () => {
   for (const c of ATTENTION_FORWARD)
     it(c.name, async () => {
       const rt = new CpuRuntime();
-      const { q, k, v } = attentionInputs(c, 11);
-      const O = rt.tensor('o', [c.B, c.S, c.H, c.Dh]);
-      const LSE = rt.tensor('lse', [c.B, c.H, c.S]);
+      const { q, k, v, args } = attentionForwardArgs(rt, c, 11);
+      const { out: O, lse: LSE } = args;
       // Poison the outputs: every element must be written (masked rows as 0).
       rt.write(O, new Float32Array(c.B * c.S * c.H * c.Dh).fill(NaN));
       rt.write(LSE, new Float32Array(c.B * c.H * c.S).fill(NaN));
-      const op = prepareAttentionForward(rt, {
-        ...c, q: rt.upload('q', q, [c.B, c.S, c.H, c.Dh]), k: rt.upload('k', k, [c.B, c.L, c.KVH, c.Dh]), v: rt.upload('v', v, [c.B, c.L, c.KVH, c.Dh]),
-        kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]), out: O, lse: LSE,
-      });
+      const op = prepareAttentionForward(rt, args);
       rt.run([op]);
       const want = attentionForwardRef(q, k, v, c);
       const o = await rt.readF32(O);
@@ -87,21 +83,18 @@ describe('CPU attention backward against the reference gradients', () => {
   for (const c of ATTENTION_BACKWARD)
     it(c.name, async () => {
       const rt = new CpuRuntime();
-      const { q, k, v } = attentionInputs(c, 21);
+      const { q, k, v, args: fwd } = attentionForwardArgs(rt, c, 21);
       const dO = randn(q.length, 99, 1);
       const qs = [c.B, c.S, c.H, c.Dh];
       const ks = [c.B, c.L, c.KVH, c.Dh];
-      const Q = rt.upload('q', q, qs), K = rt.upload('k', k, ks), V = rt.upload('v', v, ks);
-      const kvStart = rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]);
-      const O = rt.tensor('o', qs), LSE = rt.tensor('lse', [c.B, c.H, c.S]);
       const dQ = rt.tensor('dq', qs);
       // dK, dV poisoned: rows < past + S are written (overwritten), rows after them left alone.
       const n = c.B * c.L * c.KVH * c.Dh;
       const dK = rt.upload('dk', new Float32Array(n).fill(7), ks), dV = rt.upload('dv', new Float32Array(n).fill(7), ks);
       rt.write(dQ, new Float32Array(q.length).fill(NaN));
       const ops = [
-        prepareAttentionForward(rt, { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE }),
-        ...prepareAttentionBackward(rt, { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE, dOut: rt.upload('do', dO, qs), dq: dQ, dk: dK, dv: dV }),
+        prepareAttentionForward(rt, fwd),
+        ...prepareAttentionBackward(rt, { ...fwd, dOut: rt.upload('do', dO, qs), dq: dQ, dk: dK, dv: dV }),
       ];
       expect(ops.length).toBe(4); // forward + stats, dQ, dK/dV: the WebGPU op count
       rt.run(ops);
