@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareAttentionBackward, prepareAttentionForward } from '../../src/engine/kernels/attention/attention';
 import { attentionBackwardRef, attentionForwardRef } from '../../src/engine/kernels/attention/attention.ref';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
-import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionForwardArgs, attentionInputs, type AttentionCase } from '../helpers/attention-cases';
+import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionBackwardArgs, attentionForwardArgs, attentionInputs, type AttentionCase } from '../helpers/attention-cases';
 
 describe('attention forward (flash) against the CPU reference', () => {
   for (const c of ATTENTION_FORWARD) {
@@ -69,31 +69,16 @@ describe('attention backward against the reference gradients', () => {
     it(c.name, async () => {
       const rt = await testRuntime();
       // The backward reads what the forward reads and writes.
-      const { q, k, v, args: fwd } = attentionForwardArgs(rt, c, 21);
-      const dO = randn(q.length, 99, 1);
-      const qs = [c.B, c.S, c.H, c.Dh];
-      const ks = [c.B, c.L, c.KVH, c.Dh];
-      const dQ = rt.tensor('dq', qs);
-      const dK = rt.tensor('dk', ks);
-      const dV = rt.tensor('dv', ks);
-      const ops = [
-        prepareAttentionForward(rt, fwd),
-        ...prepareAttentionBackward(rt, {
-          ...fwd,
-          dOut: rt.upload('do', dO, qs),
-          dq: dQ,
-          dk: dK,
-          dv: dV,
-        }),
-      ];
+      const { q, k, v, dO, fwd, bwd } = attentionBackwardArgs(rt, c, 21);
+      const ops = [prepareAttentionForward(rt, fwd), ...prepareAttentionBackward(rt, bwd)];
       expect(ops.every((o) => o.label.includes('_tiled') === (c.tiled ?? true) || o.label.startsWith('attention_backward_prep') || o.label.startsWith('attention_forward'))).toBe(true);
       rt.run(ops);
       const want = attentionBackwardRef(q, k, v, dO, c);
       // Sums over ≤ 70 keys (× 7 heads for dK/dV) of O(1) products, recomputing P in f32.
       for (const [name, T, ref] of [
-        ['dQ', dQ, want.dq],
-        ['dK', dK, want.dk],
-        ['dV', dV, want.dv],
+        ['dQ', bwd.dq, want.dq],
+        ['dK', bwd.dk, want.dk],
+        ['dV', bwd.dv, want.dv],
       ] as const) {
         const r = closeTo(await rt.readF32(T), ref, 5e-5, 2e-4);
         expect(r.ok, `${name} ${r.worst}`).toBe(true);

@@ -1,7 +1,7 @@
 // Attention cases the WGSL kernels (tests/gpu/attention.test.ts) and the CPU backend's version
 // (tests/unit/cpu/attention-rope.test.ts) share: one case, two backends, the same tolerances. `split` and
 // `tiled` pick a WebGPU variant (the CPU has one); the GPU test checks that the variant it expects ran.
-import type { AttentionDims, AttentionForwardArgs } from '../../src/engine/kernels/attention/attention';
+import type { AttentionBackwardArgs, AttentionDims, AttentionForwardArgs } from '../../src/engine/kernels/attention/attention';
 import type { Runtime } from '../../src/engine/runtime';
 import { randn } from './close';
 
@@ -76,6 +76,20 @@ export function attentionForwardArgs(rt: Runtime, c: AttentionCase, seed: number
     lse: rt.tensor('lse', [c.B, c.H, c.S]),
   };
   return { ...x, args };
+}
+
+/**
+ * attentionForwardArgs (seed: the inputs), with the output gradient dO (seed 99) and fresh gradient tensors:
+ * the backward's arguments. `gradFill` fills dk and dv first (to see which rows the backward writes).
+ */
+export function attentionBackwardArgs(rt: Runtime, c: AttentionCase, seed: number, gradFill?: number) {
+  const { q, k, v, args: fwd } = attentionForwardArgs(rt, c, seed);
+  const dO = randn(q.length, 99, 1);
+  const qs = [c.B, c.S, c.H, c.Dh];
+  const ks = [c.B, c.L, c.KVH, c.Dh];
+  const grad = (label: string) => (gradFill === undefined ? rt.tensor(label, ks) : rt.upload(label, new Float32Array(k.length).fill(gradFill), ks));
+  const bwd: AttentionBackwardArgs = { ...fwd, dOut: rt.upload('do', dO, qs), dq: rt.tensor('dq', qs), dk: grad('dk'), dv: grad('dv') };
+  return { q, k, v, dO, fwd, bwd };
 }
 
 /** Query rows (b, h, s) that see no key: kvStart[b] > past + s. */

@@ -9,7 +9,7 @@ import { prepareRope, ropeInvFreq } from '../../../src/engine/kernels/rope/rope'
 import { ropeRef } from '../../../src/engine/kernels/rope/rope.ref';
 import { prepareRopeAppend } from '../../../src/model/kv-cache';
 import { closeTo, randn } from '../../helpers/close';
-import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionForwardArgs, attentionInputs, maskedRows, type AttentionCase } from '../../helpers/attention-cases';
+import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionBackwardArgs, attentionForwardArgs, attentionInputs, maskedRows, type AttentionCase } from '../../helpers/attention-cases';
 import { expectRopeAsRef, expectRopeIntoCacheAsRef, expectRopeQkvAsRef, ROPE_SHAPES, ROPE_TOL, ropeSpec } from '../../helpers/rope-cases';
 
 describe('CPU attention forward against the reference', () => {
@@ -83,19 +83,10 @@ describe('CPU attention backward against the reference gradients', () => {
   for (const c of ATTENTION_BACKWARD)
     it(c.name, async () => {
       const rt = new CpuRuntime();
-      const { q, k, v, args: fwd } = attentionForwardArgs(rt, c, 21);
-      const dO = randn(q.length, 99, 1);
-      const qs = [c.B, c.S, c.H, c.Dh];
-      const ks = [c.B, c.L, c.KVH, c.Dh];
-      const dQ = rt.tensor('dq', qs);
       // dK, dV poisoned: rows < past + S are written (overwritten), rows after them left alone.
-      const n = c.B * c.L * c.KVH * c.Dh;
-      const dK = rt.upload('dk', new Float32Array(n).fill(7), ks), dV = rt.upload('dv', new Float32Array(n).fill(7), ks);
-      rt.write(dQ, new Float32Array(q.length).fill(NaN));
-      const ops = [
-        prepareAttentionForward(rt, fwd),
-        ...prepareAttentionBackward(rt, { ...fwd, dOut: rt.upload('do', dO, qs), dq: dQ, dk: dK, dv: dV }),
-      ];
+      const { q, k, v, dO, fwd, bwd } = attentionBackwardArgs(rt, c, 21, 7);
+      rt.write(bwd.dq, new Float32Array(q.length).fill(NaN));
+      const ops = [prepareAttentionForward(rt, fwd), ...prepareAttentionBackward(rt, bwd)];
       expect(ops.length).toBe(4); // forward + stats, dQ, dK/dV: the WebGPU op count
       rt.run(ops);
       rt.run(ops); // again: nothing accumulates between runs
@@ -104,9 +95,9 @@ describe('CPU attention backward against the reference gradients', () => {
       const written = (x: ArrayLike<number>, fill: number) =>
         Float64Array.from(x, (val, i) => (Math.floor(i / row) % c.L < c.past + c.S ? val : fill));
       for (const [name, T, ref, after] of [
-        ['dQ', dQ, want.dq, null],
-        ['dK', dK, want.dk, 7],
-        ['dV', dV, want.dv, 7],
+        ['dQ', bwd.dq, want.dq, null],
+        ['dK', bwd.dk, want.dk, 7],
+        ['dV', bwd.dv, want.dv, 7],
       ] as const) {
         const r = closeTo(await rt.readF32(T), after === null ? ref : written(ref, after), 5e-5, 2e-4);
         expect(r.ok, `${name} ${r.worst}`).toBe(true);
