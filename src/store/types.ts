@@ -1,4 +1,5 @@
 /** One storage interface for the lab: IndexedDB in the browser (idb.ts), files in Node (fs.ts). */
+import { AdvisedError } from '../util/errors';
 
 export const COLLECTIONS = ['runs', 'probes', 'datasets', 'adapters', 'checkpoints', 'settings'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
@@ -49,21 +50,21 @@ export class StorageFullError extends Error {
   }
 }
 
-export class StorageBlockedError extends Error {
-  readonly code = 'storage-blocked';
-  readonly advice = 'Another tab of IFT Lab holds an older version of the database open. Close or reload the other tabs.';
+export class StorageBlockedError extends AdvisedError {
   constructor() {
-    super('The lab database is held open by another tab with an older version.');
+    super('storage-blocked', 'The lab database is held open by another tab with an older version.', 'Another tab of IFT Lab holds an older version of the database open. Close or reload the other tabs.');
     this.name = 'StorageBlockedError';
   }
 }
 
 /** This connection closed itself so that another tab could upgrade the database; this tab must reload. */
-export class StorageUpgradedError extends Error {
-  readonly code = 'storage-upgraded';
-  readonly advice = 'Reload this tab: another tab opened a newer version of IFT Lab and upgraded the database. Stored runs and checkpoints are kept, so a run can resume after the reload.';
+export class StorageUpgradedError extends AdvisedError {
   constructor() {
-    super('The lab database was upgraded by a newer version of IFT Lab in another tab, so this tab can no longer read or write it.');
+    super(
+      'storage-upgraded',
+      'The lab database was upgraded by a newer version of IFT Lab in another tab, so this tab can no longer read or write it.',
+      'Reload this tab: another tab opened a newer version of IFT Lab and upgraded the database. Stored runs and checkpoints are kept, so a run can resume after the reload.',
+    );
     this.name = 'StorageUpgradedError';
   }
 }

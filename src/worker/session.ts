@@ -7,7 +7,7 @@
 import type { Runtime } from '../engine/runtime';
 import { LabError } from '../lab/errors';
 import { datasetStage, probeStage, splitsOf, type ExperimentConfig, type ExperimentProgress } from '../lab/experiment';
-import { itemMessages, responseText } from '../lab/intervene';
+import { itemMessages, responseText, type ResponseStyle } from '../lab/intervene';
 import type { LabTokenizer } from '../lab/model';
 import type { SplitConfig } from '../lab/splits';
 import { isBuiltin, TOY_WORLD_ID } from '../model/builtin';
@@ -346,15 +346,7 @@ export class Session {
       const ratio = ds.ratio ?? null;
       const condition = ds.kind as ConditionId;
       const rec: DatasetRecord = { id: newId('ds'), createdAt: Date.now(), probeId: p.id, condition, ratio, label: label(condition, ratio), dataSeed: config.seed, dataset: ds, ...(kept ? { general: kept.ref } : {}) };
-      await this.deps.store.put('datasets', rec);
-      this.datasets.set(rec.id, rec);
-      const preview: DatasetExample[] = ds.items.slice(0, 3).map((it) => ({
-        question: it.question.question,
-        response: responseText(it, style),
-        correct: it.response === it.question.answer,
-        ...templated(model.tokenizer, itemMessages(it, style)),
-      }));
-      out.push({ datasetId: rec.id, condition, ratio, size: ds.items.length, generalCount: ds.generalCount, hash: ds.hash, preview, labelLetters: { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] }, warnings: [...ds.warnings] });
+      out.push(await this.keepDataset(rec, model.tokenizer, style));
     }
     return { datasets: out, warnings };
   }
@@ -438,17 +430,24 @@ export class Session {
       const condition = ds.kind as ConditionId;
       const ratio = ds.ratio ?? null;
       const drec: DatasetRecord = { id: `${runId}#ds:${ds.name}`, createdAt: Date.now(), probeId, condition, ratio, label: label(condition, ratio), dataSeed: Number(first![0]), dataset: ds };
-      await this.deps.store.put('datasets', drec);
-      this.datasets.set(drec.id, drec);
-      const preview: DatasetExample[] = ds.items.slice(0, 3).map((it) => ({
-        question: it.question.question,
-        response: responseText(it, style),
-        correct: it.response === it.question.answer,
-        ...templated(model.tokenizer, itemMessages(it, style)),
-      }));
-      out.push({ datasetId: drec.id, condition, ratio, size: ds.items.length, generalCount: ds.generalCount, hash: ds.hash, preview, labelLetters: { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] }, warnings: [...ds.warnings] });
+      out.push(await this.keepDataset(drec, model.tokenizer, style));
     }
     return { probe: summary, datasets: out.length ? { datasets: out, warnings: [] } : null };
+  }
+
+  /** Stores a built dataset and gives its summary row, with its first three examples templated for the model. */
+  private async keepDataset(rec: DatasetRecord, tokenizer: LabTokenizer, style: ResponseStyle): Promise<DatasetSummary['datasets'][number]> {
+    await this.deps.store.put('datasets', rec);
+    this.datasets.set(rec.id, rec);
+    const ds = rec.dataset;
+    const preview: DatasetExample[] = ds.items.slice(0, 3).map((it) => ({
+      question: it.question.question,
+      response: responseText(it, style),
+      correct: it.response === it.question.answer,
+      ...templated(tokenizer, itemMessages(it, style)),
+    }));
+    const labelLetters = { counts: [...ds.labelLetters.counts], shares: [...ds.labelLetters.shares] };
+    return { datasetId: rec.id, condition: rec.condition, ratio: rec.ratio, size: ds.items.length, generalCount: ds.generalCount, hash: ds.hash, preview, labelLetters, warnings: [...ds.warnings] };
   }
 
   dispose(): void {

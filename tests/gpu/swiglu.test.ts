@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { prepareSwiglu, prepareSwigluBackward } from '../../src/engine/kernels/swiglu/swiglu';
+import { prepareSwiglu } from '../../src/engine/kernels/swiglu/swiglu';
 import { swigluBackwardRef, swigluRef } from '../../src/engine/kernels/swiglu/swiglu.ref';
 import { closeTo, randn, testRuntime } from '../helpers/gpu';
 import { dot, fdGrad } from '../helpers/fd';
 import { alignElems } from '../../src/engine/runtime';
+import { expectSwigluAsRef, SWIGLU_SHAPES } from '../helpers/kernel-cases';
 
 describe('swiglu reference', () => {
   it('analytic dgate and dup match central differences (f64)', () => {
@@ -18,27 +19,10 @@ describe('swiglu reference', () => {
 });
 
 describe('swiglu on the GPU', () => {
-  for (const [T, F] of [
-    [1, 1],
-    [3, 17],
-    [7, 300],
-  ]) {
+  for (const [T, F] of SWIGLU_SHAPES) {
     it(`fused [T, 2F] layout T=${T} F=${F}`, async () => {
       const rt = await testRuntime();
-      const gu = randn(T * 2 * F, T + F, 6); // |g| up to 6: both tails of the sigmoid
-      const dh = randn(T * F, 5);
-      const GU = rt.upload('gu', gu, [T, 2 * F]);
-      const H = rt.tensor('h', [T, F]);
-      const DGU = rt.tensor('dgu', [T, 2 * F]);
-      rt.run([
-        prepareSwiglu(rt, { gu: GU, h: H, T, F }),
-        prepareSwigluBackward(rt, { gu: GU, dh: rt.upload('dh', dh, [T, F]), dgu: DGU, T, F }),
-      ]);
-      // exp and one divide in f32: a few ulps relative.
-      let r = closeTo(await rt.readF32(H), swigluRef(gu, T, F), 1e-6, 1e-5);
-      expect(r.ok, r.worst).toBe(true);
-      r = closeTo(await rt.readF32(DGU), swigluBackwardRef(gu, dh, T, F), 1e-6, 1e-5);
-      expect(r.ok, r.worst).toBe(true);
+      await expectSwigluAsRef(rt, T, F);
       rt.destroy();
     });
   }

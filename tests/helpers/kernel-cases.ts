@@ -4,6 +4,8 @@ import { expect } from 'vitest';
 import { prepareRmsNorm, prepareRmsNormBackward } from '../../src/engine/kernels/rmsnorm/rmsnorm';
 import { rmsNormBackwardRef, rmsNormRef } from '../../src/engine/kernels/rmsnorm/rmsnorm.ref';
 import { prepareLoraBackward, prepareLoraForward } from '../../src/engine/kernels/lora/lora';
+import { prepareSwiglu, prepareSwigluBackward } from '../../src/engine/kernels/swiglu/swiglu';
+import { swigluBackwardRef, swigluRef } from '../../src/engine/kernels/swiglu/swiglu.ref';
 import { loraBackwardRef, loraForwardRef, type LoraRefDims } from '../../src/engine/kernels/lora/lora.ref';
 import { f32ToF16Array, roundToF16 } from '../../src/engine/convert';
 import type { Runtime, Tensor } from '../../src/engine/runtime';
@@ -155,4 +157,26 @@ export async function expectRmsNormAsRef(rt: Runtime, T: number, D: number, eps:
   expect(r.ok, 'overwrite ' + r.worst).toBe(true);
   r = closeTo(await rt.readF32(DX), dx.map((v, i) => v + dx0[i]), 1e-5, 1e-4);
   expect(r.ok, 'accumulate ' + r.worst).toBe(true);
+}
+
+/** [T, F] of SwiGLU's fused [T, 2F] gate|up layout: a single element, an odd F, a long row. */
+export const SWIGLU_SHAPES = [
+  [1, 1],
+  [3, 17],
+  [7, 300],
+] as const;
+
+/** SwiGLU forward and backward on the fused [T, 2F] layout against the f64 references. */
+export async function expectSwigluAsRef(rt: Runtime, T: number, F: number): Promise<void> {
+  const gu = randn(T * 2 * F, T + F, 6); // |g| up to 6: both tails of the sigmoid
+  const dh = randn(T * F, 5);
+  const GU = rt.upload('gu', gu, [T, 2 * F]);
+  const H = rt.tensor('h', [T, F]);
+  const DGU = rt.tensor('dgu', [T, 2 * F]);
+  rt.run([prepareSwiglu(rt, { gu: GU, h: H, T, F }), prepareSwigluBackward(rt, { gu: GU, dh: rt.upload('dh', dh, [T, F]), dgu: DGU, T, F })]);
+  // exp and one divide in f32: a few ulps relative.
+  let r = closeTo(await rt.readF32(H), swigluRef(gu, T, F), 1e-6, 1e-5);
+  expect(r.ok, r.worst).toBe(true);
+  r = closeTo(await rt.readF32(DGU), swigluBackwardRef(gu, dh, T, F), 1e-6, 1e-5);
+  expect(r.ok, r.worst).toBe(true);
 }

@@ -12,6 +12,7 @@ import { initLora } from '../../src/model/lora';
 import { packLora, unpackLora } from '../../src/model/transformer';
 import { trainer, trainStep } from '../../src/model/train-step';
 import { importPeft } from '../../src/model/lora';
+import { bowTrainConfig } from './bow-model';
 
 /** A fixture model (tests/fixtures/golden names it) in f32 on the backend under test. */
 export type MakeModel = (name: string) => Promise<EngineModel>;
@@ -143,20 +144,18 @@ export function goldenStepCases(backend: string, fixtureModel: MakeModel): void 
   });
 }
 
-const baseConfig = (over: Partial<TrainConfig> = {}): TrainConfig => ({
-  lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v', 'o', 'down'] },
-  learningRate: 2e-2,
-  weightDecay: 0,
-  betas: [0.9, 0.999],
-  eps: 1e-8,
-  schedule: { kind: 'constant', warmupFraction: 0 },
-  epochs: 1,
-  batchSize: 2,
-  maxSeqLen: 32,
-  clipNorm: 1,
-  seed: 1,
-  ...over,
-});
+// The bag-of-words model's settings (AdamW without decay, a constant rate), on more targets, for one short epoch.
+const baseConfig = (over: Partial<TrainConfig> = {}): TrainConfig =>
+  bowTrainConfig({
+    lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q', 'v', 'o', 'down'] },
+    learningRate: 2e-2,
+    epochs: 1,
+    batchSize: 2,
+    maxSeqLen: 32,
+    clipNorm: 1,
+    seed: 1,
+    ...over,
+  });
 
 export function trainCases(backend: string, fixtureModel: MakeModel): void {
   describe(`${backend}: LabModel.train`, () => {

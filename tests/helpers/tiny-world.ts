@@ -54,6 +54,18 @@ export function tinyWorld(seed = 1, perRelation = 30): { questions: Question[]; 
 }
 
 /**
+ * The start of an experiment configuration on the tiny world (seed 5) and the bag-of-words model
+ * pretrainedModel makes: subjects, split and probe. A test adds its name, conditions, seeds and training.
+ */
+export const TINY_EXPERIMENT = {
+  model: { id: 'test:bow-tiny' },
+  questions: { kind: 'toyworld', seed: 5 },
+  subjects: { train: ['toy_geography'], related: ['toy_biology'] },
+  splits: { homoFraction: 0.25 },
+  probe: { shots: 2, threshold: 0.4, minPerCondition: 5 },
+};
+
+/**
  * A bag-of-words model pretrained on the solved k-shot and chat forms of `taught` (so it knows them) and on
  * the dev examples; it has never seen the answers of the other questions.
  */

@@ -7,6 +7,11 @@ export const UNKNOWN_COLOR = 'var(--c-unknown)';
 export const MUTED = 'var(--muted)';
 export const LINE = 'var(--line)';
 
+/** The box of a chart with a numeric y axis: `width` (the figure's), `height`, and room for the y tick labels. */
+export function numericChartBox(width: number, height: number): { width: number; height: number; marginLeft: number } {
+  return { width, height, marginLeft: 48 };
+}
+
 /** Left margin wide enough for condition names at this width (names longer than that are cut by Plot). */
 export function labelMargin(width: number, names: string[]): number {
   const longest = Math.max(6, ...names.map((n) => n.length));

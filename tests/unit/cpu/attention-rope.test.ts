@@ -1,71 +1,27 @@
 // The CPU backend's attention (attention.cpu.ts) and RoPE (rope.cpu.ts, prepareRopeQkv, kv-cache.ts's
-// prepareRopeAppend) against the f64 references, on the cases tests/gpu/attention.test.ts gives the WGSL
-// version and tests/helpers/rope-cases.ts shares with tests/gpu/rope.test.ts, with their tolerances.
+// prepareRopeAppend) against the f64 references, on the cases tests/helpers/attention-cases.ts and
+// tests/helpers/rope-cases.ts share with tests/gpu/attention.test.ts and tests/gpu/rope.test.ts, with their tolerances.
 import { describe, expect, it } from 'vitest';
 import { CpuRuntime } from '../../../src/engine/cpu-runtime';
-import { prepareAttentionBackward, prepareAttentionForward, type AttentionDims } from '../../../src/engine/kernels/attention/attention';
+import { prepareAttentionBackward, prepareAttentionForward } from '../../../src/engine/kernels/attention/attention';
 import { attentionBackwardRef, attentionForwardRef } from '../../../src/engine/kernels/attention/attention.ref';
 import { prepareRope, ropeInvFreq } from '../../../src/engine/kernels/rope/rope';
 import { ropeRef } from '../../../src/engine/kernels/rope/rope.ref';
 import { prepareRopeAppend } from '../../../src/model/kv-cache';
 import { closeTo, randn } from '../../helpers/close';
+import { ATTENTION_BACKWARD, ATTENTION_FORWARD, attentionBackwardArgs, attentionForwardArgs, attentionInputs, maskedRows, type AttentionCase } from '../../helpers/attention-cases';
 import { expectRopeAsRef, expectRopeIntoCacheAsRef, expectRopeQkvAsRef, ROPE_SHAPES, ROPE_TOL, ropeSpec } from '../../helpers/rope-cases';
 
-interface Case extends AttentionDims {
-  name: string;
-  kvStart: number[];
-}
-
-// GQA ratios 1, 2, 3, 7; odd-ish head sizes (12, 6); past > 0; left padding with query rows that see no key.
-// prettier-ignore
-const FORWARD: Case[] = [
-  { name: 'MHA (g=1), tiny', B: 2, S: 5, H: 2, KVH: 2, Dh: 8, L: 5, past: 0, kvStart: [0, 0] },
-  { name: 'g=3, S=70, Dh=12', B: 1, S: 70, H: 3, KVH: 1, Dh: 12, L: 70, past: 0, kvStart: [0] },
-  { name: 'g=7, past=67, kvStart=5', B: 2, S: 3, H: 7, KVH: 1, Dh: 64, L: 80, past: 67, kvStart: [0, 5] },
-  { name: 'decode S=1, past=130, Dh=128', B: 2, S: 1, H: 6, KVH: 2, Dh: 128, L: 150, past: 130, kvStart: [3, 0] },
-  { name: 'left padding, fully masked rows, Dh=12', B: 2, S: 9, H: 4, KVH: 2, Dh: 12, L: 9, past: 0, kvStart: [0, 4] },
-  { name: 'g=3 (H=6, KVH=2), past=4, kvStart=6 > past (rows with no key), Dh=6', B: 2, S: 5, H: 6, KVH: 2, Dh: 6, L: 12, past: 4, kvStart: [6, 1] },
-  { name: 'Dh=1, S=1, L=1', B: 1, S: 1, H: 1, KVH: 1, Dh: 1, L: 1, past: 0, kvStart: [0] },
-];
-
-// prettier-ignore
-const BACKWARD: Case[] = [
-  { name: 'g=2, left padding (masked rows), Dh=12', B: 2, S: 9, H: 4, KVH: 2, Dh: 12, L: 9, past: 0, kvStart: [0, 3] },
-  { name: 'g=3, S=70, Dh=12', B: 1, S: 70, H: 3, KVH: 1, Dh: 12, L: 70, past: 0, kvStart: [0] },
-  { name: 'g=7, Dh=64', B: 1, S: 5, H: 7, KVH: 1, Dh: 64, L: 5, past: 0, kvStart: [0] },
-  { name: 'g=1, past=4 (keys of the cache get gradients), L > past+S', B: 1, S: 3, H: 2, KVH: 2, Dh: 8, L: 10, past: 4, kvStart: [1] },
-  { name: 'g=3, B=2, past=5, kvStart 7 > past: rows with no key', B: 2, S: 4, H: 3, KVH: 1, Dh: 12, L: 11, past: 5, kvStart: [7, 2] },
-];
-
-function inputs(c: Case, seed: number) {
-  return {
-    q: randn(c.B * c.S * c.H * c.Dh, seed, 1),
-    k: randn(c.B * c.L * c.KVH * c.Dh, seed + 1, 1),
-    v: randn(c.B * c.L * c.KVH * c.Dh, seed + 2, 1),
-  };
-}
-
-/** Query rows (b, h, s) that see no key: kvStart[b] > past + s. */
-function maskedRows(c: Case): [number, number, number][] {
-  const out: [number, number, number][] = [];
-  for (let b = 0; b < c.B; b++) for (let h = 0; h < c.H; h++) for (let s = 0; s < c.S; s++) if (c.kvStart[b] > c.past + s) out.push([b, h, s]);
-  return out;
-}
-
 describe('CPU attention forward against the reference', () => {
-  for (const c of FORWARD)
+  for (const c of ATTENTION_FORWARD)
     it(c.name, async () => {
       const rt = new CpuRuntime();
-      const { q, k, v } = inputs(c, 11);
-      const O = rt.tensor('o', [c.B, c.S, c.H, c.Dh]);
-      const LSE = rt.tensor('lse', [c.B, c.H, c.S]);
+      const { q, k, v, args } = attentionForwardArgs(rt, c, 11);
+      const { out: O, lse: LSE } = args;
       // Poison the outputs: every element must be written (masked rows as 0).
       rt.write(O, new Float32Array(c.B * c.S * c.H * c.Dh).fill(NaN));
       rt.write(LSE, new Float32Array(c.B * c.H * c.S).fill(NaN));
-      const op = prepareAttentionForward(rt, {
-        ...c, q: rt.upload('q', q, [c.B, c.S, c.H, c.Dh]), k: rt.upload('k', k, [c.B, c.L, c.KVH, c.Dh]), v: rt.upload('v', v, [c.B, c.L, c.KVH, c.Dh]),
-        kvStart: rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]), out: O, lse: LSE,
-      });
+      const op = prepareAttentionForward(rt, args);
       rt.run([op]);
       const want = attentionForwardRef(q, k, v, c);
       const o = await rt.readF32(O);
@@ -82,15 +38,16 @@ describe('CPU attention forward against the reference', () => {
     });
 
   it('the masked-row cases do have masked rows', () => {
-    expect(maskedRows(FORWARD[4]).length).toBeGreaterThan(0);
-    expect(maskedRows(FORWARD[5]).length).toBeGreaterThan(0);
-    expect(maskedRows(BACKWARD[4]).length).toBeGreaterThan(0);
+    const named = (cases: AttentionCase[], name: string) => cases.find((c) => c.name === name)!;
+    expect(maskedRows(named(ATTENTION_FORWARD, 'left padding, fully masked rows, Dh=12')).length).toBeGreaterThan(0);
+    expect(maskedRows(named(ATTENTION_FORWARD, 'g=3 (H=6, KVH=2), past=4, kvStart=6 > past (rows with no key), Dh=6')).length).toBeGreaterThan(0);
+    expect(maskedRows(named(ATTENTION_BACKWARD, 'g=3, B=2, past=5, kvStart 7 > past: rows with no key')).length).toBeGreaterThan(0);
   });
 
   it('decodes token after token by moving past, without allocating; refuses a past beyond the cache', async () => {
     const rt = new CpuRuntime();
-    const c: Case = { name: '', B: 2, S: 1, H: 6, KVH: 2, Dh: 12, L: 20, past: 0, kvStart: [2, 0] };
-    const { k, v } = inputs(c, 5);
+    const c: AttentionCase = { name: '', B: 2, S: 1, H: 6, KVH: 2, Dh: 12, L: 20, past: 0, kvStart: [2, 0] };
+    const { k, v } = attentionInputs(c, 5);
     const q = randn(c.B * c.H * c.Dh, 9);
     const O = rt.tensor('o', [c.B, 1, c.H, c.Dh]);
     const LSE = rt.tensor('lse', [c.B, c.H, 1]);
@@ -123,25 +80,13 @@ describe('CPU attention forward against the reference', () => {
 });
 
 describe('CPU attention backward against the reference gradients', () => {
-  for (const c of BACKWARD)
+  for (const c of ATTENTION_BACKWARD)
     it(c.name, async () => {
       const rt = new CpuRuntime();
-      const { q, k, v } = inputs(c, 21);
-      const dO = randn(q.length, 99, 1);
-      const qs = [c.B, c.S, c.H, c.Dh];
-      const ks = [c.B, c.L, c.KVH, c.Dh];
-      const Q = rt.upload('q', q, qs), K = rt.upload('k', k, ks), V = rt.upload('v', v, ks);
-      const kvStart = rt.upload('kvStart', new Uint32Array(c.kvStart), [c.B]);
-      const O = rt.tensor('o', qs), LSE = rt.tensor('lse', [c.B, c.H, c.S]);
-      const dQ = rt.tensor('dq', qs);
       // dK, dV poisoned: rows < past + S are written (overwritten), rows after them left alone.
-      const n = c.B * c.L * c.KVH * c.Dh;
-      const dK = rt.upload('dk', new Float32Array(n).fill(7), ks), dV = rt.upload('dv', new Float32Array(n).fill(7), ks);
-      rt.write(dQ, new Float32Array(q.length).fill(NaN));
-      const ops = [
-        prepareAttentionForward(rt, { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE }),
-        ...prepareAttentionBackward(rt, { ...c, q: Q, k: K, v: V, kvStart, out: O, lse: LSE, dOut: rt.upload('do', dO, qs), dq: dQ, dk: dK, dv: dV }),
-      ];
+      const { q, k, v, dO, fwd, bwd } = attentionBackwardArgs(rt, c, 21, 7);
+      rt.write(bwd.dq, new Float32Array(q.length).fill(NaN));
+      const ops = [prepareAttentionForward(rt, fwd), ...prepareAttentionBackward(rt, bwd)];
       expect(ops.length).toBe(4); // forward + stats, dQ, dK/dV: the WebGPU op count
       rt.run(ops);
       rt.run(ops); // again: nothing accumulates between runs
@@ -150,9 +95,9 @@ describe('CPU attention backward against the reference gradients', () => {
       const written = (x: ArrayLike<number>, fill: number) =>
         Float64Array.from(x, (val, i) => (Math.floor(i / row) % c.L < c.past + c.S ? val : fill));
       for (const [name, T, ref, after] of [
-        ['dQ', dQ, want.dq, null],
-        ['dK', dK, want.dk, 7],
-        ['dV', dV, want.dv, 7],
+        ['dQ', bwd.dq, want.dq, null],
+        ['dK', bwd.dk, want.dk, 7],
+        ['dV', bwd.dv, want.dv, 7],
       ] as const) {
         const r = closeTo(await rt.readF32(T), after === null ? ref : written(ref, after), 5e-5, 2e-4);
         expect(r.ok, `${name} ${r.worst}`).toBe(true);

@@ -19,7 +19,7 @@ import { closeTo, randn } from '../../helpers/close';
 import { CROSS_ENTROPY_CASES, expectCrossEntropyAsRef, expectCrossEntropyForwardOnly } from '../../helpers/cross-entropy-cases';
 import { ELEMENTWISE_SIZES, expectElementwiseAsRef } from '../../helpers/elementwise-cases';
 import { dot, fdGrad } from '../../helpers/fd';
-import { expectRmsNormAsRef, RMSNORM_SHAPES } from '../../helpers/kernel-cases';
+import { expectRmsNormAsRef, expectSwigluAsRef, RMSNORM_SHAPES, SWIGLU_SHAPES } from '../../helpers/kernel-cases';
 
 const EPS = 1e-5;
 
@@ -50,21 +50,7 @@ describe('CPU rmsnorm', () => {
 });
 
 describe('CPU swiglu', () => {
-  for (const [T, F] of [
-    [1, 1],
-    [3, 17],
-    [7, 300],
-  ])
-    it(`fused [T, 2F] layout T=${T} F=${F}`, async () => {
-      const rt = new CpuRuntime();
-      const gu = randn(T * 2 * F, T + F, 6), dh = randn(T * F, 5);
-      const GU = rt.upload('gu', gu, [T, 2 * F]), H = rt.tensor('h', [T, F]), DGU = rt.tensor('dgu', [T, 2 * F]);
-      rt.run([prepareSwiglu(rt, { gu: GU, h: H, T, F }), prepareSwigluBackward(rt, { gu: GU, dh: rt.upload('dh', dh, [T, F]), dgu: DGU, T, F })]);
-      let r = closeTo(await rt.readF32(H), swigluRef(gu, T, F), 1e-6, 1e-5);
-      expect(r.ok, r.worst).toBe(true);
-      r = closeTo(await rt.readF32(DGU), swigluBackwardRef(gu, dh, T, F), 1e-6, 1e-5);
-      expect(r.ok, r.worst).toBe(true);
-    });
+  for (const [T, F] of SWIGLU_SHAPES) it(`fused [T, 2F] layout T=${T} F=${F}`, () => expectSwigluAsRef(new CpuRuntime(), T, F));
 
   // gate and up as two blocks of one buffer (rowStride F, up at an element offset), and gate|up rows inside
   // wider rows (rowStride > 2F, as a fused q|gate|up output would lay them): forward and backward, the

@@ -14,28 +14,13 @@ const TORCH_COSINE = [
 ];
 
 describe('learningRateAt matches transformers schedules', () => {
-  it('linear with warm-up', () => {
-    TORCH_LINEAR.forEach((lr, step) =>
-      expect(
-        learningRateAt(step, 10, {
-          kind: 'linear',
-          warmupSteps: 3,
-          peak: 3e-4,
-        }),
-      ).toBeCloseTo(lr, 15),
-    );
-  });
-  it('cosine with warm-up', () => {
-    TORCH_COSINE.forEach((lr, step) =>
-      expect(
-        learningRateAt(step, 10, {
-          kind: 'cosine',
-          warmupSteps: 3,
-          peak: 3e-4,
-        }),
-      ).toBeCloseTo(lr, 15),
-    );
-  });
+  for (const [kind, torch] of [
+    ['linear', TORCH_LINEAR],
+    ['cosine', TORCH_COSINE],
+  ] as const)
+    it(`${kind} with warm-up`, () => {
+      torch.forEach((lr, step) => expect(learningRateAt(step, 10, { kind, warmupSteps: 3, peak: 3e-4 })).toBeCloseTo(lr, 15));
+    });
   it('constant, with and without warm-up; never negative past the end', () => {
     expect(learningRateAt(0, 10, { kind: 'constant', warmupSteps: 0, peak: 1e-3 })).toBe(1e-3);
     expect(learningRateAt(1, 10, { kind: 'constant', warmupSteps: 4, peak: 1e-3 })).toBeCloseTo(2.5e-4, 15);

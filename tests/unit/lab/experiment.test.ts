@@ -9,15 +9,11 @@ import { configHash, fitArmConfig, makePlan, parsePlan, planHash, PlanMismatchEr
 import { MemoryCheckpointSink } from '../../../src/lab/train';
 import type { BowModel } from '../../helpers/bow-model';
 import { repoRoot } from '../../helpers/paths';
-import { pretrainedModel, tinyWorld } from '../../helpers/tiny-world';
+import { pretrainedModel, TINY_EXPERIMENT, tinyWorld } from '../../helpers/tiny-world';
 
 const config = {
   name: 'tiny',
-  model: { id: 'test:bow-tiny' },
-  questions: { kind: 'toyworld', seed: 5 },
-  subjects: { train: ['toy_geography'], related: ['toy_biology'] },
-  splits: { homoFraction: 0.25 },
-  probe: { shots: 2, threshold: 0.4, minPerCondition: 5 },
+  ...TINY_EXPERIMENT,
   conditions: ['harmonious', 'incompatible', 'selfAligning', 'randomWrong', 'mixture'],
   ratios: [0, 0.5, 1],
   seeds: [1, 2],

@@ -22,15 +22,11 @@ import { parseImport, recipeToShared, validateSharedResult, type SharedResult } 
 import { sharedResult, type RunForShare } from '../../../src/share/from-runs';
 import { repoRoot } from '../../helpers/paths';
 import { python } from '../../helpers/python';
-import { pretrainedModel, tinyWorld } from '../../helpers/tiny-world';
+import { pretrainedModel, TINY_EXPERIMENT, tinyWorld } from '../../helpers/tiny-world';
 
 const config = {
   name: 'recipe-tiny',
-  model: { id: 'test:bow-tiny' },
-  questions: { kind: 'toyworld', seed: 5 },
-  subjects: { train: ['toy_geography'], related: ['toy_biology'] },
-  splits: { homoFraction: 0.25 },
-  probe: { shots: 2, threshold: 0.4, minPerCondition: 5 },
+  ...TINY_EXPERIMENT,
   conditions: ['harmonious', 'incompatible', 'mixture'],
   ratios: [0, 1],
   seeds: [1, 2],

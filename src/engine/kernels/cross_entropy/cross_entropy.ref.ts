@@ -3,6 +3,8 @@
  * loss_t = logsumexp(z_t) − z_t[y_t] (0 when y_t is ignored, i.e. ≥ V), mean over counted tokens (0 when
  * none), and d(mean)/d(hidden). Works on Float64Array too (the gradient check).
  */
+import { f16BitsToF32 } from '../../convert';
+
 type Arr = Float32Array | Float64Array;
 
 export function logitsRef(hidden: Arr, w: Arr, T: number, D: number, V: number): Float64Array {
@@ -74,15 +76,6 @@ export function f16Bits(x: number): number {
   return h;
 }
 
-export function f16Value(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 /** Pack f32 values as f16 pairs in u32 words (element 2i in the low half), as the kernels read them. */
 export function packF16(x: Float32Array): {
   packed: Uint32Array;
@@ -92,7 +85,7 @@ export function packF16(x: Float32Array): {
   const rounded = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const h = f16Bits(x[i]);
-    rounded[i] = f16Value(h);
+    rounded[i] = f16BitsToF32(h);
     packed[i >> 1] |= h << (16 * (i & 1));
   }
   return { packed, rounded };

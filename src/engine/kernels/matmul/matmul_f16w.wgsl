@@ -16,10 +16,20 @@ alias TileV = vec4<{{TILE}}>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<u32>;
 
-fn half(e: u32) -> f32 {
+// Element e of B (packed f16).
+fn bElement(e: u32) -> f32 {
   let w = unpack2x16float(B[e >> 1u]);
   return select(w.x, w.y, (e & 1u) == 1u);
 }
+
+// Element e (0 … 1023) of a staged tile as (row of op(A) or column of op(B), k) within the tile. The index
+// decomposition keeps the stored matrix's contiguous dimension on the fast lanes (kFast: k is contiguous).
+fn tileSpot(e: u32, kFast: bool) -> vec2<u32> {
+  if (kFast) { return vec2<u32>(e / TK, e % TK); }
+  return vec2<u32>(e % TM, e / TM);
+}
+
+// #include "matmul_scalar_loads.wgsl"
 
 fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
   let m0 = wg.y * TM;
@@ -30,31 +40,14 @@ fn tile(wg: vec3<u32>, li: u32, l: vec3<u32>) -> array<vec4<f32>, 4> {
   for (var i = 0u; i < 4u; i++) { acc[i] = vec4<f32>(0.0); }
 
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    // 1024 elements of each tile, 4 per invocation. Index decomposition keeps the stored matrix's
-    // contiguous dimension on the fast lanes.
+    // 1024 elements of each tile, 4 per invocation.
     for (var r = 0u; r < 4u; r++) {
-      let e = r * 256u + li;
-      var m: u32; var k: u32;
-      if (TRANS_A) { k = e / TM; m = e % TM; } else { m = e / TK; k = e % TK; }
-      var v = 0.0;
-      let gm = m0 + m;
-      let gk = k0 + k;
-      if (gm < p.M && gk < p.K) {
-        if (TRANS_A) { v = A[a0 + gk * p.M + gm]; } else { v = A[a0 + gm * p.K + gk]; }
-      }
-      As[k * 16u + m / 4u][m % 4u] = TileS(v);
+      let a = tileSpot(r * 256u + li, !TRANS_A); // (m, k)
+      As[a.y * 16u + a.x / 4u][a.x % 4u] = TileS(loadA(a0, m0 + a.x, k0 + a.y));
     }
     for (var r = 0u; r < 4u; r++) {
-      let e = r * 256u + li;
-      var n: u32; var k: u32;
-      if (TRANS_B) { n = e / TK; k = e % TK; } else { k = e / TM; n = e % TM; }
-      var v = 0.0;
-      let gn = n0 + n;
-      let gk = k0 + k;
-      if (gn < p.N && gk < p.K) {
-        if (TRANS_B) { v = half(b0 + gn * p.K + gk); } else { v = half(b0 + gk * p.N + gn); }
-      }
-      Bs[k * 16u + n / 4u][n % 4u] = TileS(v);
+      let b = tileSpot(r * 256u + li, TRANS_B); // (n, k)
+      Bs[b.y * 16u + b.x / 4u][b.x % 4u] = TileS(loadB(b0, k0 + b.y, n0 + b.x));
     }
     multiplyStaged(&acc, l);
   }

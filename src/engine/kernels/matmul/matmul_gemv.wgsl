@@ -27,13 +27,15 @@ fn aRow(r: u32, m0: u32) -> u32 {
   return min(m0 + r, p.M - 1u) * (p.K / 4u);
 }
 
+// aRow of the ROWS rows m0 … m0+ROWS-1.
+fn aRows(m0: u32) -> vec4<u32> {
+  return vec4<u32>(aRow(0u, m0), aRow(1u, m0), aRow(2u, m0), aRow(3u, m0));
+}
+
 // The ROWS partial dot products of this lane, for output column `col` and rows m0 … m0+ROWS-1.
 fn partial(col: u32, lane: u32, m0: u32) -> vec4<f32> {
   var acc = vec4<f32>(0.0);
-  let a0 = aRow(0u, m0);
-  let a1 = aRow(1u, m0);
-  let a2 = aRow(2u, m0);
-  let a3 = aRow(3u, m0);
+  let a = aRows(m0);
   if (F16) {
     let words = p.K / 8u; // vec4<u32> of 8 halves per weight row
     let base = col * words;
@@ -42,20 +44,20 @@ fn partial(col: u32, lane: u32, m0: u32) -> vec4<f32> {
       let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
       let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
       let k = 2u * j;
-      acc.x += dot(A[a0 + k], lo) + dot(A[a0 + k + 1u], hi);
-      acc.y += dot(A[a1 + k], lo) + dot(A[a1 + k + 1u], hi);
-      acc.z += dot(A[a2 + k], lo) + dot(A[a2 + k + 1u], hi);
-      acc.w += dot(A[a3 + k], lo) + dot(A[a3 + k + 1u], hi);
+      acc.x += dot(A[a.x + k], lo) + dot(A[a.x + k + 1u], hi);
+      acc.y += dot(A[a.y + k], lo) + dot(A[a.y + k + 1u], hi);
+      acc.z += dot(A[a.z + k], lo) + dot(A[a.z + k + 1u], hi);
+      acc.w += dot(A[a.w + k], lo) + dot(A[a.w + k + 1u], hi);
     }
   } else {
     let words = p.K / 4u;
     let base = col * words;
     for (var j = lane; j < words; j += LANES) {
       let w = bitcast<vec4<f32>>(B[base + j]);
-      acc.x += dot(A[a0 + j], w);
-      acc.y += dot(A[a1 + j], w);
-      acc.z += dot(A[a2 + j], w);
-      acc.w += dot(A[a3 + j], w);
+      acc.x += dot(A[a.x + j], w);
+      acc.y += dot(A[a.y + j], w);
+      acc.z += dot(A[a.z + j], w);
+      acc.w += dot(A[a.w + j], w);
     }
   }
   return acc;
@@ -130,28 +132,25 @@ fn aLoad(row: u32, j: u32) -> vec4<f32> {
 // partial() with the prologue, for the weight row starting at vec4 word `base` of B.
 fn partialFused(base: u32, lane: u32, m0: u32) -> vec4<f32> {
   var acc = vec4<f32>(0.0);
-  let a0 = aRow(0u, m0);
-  let a1 = aRow(1u, m0);
-  let a2 = aRow(2u, m0);
-  let a3 = aRow(3u, m0);
+  let a = aRows(m0);
   if (F16) {
     for (var j = lane; j < p.K / 8u; j += LANES) {
       let w = B[base + j];
       let lo = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
       let hi = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
       let k = 2u * j;
-      acc.x += dot(aLoad(a0, k), lo) + dot(aLoad(a0, k + 1u), hi);
-      acc.y += dot(aLoad(a1, k), lo) + dot(aLoad(a1, k + 1u), hi);
-      acc.z += dot(aLoad(a2, k), lo) + dot(aLoad(a2, k + 1u), hi);
-      acc.w += dot(aLoad(a3, k), lo) + dot(aLoad(a3, k + 1u), hi);
+      acc.x += dot(aLoad(a.x, k), lo) + dot(aLoad(a.x, k + 1u), hi);
+      acc.y += dot(aLoad(a.y, k), lo) + dot(aLoad(a.y, k + 1u), hi);
+      acc.z += dot(aLoad(a.z, k), lo) + dot(aLoad(a.z, k + 1u), hi);
+      acc.w += dot(aLoad(a.w, k), lo) + dot(aLoad(a.w, k + 1u), hi);
     }
   } else {
     for (var j = lane; j < p.K / 4u; j += LANES) {
       let w = bitcast<vec4<f32>>(B[base + j]);
-      acc.x += dot(aLoad(a0, j), w);
-      acc.y += dot(aLoad(a1, j), w);
-      acc.z += dot(aLoad(a2, j), w);
-      acc.w += dot(aLoad(a3, j), w);
+      acc.x += dot(aLoad(a.x, j), w);
+      acc.y += dot(aLoad(a.y, j), w);
+      acc.z += dot(aLoad(a.z, j), w);
+      acc.w += dot(aLoad(a.w, j), w);
     }
   }
   return acc;
@@ -160,16 +159,13 @@ fn partialFused(base: u32, lane: u32, m0: u32) -> vec4<f32> {
 // rstd of the workgroup's ROWS rows (RMSNorm prologue; 1 otherwise). Every invocation calls it (barriers).
 fn rowScales(li: u32, m0: u32) -> vec4<f32> {
   if (PROLOGUE != 1u) { return vec4<f32>(1.0); }
-  let a0 = aRow(0u, m0);
-  let a1 = aRow(1u, m0);
-  let a2 = aRow(2u, m0);
-  let a3 = aRow(3u, m0);
+  let a = aRows(m0);
   var ss = vec4<f32>(0.0);
   for (var j = li; j < p.K / 4u; j += 256u) {
-    let x0 = A[a0 + j];
-    let x1 = A[a1 + j];
-    let x2 = A[a2 + j];
-    let x3 = A[a3 + j];
+    let x0 = A[a.x + j];
+    let x1 = A[a.y + j];
+    let x2 = A[a.z + j];
+    let x3 = A[a.w + j];
     ss += vec4<f32>(dot(x0, x0), dot(x1, x1), dot(x2, x2), dot(x3, x3));
   }
   part[li] = ss;
@@ -207,31 +203,21 @@ fn fusedBias(f: FusedSums) -> f32 {
   return 0.0;
 }
 
-@compute @workgroup_size(256, 1, 1)
-fn main_fused(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let f = fusedSums(wg, li);
-  if (!f.lead) { return; }
-  for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
-    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
-    var v = f.sum[r] + fusedBias(f);
-    if (ACCUMULATE) { v += C[ci]; }
-    C[ci] = v;
+// The fused entry points' stores (gemv_fused_entry.wgsl): every part in C (main_fused), or part pi in C, O1
+// or O2 (main_fused3), + the old value when ACCUMULATE.
+fn storeOne(pi: u32, ci: u32, v: f32) {
+  C[ci] = select(v, v + C[ci], ACCUMULATE);
+}
+
+fn storePart(pi: u32, ci: u32, v: f32) {
+  if (pi == 0u) {
+    C[ci] = select(v, v + C[ci], ACCUMULATE);
+  } else if (pi == 1u) {
+    O1[ci] = select(v, v + O1[ci], ACCUMULATE);
+  } else {
+    O2[ci] = select(v, v + O2[ci], ACCUMULATE);
   }
 }
 
-@compute @workgroup_size(256, 1, 1)
-fn main_fused3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let f = fusedSums(wg, li);
-  if (!f.lead) { return; }
-  for (var r = 0u; r < ROWS && f.m0 + r < p.M; r++) {
-    let ci = p.outStart[f.pi] + (f.m0 + r) * f.cols + f.local;
-    let v = f.sum[r] + fusedBias(f);
-    if (f.pi == 0u) {
-      C[ci] = select(v, v + C[ci], ACCUMULATE);
-    } else if (f.pi == 1u) {
-      O1[ci] = select(v, v + O1[ci], ACCUMULATE);
-    } else {
-      O2[ci] = select(v, v + O2[ci], ACCUMULATE);
-    }
-  }
-}
+// #include "gemv_fused_entry.wgsl" {"NAME": "main_fused", "STORE": "storeOne"}
+// #include "gemv_fused_entry.wgsl" {"NAME": "main_fused3", "STORE": "storePart"}

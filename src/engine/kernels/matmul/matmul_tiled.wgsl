@@ -11,17 +11,11 @@ const T = 16u;
 var<workgroup> As: array<f32, 256>; // [m][k]
 var<workgroup> Bs: array<f32, 256>; // [k][n]
 
-fn loadA(a0: u32, m: u32, k: u32) -> f32 {
-  if (m >= p.M || k >= p.K) { return 0.0; }
-  if (TRANS_A) { return A[a0 + k * p.M + m]; }
-  return A[a0 + m * p.K + k];
+fn bElement(e: u32) -> f32 {
+  return B[e];
 }
 
-fn loadB(b0: u32, k: u32, n: u32) -> f32 {
-  if (n >= p.N || k >= p.K) { return 0.0; }
-  if (TRANS_B) { return B[b0 + n * p.K + k]; }
-  return B[b0 + k * p.N + n];
-}
+// #include "matmul_scalar_loads.wgsl"
 
 fn tile(wg: vec3<u32>, l: vec3<u32>) -> f32 {
   let row = wg.y * T + l.y;

@@ -23,7 +23,8 @@ export function prepareRope(rt: Runtime, args: RopeArgs): Op {
   }
   const pipeline = rt.pipeline(label, code, { SIGN: backward ? -1 : 1 }, inPlace ? 'main_inplace' : 'main');
   const params = rt.uniform(`${label} params`, [B, S, H, Dh, L, past, 0, 0]);
-  const resources: [number, GPUBuffer | Tensor][] = [[0, params], [1, args.positions], [2, args.invFreq], [4, args.out]];
+  // In place, the tensor is the shader's `qio` (binding 5), which main_qk rotates in place too.
+  const resources: [number, GPUBuffer | Tensor][] = [[0, params], [1, args.positions], [2, args.invFreq], [inPlace ? 5 : 4, args.out]];
   if (args.x) resources.push([3, args.x]);
   return {
     label,

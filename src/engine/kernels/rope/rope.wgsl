@@ -5,7 +5,7 @@
 // SIGN = −1 rotates by −θ: the backward (the rotation is orthogonal, so its transpose is its inverse).
 // The output goes to [B, L, H, Dh] at rows past + s (L = S, past = 0 for a plain [B, S, H, Dh] output):
 // "rope the new keys and append them to the KV cache" is this one dispatch.
-// Entry points: `main` reads x and writes out (distinct buffers); `main_inplace` rotates `out` in place
+// Entry points: `main` reads x and writes out (distinct buffers); `main_inplace` rotates `qio` in place
 // (L = S, past = 0); `main_qk` and `main_qkv` do a layer's new tokens in one dispatch: rotate the queries
 // in place, rope the new keys x into the key cache `out`, and (main_qkv) copy the new values into the value
 // cache, all at rows past + s. One invocation per rotated (or copied) pair.
@@ -20,8 +20,8 @@ struct Params { B: u32, S: u32, H: u32, Dh: u32, L: u32, past: u32, KVH: u32, _p
 @group(0) @binding(2) var<storage, read> invFreq: array<f32>;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// main_qk / main_qkv: the queries [B, S, H, Dh], rotated in place; main_qkv: the new values [B, S, KVH, Dh]
-// and the value cache [B, L, KVH, Dh].
+// main_inplace / main_qk / main_qkv: the queries [B, S, H, Dh], rotated in place; main_qkv: the new values
+// [B, S, KVH, Dh] and the value cache [B, L, KVH, Dh].
 @group(0) @binding(5) var<storage, read_write> qio: array<f32>;
 @group(0) @binding(6) var<storage, read> vNew: array<f32>;
 @group(0) @binding(7) var<storage, read_write> vCache: array<f32>;
@@ -49,8 +49,6 @@ fn cosSin(theta: f32) -> vec2<f32> {
   }
   return vec2<f32>(c, s);
 }
-
-fn pair(i: u32) -> Pair { return pairOf(i, p.H); }
 
 // Pair i of a [B, S, heads, Dh] tensor: source index, destination at row past + s of [B, L, heads, Dh].
 fn pairOf(i: u32, heads: u32) -> Pair {
@@ -80,61 +78,60 @@ fn flat(wid: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * 64u + li;
 }
 
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) li: u32) {
-  let i = flat(wid, nwg, li);
-  if (i >= p.B * p.S * p.H * (p.Dh / 2u)) { return; }
-  let q = pair(i);
-  let r = rotate(x[q.src], x[q.src + q.half], q);
-  out[q.dst] = r.x;
-  out[q.dst + q.half] = r.y;
+// Pairs in a [B, S, heads, Dh] tensor.
+fn pairCount(heads: u32) -> u32 {
+  return p.B * p.S * heads * (p.Dh / 2u);
 }
 
-@compute @workgroup_size(64)
-fn main_inplace(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                @builtin(local_invocation_index) li: u32) {
-  let i = flat(wid, nwg, li);
-  if (i >= p.B * p.S * p.H * (p.Dh / 2u)) { return; }
-  let q = pair(i);
-  let r = rotate(out[q.src], out[q.src + q.half], q);
-  out[q.src] = r.x;
-  out[q.src + q.half] = r.y;
-}
-
-fn ropeQuery(i: u32) {
+// Pair i of the queries `qio` [B, S, H, Dh], rotated in place.
+fn ropeInPlace(i: u32) {
   let q = pairOf(i, p.H);
   let r = rotate(qio[q.src], qio[q.src + q.half], q);
   qio[q.src] = r.x;
   qio[q.src + q.half] = r.y;
 }
 
-fn ropeKey(i: u32) {
-  let k = pairOf(i, p.KVH);
+// Pair i of x [B, S, heads, Dh], rotated into `out` [B, L, heads, Dh] at row past + s.
+fn ropeInto(i: u32, heads: u32) {
+  let k = pairOf(i, heads);
   let r = rotate(x[k.src], x[k.src + k.half], k);
   out[k.dst] = r.x;
   out[k.dst + k.half] = r.y;
 }
 
 @compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let i = flat(wid, nwg, li);
+  if (i < pairCount(p.H)) { ropeInto(i, p.H); }
+}
+
+// The tensor rotated in place is bound as `qio` (binding 5).
+@compute @workgroup_size(64)
+fn main_inplace(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) li: u32) {
+  let i = flat(wid, nwg, li);
+  if (i < pairCount(p.H)) { ropeInPlace(i); }
+}
+
+@compute @workgroup_size(64)
 fn main_qk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) li: u32) {
   let i = flat(wid, nwg, li);
-  let nq = p.B * p.S * p.H * (p.Dh / 2u);
-  let nk = p.B * p.S * p.KVH * (p.Dh / 2u);
-  if (i < nq) { ropeQuery(i); } else if (i < nq + nk) { ropeKey(i - nq); }
+  let nq = pairCount(p.H);
+  if (i < nq) { ropeInPlace(i); } else if (i < nq + pairCount(p.KVH)) { ropeInto(i - nq, p.KVH); }
 }
 
 @compute @workgroup_size(64)
 fn main_qkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) li: u32) {
   let i = flat(wid, nwg, li);
-  let nq = p.B * p.S * p.H * (p.Dh / 2u);
-  let nk = p.B * p.S * p.KVH * (p.Dh / 2u);
+  let nq = pairCount(p.H);
+  let nk = pairCount(p.KVH);
   if (i < nq) {
-    ropeQuery(i);
+    ropeInPlace(i);
   } else if (i < nq + nk) {
-    ropeKey(i - nq);
+    ropeInto(i - nq, p.KVH);
   } else if (i < nq + 2u * nk) {
     let v = pairOf(i - nq - nk, p.KVH); // a copy: values are not rotated
     vCache[v.dst] = vNew[v.src];

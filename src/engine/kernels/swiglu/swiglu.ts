@@ -1,4 +1,4 @@
-import type { Op, Runtime } from '../../runtime';
+import type { Op, Runtime, Tensor } from '../../runtime';
 import { wgsl } from '../wgsl';
 import { bindAt, grid1d } from '../grid';
 import { swigluBackwardCpu, swigluCpu } from './swiglu.cpu';
@@ -8,36 +8,34 @@ export type { SwigluArgs, SwigluBackwardArgs } from './swiglu.types';
 
 const code = wgsl('kernels/swiglu/swiglu.wgsl');
 
-export function prepareSwiglu(rt: Runtime, args: SwigluArgs): Op {
+/**
+ * One SwiGLU pass over the T·F elements: entry point `entry` of swiglu.wgsl with the tensors `bound` (binding,
+ * tensor) after the uniforms, or the CPU kernel `cpu` makes; `flops` and the f32 tensors touched, per element.
+ */
+function swigluOp(
+  rt: Runtime,
+  name: string,
+  args: SwigluArgs | SwigluBackwardArgs,
+  entry: 'main' | 'backward',
+  perElement: { flops: number; tensors: number },
+  cpu: () => () => void,
+  bound: [number, Tensor][],
+): Op {
   const { T, F, rowStride = 2 * F, upOffset = F } = args;
-  const label = `swiglu ${T}x${F}`;
-  // exp, add, divide, two multiplies (exp counted as one).
-  if (rt.kind === 'cpu') return rt.op(label, 5 * T * F, 4 * 3 * T * F, swigluCpu(args));
-  const pipeline = rt.pipeline(label, code, {}, 'main');
+  const label = `${name} ${T}x${F}`;
+  const flops = perElement.flops * T * F;
+  const bytes = 4 * perElement.tensors * T * F;
+  if (rt.kind === 'cpu') return rt.op(label, flops, bytes, cpu());
+  const pipeline = rt.pipeline(label, code, {}, entry);
   const params = rt.uniform(`${label} params`, [T, F, rowStride, upOffset]);
-  return {
-    label,
-    pipeline,
-    bindGroup: bindAt(rt, pipeline, [[0, params], [1, args.gu], [3, args.h]], label),
-    workgroups: grid1d(T * F),
-    // exp, add, divide, two multiplies (exp counted as one).
-    flops: 5 * T * F,
-    bytes: 4 * 3 * T * F,
-  };
+  return { label, pipeline, bindGroup: bindAt(rt, pipeline, [[0, params], ...bound], label), workgroups: grid1d(T * F), flops, bytes };
+}
+
+export function prepareSwiglu(rt: Runtime, args: SwigluArgs): Op {
+  // exp, add, divide, two multiplies (exp counted as one); reads gate and up, writes h.
+  return swigluOp(rt, 'swiglu', args, 'main', { flops: 5, tensors: 3 }, () => swigluCpu(args), [[1, args.gu], [3, args.h]]);
 }
 
 export function prepareSwigluBackward(rt: Runtime, args: SwigluBackwardArgs): Op {
-  const { T, F, rowStride = 2 * F, upOffset = F } = args;
-  const label = `swiglu_backward ${T}x${F}`;
-  if (rt.kind === 'cpu') return rt.op(label, 12 * T * F, 4 * 5 * T * F, swigluBackwardCpu(args));
-  const pipeline = rt.pipeline(label, code, {}, 'backward');
-  const params = rt.uniform(`${label} params`, [T, F, rowStride, upOffset]);
-  return {
-    label,
-    pipeline,
-    bindGroup: rt.bindGroup(pipeline, [params, args.gu, args.dh, args.dgu], label),
-    workgroups: grid1d(T * F),
-    flops: 12 * T * F,
-    bytes: 4 * 5 * T * F,
-  };
+  return swigluOp(rt, 'swiglu_backward', args, 'backward', { flops: 12, tensors: 5 }, () => swigluBackwardCpu(args), [[1, args.gu], [2, args.dh], [3, args.dgu]]);
 }
