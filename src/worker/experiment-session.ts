@@ -24,7 +24,7 @@ import { SIZE_PREFIX } from '../store/run-data';
 import type { Store, StoredRecord } from '../store/types';
 import { browserExperimentConfig } from './browser-config';
 import { storedGeneral } from './general-source';
-import { storedPlan, storePlan } from './plans';
+import { planJson, storedPlan, storePlan } from './plans';
 import type { ExperimentOutcome, ModelInfo, PlanInfo, QuestionChange, TrainSettings, UnderPlan } from './protocol';
 import { questionChanges, sharedResultOf } from './result';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
@@ -329,7 +329,7 @@ export class ExperimentRunner {
 
     const protocol = PROTOCOL_NAME[rec.protocol];
     const manifest = shareManifest(out.result, protocol, model, this.host.loaded(), this.host.engineVersion, this.deviceInfo(model));
-    const result = sharedResultOf(out.result, { protocol, title: `${titleOf(out.result)} on ${model.id}`, manifest });
+    const result = sharedResultOf(out.result, { protocol, title: `${titleOf(out.result)} on ${model.id}`, manifest, ...(plan ? { planJson: planJson(plan) } : {}) });
     const splits = splitsOf(config, bank);
     const tests = { homo: splits.homo, id: splits.id, ood: splits.ood };
     const progress = await new StoreProgress(this.host.store, rec.id).load();

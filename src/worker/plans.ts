@@ -56,9 +56,19 @@ export async function readPlanText(filename: string, text: string): Promise<Plan
   return parsePlan(json);
 }
 
-/** Imports a plan.json: checked, then kept. */
-export async function importPlan(store: Store, filename: string, text: string): Promise<PlanInfo> {
-  return storePlan(store, await readPlanText(filename, text), 'file', text);
+/**
+ * Imports a plan.json: checked, then kept. `expectHash`: the hash a result names (a share link's plan), which
+ * the plan must have — else it is not the plan that result ran under, and it is not kept.
+ */
+export async function importPlan(store: Store, filename: string, text: string, expectHash?: string): Promise<PlanInfo> {
+  const plan = await readPlanText(filename, text);
+  if (expectHash !== undefined) {
+    const hash = await planHash(plan);
+    if (hash !== expectHash) {
+      throw new LabError('plan-not-the-results', `${filename} hashes to ${hash.slice(0, 12)}…, not the ${expectHash.slice(0, 12)}… the result names: it is not the plan the result ran under.`, 'Ask whoever shared the result for its plan.json (the result itself can still be read and imported).');
+    }
+  }
+  return storePlan(store, plan, 'file', text);
 }
 
 /** A kept plan, read again through parsePlan; its hash must still be the id it is kept under. */

@@ -459,8 +459,11 @@ export type LabRequest =
    * seeds included, with the CLI's options: the default endpoints and α, and the optional stop-at-fit arm.
    */
   | { kind: 'registerPlan'; train: TrainSettings; fitArm: boolean }
-  /** Keep a plan.json (one `ift-lab preregister` wrote, or one downloaded here): checked, then stored. */
-  | { kind: 'importPlan'; filename: string; text: string }
+  /**
+   * Keep a plan.json (one `ift-lab preregister` wrote, one downloaded here, or one a share link carries): checked,
+   * then stored; with `expectHash`, refused unless it is the plan of that hash (code 'plan-not-the-results').
+   */
+  | { kind: 'importPlan'; filename: string; text: string; expectHash?: string }
   /** Continue a stored run cut off by a reload (or a cancel): from its last checkpoint, same progress. */
   | { kind: 'resumeExperiment'; runId: string }
   /** Pause or resume a running `experiment` (cancel is the protocol's own `cancel`). */

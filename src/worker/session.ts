@@ -376,8 +376,8 @@ export class Session {
   }
 
   /** Keeps a plan.json the student chose, once the lab has checked it. */
-  importPlan(filename: string, text: string): Promise<PlanInfo> {
-    return importPlan(this.deps.store, filename, text);
+  importPlan(filename: string, text: string, expectHash?: string): Promise<PlanInfo> {
+    return importPlan(this.deps.store, filename, text, expectHash);
   }
 
   async resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {

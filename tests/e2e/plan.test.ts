@@ -97,13 +97,19 @@ describe.skipIf(!haveToy)('a plan registered and run in the browser (CPU)', () =
       const plan = JSON.parse(readFileSync(planFile, 'utf8'));
       expect(plan).toMatchObject({ schema: 'ift-lab/plan@1', seeds: [1], alpha: 0.05, primary: { id: 'H − I' } });
       expect(plan.config.training.epochs).toBe(1);
-      // The share link carries the plan's hash (src/share), so a reader sees the same status.
+      // The share link carries the plan (src/share): a reader sees the same status…
       await page.getByRole('link', { name: /Harmonious/ }).first().click();
       const share = await page.getByTestId('share-link').getAttribute('href');
       await page.goto(share!);
       await page.getByTestId('report-status').waitFor();
       expect(await page.getByTestId('report-status').getAttribute('data-status')).toBe('confirmatory');
-      await screenshot(page, 'plan-history');
+      // …and the plan itself: its endpoint and α, and its plan.json to download; importing keeps the plan too.
+      expect(await page.getByTestId('report-plan').textContent()).toMatch(/The plan: primary endpoint H − I \(accuracy, pooled, paper protocol\), α = 0\.05; seeds 1\./);
+      const [fromLink] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-plan-download').click()]);
+      expect(readFileSync((await fromLink.path())!, 'utf8')).toBe(readFileSync(planFile, 'utf8'));
+      await page.getByTestId('import-share').click();
+      await expect.poll(() => page.getByTestId('import-plan-note').textContent().catch(() => ''), { timeout: 30_000 }).toBe(`Its plan ${hash.slice(0, 12)} is in your History too.`);
+      await screenshot(page, 'plan-share');
       expect(errors).toEqual([]);
     } catch (e) {
       await screenshot(page, 'plan-failure').catch(() => undefined);

@@ -60,7 +60,9 @@ describe.skipIf(!haveToyWorld)('a run under a plan (Worker session, CPU)', () =>
 
     const out = await session.experiment(train, 'paper', quiet(), { planId: info.planId, arm: 'main' });
     expect(out.result.status).toBe('confirmatory');
-    expect(out.result.plan).toEqual({ hash: info.hash, configHash: info.configHash, arm: 'main', createdAt: info.createdAt });
+    // The plan travels with the result (History, the share link): its hashes and its plan.json.
+    expect(out.result.plan).toMatchObject({ hash: info.hash, configHash: info.configHash, arm: 'main', createdAt: info.createdAt });
+    expect(await planHash(await parsePlan(JSON.parse(out.result.plan!.json!)))).toBe(info.hash);
     const rec = await store.get<StoredRecord & { lab: { experiment: ExperimentResult; manifest: Manifest; markdown: string } }>('runs', out.runId);
     expect(rec!.lab.experiment.status).toBe('confirmatory');
     expect(rec!.lab.manifest.status).toBe('confirmatory');
