@@ -45,6 +45,11 @@ describe('plans in the browser store', () => {
     const seeds = { ...plan, seeds: [7] };
     await expect(readPlanText('plan.json', JSON.stringify(seeds))).rejects.toMatchObject({ code: 'plan-tampered' });
     await expect(readPlanText('big.json', ' '.repeat(2 ** 20 + 1))).rejects.toMatchObject({ code: 'file-too-large' });
+    // A share link's plan must be the plan its result names (its hash), else it is not kept.
+    const other = await makePlan({ ...config, name: 'linked' });
+    await expect(importPlan(store, 'The plan in this link', planJson(other), info.hash)).rejects.toMatchObject({ code: 'plan-not-the-results' });
+    expect((await store.list('plans')).map((r) => r.id)).not.toContain(await planHash(other));
+    expect((await importPlan(store, 'The plan in this link', planJson(other), await planHash(other))).hash).toBe(await planHash(other));
   });
 
   it('a kept plan changed in the store, or one that is not kept, is refused before a run', async () => {
