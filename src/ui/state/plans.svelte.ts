@@ -28,6 +28,12 @@ class Plans {
     return this.list.find((p) => p.planId === this.selectedId) ?? this.list[0] ?? null;
   }
 
+  /** A page that shows plans starts without another page's last message. */
+  clearNotes(): void {
+    this.told = null;
+    this.error = null;
+  }
+
   async refresh(): Promise<void> {
     try {
       const store = await storeState.open();
