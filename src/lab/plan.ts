@@ -176,11 +176,10 @@ export async function armOf(plan: Plan, config: ExperimentConfig): Promise<{ arm
 
 /** The refusal when a configuration is not the plan's. */
 export class PlanMismatchError extends LabError {
-  constructor(readonly differences: string[]) {
-    super(
-      'plan-mismatch',
-      `The configuration differs from the pre-registered plan: ${differences.slice(0, 8).join('; ')}${differences.length > 8 ? `; and ${differences.length - 8} more` : ''}.`,
-      'Run the plan\'s configuration unchanged (its seeds included), or register a new plan before running a changed one; without --plan the run is exploratory.',
-    );
+  constructor(
+    readonly differences: string[],
+    advice = 'Run the plan\'s configuration unchanged (its seeds included), or register a new plan before running a changed one; without --plan the run is exploratory.',
+  ) {
+    super('plan-mismatch', `The configuration differs from the pre-registered plan: ${differences.slice(0, 8).join('; ')}${differences.length > 8 ? `; and ${differences.length - 8} more` : ''}.`, advice);
   }
 }

@@ -1,5 +1,5 @@
 export * from './types';
-export { LIMITS, sharedResultSchema, validateSharedResult } from './schema';
+export { LIMITS, readPlanJson, sharedResultSchema, validateSharedResult, type PlanDocument } from './schema';
 export { SHARE_PREFIX, checkResult, decodeShare, encodeShare, roundForShare, shareUrl, type DecodeResult, type ShareError, type ShareErrorCode } from './codec';
 export * from './derive';
 export * from './records';

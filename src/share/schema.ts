@@ -23,6 +23,8 @@ export const LIMITS = {
   shares: 16,
   shortText: 120,
   longText: 400,
+  /** Characters of a carried plan.json (a plan is a few kB). */
+  planJson: 32_000,
 } as const;
 
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max, `at most ${max} characters`));
@@ -133,7 +135,55 @@ const plan = v.object({
   configHash: hex,
   arm: v.picklist(['main', 'fit'], 'main or fit'),
   createdAt: v.pipe(text(40), v.isoTimestamp('an ISO date and time')),
+  json: v.optional(text(LIMITS.planJson)),
 });
+
+/** Nesting of a carried plan's configuration (a configuration is 4 levels deep). */
+const MAX_DEPTH = 8;
+const depthOf = (x: unknown): number => (x && typeof x === 'object' ? 1 + Math.max(0, ...Object.values(x as object).map(depthOf)) : 0);
+const endpoint = v.strictObject({ id: text(80), a: text(LIMITS.shortText), b: text(LIMITS.shortText), measure: text(40), set: text(40), protocol: text(40) });
+
+/**
+ * The shape of a carried plan.json (src/lab/plan.ts writes it; its full check, the configuration's hash
+ * included, is the lab's parsePlan, which the Worker runs before a plan is kept). Strict: an unknown field is
+ * refused, never dropped, since a plan's hash covers every field.
+ */
+const planDocument = v.strictObject({
+  schema: v.literal('ift-lab/plan@1', 'ift-lab/plan@1'),
+  name: text(LIMITS.shortText),
+  createdAt: v.pipe(text(40), v.isoTimestamp('an ISO date and time')),
+  configHash: hex,
+  config: v.pipe(
+    v.record(v.string(), v.unknown()),
+    v.check((c) => depthOf(c) <= MAX_DEPTH, `nested at most ${MAX_DEPTH} levels`),
+  ),
+  seeds: v.pipe(v.array(v.pipe(num, v.integer())), v.maxLength(LIMITS.seeds)),
+  primary: endpoint,
+  secondary: v.pipe(v.array(endpoint), v.maxLength(16)),
+  alpha: v.pipe(num, v.gtValue(0), v.ltValue(1)),
+  decisionRule: text(2000),
+  bootstrap: v.strictObject({ samples: num, precision: num, seed: num }),
+  fitArm: v.optional(v.strictObject({ threshold: unit, maxEpochs: v.pipe(num, v.integer(), v.minValue(1), v.maxValue(100)), configHash: hex })),
+  notes: v.pipe(v.array(text(LIMITS.longText)), v.maxLength(32)),
+});
+
+export type PlanDocument = v.InferOutput<typeof planDocument>;
+
+/** Reads a result's carried plan.json: its shape, and that it is the plan the result names (date, configuration). */
+export function readPlanJson(p: { json: string; createdAt: string; configHash: string; arm: 'main' | 'fit' }): { ok: true; plan: PlanDocument } | { ok: false; issues: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(p.json);
+  } catch {
+    return { ok: false, issues: ['plan.json: not valid JSON'] };
+  }
+  const r = v.safeParse(planDocument, json);
+  if (!r.success) return { ok: false, issues: r.issues.slice(0, 10).map((i) => `plan.json.${v.getDotPath(i) ?? '(top level)'}: ${i.message}`.slice(0, 300)) };
+  if (r.output.createdAt !== p.createdAt) return { ok: false, issues: ['plan.json.createdAt: not the date of the plan the result names'] };
+  const armHash = p.arm === 'fit' ? r.output.fitArm?.configHash : r.output.configHash;
+  if (armHash !== p.configHash) return { ok: false, issues: [`plan.json.configHash: not the configuration of the plan the result names (${p.arm === 'fit' ? 'its stop-at-fit arm' : 'its main arm'})`] };
+  return { ok: true, plan: r.output };
+}
 
 const hyperValue = v.union([num, v.boolean(), text(LIMITS.shortText)]);
 
@@ -191,6 +241,12 @@ export function validateSharedResult(value: unknown): ValidationResult {
   const r = v.safeParse(sharedResultSchema, value);
   if (r.success) {
     if (!statusAgrees(r.output)) return { ok: false, issues: [`status: ${r.output.status === 'confirmatory' ? 'a confirmatory result names the plan it ran under' : 'only a confirmatory result names a plan'}`] };
+    const p = r.output.plan;
+    if (p?.json !== undefined) {
+      const read = readPlanJson({ ...p, json: p.json });
+      // Its issues already name the field inside the result: plan.json, plan.json.alpha…
+      if (!read.ok) return { ok: false, issues: read.issues };
+    }
     return { ok: true, value: r.output };
   }
   return {

@@ -92,6 +92,12 @@ export interface SharedPlan {
   arm: 'main' | 'fit';
   /** When the plan was frozen (ISO 8601). */
   createdAt: string;
+  /**
+   * The plan itself: its plan.json text (`ift-lab preregister`'s schema), so that a reader can see its endpoints
+   * and α and run it again (`ift-lab experiment --plan`, or the Train page). Text, not an object: the link's
+   * rounding of numbers must not change a frozen plan. Absent in links made before the browser carried it.
+   */
+  json?: string;
 }
 
 export interface SharedResult {

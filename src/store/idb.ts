@@ -1,6 +1,6 @@
 /** The browser's store: IndexedDB through idb, schema versioned with explicit upgrade steps. */
 import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import { COLLECTIONS, StorageBlockedError, StorageFullError, StorageUpgradedError, type Collection, type StorageUsage, type Store, type StoredRecord } from './types';
+import { StorageBlockedError, StorageFullError, StorageUpgradedError, type Collection, type StorageUsage, type Store, type StoredRecord } from './types';
 
 export const DB_NAME = 'ift-lab';
 
@@ -10,11 +10,16 @@ type Upgrade = (db: IDBPDatabase, tx: IDBPTransaction<unknown, string[], 'versio
 const UPGRADES: Upgrade[] = [
   // v1: one object store per collection, keyed by id, indexed by creation time (and run, where records belong to one).
   (db) => {
-    for (const name of COLLECTIONS) {
+    // The v1 collections by name: COLLECTIONS grows with later steps, and a released step never changes.
+    for (const name of ['runs', 'probes', 'datasets', 'adapters', 'checkpoints', 'settings']) {
       const s = db.createObjectStore(name, { keyPath: 'id' });
       s.createIndex('createdAt', 'createdAt');
       if (name === 'checkpoints' || name === 'adapters' || name === 'probes' || name === 'datasets') s.createIndex('runId', 'runId');
     }
+  },
+  // v2: pre-registered plans, keyed by id, indexed by creation time. Every v1 record stays as it was.
+  (db) => {
+    db.createObjectStore('plans', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
   },
 ];
 export const DB_VERSION = UPGRADES.length;

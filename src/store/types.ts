@@ -1,7 +1,8 @@
 /** One storage interface for the lab: IndexedDB in the browser (idb.ts), files in Node (fs.ts). */
 import { AdvisedError } from '../util/errors';
 
-export const COLLECTIONS = ['runs', 'probes', 'datasets', 'adapters', 'checkpoints', 'settings'] as const;
+/** `plans`: pre-registered plans (src/lab/plan.ts), frozen before the runs they govern (schema v2). */
+export const COLLECTIONS = ['runs', 'probes', 'datasets', 'adapters', 'checkpoints', 'settings', 'plans'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
 
 /** Every stored record has a string id and a creation time; the rest is the collection's own data. */

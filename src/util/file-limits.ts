@@ -11,6 +11,8 @@ export const FILE_LIMITS = {
   generalBytes: 256 * 2 ** 20,
   /** A results export or a recipe's results.json. */
   resultsBytes: 16_000_000,
+  /** A pre-registered plan.json (a plan is a few kB: its configuration, seeds and endpoints). */
+  planBytes: 2 ** 20,
   /** An adapter (zip or safetensors): a rank-256 adapter of a 1.5B model is ~1.2 GB. */
   adapterBytes: 2 * 2 ** 30,
 } as const;

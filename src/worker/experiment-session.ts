@@ -12,6 +12,7 @@ import {
   type ExperimentConfig, type ExperimentConfigInput, type ExperimentDeps, type ExperimentEvent, type ExperimentProgress, type ExperimentResult, type ProgressStore, type QuestionBank,
 } from '../lab/experiment';
 import type { IftDataset } from '../lab/intervene';
+import { armOf, fitArmConfig, makePlan, PlanMismatchError, type Plan } from '../lab/plan';
 import { conditionLabel } from '../util/condition-names';
 import type { AdapterState } from '../lab/model';
 import type { EngineModel } from '../model/engine-model';
@@ -23,7 +24,8 @@ import { SIZE_PREFIX } from '../store/run-data';
 import type { Store, StoredRecord } from '../store/types';
 import { browserExperimentConfig } from './browser-config';
 import { storedGeneral } from './general-source';
-import type { ExperimentOutcome, ModelInfo, QuestionChange, TrainSettings } from './protocol';
+import { planJson, storedPlan, storePlan } from './plans';
+import type { ExperimentOutcome, ModelInfo, PlanInfo, QuestionChange, TrainSettings, UnderPlan } from './protocol';
 import { questionChanges, sharedResultOf } from './result';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 import { RunLockedError, withRunLock } from './run-lock';
@@ -42,6 +44,8 @@ interface LabRunRecord extends StoredRecord {
   input?: ExperimentConfigInput;
   protocol: 'paper' | 'likeForLike';
   config: ExperimentConfig;
+  /** The pre-registered plan the run is under (a resume runs under it again). */
+  plan?: UnderPlan;
   error?: string;
 }
 
@@ -108,27 +112,43 @@ export class ExperimentRunner {
     return { paused: this.gate.paused };
   }
 
-  async experiment(train: TrainSettings, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
+  /** The configuration the Train page's settings make with the probe's and the datasets' (named `name`). */
+  private async trainConfig(train: TrainSettings, name: string, ctx: Ctx): Promise<{ probe: ProbeRecord; config: ExperimentConfig }> {
     if (train.datasetIds.length === 0) throw new LabError('no-datasets', 'There are no datasets to train on.', 'Build the datasets first.');
     const ds = await Promise.all(train.datasetIds.map((id) => this.host.datasetRecord(id)));
     const probeIds = [...new Set(ds.map((d) => d.probeId))];
     if (probeIds.length !== 1) throw new LabError('mixed-probes', 'The datasets come from different probes.', 'Build all datasets from one probe.');
     const p = await this.host.probeRecord(probeIds[0]);
     const model = await this.host.ensureModel(ctx, p.modelId);
+    return { probe: p, config: configOf(name, p, ds, train, model) };
+  }
+
+  async experiment(train: TrainSettings, protocol: 'paper' | 'likeForLike', ctx: Ctx, under?: UnderPlan): Promise<ExperimentOutcome> {
     const id = newId('run');
+    // Under a plan the run takes the plan's name (the configuration's hash covers it), and its arm's rule.
+    const plan = under ? await storedPlan(this.host.store, under.planId) : null;
+    const made = await this.trainConfig(train, plan?.config.name ?? id, ctx);
+    const config = plan ? await planArm(plan, made.config, under!.arm) : made.config;
     const rec: LabRunRecord = {
       id,
       createdAt: Date.now(),
       kind: 'lab-run',
       status: 'running',
-      modelId: p.modelId,
-      probeId: p.id,
+      modelId: made.probe.modelId,
+      probeId: made.probe.id,
       train,
       protocol,
-      config: configOf(id, p, ds, train, model),
+      config,
+      ...(under ? { plan: { ...under } } : {}),
     };
     await this.host.store.put('runs', rec);
     return this.continueRun(rec, ctx);
+  }
+
+  /** Freezes a plan for the Train page's configuration (seeds included), as `ift-lab preregister` does, and keeps it. */
+  async registerPlan(train: TrainSettings, fitArm: boolean, ctx: Ctx): Promise<PlanInfo> {
+    const { config } = await this.trainConfig(train, newId('plan'), ctx);
+    return storePlan(this.host.store, await makePlan(config, { fitArm }), 'browser');
   }
 
   async resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {
@@ -281,7 +301,10 @@ export class ExperimentRunner {
       }
     };
     const clock = stageClock();
+    // The lab's runner checks the plan again and makes the result confirmatory (src/lab/experiment.ts).
+    const plan = rec.plan ? await storedPlan(this.host.store, rec.plan.planId) : null;
     const out = await runExperiment(config, {
+      plan,
       model: pausable(model, this.gate),
       bank,
       ...(general ? { general } : {}),
@@ -306,7 +329,7 @@ export class ExperimentRunner {
 
     const protocol = PROTOCOL_NAME[rec.protocol];
     const manifest = shareManifest(out.result, protocol, model, this.host.loaded(), this.host.engineVersion, this.deviceInfo(model));
-    const result = sharedResultOf(out.result, { protocol, title: `${titleOf(out.result)} on ${model.id}`, manifest });
+    const result = sharedResultOf(out.result, { protocol, title: `${titleOf(out.result)} on ${model.id}`, manifest, ...(plan ? { planJson: planJson(plan) } : {}) });
     const splits = splitsOf(config, bank);
     const tests = { homo: splits.homo, id: splits.id, ood: splits.ood };
     const progress = await new StoreProgress(this.host.store, rec.id).load();
@@ -346,6 +369,18 @@ export class ExperimentRunner {
   }
 }
 
+
+/**
+ * The configuration of a run under a plan: the page's, for the arm asked for (the fit arm trains every condition
+ * until it fits, by the plan's rule). Refused before anything trains when it is not the plan's (as the CLI does).
+ */
+async function planArm(plan: Plan, config: ExperimentConfig, arm: UnderPlan['arm']): Promise<ExperimentConfig> {
+  if (arm === 'fit' && !plan.fitArm) throw new LabError('no-fit-arm', 'This plan has no stop-at-fit arm.', 'Run its main arm, or register a plan with the stop-at-fit arm.');
+  const c = arm === 'fit' ? fitArmConfig(config, plan.fitArm!) : config;
+  const a = await armOf(plan, c);
+  if (a.arm === null) throw new PlanMismatchError(a.differences, 'Set the Train page back to the plan’s settings (its seeds included), or register a new plan before running the changed ones; “Train and evaluate” runs them as an exploratory run.');
+  return c;
+}
 
 /** The lab's configuration of a browser run: the probe's, the datasets' and the Train page's settings. */
 function configOf(id: string, p: ProbeRecord, ds: readonly DatasetRecord[], train: TrainSettings, model: EngineModel): ExperimentConfig {

@@ -399,11 +399,71 @@ export interface ExperimentOutcome {
   steps?: { probe: ProbeSummary; datasets: DatasetSummary | null };
 }
 
+/**
+ * A pre-registered plan kept in this browser (store collection `plans`, one record per plan, under its hash):
+ * the frozen plan.json as written — the same file `ift-lab preregister` writes and `ift-lab experiment --plan`
+ * reads — and what the pages show of it. Only the Worker writes these records; it checks the text again
+ * (src/lab/plan.ts parsePlan) before every run under it.
+ */
+export interface PlanInfo {
+  /** The store id: the plan's hash. */
+  planId: string;
+  /** SHA-256 of the plan as written: what a confirmatory manifest names. */
+  hash: string;
+  name: string;
+  /** When the plan was frozen (ISO 8601). */
+  createdAt: string;
+  configHash: string;
+  seeds: number[];
+  /** The primary endpoint in words ("H − I: accuracy, pooled, paper protocol"). */
+  primary: string;
+  /** Secondary endpoints by id (Holm-corrected). */
+  secondary: string[];
+  alpha: number;
+  decisionRule: string;
+  /** The stop-at-fit sensitivity arm, when the plan has one. */
+  fitArm: { threshold: number; maxEpochs: number; configHash: string } | null;
+  /** What the plan cannot decide (too few seeds, a condition it does not train…). */
+  notes: string[];
+  /** Registered on the Train page, or imported from a plan.json file. */
+  source: 'browser' | 'file';
+  /** The plan.json text (download it to run it with `ift-lab experiment --plan`). */
+  json: string;
+}
+
+/** A plan's record in the store's `plans` collection. */
+export interface PlanRecord {
+  id: string;
+  createdAt: number;
+  kind: 'plan';
+  info: PlanInfo;
+}
+
+/** A run under a stored plan: its main arm, or its stop-at-fit sensitivity arm. */
+export interface UnderPlan {
+  planId: string;
+  arm: 'main' | 'fit';
+}
+
 export type LabRequest =
   | { kind: 'probe'; config: ProbeConfig }
   | { kind: 'buildDatasets'; config: DatasetConfig }
-  /** Train, then evaluate, one condition after another; the result is the whole run. */
-  | { kind: 'experiment'; train: TrainSettings; protocol: 'paper' | 'likeForLike' }
+  /**
+   * Train, then evaluate, one condition after another; the result is the whole run. Under a plan the run is
+   * refused (code 'plan-mismatch', the differences listed) unless its configuration and seeds are the plan's;
+   * it is then confirmatory.
+   */
+  | { kind: 'experiment'; train: TrainSettings; protocol: 'paper' | 'likeForLike'; plan?: UnderPlan }
+  /**
+   * Freeze a plan for the configuration the Train page's settings make (with the probe's and datasets'), the
+   * seeds included, with the CLI's options: the default endpoints and α, and the optional stop-at-fit arm.
+   */
+  | { kind: 'registerPlan'; train: TrainSettings; fitArm: boolean }
+  /**
+   * Keep a plan.json (one `ift-lab preregister` wrote, one downloaded here, or one a share link carries): checked,
+   * then stored; with `expectHash`, refused unless it is the plan of that hash (code 'plan-not-the-results').
+   */
+  | { kind: 'importPlan'; filename: string; text: string; expectHash?: string }
   /** Continue a stored run cut off by a reload (or a cancel): from its last checkpoint, same progress. */
   | { kind: 'resumeExperiment'; runId: string }
   /** Pause or resume a running `experiment` (cancel is the protocol's own `cancel`). */
@@ -439,6 +499,8 @@ export interface LabResults {
   probe: ProbeSummary;
   buildDatasets: DatasetSummary;
   experiment: ExperimentOutcome;
+  registerPlan: PlanInfo;
+  importPlan: PlanInfo;
   resumeExperiment: ExperimentOutcome;
   trainControl: { paused: boolean };
   estimate: EstimateOutcome;

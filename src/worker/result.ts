@@ -14,10 +14,12 @@ import type { QuestionChange } from './protocol';
 const SETS: readonly TestSetName[] = ['homo', 'id', 'ood'];
 
 /** The share-ready result of one protocol ('paper' or 'like-for-like'). */
-export function sharedResultOf(result: ExperimentResult, o: { protocol: string; title: string; manifest: SharedManifest }): SharedResult {
-  const plan = result.status === 'confirmatory' && result.plan ? { plan: { hash: result.plan.hash, configHash: result.plan.configHash, arm: result.plan.arm, createdAt: result.plan.createdAt } } : {};
+export function sharedResultOf(result: ExperimentResult, o: { protocol: string; title: string; manifest: SharedManifest; planJson?: string }): SharedResult {
+  const { planJson, ...rest } = o;
+  // The plan travels with a confirmatory result: its hashes, and its plan.json text (the reader can run it again).
+  const plan = result.status === 'confirmatory' && result.plan ? { plan: { hash: result.plan.hash, configHash: result.plan.configHash, arm: result.plan.arm, createdAt: result.plan.createdAt, ...(planJson ? { json: planJson } : {}) } } : {};
   return sharedResult({
-    ...o,
+    ...rest,
     status: plan.plan ? 'confirmatory' : 'exploratory',
     ...plan,
     runs: result.runs,

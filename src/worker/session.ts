@@ -25,8 +25,9 @@ import { AdapterShelf } from './adapters';
 import { ExperimentRunner } from './experiment-session';
 import type {
   AdapterEvaluation, AdapterInfo, EstimateOutcome, CachedModelInfo, ConditionId, FolderFiles, DatasetConfig, DatasetExample, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, ModelInfo, ProbeConfig,
-  ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome, GeneralCheck, GeneralSource,
+  ProbeSummary, QuestionSource, TrainSettings, VerifyOutcome, GeneralCheck, GeneralSource, PlanInfo, UnderPlan,
 } from './protocol';
+import { importPlan } from './plans';
 import { probeSummary } from './probe-summary';
 import { newId, type Ctx, type DatasetRecord, type ProbeRecord } from './session-records';
 
@@ -357,8 +358,18 @@ export class Session {
     return this.experiments.trainControl(action);
   }
 
-  experiment(train: TrainSettings, protocol: 'paper' | 'likeForLike', ctx: Ctx): Promise<ExperimentOutcome> {
-    return this.experiments.experiment(train, protocol, ctx);
+  experiment(train: TrainSettings, protocol: 'paper' | 'likeForLike', ctx: Ctx, plan?: UnderPlan): Promise<ExperimentOutcome> {
+    return this.experiments.experiment(train, protocol, ctx, plan);
+  }
+
+  /** Freezes a plan for the Train page's configuration and seeds (src/worker/plans.ts). */
+  registerPlan(train: TrainSettings, fitArm: boolean, ctx: Ctx): Promise<PlanInfo> {
+    return this.experiments.registerPlan(train, fitArm, ctx);
+  }
+
+  /** Keeps a plan.json the student chose, once the lab has checked it. */
+  importPlan(filename: string, text: string, expectHash?: string): Promise<PlanInfo> {
+    return importPlan(this.deps.store, filename, text, expectHash);
   }
 
   async resumeExperiment(runId: string, ctx: Ctx): Promise<ExperimentOutcome> {

@@ -13,7 +13,7 @@ async function harness(): Promise<{ page: Page; close(): Promise<void> }> {
   return { page, close: () => context.close() };
 }
 
-describe('IndexedDB store (schema v1) in Chromium', () => {
+describe('IndexedDB store (schema v2) in Chromium', () => {
   it('creates every collection, round-trips Float32Array and multi-MB blobs, lists by run', async () => {
     const h = await harness();
     const r = await h.page.evaluate(async () => {
@@ -39,8 +39,8 @@ describe('IndexedDB store (schema v1) in Chromium', () => {
     expect(r.same).toBe(true);
     expect(r.blobOk).toBe(true);
     expect(r.byRun).toEqual(['c1']);
-    expect(r.stores.sort()).toEqual(['adapters', 'checkpoints', 'datasets', 'probes', 'runs', 'settings']);
-    expect(r.version).toBe(1);
+    expect(r.stores.sort()).toEqual(['adapters', 'checkpoints', 'datasets', 'plans', 'probes', 'runs', 'settings']);
+    expect(r.version).toBe(2);
     expect(typeof r.usage.quota).toBe('number');
     expect(r.usage.usage).toBeGreaterThan(0);
     expect(typeof r.persisted).toBe('boolean');
@@ -73,6 +73,29 @@ describe('IndexedDB store (schema v1) in Chromium', () => {
     await h.close();
   });
 
+  it('upgrades a v1 database to v2: the plans collection is added, every stored record kept', async () => {
+    const h = await harness();
+    const r = await h.page.evaluate(async () => {
+      const H = (window as any).harness;
+      // A database as the v1 app left it: its six collections and a stored run.
+      const old = await H.openDB('t4', 1, {
+        upgrade(db: any) {
+          for (const n of ['runs', 'probes', 'datasets', 'adapters', 'checkpoints', 'settings']) db.createObjectStore(n, { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
+        },
+      });
+      await old.put('runs', { id: 'kept', createdAt: 1 });
+      old.close();
+      const s = await H.openIdbStore({ name: 't4' });
+      const run = await s.get('runs', 'kept');
+      await s.put('plans', { id: 'p1', createdAt: 2 });
+      const plans = (await s.list('plans')).map((x: any) => x.id);
+      s.close();
+      return { run: run?.id, plans };
+    });
+    expect(r).toEqual({ run: 'kept', plans: ['p1'] });
+    await h.close();
+  });
+
   it('closes itself for a newer schema in another connection (versionchange) and says so', async () => {
     const h = await harness();
     const r = await h.page.evaluate(async () => {
@@ -80,13 +103,13 @@ describe('IndexedDB store (schema v1) in Chromium', () => {
       let told = false;
       const s = await H.openIdbStore({ name: 't3', onVersionChange: () => (told = true) });
       await s.put('runs', { id: 'x', createdAt: 1 });
-      // A "newer app" in another tab opens version 2; our connection must not block it.
-      const newer = await H.openDB('t3', 2, { upgrade() {} });
+      // A "newer app" in another tab opens the next version; our connection must not block it.
+      const newer = await H.openDB('t3', H.DB_VERSION + 1, { upgrade() {} });
       const version = newer.version;
       newer.close();
       return { told, version };
     });
-    expect(r).toEqual({ told: true, version: 2 });
+    expect(r).toEqual({ told: true, version: 3 });
     await h.close();
   });
 });

@@ -1,5 +1,5 @@
 /** The experiment in this tab: the probe, the datasets, and the training run with its live progress. */
-import type { ConditionId, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainSettings } from '../../worker/protocol';
+import type { ConditionId, DatasetSummary, ExperimentConfigInput, ExperimentOutcome, LabRequestOf, ProbeSummary, Progress, TrainSettings, UnderPlan } from '../../worker/protocol';
 import { CONDITIONS } from './forms.svelte';
 import { history } from './history.svelte';
 import { labCall } from './lab.svelte';
@@ -172,9 +172,10 @@ class Experiment {
   /** When this run started (ms), for the elapsed time. */
   startedAt = $state(0);
 
-  start(train: TrainSettings, protocol: 'paper' | 'likeForLike', names: string[] = []): Promise<void> {
+  /** Under a plan, the Worker refuses settings that are not the plan's; the result is then confirmatory. */
+  start(train: TrainSettings, protocol: 'paper' | 'likeForLike', names: string[] = [], plan?: UnderPlan): Promise<void> {
     this.conditionNames = names;
-    return this.run({ kind: 'experiment', train, protocol });
+    return this.run({ kind: 'experiment', train, protocol, ...(plan ? { plan } : {}) });
   }
 
   /** The whole experiment from one configuration (the front page's one click). */
