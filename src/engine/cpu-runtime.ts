@@ -5,10 +5,11 @@
  * the model above cannot tell the two apart, and a steady-state step allocates nothing here either.
  */
 import { zeroCounters, type Counters } from './counters';
-import { canThread, CpuThreads, splitRange, type ParallelKernel, type SpawnThread } from './cpu-threads';
+import { canThread, CpuThreads, splitRange, threadContext, type ParallelKernel, type SpawnThread } from './cpu-threads';
 import { OutOfMemoryError } from './errors';
 import { gemmNT } from './kernels/matmul/gemm.cpu';
-import { GEMM_SIMD_WASM, gemmSimd, simdInstance, simdModule, type ThreadContext } from './kernels/matmul/gemm_simd.cpu';
+import { GEMM_SIMD_WASM, gemmSimd, simdInstance, simdModule } from './kernels/matmul/gemm_simd.cpu';
+import type { ThreadContext } from './thread-context';
 import { asF32, DTYPE_BYTES, numel, typedArrayOf, uploadDType, type BackendSummary, type CpuOp, type DType, type HostBuffer, type Op, type Tensor } from './tensor';
 
 /** What the CPU backend reports where WebGPU reports its adapter (manifests, the Model page). */
@@ -22,17 +23,12 @@ export interface CpuReport {
 const MAX_BUFFER = 2 ** 31;
 
 /**
- * The least work (multiply-adds) worth splitting across threads: a part handed to a worker costs a message
- * and a wake-up, 30–80 µs measured in Node on a 2-core machine, about what 2^18 multiply-adds take on one core.
+ * The least work (multiply-adds) worth splitting across threads. A part handed to a worker costs a message
+ * and a wake-up, about 110 µs measured through the pool in Node on a 2-core machine: what 2^19 multiply-adds
+ * take on one core in plain JS, and about 2^22 with the WebAssembly SIMD products (`npm run bench -- --only
+ * cpu`: 2 threads lost on the toy model's 0.1–0.5 ms products and won 1.9× at 512³).
  */
-export const PARALLEL_MIN_WORK = 2 ** 18;
-
-/**
- * The least work (multiply-adds) for the WebAssembly SIMD product, and the fewest rows: below, copying the
- * operands into the module's memory and packing B cost more than they save (decode's 1-row products).
- */
-export const SIMD_MIN_WORK = 2 ** 12;
-export const SIMD_MIN_ROWS = 4;
+export const PARALLEL_MIN_WORK = { js: 2 ** 19, simd: 2 ** 22 } as const;
 
 type HostArray = Float32Array | Uint32Array | Float64Array;
 
@@ -72,7 +68,7 @@ export class CpuRuntime {
    * `report.threads` threads in all when `spawn` can start workers and this thread may block on Atomics
    * (cpu-threads.ts); otherwise one, and the report says one.
    */
-  /** The least work split across threads (PARALLEL_MIN_WORK; tests split everything with 0). */
+  /** The least work split across threads (PARALLEL_MIN_WORK for the kernels in use; tests split everything with 0). */
   private readonly minParallelWork: number;
 
   /** This thread's kernel context: its WebAssembly SIMD instance, or null (plain JS products). */
@@ -83,9 +79,9 @@ export class CpuRuntime {
    * the SIMD kernel runs wherever WebAssembly SIMD does.
    */
   constructor(report: CpuReport = { threads: 1, kernels: 'f32' }, spawn?: SpawnThread, opts: { minParallelWork?: number; simd?: boolean } = {}) {
-    this.minParallelWork = opts.minParallelWork ?? PARALLEL_MIN_WORK;
     const module = opts.simd === false ? null : simdModule();
-    this.context = { simd: module ? simdInstance(module) : null };
+    this.minParallelWork = opts.minParallelWork ?? PARALLEL_MIN_WORK[module ? 'simd' : 'js'];
+    this.context = threadContext(module ? simdInstance(module) : null);
     const threads = spawn && report.threads > 1 && canThread() ? Math.floor(report.threads) : 1;
     this.pool = threads > 1 ? new CpuThreads(threads, spawn!, this.context, module ? GEMM_SIMD_WASM : undefined) : null;
     this.shared = this.pool !== null;
@@ -177,16 +173,16 @@ export class CpuRuntime {
 
   /**
    * C = beta·C + alpha·A·Bᵀ (gemmNT's contract) on every thread: the rows of C split when M ≥ N, else its
-   * columns, in multiples of 8 (the kernels' blocks). The WebAssembly SIMD kernel where it runs and the
-   * product is large enough (SIMD_MIN_*), else gemmNT. Each element sums over K in one thread, in order, so
-   * the thread count never changes a bit.
+   * columns, in multiples of 8 (the kernels' blocks). The WebAssembly SIMD kernel where it runs (it sums
+   * small products in plain JS itself), else gemmNT. Each element sums over K in one thread, in order, so the
+   * thread count never changes a bit.
    */
   gemm(
     M: number, N: number, K: number, alpha: number,
     A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
     C: Float32Array, cOff: number, ldc: number, beta: 0 | 1,
   ): void {
-    const kernel = this.context.simd && M >= SIMD_MIN_ROWS && M * N * K >= SIMD_MIN_WORK ? gemmSimd : gemmNT;
+    const kernel = this.context.simd ? gemmSimd : gemmNT;
     if (!this.pool || M * N * K < this.minParallelWork) {
       kernel.call(this.context, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta);
       return;

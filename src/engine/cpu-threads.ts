@@ -13,7 +13,9 @@
  * isolated page's Worker. Where either is missing, `canThread()` says so and the backend runs one thread.
  */
 import { gemmNT } from './kernels/matmul/gemm.cpu';
-import { gemmSimd, type ThreadContext } from './kernels/matmul/gemm_simd.cpu';
+import { gemmSimd } from './kernels/matmul/gemm_simd.cpu';
+import { attentionScores, softmaxRows, transposeInto } from './kernels/attention/attention_rows.cpu';
+import type { ThreadContext } from './thread-context';
 import { attentionDkvPart, attentionDqPart, attentionForwardPart } from './kernels/attention/attention_parts.cpu';
 
 /**
@@ -22,6 +24,16 @@ import { attentionDkvPart, attentionDqPart, attentionForwardPart } from './kerne
  */
 export const PARALLEL_KERNELS = [gemmNT, gemmSimd, attentionForwardPart, attentionDqPart, attentionDkvPart] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
+
+/** The helpers every thread's context carries (thread-context.ts), also sent as source text. */
+export const THREAD_HELPERS = { softmaxRows, transposeInto, attentionScores } as const;
+
+/** A thread's context: its SIMD instance (or none), its product kernel, and the helpers. */
+export function threadContext(simd: ThreadContext['simd']): ThreadContext {
+  const ctx = { simd, ...THREAD_HELPERS } as ThreadContext;
+  ctx.gemm = (simd ? gemmSimd : gemmNT).bind(ctx);
+  return ctx;
+}
 
 /** What a spawned worker must offer (Node's Worker and the browser's both do). */
 export interface ThreadWorker {
@@ -50,16 +62,22 @@ export function canThread(): boolean {
 /** The worker's program: the kernels' own source, a buffer registry, and the done counter. */
 export function workerSource(): string {
   const kernels = PARALLEL_KERNELS.map((k) => `(${k.toString()})`).join(',\n');
+  const helpers = Object.entries(THREAD_HELPERS).map(([name, f]) => `${name}: (${f.toString()})`).join(',\n');
+  const [nt, simd] = [PARALLEL_KERNELS.indexOf(gemmNT), PARALLEL_KERNELS.indexOf(gemmSimd)];
   return `'use strict';
 const KERNELS = [${kernels}];
 const TYPES = [Float32Array, Uint32Array, Float64Array];
 const bufs = new Map();
-const CONTEXT = { simd: null };
+const CONTEXT = { simd: null, ${helpers} };
+CONTEXT.gemm = KERNELS[${nt}].bind(CONTEXT);
 let ctrl = null, errText = null;
 function run(m) {
   if (m.ctrl) {
     ctrl = new Int32Array(m.ctrl, 0, 3); errText = new Uint8Array(m.ctrl, 16);
-    if (m.simd) CONTEXT.simd = new WebAssembly.Instance(new WebAssembly.Module(m.simd), {}).exports;
+    if (m.simd) {
+      CONTEXT.simd = new WebAssembly.Instance(new WebAssembly.Module(m.simd), {}).exports;
+      CONTEXT.gemm = KERNELS[${simd}].bind(CONTEXT);
+    }
     Atomics.add(ctrl, 2, 1);
     return;
   }
@@ -99,7 +117,7 @@ export class CpuThreads {
    * `context` is this thread's (its SIMD instance); `simd`, the module's bytes, gives each worker its own
    * instance (none without).
    */
-  constructor(threads: number, spawn: SpawnThread, private readonly context: ThreadContext = { simd: null }, simd?: Uint8Array) {
+  constructor(threads: number, spawn: SpawnThread, private readonly context: ThreadContext = threadContext(null), simd?: Uint8Array) {
     this.size = Math.max(1, Math.floor(threads));
     const sab = new SharedArrayBuffer(16 + ERROR_BYTES);
     this.ctrl = new Int32Array(sab, 0, 3);

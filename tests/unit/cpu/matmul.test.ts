@@ -9,7 +9,8 @@ import { gemvFusedRef, matmulRef } from '../../../src/engine/kernels/matmul/matm
 import { prepareLoraBackward, prepareLoraForward } from '../../../src/engine/kernels/lora/lora';
 import { dropoutMaskRef, loraForwardRef, type LoraRefDims } from '../../../src/engine/kernels/lora/lora.ref';
 import { numel, type Tensor } from '../../../src/engine/tensor';
-import { gemmSimd, simdInstance, simdModule, type ThreadContext } from '../../../src/engine/kernels/matmul/gemm_simd.cpu';
+import { gemmSimd, simdInstance, simdModule } from '../../../src/engine/kernels/matmul/gemm_simd.cpu';
+import { threadContext } from '../../../src/engine/cpu-threads';
 import { closeTo, randn } from '../../helpers/close';
 import { expectLoraLinearAsRef, LORA_CASES, MATMUL_SHAPES, TRANSPOSITIONS } from '../../helpers/kernel-cases';
 
@@ -314,7 +315,7 @@ describe('gemmSimd (gemm_simd.wat, WebAssembly SIMD): gemmNT\'s contract on awkw
   for (const [M, N, K] of [[4, 8, 1], [5, 9, 3], [7, 1, 33], [1, 17, 5], [13, 31, 64], [64, 72, 257], [100, 3, 7]]) {
     for (const beta of [0, 1] as const)
       it(`${M}x${N}x${K} beta=${beta}: within f32 summation of the f64 product; nothing outside C's rows changes`, () => {
-        const ctx: ThreadContext = { simd: simdInstance(module!) };
+        const ctx = threadContext(simdInstance(module!));
         const [lda, ldb, ldc, aOff, bOff, cOff] = [K + 3, K + 1, N + 5, 2, 7, 3];
         const A = randn(aOff + M * lda, 1 + M, 1), B = randn(bOff + N * ldb, 2 + N, 1);
         const C0 = randn(cOff + M * ldc, 3, 1);

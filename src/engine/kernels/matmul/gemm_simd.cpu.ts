@@ -2,24 +2,14 @@
  * gemmNT's contract (C = beta·C + alpha·A·Bᵀ, A [M, K] and B [N, K] contiguous along K) on WebAssembly SIMD
  * (gemm_simd.wat): A's rows are copied into the module's memory (padded to a multiple of 4 with zeros),
  * each 8 rows of B packed into a [K, 8] panel the kernel reads one row per step, and C's rows copied back.
- * Copies and packing are O(M·K + N·K + M·N) against O(M·N·K) multiply-adds, so the CPU backend takes this
- * path only for products with at least 4 rows (decode's 1-row products stay on gemmNT).
+ * Copies and packing are O(M·K + N·K + M·N) against O(M·N·K) multiply-adds: a product of fewer than 4 rows
+ * (decode) or too little work (under 4,096 multiply-adds) is summed here in plain JS instead.
  *
  * `gemmSimd` runs on every CPU thread (cpu-threads.ts sends its source text): it uses only its arguments
  * and `this`, the thread's context, which holds the thread's own instance of the module.
  */
+import type { SimdGemm, ThreadContext } from '../../thread-context';
 import bytes from './gemm_simd.wat';
-
-/** A thread's WebAssembly SIMD product: its instance of gemm_simd.wat (memory and the panel kernel). */
-export interface SimdGemm {
-  memory: WebAssembly.Memory;
-  panel: (m4: number, k: number, a: number, p: number, c: number, ldc: number, alpha: number, beta: number) => void;
-}
-
-/** What a CPU thread's kernels may use beside their arguments. */
-export interface ThreadContext {
-  simd: SimdGemm | null;
-}
 
 /** The module's bytes (also sent to the worker threads, which instantiate their own). */
 export const GEMM_SIMD_WASM: Uint8Array = bytes;
@@ -51,7 +41,17 @@ export function gemmSimd(
   C: Float32Array, cOff: number, ldc: number,
   beta: 0 | 1,
 ): void {
-  const w = this.simd!;
+  const w = this.simd;
+  if (!w || M < 4 || M * N * K < 4096) {
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        const a = aOff + i * lda, b = bOff + j * ldb, c = cOff + i * ldc + j;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[a + k] * B[b + k];
+        C[c] = beta ? C[c] + alpha * s : alpha * s;
+      }
+    return;
+  }
   const M4 = (M + 3) & ~3;
   const N8 = (N + 7) & ~7;
   // Memory: A [M4, K] | C [M4, N8] | one panel [K, 8].
