@@ -73,19 +73,26 @@ async function forwardRow(b: Backend, core: ModelCore, name: string, B: number, 
   };
 }
 
-/** One LoRA step (r 8 on q, v) with the loss on the last two tokens of each sequence (a letter and its end). */
-async function loraStepRow(b: Backend, core: ModelCore, name: string, B: number, S: number, steps: number): Promise<BenchEntry> {
+/**
+ * A LoRA step on synthetic tokens, ready to run: r 8 on q and v (dropout 0.05), the adapter's parameters
+ * written (`params`), the loss on the last `lossTokens` tokens of each sequence (a letter and its end).
+ */
+export function syntheticLoraStep(core: ModelCore, B: number, S: number, lossTokens = 2) {
   const lora: LoraConfig = { rank: 8, alpha: 16, dropout: 0.05, targets: ['q', 'v'] };
   const slot = core.slot(lora, true);
   const params = uniformArray(slot.layout.n, 5, 0.02);
-  b.rt.write(slot.params, params);
+  core.rt.write(slot.params, params);
   const V = core.spec.vocabSize;
   const examples = Array.from({ length: B }, (_, e) => {
     const ids = Array.from({ length: S }, (_, i) => (i * 104729 + e * 7919 + 3) % V);
-    return { ids, lossMask: ids.map((_, i) => (i >= S - 2 ? 1 : 0)) };
+    return { ids, lossMask: ids.map((_, i) => (i >= S - lossTokens ? 1 : 0)) };
   });
-  const t = trainer(core, B, S, slot, { maxGradNorm: 1 }, lossRowsOf(examples, B, S));
-  const batch = packTrainBatch(examples, B, S);
+  return { slot, params, t: trainer(core, B, S, slot, { maxGradNorm: 1 }, lossRowsOf(examples, B, S)), batch: packTrainBatch(examples, B, S) };
+}
+
+/** One LoRA step (r 8 on q, v) with the loss on the last two tokens of each sequence (a letter and its end). */
+async function loraStepRow(b: Backend, core: ModelCore, name: string, B: number, S: number, steps: number): Promise<BenchEntry> {
+  const { slot, params, t, batch } = syntheticLoraStep(core, B, S);
   await trainStep(core, t, batch, 1e-4, 1);
   const cpu = b.rt.kind === 'cpu' ? b.rt : null;
   if (cpu) cpu.profile = new Map();

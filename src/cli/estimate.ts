@@ -4,7 +4,7 @@
  * `ift-lab experiment`, with a stage clock so that the manifest records estimate and actual side by side.
  */
 import { readJsonText } from './files';
-import { LabError } from '../lab/errors';
+import { parseJsonText } from '../lab/errors';
 import { formatDuration, formatEstimate, type RunEstimate } from '../lab/estimate';
 import { stageClock } from '../lab/stage-clock';
 import { parseExperimentConfig, type ExperimentConfig, type QuestionBank } from '../lab/experiment';
@@ -28,13 +28,7 @@ export function withDevice(config: ExperimentConfig, device?: DeviceChoice): Exp
 
 export function readConfig(file: string): ExperimentConfig {
   const text = readJsonText(file, 2 ** 20, 'The configuration');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Fix the syntax; examples/ has valid configurations.');
-  }
-  return parseExperimentConfig(json);
+  return parseExperimentConfig(parseJsonText(file, text, 'Fix the syntax; examples/ has valid configurations.'));
 }
 
 /** The `estimate` command (errors are thrown; the caller reports them like every command's). */

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pkg from '../../package.json';
-import { LabError } from '../lab/errors';
+import { LabError, parseJsonText } from '../lab/errors';
 import { datasetFileStem, runExperiment, splitsOf, type ExperimentConfig, type ExperimentEvent } from '../lab/experiment';
 import { checkAgainstPool } from '../lab/experiment-config';
 import { armOf, configHash, fitArmConfig, makePlan, parsePlan, PlanMismatchError, type Plan } from '../lab/plan';
@@ -145,13 +145,7 @@ export async function defaultOutDir(config: ExperimentConfig): Promise<string> {
 /** Reads and checks a plan file (its shape, and that it was not edited after it was frozen). */
 export async function readPlan(file: string): Promise<Plan> {
   if (!fs.existsSync(file)) throw new LabError('not-found', `${file} does not exist.`, 'Pass the plan that `ift-lab preregister` wrote.');
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new LabError('invalid-json', `${file} is not valid JSON (${(e as Error).message}).`, 'Pass the plan that `ift-lab preregister` wrote, unedited.');
-  }
-  return parsePlan(json);
+  return parsePlan(parseJsonText(file, fs.readFileSync(file, 'utf8'), 'Pass the plan that `ift-lab preregister` wrote, unedited.'));
 }
 
 async function preregister(file: string | undefined, outFile: string | undefined, fitArm: boolean, io: Io): Promise<number> {

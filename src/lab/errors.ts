@@ -7,6 +7,15 @@ import { AdvisedError } from '../util/errors';
 /** An error of the lab's science: bad input, an impossible split or condition, a diverged run. */
 export class LabError extends AdvisedError {}
 
+/** `text` parsed as JSON, or a LabError naming the file (`name`) with `advice` for a student. */
+export function parseJsonText(name: string, text: string, advice: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new LabError('invalid-json', `${name} is not valid JSON (${(e as Error).message}).`, advice);
+  }
+}
+
 // Cancellation is not the lab's alone (the Worker and the page cancel too): one class, in src/util.
 export { CancelledError } from '../util/errors';
 

@@ -4,7 +4,7 @@
  * collection under the plan's hash. The plan.json text is what is kept: every run under it reads it again
  * through parsePlan, so a record edited in the store is refused like an edited file.
  */
-import { LabError } from '../lab/errors';
+import { LabError, parseJsonText } from '../lab/errors';
 import { parsePlan, planHash, type Plan } from '../lab/plan';
 import type { Store } from '../store/types';
 import { checkFileBytes } from '../util/file-limits';
@@ -47,13 +47,7 @@ export async function storePlan(store: Store, plan: Plan, source: PlanInfo['sour
 /** Reads a plan.json the student chose: its size, its JSON, then the lab's checks (shape, not edited). */
 export async function readPlanText(filename: string, text: string): Promise<Plan> {
   checkFileBytes(filename, new TextEncoder().encode(text).length, 'planBytes');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new LabError('invalid-json', `${filename} is not valid JSON (${(e as Error).message}).`, 'Choose the plan.json that `ift-lab preregister` wrote, or that IFT Lab downloaded, unedited.');
-  }
-  return parsePlan(json);
+  return parsePlan(parseJsonText(filename, text, 'Choose the plan.json that `ift-lab preregister` wrote, or that IFT Lab downloaded, unedited.'));
 }
 
 /**

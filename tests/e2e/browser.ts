@@ -35,6 +35,35 @@ export async function freshPage(browser: Browser, opts: PageOptions = {}): Promi
   return { context, page, errors };
 }
 
+/** No WebGPU in the page nor in its Workers, whatever the browser build offers (the CPU backend runs). */
+export async function withoutWebGPU(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    try {
+      delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    } catch {
+      // Already absent.
+    }
+  });
+}
+
+/** A failed browser test's evidence: a screenshot `name` and the page's errors in the log; then `e` is rethrown. */
+export async function failWith(page: Page, errors: readonly string[], name: string, e: unknown): Promise<never> {
+  await screenshot(page, name).catch(() => undefined);
+  console.log(`page errors: ${errors.join(' | ')}`);
+  throw e;
+}
+
+/** The small e2e runs' probe of the toy world: 1-shot, threshold 0.25, 8 questions per split, the letter probe. */
+export async function probeToyLetter(page: Page): Promise<void> {
+  await page.locator('input[name=source][value=toyworld]').check();
+  await page.fill('#k', '1');
+  await page.fill('#thr', '0.25');
+  await page.getByTestId('max-per-split').fill('8');
+  // The paper's letter probe: one pass per question (the toy default, debiased, takes four).
+  await page.getByTestId('probe-method').selectOption('letter');
+  await page.getByRole('button', { name: 'Probe the model' }).click();
+}
+
 const SHOTS = join('tests', 'screenshots');
 
 export async function screenshot(page: Page, name: string): Promise<void> {

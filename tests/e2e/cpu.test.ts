@@ -3,25 +3,13 @@
 // toy-world experiment to a result there; the Model page's "Run on" setting switches backends and is kept.
 import { existsSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import type { BrowserContext } from 'playwright-core';
-import { freshPage, screenshot, useBrowser } from './browser';
+import { failWith, freshPage, screenshot, useBrowser, withoutWebGPU } from './browser';
 
 const appUrl = inject('appUrl');
 const browser = useBrowser({ webgpu: false });
 
 // The toy world ships in public/models/toy-world (tools/toyworld); without it the app has no built-in model.
 const haveToy = existsSync('dist/models/toy-world/model.safetensors') && existsSync('dist/models/toy-world/world.json');
-
-/** No WebGPU in the page nor in its Workers, whatever the browser build offers. */
-async function withoutWebGPU(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    try {
-      delete (Navigator.prototype as { gpu?: unknown }).gpu;
-    } catch {
-      // Already absent.
-    }
-  });
-}
 
 describe.skipIf(!haveToy)('the lab without WebGPU, on the CPU', () => {
   it('the front page says so and runs the shrunk one-click experiment to a result', { timeout: 600_000 }, async () => {
@@ -60,9 +48,7 @@ describe.skipIf(!haveToy)('the lab without WebGPU, on the CPU', () => {
       await screenshot(page, 'cpu-results');
       expect(errors).toEqual([]);
     } catch (e) {
-      await screenshot(page, 'cpu-failure').catch(() => undefined);
-      console.log(`page errors: ${errors.join(' | ')}`);
-      throw e;
+      await failWith(page, errors, 'cpu-failure', e);
     } finally {
       await context.close();
     }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { freshPage, screenshot, useBrowser } from './browser';
+import { freshPage, probeToyLetter, screenshot, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
 const browser = useBrowser();
@@ -63,13 +63,7 @@ describe.skipIf(!haveToy)('the lab end to end on the toy world', () => {
 
       // Probe: 1-shot, every confident-enough answer counts, 8 questions per split.
       await go(page, 'probe');
-      await page.locator('input[name=source][value=toyworld]').check();
-      await page.fill('#k', '1');
-      await page.fill('#thr', '0.25');
-      await page.getByTestId('max-per-split').fill('8');
-      // The paper's letter probe: one pass per question (the toy default, debiased, takes four).
-      await page.getByTestId('probe-method').selectOption('letter');
-      await page.getByRole('button', { name: 'Probe the model' }).click();
+      await probeToyLetter(page);
       const summary = page.getByTestId('probe-summary');
       await summary.waitFor({ timeout: 120_000 });
       const probeText = (await summary.textContent())!;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { freshPage, screenshot, useBrowser } from './browser';
+import { failWith, freshPage, screenshot, useBrowser } from './browser';
 
 const appUrl = inject('appUrl');
 const browser = useBrowser({ webgpu: false });
@@ -158,9 +158,7 @@ describe.skipIf(!haveToy)('the one click, as a student lives it (CPU)', () => {
       }
       expect(errors).toEqual([]);
     } catch (e) {
-      await screenshot(page, 'oneclick-failure').catch(() => undefined);
-      console.log(`page errors: ${errors.join(' | ')}`);
-      throw e;
+      await failWith(page, errors, 'oneclick-failure', e);
     } finally {
       await context.close();
     }
@@ -203,9 +201,7 @@ describe.skipIf(!haveToy)('the one click, as a student lives it (CPU)', () => {
       await screenshot(page, 'oneclick-share-done-phone');
       expect(errors).toEqual([]);
     } catch (e) {
-      await screenshot(page, 'oneclick-share-failure').catch(() => undefined);
-      console.log(`page errors: ${errors.join(' | ')}`);
-      throw e;
+      await failWith(page, errors, 'oneclick-share-failure', e);
     } finally {
       await context.close();
     }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { freshPage, screenshot, useBrowser } from './browser';
+import { failWith, freshPage, probeToyLetter, screenshot, useBrowser, withoutWebGPU } from './browser';
 
 const appUrl = inject('appUrl');
 const browser = useBrowser({ webgpu: false });
@@ -27,25 +27,14 @@ describe.skipIf(!haveToy)('a plan registered and run in the browser (CPU)', () =
 
   it('register on the Train page → run under it → Confirmatory on Results; History lists the plan and its plan.json', { timeout: 300_000 }, async () => {
     ({ context, page, errors } = await freshPage(browser()));
-    await context.addInitScript(() => {
-      try {
-        delete (Navigator.prototype as { gpu?: unknown }).gpu;
-      } catch {
-        // Already absent.
-      }
-    });
+    await withoutWebGPU(context);
     try {
       await page.goto(`${appUrl}#/model`);
       await page.getByTestId('load-model').click();
       await page.getByTestId('model-info').waitFor({ timeout: 60_000 });
 
       await go(page, 'probe');
-      await page.locator('input[name=source][value=toyworld]').check();
-      await page.fill('#k', '1');
-      await page.fill('#thr', '0.25');
-      await page.getByTestId('max-per-split').fill('8');
-      await page.getByTestId('probe-method').selectOption('letter');
-      await page.getByRole('button', { name: 'Probe the model' }).click();
+      await probeToyLetter(page);
       await page.getByTestId('probe-summary').waitFor({ timeout: 120_000 });
 
       await go(page, 'datasets');
@@ -112,9 +101,7 @@ describe.skipIf(!haveToy)('a plan registered and run in the browser (CPU)', () =
       await screenshot(page, 'plan-share');
       expect(errors).toEqual([]);
     } catch (e) {
-      await screenshot(page, 'plan-failure').catch(() => undefined);
-      console.log(`page errors: ${errors.join(' | ')}`);
-      throw e;
+      await failWith(page, errors, 'plan-failure', e);
     }
   });
 
@@ -145,9 +132,7 @@ describe.skipIf(!haveToy)('a plan registered and run in the browser (CPU)', () =
       await screenshot(page, 'plan-import-refused');
       expect(errors).toEqual([]);
     } catch (e) {
-      await screenshot(page, 'plan-failure-2').catch(() => undefined);
-      console.log(`page errors: ${errors.join(' | ')}`);
-      throw e;
+      await failWith(page, errors, 'plan-failure-2', e);
     }
   });
 });

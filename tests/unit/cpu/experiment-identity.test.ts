@@ -11,7 +11,7 @@ import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../../src/model/builtin';
 import { openFsStore } from '../../helpers/fs-store';
 import type { StoredRecord } from '../../../src/store/types';
 import { Session, type Ctx } from '../../../src/worker/session';
-import { toySessionDeps } from '../../helpers/toy-session';
+import { tinyTrain, toySessionDeps } from '../../helpers/toy-session';
 
 const DIR = path.join('public', BUILTIN_MODELS[TOY_WORLD_ID]);
 const have = existsSync(path.join(DIR, 'model.safetensors')) && existsSync(path.join(DIR, 'world.json'));
@@ -48,16 +48,7 @@ describe.skipIf(!have)('the browser and the CLI run the same experiment', () => 
         ctx,
       );
       const out = await session.experiment(
-        {
-          datasetIds: ds.datasets.map((d) => d.datasetId),
-          lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] },
-          lr: 0.003,
-          epochs: 1,
-          batch: 4,
-          schedule: 'constant',
-          warmup: 0,
-          seed: 1,
-        },
+        tinyTrain(ds.datasets.map((d) => d.datasetId), { lr: 0.003, batch: 4 }),
         'paper',
         ctx,
       );

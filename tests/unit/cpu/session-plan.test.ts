@@ -2,45 +2,23 @@
 // Train page's settings frozen as a plan (the CLI's makePlan), a changed setting refused with its differences
 // before anything trains, then the plan's own settings run to a confirmatory result whose manifest names the
 // plan's hash — the same fields `ift-lab experiment --plan` writes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../../src/lab/experiment';
 import type { Manifest } from '../../../src/lab/manifest';
 import { parsePlan, planHash } from '../../../src/lab/plan';
 import { TOY_WORLD_ID } from '../../../src/model/builtin';
 import type { StoredRecord } from '../../../src/store/types';
-import type { TrainSettings } from '../../../src/worker/protocol';
-import { Session, type Ctx } from '../../../src/worker/session';
-import { openFsStore } from '../../helpers/fs-store';
-import { haveToyWorld, toySessionDeps } from '../../helpers/toy-session';
+import { haveToyWorld, quietCtx, tinyTrain, useToySession } from '../../helpers/toy-session';
 
 describe.skipIf(!haveToyWorld)('a run under a plan (Worker session, CPU)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ift-session-plan-'));
-  const store = openFsStore(dir);
-  const session = new Session(toySessionDeps(store));
-  afterAll(() => {
-    session.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const quiet = (): Ctx => ({ progress: () => {}, signal: new AbortController().signal });
+  const { session, store } = useToySession('ift-session-plan-');
+  const quiet = quietCtx;
 
   it('register → a changed setting refused → the plan’s settings run confirmatory', { timeout: 120_000 }, async () => {
     await session.loadModel(TOY_WORLD_ID, 'main', quiet());
     const probe = await session.probe({ source: { type: 'toyworld', seed: 1 }, k: 1, threshold: 0.25, strict: false, seed: 1, maxPerSplit: 8 }, quiet());
     const ds = await session.buildDatasets({ probeId: probe.probeId, conditions: ['harmonious', 'incompatible'], ratios: [], size: 4, responses: 'letter', seed: 3 }, quiet());
-    const train: TrainSettings = {
-      datasetIds: ds.datasets.map((d) => d.datasetId),
-      lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] },
-      lr: 0.002,
-      epochs: 1,
-      batch: 2,
-      schedule: 'constant',
-      warmup: 0,
-      seed: 1,
-      seeds: [1],
-    };
+    const train = tinyTrain(ds.datasets.map((d) => d.datasetId), { seeds: [1] });
     const info = await session.registerPlan(train, true, quiet());
     expect(info.seeds).toEqual([1]);
     expect(info.fitArm).toMatchObject({ threshold: 0.9, maxEpochs: 4 });

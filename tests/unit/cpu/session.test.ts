@@ -9,9 +9,9 @@ import { BUILTIN_MODELS, TOY_WORLD_ID } from '../../../src/model/builtin';
 import { validateSharedResult } from '../../../src/share/schema';
 import { openFsStore } from '../../helpers/fs-store';
 import type { StoredRecord } from '../../../src/store/types';
-import type { Progress, TrainSettings } from '../../../src/worker/protocol';
+import type { Progress } from '../../../src/worker/protocol';
 import { Session, type Ctx } from '../../../src/worker/session';
-import { toySessionDeps } from '../../helpers/toy-session';
+import { tinyTrain, toySessionDeps } from '../../helpers/toy-session';
 
 const DIR = path.join('public', BUILTIN_MODELS[TOY_WORLD_ID]);
 const have = existsSync(path.join(DIR, 'model.safetensors')) && existsSync(path.join(DIR, 'world.json'));
@@ -71,16 +71,7 @@ describe.skipIf(!have)('lab session on the toy world (Dawn)', () => {
     mark('datasets');
 
     // Train Incompatible then Self-aligning: pause at step 1 of the first, cancel during the second.
-    const train: TrainSettings = {
-      datasetIds: ds.datasets.slice(1).map((d) => d.datasetId),
-      lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'v_proj'] },
-      lr: 0.002,
-      epochs: 1,
-      batch: 2,
-      schedule: 'constant',
-      warmup: 0,
-      seed: 1,
-    };
+    const train = tinyTrain(ds.datasets.slice(1).map((d) => d.datasetId));
     const ac = new AbortController();
     const events: Progress[] = [];
     let paused = false;

@@ -9,11 +9,11 @@ import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 import { canThread, CpuThreads, splitRange, workerSource } from '../../../src/engine/cpu-threads';
 import { gemmNT } from '../../../src/engine/kernels/matmul/gemm.cpu';
 import { prepareMatmul } from '../../../src/engine/kernels/matmul/matmul';
-import { uniformArray } from '../../../src/engine/random';
 import { parseConfig } from '../../../src/model/config';
 import { ModelCore } from '../../../src/model/engine-model';
 import { randomWeights } from '../../../src/model/memory';
-import { lossRowsOf, packTrainBatch, trainer, trainStep } from '../../../src/model/train-step';
+import { trainStep } from '../../../src/model/train-step';
+import { syntheticLoraStep } from '../../../bench/cpu';
 import { uploadWeights } from '../../../src/model/transformer';
 import { randn } from '../../helpers/close';
 import { cpuFixtureModel } from '../../helpers/cpu-model';
@@ -106,16 +106,7 @@ describe('CPU threads', () => {
     const step = async (rt: CpuRuntime) => {
       await started(rt);
       const core = new ModelCore(rt, await uploadWeights(rt, parseConfig(toyConfig), randomWeights(1), 'f32'), { maxBatch: 8, seqQuantum: 16 });
-      const [B, S] = [8, 48];
-      const slot = core.slot({ rank: 8, alpha: 16, dropout: 0.05, targets: ['q', 'v'] }, true);
-      rt.write(slot.params, uniformArray(slot.layout.n, 5, 0.02));
-      const V = core.spec.vocabSize;
-      const examples = Array.from({ length: B }, (_, e) => {
-        const ids = Array.from({ length: S }, (_, i) => (i * 104729 + e * 7919 + 3) % V);
-        return { ids, lossMask: ids.map((_, i) => (i >= S - 3 ? 1 : 0)) };
-      });
-      const t = trainer(core, B, S, slot, { maxGradNorm: 1 }, lossRowsOf(examples, B, S));
-      const batch = packTrainBatch(examples, B, S);
+      const { slot, t, batch } = syntheticLoraStep(core, 8, 48, 3);
       for (let i = 1; i <= 2; i++) await trainStep(core, t, batch, 1e-3, i);
       const params = await rt.readF32(slot.params);
       core.dispose();

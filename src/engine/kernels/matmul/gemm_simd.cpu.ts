@@ -8,7 +8,7 @@
  * `gemmSimd` runs on every CPU thread (cpu-threads.ts sends its source text): it uses only its arguments
  * and `this`, the thread's context, which holds the thread's own instance of the module.
  */
-import type { SimdGemm, ThreadContext } from '../../thread-context';
+import type { GemmFn, SimdGemm, ThreadContext } from '../../thread-context';
 import bytes from './gemm_simd.wat';
 
 /** The module's bytes (also sent to the worker threads, which instantiate their own). */
@@ -33,14 +33,7 @@ export function simdInstance(module: WebAssembly.Module): SimdGemm {
   return new WebAssembly.Instance(module, {}).exports as unknown as SimdGemm;
 }
 
-export function gemmSimd(
-  this: ThreadContext,
-  M: number, N: number, K: number, alpha: number,
-  A: Float32Array, aOff: number, lda: number,
-  B: Float32Array, bOff: number, ldb: number,
-  C: Float32Array, cOff: number, ldc: number,
-  beta: 0 | 1,
-): void {
+export function gemmSimd(this: ThreadContext, ...[M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta]: Parameters<GemmFn>): void {
   const w = this.simd;
   if (!w || M < 4 || M * N * K < 4096) {
     for (let i = 0; i < M; i++)
