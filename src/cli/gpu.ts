@@ -65,7 +65,7 @@ export function cpuThreads(env: NodeJS.ProcessEnv = process.env): number {
 
 /** The CPU backend with this machine's threads. */
 export function nodeCpu(threads = cpuThreads(), opts: { minParallelWork?: number } = {}): CpuRuntime {
-  return new CpuRuntime({ threads, kernels: `f32, cache-blocked loops; ${availableParallelism()} cores here` }, nodeThread, opts);
+  return new CpuRuntime({ threads, kernels: `f32; ${availableParallelism()} cores here` }, nodeThread, opts);
 }
 
 /** The engine for `choice`: Dawn's device only when WebGPU may be used. */

@@ -61,7 +61,7 @@ function browserThread(source: string): Worker {
 function browserCpu(): CpuRuntime {
   const isolated = Boolean((self as { crossOriginIsolated?: boolean }).crossOriginIsolated);
   const threads = isolated ? cores : 1;
-  return new CpuRuntime({ threads, kernels: `f32, cache-blocked loops; ${cores} cores here${isolated ? '' : ', not cross-origin isolated (one thread)'}` }, browserThread);
+  return new CpuRuntime({ threads, kernels: `f32; ${cores} cores here${isolated ? '' : ', not cross-origin isolated (one thread)'}` }, browserThread);
 }
 
 /** The page's choice of backend (auto until the page says otherwise). */

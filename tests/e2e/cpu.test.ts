@@ -44,7 +44,7 @@ describe.skipIf(!haveToy)('the lab without WebGPU, on the CPU', () => {
       await page.getByTestId('report').waitFor();
       expect(await page.getByTestId('report-status').textContent()).toMatch(/^Exploratory/);
       const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-      expect(await page.getByTestId('manifest').textContent()).toContain(`CPU backend (${cores} thread${cores === 1 ? '' : 's'}, f32`);
+      expect(await page.getByTestId('manifest').textContent()).toContain(`CPU backend (${cores} thread${cores === 1 ? '' : 's'}, WebAssembly SIMD products; f32; ${cores} cores here)`);
       await screenshot(page, 'cpu-results');
       expect(errors).toEqual([]);
     } catch (e) {

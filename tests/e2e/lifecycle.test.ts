@@ -142,8 +142,8 @@ describe('a connection closed for another tab\'s upgrade', () => {
       let told = false;
       const s = await H.openIdbStore({ name: 'vc', onVersionChange: () => (told = true) });
       await s.put('runs', { id: 'x', createdAt: 1 });
-      // A newer app version opens version 2 (in another tab: here, another connection).
-      const req = indexedDB.open('vc', 2);
+      // A newer app version opens the next version (in another tab: here, another connection).
+      const req = indexedDB.open('vc', H.DB_VERSION + 1);
       await new Promise((res, rej) => ((req.onsuccess = res), (req.onerror = rej)));
       req.result.close();
       const errs: any[] = [];
