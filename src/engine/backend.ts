@@ -49,20 +49,26 @@ export async function probeSpeed(rt: Runtime, reps = 3): Promise<number> {
 }
 
 export async function openRuntime(choice: DeviceChoice, opts: OpenRuntimeOptions = {}): Promise<OpenedRuntime> {
-  const cpu = opts.cpu ?? (() => new CpuRuntime());
+  const make = opts.cpu ?? (() => new CpuRuntime());
+  // The CPU backend with its threads running, so that what the manifest says ran is what runs.
+  const cpu = async () => {
+    const c = make();
+    await c.ready();
+    return c;
+  };
   const open = opts.open ?? (() => openDevice(opts));
-  if (choice === 'cpu') return { rt: cpu(), reason: 'The CPU backend, as asked.' };
+  if (choice === 'cpu') return { rt: await cpu(), reason: 'The CPU backend, as asked.' };
   if (choice === 'webgpu') return { rt: new GpuRuntime(await open()), reason: 'WebGPU, as asked.' };
   let engine: EngineDevice;
   try {
     engine = await open();
   } catch (e) {
-    return { rt: cpu(), reason: `The CPU backend: WebGPU is not available here (${(e as Error).message})` };
+    return { rt: await cpu(), reason: `The CPU backend: WebGPU is not available here (${(e as Error).message})` };
   }
   const gpu = new GpuRuntime(engine);
   const name = gpu.summary().description;
   if (!engine.report.isFallbackAdapter) return { rt: gpu, reason: `WebGPU on ${name} (a hardware adapter).` };
-  const c = cpu();
+  const c = await cpu();
   const measured = { webgpu: await probeSpeed(gpu), cpu: await probeSpeed(c) };
   const f = (x: number) => `${x.toFixed(2)} GFLOP/s`;
   if (measured.cpu >= measured.webgpu) {

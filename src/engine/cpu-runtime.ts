@@ -24,11 +24,12 @@ const MAX_BUFFER = 2 ** 31;
 
 /**
  * The least work (multiply-adds) worth splitting across threads. A part handed to a worker costs a message
- * and a wake-up, about 110 µs measured through the pool in Node on a 2-core machine: what 2^19 multiply-adds
- * take on one core in plain JS, and about 2^22 with the WebAssembly SIMD products (`npm run bench -- --only
- * cpu`: 2 threads lost on the toy model's 0.1–0.5 ms products and won 1.9× at 512³).
+ * and a wake-up, about 110 µs measured through the pool in Node on a 2-core machine, and each part packs its
+ * own panels of B: what 2^19 multiply-adds take on one core in plain JS. With the WebAssembly SIMD products
+ * (`npm run bench -- --only cpu`, 2 cores) a split lost at 8.4M multiply-adds (the toy model's gate|up, 0.8 ×)
+ * and won from 17M (its LM head, 1.24 ×; 512³, 1.83 ×): 2^24.
  */
-export const PARALLEL_MIN_WORK = { js: 2 ** 19, simd: 2 ** 22 } as const;
+export const PARALLEL_MIN_WORK = { js: 2 ** 19, simd: 2 ** 24 } as const;
 
 type HostArray = Float32Array | Uint32Array | Float64Array;
 
@@ -91,6 +92,15 @@ export class CpuRuntime {
 
   get threads(): number {
     return this.report.threads;
+  }
+
+  /**
+   * Resolves once the worker threads run (at most `timeoutMs`; until then their parts run on this thread).
+   * Awaiting it yields to the event loop, which a browser may need before it starts a worker.
+   */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const t0 = performance.now();
+    while (this.pool && !this.pool.started() && performance.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** What ran, in words: the threads counted only once their workers have started (until then parts run here). */
