@@ -4,7 +4,7 @@
 // op split however small (minParallelWork 0), so each kernel's worker copy is exercised on awkward shapes.
 import { afterAll, describe, expect, it } from 'vitest';
 import toyConfig from '../../../public/models/toy-world/config.json';
-import { nodeCpu, nodeThread } from '../../../src/cli/gpu';
+import { cpuThreads, nodeCpu, nodeThread } from '../../../src/cli/gpu';
 import { CpuRuntime } from '../../../src/engine/cpu-runtime';
 import { canThread, CpuThreads, splitRange, workerSource } from '../../../src/engine/cpu-threads';
 import { gemmNT } from '../../../src/engine/kernels/matmul/gemm.cpu';
@@ -58,6 +58,12 @@ describe('CPU threads', () => {
     expect(threaded.summary().description).toMatch(/^CPU backend \(3 threads, WebAssembly SIMD products; /);
     // The worker's program is the kernels' own source: it must parse on its own.
     expect(() => new Function(workerSource().replace(/^'use strict';/, ''))).not.toThrow();
+  });
+
+  it('IFT_LAB_CPU_THREADS: unset means every core, a whole number ≥ 1 is taken, anything else is refused in words', () => {
+    expect(cpuThreads({})).toBeGreaterThanOrEqual(1);
+    expect(cpuThreads({ IFT_LAB_CPU_THREADS: '3' })).toBe(3);
+    for (const bad of ['0', 'two', '1.5']) expect(() => cpuThreads({ IFT_LAB_CPU_THREADS: bad })).toThrow(/IFT_LAB_CPU_THREADS is ".*"; it must be a whole number ≥ 1\./);
   });
 
   it('matmul, every transposition, awkward shapes, split by rows and by columns: the bits of one thread', async () => {
