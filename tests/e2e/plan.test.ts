@@ -80,6 +80,8 @@ describe.skipIf(!haveToy)('a plan registered and run in the browser (CPU)', () =
       expect(await item.getByTestId('plan-hash').textContent()).toBe(hash.slice(0, 12));
       expect(await item.textContent()).toMatch(/frozen .* in this browser/);
       expect(await item.getByTestId('plan-results').textContent()).toMatch(/Run under it: /);
+      // The results list marks the confirmatory result with its plan.
+      expect(await page.getByTestId('history-confirmatory').first().textContent()).toBe(`Confirmatory · plan ${hash.slice(0, 12)}`);
       const [dl] = await Promise.all([page.waitForEvent('download'), item.getByTestId('plan-download').click()]);
       expect(dl.suggestedFilename()).toBe(`plan-${hash.slice(0, 12)}.json`);
       planFile = (await dl.path())!;
