@@ -9,6 +9,7 @@
  * scored variant (×4 for the strict and debiased methods: the four cyclic shifts of the options), one model
  * call per batch. Continuation scoring forwards the whole prompt with each of the 4 options (no prefix reuse).
  */
+import { DEFAULT_BOOTSTRAP_SAMPLES, MAX_BOOTSTRAP_SAMPLES, pairedBootstrap } from './contrasts';
 import type { ExperimentConfig } from './experiment-config';
 import { chatUserText, fewShotPrefix, formatQuestion, pickShots } from './prompts';
 import type { DeviceSpeed, LabModel, LabTokenizer, SpeedShapes } from './model';
@@ -41,7 +42,7 @@ export interface WorkInputs {
     /** Gekhman's Unknown-share design (src/lab/unknown-share.ts): replaces the conditions' grid. */
     unknownShare?: ExperimentConfig['unknownShare'];
     training: Pick<ExperimentConfig['training'], 'epochs' | 'batchSize' | 'maxSeqLen'>;
-    evaluation: Pick<ExperimentConfig['evaluation'], 'batchSize'>;
+    evaluation: Pick<ExperimentConfig['evaluation'], 'batchSize'> & Partial<Pick<ExperimentConfig['evaluation'], 'bootstrapSamples' | 'bootstrapPrecision'>>;
   };
   /** Questions per subject in each split. */
   split: { train: Record<string, number>; homo: Record<string, number>; id: Record<string, number>; ood: Record<string, number> };
@@ -70,16 +71,25 @@ export interface TrainingWork {
   stepTokens: number;
 }
 
+/** The report's bootstrap: what its time scales with. */
+export interface ReportWork {
+  /** Paired intervals the report draws. */
+  intervals: number;
+  /** Σ over intervals of resamples × questions × (seeds + 1): a replicate draws each question and seed, and sums a drawn seed's row. */
+  units: number;
+}
+
 export interface GridWork {
   probe: ScoringWork;
   baseline: ScoringWork;
   training: TrainingWork;
   evaluation: ScoringWork;
+  report: ReportWork;
   /** What the counts assume where the configuration cannot say before the probe has run. */
   assumptions: string[];
 }
 
-export const STAGES = ['probe', 'baseline', 'training', 'evaluation'] as const;
+export const STAGES = ['probe', 'baseline', 'training', 'evaluation', 'report'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** Conditions × (ratios for the mixture) × seeds, as planGrid (src/lab/experiment.ts) enumerates them. */
@@ -177,7 +187,57 @@ export function countWork(w: WorkInputs): GridWork {
   };
   // Every tuned model is scored in the chat format under each protocol (a new adapter: its own prefixes).
   const evaluation = scoringWork(tests, chat, evalMethod, c.evaluation.batchSize, runs * c.protocols.length);
-  return { probe, baseline, training, evaluation, assumptions };
+  return { probe, baseline, training, evaluation, report: renReportWork(w), assumptions };
+}
+
+/**
+ * Resamples an interval may draw: the configured count, or with a precision the cap it may double up to
+ * (src/lab/contrasts.ts; an upper bound: about half the one click's intervals reach it).
+ */
+function resamples(c: WorkInputs['config']): number {
+  const samples = c.evaluation.bootstrapSamples ?? DEFAULT_BOOTSTRAP_SAMPLES;
+  return (c.evaluation.bootstrapPrecision ?? 0.001) > 0 ? Math.max(samples, MAX_BOOTSTRAP_SAMPLES) : samples;
+}
+
+/**
+ * The Ren design's intervals, as src/lab/experiment.ts and analysis.ts draw them: for each protocol and test set
+ * the report's pairs (H − I, S − I, S − R, each mixture − I, every condition − the base) over all, known and
+ * unknown questions (2 × the set's questions together); the C orderings of the paper's conditions over the pooled
+ * sets; the plan's primary and secondary endpoints (at most 7, pooled).
+ */
+function renReportWork(w: WorkInputs): ReportWork {
+  const c = w.config;
+  const S = c.seeds.length;
+  const B = resamples(c);
+  const sets = [sum(w.split.homo), sum(w.split.id), sum(w.split.ood)].filter((n) => n > 0);
+  const pooled = sets.reduce((a, b) => a + b, 0);
+  const has = (k: string) => c.conditions.includes(k as ExperimentConfig['conditions'][number]);
+  const conditions = c.conditions.reduce((n, k) => n + (k === 'mixture' ? c.ratios.length : 1), 0);
+  const pairs = (has('harmonious') && has('incompatible') ? 1 : 0) + (has('selfAligning') && has('incompatible') ? 1 : 0) + (has('selfAligning') && has('randomWrong') ? 1 : 0) + (has('mixture') && has('incompatible') ? c.ratios.length : 0) + conditions;
+  const paper = ['harmonious', 'selfAligning', 'randomWrong', 'incompatible'].filter(has).length;
+  const orderings = (paper * (paper - 1)) / 2;
+  const P = c.protocols.length;
+  const intervals = P * sets.length * pairs * 3 + P * orderings + 7;
+  const questions = P * pairs * 2 * pooled + (P * orderings + 7) * pooled;
+  return { intervals, units: B * questions * (S + 1) };
+}
+
+let bootstrapSpeed: number | undefined;
+
+/**
+ * Seconds per unit of ReportWork on this machine: a bootstrap (3 seeds × 116 questions) timed once per process
+ * after a warm-up, about 40 ms. The CPU runs the report, whatever the device; the Worker keeps the figure with
+ * the device's timing (DeviceSpeed.bootstrapSecondsPerUnit), so a kept estimate stays the same.
+ */
+export function timeBootstrap(): number {
+  if (bootstrapSpeed !== undefined) return bootstrapSpeed;
+  const [S, Q, samples] = [3, 116, 20_000];
+  const d = Array.from({ length: S }, (_, s) => Float64Array.from({ length: Q }, (_, i) => ((i * 7 + s) % 3) - 1));
+  pairedBootstrap(d, { samples: 5000 });
+  const t0 = performance.now();
+  pairedBootstrap(d, { samples });
+  bootstrapSpeed = (performance.now() - t0) / 1000 / (samples * Q * (S + 1));
+  return bootstrapSpeed;
 }
 
 /**
@@ -222,7 +282,14 @@ function unknownShareWork(
   // Every epoch's adapter: development set, test sets and the training items, in the chat format.
   const scored = merge(tests, { dev: dev + items });
   const evaluation = scoringWork(scored, chat, evalMethod, c.evaluation.batchSize, runs * c.training.epochs);
-  return { probe, baseline, training, evaluation, assumptions };
+  // The contrasts between shares (src/lab/unknown-share.ts shareContrasts, a fixed count of resamples): per test
+  // set, each share against the smallest at the early stop and at the last epoch, and each share's early − last,
+  // over all questions and each SliCK category (2 × the set's questions together).
+  const sets = [sum(w.split.homo), sum(w.split.id), sum(w.split.ood)].filter((n) => n > 0);
+  const pairs = 2 * (u.shares.length - 1) + u.shares.length;
+  const B = c.evaluation.bootstrapSamples ?? DEFAULT_BOOTSTRAP_SAMPLES;
+  const report = { intervals: sets.length * pairs * 5, units: B * pairs * 2 * sets.reduce((a, b) => a + b, 0) * (c.seeds.length + 1) };
+  return { probe, baseline, training, evaluation, report, assumptions };
 }
 
 /** This device's speed on the model's shapes (measured by src/model/speed.ts). */
@@ -239,7 +306,7 @@ export function scoringSeconds(s: ScoringWork, d: DeviceSpeed): number {
   return s.calls * d.callSeconds + (s.prefixTokens + s.promptTokens) / d.forwardTokensPerSecond;
 }
 
-export function estimateRun(work: GridWork, speed: DeviceSpeed): RunEstimate {
+export function estimateRun(work: GridWork, speed: DeviceSpeed, bootstrapSecondsPerUnit = 0): RunEstimate {
   // A step's cost scales with its padded tokens (the measured step may have had another length).
   const perStep = speed.stepSeconds * (work.training.stepTokens / speed.stepTokens);
   const seconds: Record<Stage, number> = {
@@ -247,6 +314,7 @@ export function estimateRun(work: GridWork, speed: DeviceSpeed): RunEstimate {
     baseline: scoringSeconds(work.baseline, speed),
     training: work.training.steps * perStep,
     evaluation: scoringSeconds(work.evaluation, speed),
+    report: work.report.units * bootstrapSecondsPerUnit,
   };
   return { work, speed, seconds, totalSeconds: STAGES.reduce((a, s) => a + seconds[s], 0) };
 }
@@ -287,6 +355,7 @@ export function formatEstimate(e: RunEstimate): string[] {
     `baseline    ${formatDuration(e.seconds.baseline).padStart(9)}   ${tok(w.baseline)}`,
     `training    ${formatDuration(e.seconds.training).padStart(9)}   ${w.training.runs} runs × ${w.training.examplesPerRun} examples, ${w.training.steps} steps, ${Math.round(w.training.tokens)} tokens`,
     `evaluation  ${formatDuration(e.seconds.evaluation).padStart(9)}   ${tok(w.evaluation)}`,
+    `report      ${formatDuration(e.seconds.report).padStart(9)}   ${w.report.intervals} bootstrap intervals, resampled on this CPU (at most: an interval may stop early)`,
     `total       ${formatDuration(e.totalSeconds).padStart(9)}`,
     `device: ${Math.round(e.speed.forwardTokensPerSecond)} scoring tokens/s, ${(1000 * e.speed.callSeconds).toFixed(1)} ms per call, ${(1000 * e.speed.stepSeconds).toFixed(0)} ms per LoRA step of ${e.speed.stepTokens} tokens (${e.speed.shapes}; measured in ${e.speed.measuredSeconds.toFixed(1)} s)`,
   ];
@@ -387,5 +456,5 @@ export async function estimateExperiment(
     trainLoss: tokens.trainReply === undefined ? undefined : Math.round(tokens.trainReply),
     lora: config.training.lora,
   });
-  return estimateRun(work, speed);
+  return estimateRun(work, speed, speed.bootstrapSecondsPerUnit ?? timeBootstrap());
 }

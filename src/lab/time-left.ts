@@ -22,7 +22,7 @@ export interface TimeLeft {
   hi: number | null;
 }
 
-type Weights = { probe: number; baseline: number; training: number; evaluation: number };
+type Weights = { probe: number; baseline: number; training: number; evaluation: number; report: number };
 
 export class RunClock {
   private readonly w: Weights;
@@ -32,6 +32,8 @@ export class RunClock {
   private baseline = 0;
   /** The report stage: every run is done. */
   private runsDone = false;
+  /** The report itself is written. */
+  private reportDone = false;
   private runTotal = 1;
   private runTrain = 0;
   private runEval = 0;
@@ -42,13 +44,14 @@ export class RunClock {
   private pausedAt: number | null = null;
 
   constructor(
-    estimate: Pick<RunEstimate, 'seconds'> | null,
+    // An estimate stored before the report had a stage of its own has no `report`.
+    estimate: { seconds: Omit<RunEstimate['seconds'], 'report'> & { report?: number } } | null,
     private readonly now: () => number = () => performance.now() / 1000,
   ) {
     this.hasEstimate = !!estimate && Object.values(estimate.seconds).some((s) => s > 0);
     // Without an estimate every stage weighs the same share of a nominal run (the pace alone then times it).
-    this.w = this.hasEstimate ? { ...estimate!.seconds } : { probe: 1, baseline: 1, training: 6, evaluation: 2 };
-    this.total = Math.max(1e-9, this.w.probe + this.w.baseline + this.w.training + this.w.evaluation);
+    this.w = this.hasEstimate ? { ...estimate!.seconds, report: estimate!.seconds.report ?? 0 } : { probe: 1, baseline: 1, training: 6, evaluation: 2, report: 1 };
+    this.total = Math.max(1e-9, this.w.probe + this.w.baseline + this.w.training + this.w.evaluation + this.w.report);
   }
 
   /** Pausing stops the clock (paused time is not work). */
@@ -115,7 +118,7 @@ export class RunClock {
     const perRun = (w.training * this.runTrain + w.evaluation * this.runEval) / this.runTotal;
     // Runs are trained in grid order, skipping the finished ones: every run before this one is done.
     const runsDone = this.runsDone ? w.training + w.evaluation : ((w.training + w.evaluation) * this.runIndex) / this.runTotal + perRun;
-    return Math.min(1, (w.probe * this.probe + w.baseline * this.baseline + runsDone) / this.total);
+    return Math.min(1, (w.probe * this.probe + w.baseline * this.baseline + runsDone + (this.reportDone ? w.report : 0)) / this.total);
   }
 
   read(): TimeLeft {

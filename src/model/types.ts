@@ -79,6 +79,11 @@ export interface DeviceSpeed {
   measuredSeconds: number;
   /** The shapes measured, for the record. */
   shapes: string;
+  /**
+   * Seconds per unit of the report's bootstrap (src/lab/estimate.ts ReportWork) on this machine's CPU, timed by
+   * the lab beside the device and kept with it (absent: timed when the estimate is made).
+   */
+  bootstrapSecondsPerUnit?: number;
 }
 
 /** The shapes a speed measurement times: the experiment's scoring and training batches. */

@@ -256,7 +256,7 @@ export class ExperimentRunner {
         // The Unknown-share design evaluates after every epoch: its count is epochs, not questions.
         const stage = e.stage === 'fit' ? 'evaluate' : e.stage === 'evaluate' && config.unknownShare ? 'evaluate-epoch' : e.stage;
         ctx.progress({ stage, done: e.done, total: e.total, ...(e.runId ? { detail: e.runId } : {}), metrics: timing() });
-      } else if (e.type === 'stage' && (e.stage === 'probe' || e.stage === 'datasets' || e.stage === 'explanations')) {
+      } else if (e.type === 'stage' && (e.stage === 'probe' || e.stage === 'datasets' || e.stage === 'explanations' || e.stage === 'report')) {
         ctx.progress({ stage: e.stage, done: 0, total: 0, detail: e.message, metrics: timing() });
       } else if ((e.type === 'train' || e.type === 'share-train') && e.event.type === 'step') {
         const c = model.counters;

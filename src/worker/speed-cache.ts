@@ -4,6 +4,7 @@
  * device (on a software GPU that took a minute). Keyed by model, backend, adapter description and shapes; kept
  * in the store's `settings` for a week (a browser or driver update changes the speed, and a week is soon enough).
  */
+import { timeBootstrap } from '../lab/estimate';
 import type { DeviceSpeed, SpeedShapes } from '../lab/model';
 import type { EngineModel } from '../model/engine-model';
 import { measureSpeed } from '../model/speed';
@@ -33,7 +34,7 @@ export async function cachedSpeed(store: Store | null, model: EngineModel, shape
     memory.set(key, { speed: kept.speed, at: kept.createdAt });
     return { speed: kept.speed, measuredAt: kept.createdAt, cached: true };
   }
-  const speed = await measureSpeed(model, shapes);
+  const speed: DeviceSpeed = { ...(await measureSpeed(model, shapes)), bootstrapSecondsPerUnit: timeBootstrap() };
   const at = Date.now();
   memory.set(key, { speed, at });
   await store?.put('settings', { id: key, createdAt: at, speed } satisfies SpeedRecord).catch(() => undefined);

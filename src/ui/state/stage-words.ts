@@ -15,7 +15,7 @@ export const STAGE_WORDS: Record<string, string> = {
   download: 'Loading the model',
   upload: 'Loading the model',
   estimate: 'Timing this device for an estimate',
-  report: 'Writing the report',
+  report: 'Writing the report (bootstrap intervals)',
   resume: 'Resuming the run',
 };
 

@@ -113,3 +113,46 @@ describe('stageClock', () => {
     expect(c.seconds).toEqual({ probe: 10, baseline: 8, training: 55, evaluation: 25 });
   });
 });
+
+describe('the report stage: the bootstrap intervals, counted and timed', () => {
+  it('counts the intervals of a committed one-click result within 10 %, and bounds the resampling it did', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseExperimentConfig } = await import('../../../src/lab/experiment-config');
+    const dir = 'docs/results/toy-world-oneclick-debiased-e15-cpu-simd';
+    const config = parseExperimentConfig(JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')));
+    const result = JSON.parse(readFileSync(`${dir}/result.json`, 'utf8'));
+    const c = result.splits.counts;
+    const work = countWork({ config, split: { train: { t: c.train }, homo: { h: c.homo }, id: { i: c.id }, ood: { o: c.ood } }, tokens });
+    // What the run drew: every interval's resamples × questions × (seeds + 1).
+    let intervals = 0;
+    let units = 0;
+    const walk = (x: unknown): void => {
+      if (Array.isArray(x)) return x.forEach(walk);
+      if (!x || typeof x !== 'object') return;
+      const o = x as Record<string, unknown>;
+      if (typeof o.samples === 'number' && 'mcLo' in o) {
+        intervals++;
+        units += o.samples * (o.n as number) * ((o.seeds as number) + 1);
+      }
+      Object.values(o).forEach(walk);
+    };
+    walk(result);
+    expect(intervals).toBe(154);
+    expect(Math.abs(work.report.intervals - intervals) / intervals).toBeLessThan(0.1);
+    // An upper bound (each interval may double to the cap), and not a wild one.
+    expect(work.report.units).toBeGreaterThanOrEqual(units);
+    expect(work.report.units).toBeLessThan(2.5 * units);
+  });
+
+  it('is timed once per process and seed count, and scales the report seconds', async () => {
+    const { timeBootstrap } = await import('../../../src/lab/estimate');
+    const a = timeBootstrap();
+    expect(a).toBeGreaterThan(0);
+    expect(timeBootstrap()).toBe(a);
+    const speed: DeviceSpeed = { forwardTokensPerSecond: 1000, callSeconds: 0, stepSeconds: 0.1, stepTokens: 64, measuredSeconds: 1, shapes: '' };
+    const work = countWork(inputs());
+    const e = estimateRun(work, speed, a);
+    expect(e.seconds.report).toBeCloseTo(work.report.units * a, 12);
+    expect(e.totalSeconds).toBeCloseTo(e.seconds.probe + e.seconds.baseline + e.seconds.training + e.seconds.evaluation + e.seconds.report, 9);
+  });
+});
