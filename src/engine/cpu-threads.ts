@@ -30,7 +30,7 @@ export const THREAD_HELPERS = { softmaxRows, transposeInto, attentionScores } as
 
 /** A thread's context: its SIMD instance (or none), its product kernel, and the helpers. */
 export function threadContext(simd: ThreadContext['simd']): ThreadContext {
-  const ctx = { simd, ...THREAD_HELPERS } as ThreadContext;
+  const ctx = { simd, gemmNT, ...THREAD_HELPERS } as ThreadContext;
   ctx.gemm = (simd ? gemmSimd : gemmNT).bind(ctx);
   return ctx;
 }
@@ -69,6 +69,7 @@ const KERNELS = [${kernels}];
 const TYPES = [Float32Array, Uint32Array, Float64Array];
 const bufs = new Map();
 const CONTEXT = { simd: null, ${helpers} };
+CONTEXT.gemmNT = KERNELS[${nt}];
 CONTEXT.gemm = KERNELS[${nt}].bind(CONTEXT);
 let ctrl = null, errText = null;
 function run(m) {

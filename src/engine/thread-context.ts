@@ -24,6 +24,8 @@ export interface ThreadContext {
   simd: SimdGemm | null;
   /** The thread's product: gemmSimd with an instance, else gemmNT. */
   gemm: GemmFn;
+  /** The plain-JS product (gemm.cpu.ts), for what is too small for SIMD. */
+  gemmNT: GemmFn;
   /** attention_rows.cpu.ts: a query head's causal softmax rows, in place (or from stored LSE). */
   softmaxRows: (P: Float32Array, S: number, N: number, lo: number, past: number, lse: Float32Array, lseAt: number, fromLse: boolean) => void;
   /** dst[c·rows + r] = src[off + r·ld + c]. */

@@ -3,7 +3,7 @@
  * (gemm_simd.wat): A's rows are copied into the module's memory (padded to a multiple of 4 with zeros),
  * each 8 rows of B packed into a [K, 8] panel the kernel reads one row per step, and C's rows copied back.
  * Copies and packing are O(M·K + N·K + M·N) against O(M·N·K) multiply-adds: a product of fewer than 4 rows
- * (decode) or too little work (under 4,096 multiply-adds) is summed here in plain JS instead.
+ * (decode) or too little work (under 4,096 multiply-adds) goes to the plain-JS kernel (the context's gemmNT).
  *
  * `gemmSimd` runs on every CPU thread (cpu-threads.ts sends its source text): it uses only its arguments
  * and `this`, the thread's context, which holds the thread's own instance of the module.
@@ -35,16 +35,7 @@ export function simdInstance(module: WebAssembly.Module): SimdGemm {
 
 export function gemmSimd(this: ThreadContext, ...[M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta]: Parameters<GemmFn>): void {
   const w = this.simd;
-  if (!w || M < 4 || M * N * K < 4096) {
-    for (let i = 0; i < M; i++)
-      for (let j = 0; j < N; j++) {
-        const a = aOff + i * lda, b = bOff + j * ldb, c = cOff + i * ldc + j;
-        let s = 0;
-        for (let k = 0; k < K; k++) s += A[a + k] * B[b + k];
-        C[c] = beta ? C[c] + alpha * s : alpha * s;
-      }
-    return;
-  }
+  if (!w || M < 4 || M * N * K < 4096) return this.gemmNT(M, N, K, alpha, A, aOff, lda, B, bOff, ldb, C, cOff, ldc, beta);
   const M4 = (M + 3) & ~3;
   const N8 = (N + 7) & ~7;
   // Memory: A [M4, K] | C [M4, N8] | one panel [K, 8].
